@@ -1,0 +1,145 @@
+"""`rl-agent setup` (the main job) and `rl-agent resume`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from rl_agent.kit.data import PairFileError, bundled_pairs_path
+from rl_agent.kit.environment import EnvironmentError_, ensure_training_env, missing_modules
+from rl_agent.kit.hardware import ModelError, choose_model, hub_reachable, probe_hardware
+from rl_agent.kit.pipeline import DPOPipeline, StageError, validate_data
+from rl_agent.kit.report import print_report
+from rl_agent.kit.run_folder import RunFolder, RunFolderError
+from rl_agent.kit.spec import DPOSettings, RunSpec
+from rl_agent.kit.tiny_model import default_cache_dir
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """One clear line on stderr and a non-zero exit; callers `raise fail(...)`."""
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def default_run_dir() -> Path:
+    return Path("runs") / time.strftime("setup-%Y%m%d-%H%M%S")
+
+
+def setup(
+    offline: bool = typer.Option(False, "--offline", help="Do not use the Hugging Face hub: train the embedded tiny model."),
+    model: Optional[str] = typer.Option(None, "--model", help="Hub model id (owner/name) or a local model folder."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Where the run writes everything (default runs/setup-<time>)."),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default depends on the model)."),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="Training pairs (JSONL prompt/chosen/rejected); default the bundled set."),
+    heldout: Optional[Path] = typer.Option(None, "--heldout", help="Held-out pairs never trained on; default the bundled set."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
+) -> None:
+    """Set up and run the starter recipe end to end: environment, model, pairs, DPO + LoRA, before/after report."""
+    console = Console()
+    started = time.time()
+    folder = RunFolder(run_dir or default_run_dir())
+    if folder.state_path.exists():
+        raise fail(f"{folder.root} already holds a run; use `rl-agent resume {folder.root}` or choose another --run-dir")
+
+    # 1. Environment
+    console.rule("[bold]Environment")
+    if missing_modules(sys.executable) and not yes and not sys.stdin.isatty():
+        raise fail("the training stack (torch, trl, ...) is not installed here; re-run with --yes to create a venv for it")
+    if missing_modules(sys.executable) and not yes:
+        if not typer.confirm("The training stack is missing. Create a venv for training and install it there?"):
+            raise fail("cancelled: no training environment")
+    try:
+        env = ensure_training_env(default_cache_dir() / "train-env", log=console.print)
+    except EnvironmentError_ as e:
+        raise fail(str(e)) from None
+    console.print(env.note)
+
+    # 2. Model that fits
+    console.rule("[bold]Model")
+    hw = probe_hardware(env.python)
+    console.print(f"hardware: {hw.describe()}" + ("" if hw.cuda else " - no CUDA GPU, so training falls back to the CPU"))
+    hub = False if offline else hub_reachable()
+    if not offline:
+        console.print("Hugging Face hub: " + ("reachable" if hub else "not reachable, working offline"))
+    try:
+        choice = choose_model(hw, requested=model, hub=hub)
+    except ModelError as e:
+        raise fail(str(e)) from None
+    console.print(f"model: [bold]{choice.name}[/bold] ({choice.reason})")
+
+    # 3-4. Task and data (validated before anything is written)
+    device = "cuda" if hw.cuda else "cpu"
+    settings = DPOSettings.for_model(choice.source, device)
+    if steps:
+        settings.steps = steps
+        settings.save_steps = min(settings.save_steps, max(1, steps // 2))
+    spec = RunSpec(
+        model=choice.name,
+        model_source=choice.source,
+        model_reason=choice.reason,
+        device=device,
+        precision=("bf16" if hw.bf16 else "fp16") if hw.cuda else "fp32",
+        train_file=str((pairs or bundled_pairs_path("train")).resolve()),
+        heldout_file=str((heldout or bundled_pairs_path("heldout")).resolve()),
+        dpo=settings,
+    )
+    try:
+        train, held = validate_data(spec)
+    except PairFileError as e:
+        raise fail(str(e)) from None
+    console.print(f"task: {spec.task}")
+    console.print(f"data: {len(train)} training pairs, {len(held)} held-out pairs (no prompt overlap)")
+
+    try:
+        state = folder.create(spec)
+    except RunFolderError as e:
+        raise fail(str(e)) from None
+    state.python = env.python
+    state.timings["environment"] = time.time() - started
+    folder.save(state)
+    console.print(f"run folder: {folder.root}")
+    _execute(folder, state, console)
+
+
+def resume(run_dir: Path = typer.Argument(..., help="A run folder made by `rl-agent setup`.")) -> None:
+    """Continue a killed or failed run from where it stopped (training from its last checkpoint)."""
+    console = Console()
+    folder = RunFolder(run_dir)
+    try:
+        state = folder.load()
+    except RunFolderError as e:
+        raise fail(str(e)) from None
+    if state.status == "complete":
+        console.print(f"{folder.root} is already complete; see {folder.path('report.md')}")
+        return
+    if not state.python or missing_modules(state.python):
+        try:
+            state.python = ensure_training_env(default_cache_dir() / "train-env", log=console.print).python
+        except EnvironmentError_ as e:
+            raise fail(str(e)) from None
+    done = ", ".join(state.stages_done) or "nothing"
+    console.print(f"resuming {folder.root} (finished so far: {done})")
+    _execute(folder, state, console)
+
+
+def _execute(folder: RunFolder, state, console: Console) -> None:
+    pipeline = DPOPipeline(folder, console, default_cache_dir())
+    try:
+        report = pipeline.run(state)
+    except (StageError, PairFileError, RunFolderError) as e:
+        raise fail(f"{e}  (fix it and run `rl-agent resume {folder.root}`)") from None
+    except KeyboardInterrupt:
+        raise fail(f"interrupted; run `rl-agent resume {folder.root}` to continue", code=130) from None
+    console.rule("[bold]Before / after")
+    print_report(console, report)
+    console.print(f"report: {folder.path('report.md')} (and report.json, loss.png)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(setup)
+    app.command()(resume)

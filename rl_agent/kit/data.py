@@ -1,0 +1,110 @@
+"""Preference pairs: the bundled dataset, loading, and validation that says exactly what is wrong where.
+
+A pair file is JSON Lines, one object per line with non-empty string fields `prompt`, `chosen` and
+`rejected` (TRL's standard preference format). Held-out data must never share a prompt with training data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
+
+
+class PairFileError(ValueError):
+    """A pair file that cannot be trained on; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class PreferencePair:
+    prompt: str
+    chosen: str
+    rejected: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"prompt": self.prompt, "chosen": self.chosen, "rejected": self.rejected}
+
+
+def bundled_pairs_path(split: str) -> Path:
+    """`train` or `heldout` split of the bundled terse-answer pairs (shipped inside the wheel)."""
+    if split not in ("train", "heldout"):
+        raise ValueError(f"unknown split {split!r}; expected 'train' or 'heldout'")
+    return Path(str(resources.files("rl_agent") / "data" / "terse" / f"{split}.jsonl"))
+
+
+def bundled_corpus_text() -> str:
+    """Text the embedded tokenizer is trained on: the shipped corpus plus the training pairs."""
+    corpus = (resources.files("rl_agent") / "data" / "corpus.txt").read_text(encoding="utf-8")
+    pairs = bundled_pairs_path("train").read_text(encoding="utf-8")
+    lines = [corpus]
+    for raw in pairs.splitlines():
+        if raw.strip():
+            row = json.loads(raw)
+            lines.extend(row[k] for k in REQUIRED_FIELDS)
+    return "\n".join(lines)
+
+
+def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
+    """Read and validate a pair file; raise PairFileError naming the file and line on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise PairFileError(f"{path}: no such pair file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise PairFileError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    pairs: list[PreferencePair] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise PairFileError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(row, dict):
+            raise PairFileError(f"{where}: expected a JSON object with {', '.join(REQUIRED_FIELDS)}")
+        for key in REQUIRED_FIELDS:
+            if key not in row:
+                raise PairFileError(f"{where}: missing field {key!r}")
+            if not isinstance(row[key], str):
+                raise PairFileError(f"{where}: field {key!r} must be a string, got {type(row[key]).__name__}")
+            if not row[key].strip():
+                raise PairFileError(f"{where}: field {key!r} is empty")
+        pair = PreferencePair(row["prompt"].strip(), row["chosen"].strip(), row["rejected"].strip())
+        if pair.chosen == pair.rejected:
+            raise PairFileError(f"{where}: 'chosen' and 'rejected' are identical")
+        key3 = (pair.prompt, pair.chosen, pair.rejected)
+        if key3 in seen:
+            raise PairFileError(f"{where}: duplicate of line {seen[key3]}")
+        seen[key3] = lineno
+        pairs.append(pair)
+    if len(pairs) < min_pairs:
+        raise PairFileError(f"{path}: {len(pairs)} pairs, need at least {min_pairs}")
+    return pairs
+
+
+def check_no_overlap(train: list[PreferencePair], heldout: list[PreferencePair], heldout_path: str | Path) -> None:
+    """Held-out prompts must be unseen in training, or the before/after measures memorisation."""
+    train_prompts = {_norm(p.prompt) for p in train}
+    clash = [p.prompt for p in heldout if _norm(p.prompt) in train_prompts]
+    if clash:
+        more = f" (and {len(clash) - 1} more)" if len(clash) > 1 else ""
+        raise PairFileError(f"{heldout_path}: held-out prompt also in training data: {clash[0]!r}{more}")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def write_pairs(path: str | Path, pairs: list[PreferencePair]) -> None:
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for p in pairs:
+            f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+    tmp.replace(path)
