@@ -64,32 +64,42 @@ def venv_python(root: Path) -> Path:
     return root / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_training_env(env_dir: Path, *, log=print) -> TrainingEnv:
-    """Return an interpreter with the training stack, creating `env_dir` as a venv if needed."""
-    here = missing_modules(sys.executable)
+def ensure_training_env(
+    env_dir: Path,
+    *,
+    modules: tuple[str, ...] = TRAINING_MODULES,
+    requirements: list[str] | None = None,
+    log=print,
+) -> TrainingEnv:
+    """Return an interpreter that can import `modules`, creating `env_dir` as a venv and installing
+    `requirements` (default: the `train` extra) there if this interpreter cannot."""
+    here = missing_modules(sys.executable, modules)
     if not here:
         return TrainingEnv(sys.executable, False, f"using this interpreter ({sys.executable}): training stack present")
     py = venv_python(env_dir)
-    if py.exists() and not missing_modules(str(py)):
+    if py.exists() and not missing_modules(str(py), modules):
         return TrainingEnv(str(py), False, f"using the training venv at {env_dir}")
+    requirements = requirements if requirements is not None else train_requirements()
     log(f"this interpreter lacks {', '.join(here)}: creating a training venv at {env_dir}")
     try:
         venv.EnvBuilder(with_pip=True, clear=py.exists()).create(env_dir)
     except OSError as e:
         raise EnvironmentError_(f"could not create a venv at {env_dir}: {e}") from None
     # torch first and alone: pip then resolves the rest against it instead of pulling another build.
-    torch_req = next((r for r in train_requirements() if r.startswith("torch")), "torch")
-    steps = [[torch_req], [r for r in train_requirements() if not r.startswith("torch")]]
-    if nvidia_gpu_present():
+    # RL_AGENT_TORCH pins the build (e.g. "torch==2.13.0" for a CPU wheel) where a bare torch would pull CUDA.
+    torch_req = [os.environ.get("RL_AGENT_TORCH") or r for r in requirements if r.startswith("torch")]
+    steps = [torch_req, [r for r in requirements if not r.startswith("torch")]]
+    steps = [s for s in steps if s]
+    if nvidia_gpu_present() and "torch" in modules:
         steps.append(["bitsandbytes"])
-    else:
+    elif "torch" in modules:
         log("no NVIDIA GPU found: training will run on the CPU (bitsandbytes skipped)")
     for reqs in steps:
         cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", *reqs]
         log("$ " + " ".join(cmd))
         if subprocess.run(cmd).returncode != 0:
             raise EnvironmentError_(f"pip install {' '.join(reqs)} failed in {env_dir}; see the output above")
-    still = missing_modules(str(py))
+    still = missing_modules(str(py), modules)
     if still:
         raise EnvironmentError_(f"the training venv at {env_dir} still lacks {', '.join(still)}")
     return TrainingEnv(str(py), True, f"created the training venv at {env_dir}")

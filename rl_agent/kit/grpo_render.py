@@ -1,0 +1,148 @@
+"""What the GRPO templates are rendered with: settings, and how each judge spec reaches the script.
+
+A scorer is either inlined (its stdlib-only source is copied into the script, which then runs without
+rl-agent) or built at run time by rl-agent's judge factory (Claude, and the kit's other verifiers), in
+which case the script imports rl_agent and says so in its docstring. Which is which is decided here, once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from types import ModuleType
+
+from rl_agent.kit import grpo_reward, grpo_verifiers
+from rl_agent.kit.judges import terse_style
+from rl_agent.kit.spec import RunSpec
+
+# Judge specs whose code can be copied into a script: spec -> (module, function name).
+_INLINE_SPECS: dict[str, tuple[ModuleType, str]] = {
+    "terse": (terse_style, "terse_style_score"),
+}
+# Kit modules that may be named as `python:<module>:<function>` and inlined (stdlib-only by design).
+_INLINE_MODULES: dict[str, ModuleType] = {"rl_agent.kit.grpo_verifiers": grpo_verifiers}
+
+GRADE_CACHE = "grades.sqlite3"
+
+
+@dataclass(frozen=True)
+class ScorerPlan:
+    """How one judge spec is scored inside the rendered scripts."""
+
+    spec: str
+    name: str  # reward name in TRL's logs (rewards/<name>/mean)
+    module: ModuleType | None  # inlined source, or None: built by rl_agent's judge factory at run time
+    function: str | None
+
+    @property
+    def inline(self) -> bool:
+        return self.module is not None
+
+    @property
+    def remote(self) -> bool:
+        from rl_agent.kit.judges.factory import is_remote
+
+        return is_remote(self.spec)
+
+
+def plan_scorer(spec: str) -> ScorerPlan:
+    spec = spec.strip()
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", spec.rsplit(":", 1)[-1] if spec.startswith("python:") else spec).strip("_")
+    if spec in _INLINE_SPECS:
+        module, function = _INLINE_SPECS[spec]
+        return ScorerPlan(spec, name or "reward", module, function)
+    if spec.startswith("python:"):
+        target, _, function = spec[len("python:"):].rpartition(":")
+        module = _INLINE_MODULES.get(target)
+        if module is not None:
+            if not callable(getattr(module, function, None)):
+                raise ValueError(f"{spec}: {target} has no function {function!r}")
+            return ScorerPlan(spec, name or "reward", module, function)
+    from rl_agent.kit.judges.factory import is_remote, make_judge
+
+    if not is_remote(spec):
+        make_judge(spec)  # builds nothing costly; a bad spec fails here, not halfway through training
+    return ScorerPlan(spec, name or "judge", None, None)
+
+
+def describe(plan: ScorerPlan) -> str:
+    if plan.remote:
+        return f"the Claude judge ({plan.spec}), cached and cost-capped (RLAIF)"
+    if plan.spec == "terse":
+        return "the offline terse-style judge (heuristic: no hedging, no filler, short)"
+    return f"the verifier program {plan.spec} (RLVR)"
+
+
+def _scorer_config(plan: ScorerPlan, spec: RunSpec, max_cost: float | None) -> dict:
+    s = spec.grpo
+    claude = None
+    if plan.remote:
+        claude = {
+            "rubric": s.rubric,
+            "cache": GRADE_CACHE,
+            "max_cost": max_cost,
+            "timeout": s.judge_timeout,
+            "concurrency": s.judge_concurrency,
+        }
+    return {"spec": plan.spec, "name": plan.name, "function": plan.function, "claude": claude}
+
+
+def _sources(plans: list[ScorerPlan]) -> tuple[str, str]:
+    """The source to inline (reward wrapper first, each module once) and a note naming the files."""
+    modules: list[ModuleType] = [grpo_reward]
+    for p in plans:
+        if p.module is not None and p.module not in modules:
+            modules.append(p.module)
+    note = ", ".join("rl_agent/" + m.__name__.split(".", 1)[1].replace(".", "/") + ".py" for m in modules)
+    return "\n\n".join(inspect.getsource(m).strip() for m in modules), note
+
+
+def render_context(spec: RunSpec, model_path: str) -> dict:
+    """Everything train_grpo.py.j2 and evaluate_grpo.py.j2 need; user text only as data for `py`/`pycomment`."""
+    s = spec.grpo
+    reward = plan_scorer(s.reward)
+    check = plan_scorer(s.heldout_judge)
+    train_source, train_note = _sources([reward])
+    eval_source, eval_note = _sources([reward, check])
+    return {
+        "task_summary": spec.task,
+        "model": model_path,
+        "train_file": "train.jsonl",
+        "heldout_file": "heldout.jsonl",
+        "output_dir": "out",
+        "adapter_dir": "adapter",
+        "output_file": "eval.json",
+        "steps": s.steps,
+        "learning_rate": s.learning_rate,
+        "beta": s.beta,
+        "loss_type": s.loss_type,
+        "num_generations": s.num_generations,
+        "batch_size": s.batch_size,
+        "grad_accum": s.grad_accum,
+        "max_completion_length": s.max_completion_length,
+        "temperature": s.temperature,
+        "gradient_checkpointing": s.gradient_checkpointing,
+        "bf16": spec.precision == "bf16",
+        "use_cpu": spec.device == "cpu",
+        "use_vllm": s.use_vllm,
+        "save_steps": s.save_steps,
+        "logging_steps": s.logging_steps,
+        "seed": s.seed,
+        "lora_r": s.lora_r,
+        "lora_alpha": s.lora_alpha,
+        "lora_dropout": s.lora_dropout,
+        "lora_targets": s.lora_targets,
+        "max_new_tokens": s.max_new_tokens,
+        "max_cost": s.judge_max_cost,
+        "reward": _scorer_config(reward, spec, s.judge_max_cost),
+        "check": _scorer_config(check, spec, s.judge_max_cost),
+        "reward_summary": describe(reward),
+        "check_summary": describe(check),
+        "train_needs_rl_agent": not reward.inline,
+        "eval_needs_rl_agent": not (reward.inline and check.inline),
+        "train_source": train_source,
+        "train_sources_note": train_note,
+        "eval_source": eval_source,
+        "eval_sources_note": eval_note,
+    }

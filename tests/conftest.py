@@ -1,0 +1,59 @@
+"""Shared test setup: one cache for the embedded tiny model per test session, and a CLI runner.
+
+Every test that trains uses the real tiny model built by rl-agent itself (no hub); building it once per
+session keeps the suite fast, and pointing RL_AGENT_CACHE at a session folder keeps tests off the user's
+real cache.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rl_agent_cache(tmp_path_factory) -> Path:
+    """RL_AGENT_CACHE for the whole session (inherited by every subprocess the tests start)."""
+    preset = os.environ.get("RL_AGENT_TEST_CACHE")  # reuse a warm cache across local runs if asked
+    cache = Path(preset) if preset else tmp_path_factory.mktemp("rl-agent-cache")
+    old = os.environ.get("RL_AGENT_CACHE")
+    os.environ["RL_AGENT_CACHE"] = str(cache)
+    yield cache
+    if old is None:
+        os.environ.pop("RL_AGENT_CACHE", None)
+    else:
+        os.environ["RL_AGENT_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def tiny_model(rl_agent_cache) -> Path:
+    """The embedded tiny Qwen3, built (or reused) once per session in the session cache."""
+    from rl_agent.kit.tiny_model import build_tiny_model
+
+    return build_tiny_model(cache_dir=rl_agent_cache)
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
+    """Run the real `rl-agent` CLI in a subprocess (python -m rl_agent), as a user would."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env.setdefault("COLUMNS", "120")
+    return subprocess.run(
+        [sys.executable, "-m", "rl_agent", *args],
+        cwd=cwd or REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli

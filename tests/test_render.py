@@ -1,0 +1,69 @@
+"""Rendering: user text enters scripts only as inert data, and a broken render never lands on disk."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import pytest
+
+from rl_agent.kit.pipeline import render_context
+from rl_agent.kit.render import py_comment, py_literal, write_rendered
+from rl_agent.kit.spec import RunSpec
+
+HOSTILE = [
+    'a "quoted" \'string\'',
+    '"""; import os; os.system("touch /tmp/pwned") #',
+    "{{ 7 * 7 }} {% raw %} {# c #}",
+    "\\x00\n\r\t back\\slash",
+    "$(rm -rf /) `id` ; | &&",
+    "Réponds en français, 日本語で答えて, ответь по-русски 🙂",
+    "x" * 20000,
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_py_literal_round_trips_hostile_text(text):
+    assert ast.literal_eval(py_literal(text)) == text
+    assert ast.literal_eval(py_literal({"k": [text, 1, 2.5, None, True]})) == {"k": [text, 1, 2.5, None, True]}
+
+
+def test_py_literal_refuses_anything_but_plain_data():
+    for bad in (object(), float("nan"), math.inf, {1: "non-string key"}, b"bytes"):
+        with pytest.raises(TypeError):
+            py_literal(bad)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_py_comment_is_one_printable_line(text):
+    out = py_comment(text)
+    assert "\n" not in out and '"""' not in out and len(out) <= 200 and out.isprintable()
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_task_renders_as_data_only(tmp_path: Path, text):
+    spec = RunSpec(model="m", model_source="local", task=text)
+    ctx = render_context(spec, "/models/m")
+    dest = write_rendered("train_dpo.py.j2", ctx, tmp_path / "train_dpo.py")
+    tree = ast.parse(dest.read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "system"]
+    assert not calls
+    assert "7 * 7" not in dest.read_text() or "{{ 7 * 7 }}" in dest.read_text()  # never evaluated to 49
+    assert "49" not in ast.get_docstring(tree)
+
+
+def test_a_render_that_does_not_compile_is_not_written(tmp_path, monkeypatch):
+    import rl_agent.kit.render as render
+
+    monkeypatch.setattr(render, "render_template", lambda name, ctx: "def broken(:\n")
+    with pytest.raises(SyntaxError):
+        render.write_rendered("train_dpo.py.j2", {}, tmp_path / "x.py")
+    assert not (tmp_path / "x.py").exists()
+
+
+def test_missing_template_variable_is_an_error(tmp_path):
+    import jinja2
+
+    with pytest.raises(jinja2.UndefinedError):
+        write_rendered("train_dpo.py.j2", {"model": "m"}, tmp_path / "x.py")

@@ -1,0 +1,63 @@
+"""A run killed mid-training is not mistaken for complete, and `rl-agent resume` finishes it from the
+last checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_for_checkpoint(run_dir: Path, proc: subprocess.Popen, timeout: float = 300) -> Path:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = [p for p in (run_dir / "out").glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
+        if done:
+            return done[0]
+        if proc.poll() is not None:
+            pytest.fail(f"setup exited ({proc.returncode}) before writing a checkpoint")
+        time.sleep(0.25)
+    pytest.fail("no checkpoint within the timeout")
+
+
+def test_kill_mid_training_then_resume(tmp_path, tiny_model):
+    run_dir = tmp_path / "run"
+    log = open(tmp_path / "setup.out", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rl_agent", "setup", "--offline", "--yes", "--run-dir", str(run_dir), "--steps", "120"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        first = _wait_for_checkpoint(run_dir, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its training process, like a closed laptop
+        proc.wait()
+        log.close()
+
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["status"] == "running" and "train" not in state["stages_done"]
+    assert not (run_dir / "report.json").exists()
+
+    proc2 = run_cli("resume", str(run_dir))
+    assert proc2.returncode == 0, proc2.stdout[-3000:] + proc2.stderr[-3000:]
+    assert "resuming" in proc2.stdout
+    metrics = json.loads((run_dir / "out" / "train_metrics.json").read_text())
+    assert metrics["resumed_from"] is not None
+    assert int(metrics["resumed_from"].rsplit("-", 1)[1]) >= int(first.name.rsplit("-", 1)[1])
+    assert metrics["steps"] == 120
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["resumed_from"] == metrics["resumed_from"]
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+
+    again = run_cli("resume", str(run_dir))
+    assert again.returncode == 0 and "already complete" in again.stdout

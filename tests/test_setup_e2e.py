@@ -1,0 +1,92 @@
+"""The main job end to end: `rl-agent setup --offline` really trains the embedded model with TRL and the
+before/after on held-out prompts improves; a second run reuses the cached model."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def setup_run(tmp_path_factory, tiny_model):
+    run_dir = tmp_path_factory.mktemp("setup") / "run"
+    started = time.time()
+    proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(run_dir), "--steps", "60")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return run_dir, proc, time.time() - started
+
+
+def test_report_shows_the_before_after_improving(setup_run):
+    run_dir, _, _ = setup_run
+    report = json.loads((run_dir / "report.json").read_text())
+    for key in ("model", "device", "algorithm", "steps", "final_loss", "wall_seconds", "before", "after"):
+        assert key in report
+    assert report["algorithm"] == "dpo" and report["device"] == "cpu" and report["steps"] == 60
+    before, after = report["before"], report["after"]
+    for side in (before, after):
+        assert {"pref_accuracy", "mean_words", "hedge_count", "judge_score", "samples"} <= set(side)
+        assert len(side["samples"]) >= 10 and all({"prompt", "output"} <= set(s) for s in side["samples"])
+    assert before["pref_accuracy"] == pytest.approx(0.5)  # the base model ties with itself: chance
+    assert after["pref_accuracy"] >= 0.9
+    assert after["judge_score"] > before["judge_score"]
+    assert after["hedge_count"] < before["hedge_count"]
+    assert report["verdict"]["succeeded"] is True
+    assert 0 <= report["final_loss"] < 1.0
+
+
+def test_run_folder_has_report_plot_and_state(setup_run):
+    run_dir, proc, _ = setup_run
+    assert (run_dir / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (run_dir / "report.md").read_text()
+    assert "| pref_accuracy |" in md and "![training loss](loss.png)" in md and "What to tune next" in md
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["status"] == "complete"
+    assert state["stages_done"] == ["model", "data", "render", "train", "evaluate", "report"]
+    assert (run_dir / "train.log").stat().st_size > 0
+    assert "Held-out prompts: base model vs tuned model" in proc.stdout
+    assert "What to tune next" in proc.stdout
+
+
+def test_second_run_reuses_the_cached_model(setup_run, tmp_path):
+    run_dir, _, _ = setup_run
+    proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(tmp_path / "again"), "--steps", "2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "cached, reusing" in proc.stdout
+    first = json.loads((run_dir / "run.json").read_text())["model_path"]
+    second = json.loads((tmp_path / "again" / "run.json").read_text())["model_path"]
+    assert first == second
+
+
+def test_rendered_scripts_run_standalone_without_rl_agent(setup_run, tmp_path):
+    """Copy the rendered scripts and data elsewhere, make `import rl_agent` impossible, and run them."""
+    run_dir, _, _ = setup_run
+    work = tmp_path / "standalone"
+    work.mkdir()
+    for name in ("train_dpo.py", "evaluate.py", "train.jsonl", "heldout.jsonl"):
+        shutil.copy(run_dir / name, work / name)
+    for name in ("train_dpo.py", "evaluate.py"):
+        assert not re.search(r"^\s*(from|import)\s+rl_agent", (work / name).read_text(), re.M)
+    script = (work / "train_dpo.py").read_text()
+    (work / "train_dpo.py").write_text(script.replace('"max_steps": 60,', '"max_steps": 3,'))
+    poison = tmp_path / "poison" / "rl_agent"
+    poison.mkdir(parents=True)
+    (poison / "__init__.py").write_text("raise ImportError('a rendered script imported rl_agent')\n")
+    env = dict(os.environ, PYTHONPATH=str(poison.parent), HF_HUB_OFFLINE="1")
+    for cmd in (["train_dpo.py", "--fresh"], ["evaluate.py"]):
+        proc = subprocess.run([sys.executable, *cmd], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    metrics = json.loads((work / "out" / "train_metrics.json").read_text())
+    assert metrics["steps"] == 3
+    assert json.loads((work / "eval.json").read_text())["after"]["samples"]
