@@ -162,17 +162,24 @@ def test_budget_cap_stops_cleanly_and_keeps_what_was_graded(anthropic_server, fa
         assert len(c) == len(ok)  # graded items are kept
 
 
+def _max_overlap(times: list[float], window: float) -> int:
+    """Most request arrivals inside any window shorter than the server latency: requests in flight together."""
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t - start < window) for i, start in enumerate(times))
+
+
 def test_concurrency_is_limited_by_the_semaphore(fake_key):
-    with AnthropicTestServer(latency=0.25) as srv:
-        items = [GradeItem("q", f"a{i}") for i in range(8)]
-        t0 = time.monotonic()
-        make(srv, fake_key, concurrency=8).grade_many(items)
-        parallel = time.monotonic() - t0
-        t0 = time.monotonic()
-        make(srv, fake_key, concurrency=2).grade_many([GradeItem("q", f"b{i}") for i in range(8)])
-        limited = time.monotonic() - t0
-    assert limited >= 4 * 0.25 * 0.95  # 8 items, 2 at a time
-    assert parallel < limited * 0.6
+    latency = 0.5
+    with AnthropicTestServer(latency=latency) as srv:
+        make(srv, fake_key, concurrency=2).grade_many([GradeItem("q", f"b{i}") for i in range(6)])
+        limited = [r.at for r in srv.message_requests]
+        srv.reset()
+        make(srv, fake_key, concurrency=8).grade_many([GradeItem("q", f"a{i}") for i in range(8)])
+        parallel = [r.at for r in srv.message_requests]
+    # a slot frees only after a reply, which takes >= latency: never more than 2 arrivals per window
+    assert _max_overlap(limited, latency * 0.9) == 2
+    assert max(limited) - min(limited) >= 2 * latency * 0.95  # 6 items, 2 at a time: 3 waves
+    assert _max_overlap(parallel, latency * 0.9) >= 5  # (8 when the machine is idle)
 
 
 def test_async_api_from_a_running_loop(anthropic_server, fake_key):

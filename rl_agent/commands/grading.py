@@ -6,6 +6,7 @@ User errors are one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -14,7 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-DEFAULT_CACHE = Path(".rl-agent-cache") / "grades.sqlite3"
+
+
+def default_cache_path() -> Path:
+    """$RL_AGENT_CACHE/grades.sqlite3 when set (shared with the rest of rl-agent's cache), else a
+    project-local .rl-agent-cache/grades.sqlite3."""
+    env = os.environ.get("RL_AGENT_CACHE")
+    return (Path(env) if env else Path(".rl-agent-cache")) / "grades.sqlite3"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -44,7 +51,8 @@ def grade(
     calibration: str = typer.Option("bundled", "--calibration",
                                     help="Graded examples in the cached prefix: bundled | none | FILE.jsonl."),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Online requests in flight."),
-    cache: Path = typer.Option(DEFAULT_CACHE, "--cache", help="Grade cache (SQLite); never pays twice."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Grade cache (SQLite) so nothing is paid twice "
+                                         "(default: $RL_AGENT_CACHE/grades.sqlite3, else .rl-agent-cache/grades.sqlite3)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the grade cache."),
     timeout: float = typer.Option(60.0, "--timeout", help="Per-request timeout in seconds."),
     poll_interval: float = typer.Option(5.0, "--poll-interval", help="First batch poll delay (doubles, max 60s)."),
@@ -53,7 +61,7 @@ def grade(
                                            "instead of estimating chars/4 (needs the key)."),
 ) -> None:
     """Grade outputs with a judge; writes FILE.graded.jsonl and prints a summary."""
-    from rl_agent.kit.judges.client import MissingAPIKey
+    from rl_agent.kit.judges.client import MissingAPIKey, resolve_api_key
     from rl_agent.kit.judges.factory import is_remote, make_judge
     from rl_agent.kit.judges.io import GradeInputError, graded_path, read_grade_inputs
 
@@ -65,11 +73,16 @@ def grade(
     remote = is_remote(judge)
     if not remote and (batch or max_cost is not None):
         raise _fail("--batch and --max-cost apply to --judge claude only (offline judges are free)")
+    if remote and (not dry_run or count_tokens):
+        try:  # before anything is created on disk
+            resolve_api_key()
+        except MissingAPIKey as e:
+            raise _fail(str(e)) from None
     options: dict = {}
     if remote:
         options = dict(
             model=model, rubric=rubric, concurrency=concurrency, timeout=timeout, max_cost=max_cost,
-            cache=None if no_cache else cache, poll_interval=poll_interval,
+            cache=None if no_cache else (cache or default_cache_path()), poll_interval=poll_interval,
             calibration=True if calibration == "bundled" else False if calibration == "none" else calibration,
         )
     elif rubric is not None:
@@ -83,8 +96,6 @@ def grade(
     if remote and count_tokens:
         try:
             the_judge.count_prefix_tokens()
-        except MissingAPIKey as e:
-            raise _fail(str(e)) from None
         except Exception as e:  # an API error while counting: say so in one line, nothing was graded
             from rl_agent.kit.judges.client import classify_exception
 
@@ -95,12 +106,6 @@ def grade(
         else:
             console.print(f"dry run: {len(items)} items; the {judge} judge runs locally and costs nothing.")
         return
-    if remote:
-        try:
-            the_judge.require_key()
-        except MissingAPIKey as e:
-            raise _fail(str(e)) from None
-
     progress = Progress(
         TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=Console(stderr=True), disable=len(items) < 2, transient=True,
