@@ -34,7 +34,8 @@ def bundled_cli() -> Path | None:
     return exe if exe.is_file() else None
 
 
-def cli_env(server: AnthropicTestServer, home: Path, api_key: str = TEST_API_KEY) -> tuple[dict[str, str], tuple[str, ...]]:
+def cli_env(server: AnthropicTestServer, home: Path,
+            api_key: str = TEST_API_KEY) -> tuple[dict[str, str], tuple[str, ...]]:
     """(variables to set, variables to unset) so the CLI talks only to `server` and never reads or writes
     the real user's config, telemetry or update channels."""
     home.mkdir(parents=True, exist_ok=True)

@@ -13,11 +13,13 @@ import itertools
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
 from claude_code_server import TEST_API_KEY, ClaudeCodeTestServer, Reply, bundled_cli, isolate
-from rl_agent.agent.claude_agent import run_claude_agent
+from rl_agent.agent.claude_agent import AgentError, plan_with_claude, run_claude_agent
 from rl_agent.agent.sdk_tools import RunTools
 from rl_agent.kit.data import bundled_pairs_path
 from rl_agent.kit.run_folder import RunFolder
@@ -113,9 +115,12 @@ def test_claude_repairs_a_broken_config_key_and_the_run_completes(claude, tiny_m
 
     # Every repair is logged in the run folder, and the session's outcome after it.
     log = [json.loads(line) for line in (run_dir / "repairs.jsonl").read_text().splitlines()]
-    assert [r["action"] for r in log] == ["patch_file", "outcome"]
-    assert log[0]["target"] == "train_dpo.py" and log[0]["ok"] and log[0]["reason"] == "CONFIG key misspelt"
-    assert log[1]["ok"] and log[1]["attempts"] == 1
+    assert [r["by"] for r in log] == ["claude-agent", "claude-agent"]
+    assert log[0]["action"] == "patch_file" and log[0]["target"] == "train_dpo.py" and log[0]["ok"]
+    assert log[0]["reason"] == "CONFIG key misspelt" and log[0]["change"]["new"] == '"learning_rate":'
+    assert log[1]["ok"] and log[1]["attempt"] == 1 and log[1]["outcome"].startswith("fixed")
+    md = (run_dir / "repairs.md").read_text()  # the same history for people (helper-3's renderer)
+    assert "claude-agent attempt 1: patch_file train_dpo.py" in md and "CONFIG key misspelt" in md
 
     # The session was locked to our tools, and the key never left the environment.
     offered = claude.tools_offered()
@@ -133,10 +138,11 @@ def test_tool_calls_outside_the_run_folder_are_refused(claude, tmp_path):
     assert tools.run_step("render").ok
     outside = tmp_path / "outside.py"
     outside.write_text("x = 1\n")
+    escape = {"old": "x = 1", "new": "x = 2", "reason": "escape"}
     claude.script(
         Reply.tool_use(TOOL + "read_file", {"path": "/etc/hostname"}),
-        Reply.tool_use(TOOL + "patch_file", {"path": str(outside), "old": "x = 1", "new": "x = 2", "reason": "escape"}),
-        Reply.tool_use(TOOL + "patch_file", {"path": "../outside.py", "old": "x = 1", "new": "x = 2", "reason": "escape"}),
+        Reply.tool_use(TOOL + "patch_file", {"path": str(outside), **escape}),
+        Reply.tool_use(TOOL + "patch_file", {"path": "../outside.py", **escape}),
         Reply.tool_use("Bash", {"command": f"echo pwned > {outside}"}),
         Reply.tool_use("Write", {"file_path": str(outside), "content": "pwned"}),
         Reply.text_reply("Those are outside my remit."),
@@ -152,7 +158,7 @@ def test_tool_calls_outside_the_run_folder_are_refused(claude, tmp_path):
     assert outside.read_text() == "x = 1\n"
     assert not outcome.ok and outcome.attempts == 0 and outcome.stop == "success"
     log = [json.loads(line) for line in (run_dir / "repairs.jsonl").read_text().splitlines()]
-    assert [r["action"] for r in log] == ["outcome"]  # nothing was patched
+    assert len(log) == 1 and log[0]["outcome"].startswith("not fixed")  # nothing was patched
 
 
 def test_the_turn_limit_stops_a_session_that_never_ends(claude, tmp_path):
@@ -164,12 +170,77 @@ def test_the_turn_limit_stops_a_session_that_never_ends(claude, tmp_path):
     assert not outcome.ok and 8 <= len(claude.message_requests) < 20
 
 
-def test_a_rejected_api_key_is_reported_without_the_key(claude, tmp_path):
+def test_a_rejected_api_key_is_reported_without_the_key(claude, tmp_path, monkeypatch):
     claude.api_key = "sk-ant-test-the-right-key-0000000000"  # the server now refuses TEST_API_KEY with 401
+    monkeypatch.setenv("CLAUDE_CODE_MAX_RETRIES", "0")  # the CLI retries even a 401 for minutes otherwise
     run_dir = tmp_path / "run"
     make_run(run_dir, model_path=str(tmp_path / "model"))
     outcome = run_claude_agent(run_dir)
-    assert not outcome.ok and outcome.error
-    assert "401" in outcome.error or "auth" in outcome.error.lower() or "api key" in outcome.error.lower()
+    assert not outcome.ok and "HTTP 401" in outcome.error and "Invalid API key" in outcome.error
     assert TEST_API_KEY not in outcome.error
     assert files_containing(run_dir, TEST_API_KEY) == []
+
+
+class _Plan(BaseModel):
+    """A stand-in spec type: planning is generic over the pydantic model it fills."""
+
+    model_config = ConfigDict(extra="forbid")
+    task: str
+    algorithm: Literal["dpo", "grpo"]
+    steps: int = Field(ge=1)
+
+
+def test_plan_with_claude_returns_the_structured_plan(claude, tmp_path):
+    plan = {"task": "terse answers", "algorithm": "dpo", "steps": 60}
+    claude.script(Reply.tool_use("StructuredOutput", plan), Reply.text_reply("Planned."))
+    got = plan_with_claude("Make answers terse", tmp_path / "run", spec_type=_Plan)
+    assert got == _Plan(**plan)
+    first = claude.message_requests[0].body
+    offered = {t["name"]: t for t in first["tools"]}
+    assert offered["StructuredOutput"]["input_schema"]["required"] == ["task", "algorithm", "steps"]
+    assert not set(offered) & {"Bash", "Write", "Edit", "Read"}
+    assert "Make answers terse" in json.dumps(first["messages"])
+
+
+def test_an_invalid_plan_is_an_agent_error(claude, tmp_path):
+    claude.script(Reply.tool_use("StructuredOutput", {"task": "x", "algorithm": "ppo", "steps": 0}),
+                  Reply.tool_use("StructuredOutput", {"task": "x", "algorithm": "ppo", "steps": 0}),
+                  Reply.tool_use("StructuredOutput", {"task": "x", "algorithm": "ppo", "steps": 0}),
+                  Reply.text_reply("I give up."))
+    with pytest.raises(AgentError, match="turn limit"):  # the CLI itself rejects output off the schema
+        plan_with_claude("Make answers terse", tmp_path / "run", spec_type=_Plan)
+    rejected = claude.tool_results()[0]
+    assert rejected["is_error"] and "does not match required schema" in rejected["text"]
+
+
+def test_plan_with_claude_fills_a_task_spec(claude, tmp_path):
+    from rl_agent.kit.task_spec import TaskSpec
+
+    plan = {"task": "Answer tersely, no hedging", "summary": "Terse answers", "family": "style",
+            "algorithm": "dpo", "algorithm_reason": "a style shown by pairs",
+            "reward": {"source": "verifier", "judge": "terse"},
+            "data": {"origin": "bundled", "train_file": "bundled:terse/train"},
+            "heldout": {"file": "bundled:terse/heldout", "size": 20}}
+    claude.script(Reply.tool_use("StructuredOutput", plan), Reply.text_reply("Planned."))
+    spec = plan_with_claude("Answer tersely, no hedging", tmp_path / "run")
+    assert isinstance(spec, TaskSpec) and spec.planned_by == "claude" and spec.algorithm == "dpo"
+    assert spec.to_run_spec(tmp_path / "run").heldout_file.endswith("heldout.jsonl")
+    schema = {t["name"]: t for t in claude.message_requests[0].body["tools"]}["StructuredOutput"]["input_schema"]
+    assert {"task", "algorithm", "reward", "data", "heldout"} <= set(schema["required"])
+
+
+def test_a_complete_run_that_failed_its_checks_goes_to_claude(claude, tmp_path):
+    from test_agent_sdk_tools import complete
+
+    run_dir = tmp_path / "run"
+    make_run(run_dir, model_path=str(tmp_path / "model"))
+    complete(run_dir, succeeded=False)
+    claude.script(Reply.tool_use(TOOL + "compare", {}), Reply.text_reply("Train longer: raise dpo.steps."))
+    outcome = run_claude_agent(run_dir)
+    prompt = json.dumps(claude.message_requests[0].body["messages"][0])
+    assert "did not succeed; failed checks: pref_accuracy >= 0.9" in prompt
+    shown = json.loads(claude.tool_results()[0]["text"])
+    assert shown["verdict"]["succeeded"] is False and shown["run"]["failed_checks"] == ["pref_accuracy >= 0.9"]
+    assert not outcome.ok and outcome.status == "complete" and outcome.summary.startswith("Train longer")
+    last = json.loads((run_dir / "repairs.jsonl").read_text().splitlines()[-1])
+    assert last["outcome"] == "not fixed: run complete, failed checks: pref_accuracy >= 0.9"

@@ -81,6 +81,14 @@ def test_read_tools_stay_inside_and_show_status(run_dir):
     log = tools.read_log(10).text
     assert '"next_stage": "train"' in log and '"repair_attempts_left": 3' in log
     assert not tools.compare().ok  # nothing evaluated yet
+    side = {"pref_accuracy": 0.5, "mean_words": 9.0, "hedge_count": 3, "judge_score": 0.4}
+    (run_dir / "eval.json").write_text(json.dumps({"before": side, "after": side}))
+    assert not tools.compare().ok  # an eval.json the evaluate stage has not (re)made is stale
+    state = RunFolder(run_dir).load()
+    state.stages_done += ["train", "evaluate"]
+    RunFolder(run_dir).save(state)
+    shown = json.loads(tools.compare().text)
+    assert shown["source"] == "eval.json" and shown["after"]["mean_words"] == 9.0
 
 
 def test_patch_spec_validates_logs_and_invalidates_render(run_dir):
@@ -94,12 +102,14 @@ def test_patch_spec_validates_logs_and_invalidates_render(run_dir):
     assert state.spec.dpo.learning_rate == 1e-4 and "render" not in state.stages_done
     log = repairs(run_dir)
     assert [r["ok"] for r in log] == [False, True] and [r["attempt"] for r in log] == [1, 2]
-    assert log[1]["change"]["dpo.learning_rate"] == {"from": 5e-4, "to": 1e-4} and log[1]["reason"] == "lower lr"
+    assert log[1]["change"] == {"dpo.learning_rate": 1e-4, "precision": "fp32"} and log[1]["reason"] == "lower lr"
+    assert "spec dpo.learning_rate: 0.0005 -> 0.0001" in log[1]["changes"]
+    assert "5.0" in log[0]["error"] and log[0]["changes"] == []
     for protected in ({"model": "gpt2"}, {"train_file": "/etc/passwd"}, {"algorithm": "grpo"}):
         with pytest.raises(ToolRefused, match="inputs"):
             tools.patch_spec(protected, "no")
-    with pytest.raises(ToolRefused, match="no such spec field"):
-        tools.patch_spec({"dpo.nonsense": 1}, "no")
+    unknown = tools.patch_spec({"dpo.nonsense": 1}, "no")
+    assert not unknown.ok and "no such spec field" in unknown.text and tools.attempts == 3
 
 
 def test_patch_file_only_touches_rendered_scripts_once_and_compiling(run_dir, tmp_path):
@@ -149,9 +159,27 @@ def test_steps_refuse_to_skip_ahead(run_dir):
         tools.run_step("rm -rf")
 
 
-def test_a_complete_run_needs_no_agent(run_dir):
+def complete(run_dir: Path, succeeded: bool) -> None:
+    """Mark the run complete with a report.json whose verdict passed or failed."""
+    side = {"pref_accuracy": 0.5, "mean_words": 9.0, "hedge_count": 3, "judge_score": 0.4, "samples": []}
+    checks = {"pref_accuracy >= 0.9": succeeded, "judge_score improved": True}
+    (run_dir / "report.json").write_text(json.dumps({"before": side, "after": side,
+                                                     "verdict": {"succeeded": succeeded, "checks": checks}}))
     state = RunFolder(run_dir).load()
-    state.status = "complete"
+    state.status, state.stages_done = "complete", ["model", "data", "render", "train", "evaluate", "report"]
     RunFolder(run_dir).save(state)
+
+
+def test_a_run_that_succeeded_needs_no_agent(run_dir):
+    complete(run_dir, succeeded=True)
     out = claude_agent.run_claude_agent(run_dir)
-    assert out.ok and out.attempts == 0 and out.turns == 0
+    assert out.ok and out.attempts == 0 and out.turns == 0 and out.stop == "nothing to repair"
+
+
+def test_a_complete_run_that_failed_its_checks_still_needs_repair(run_dir):
+    complete(run_dir, succeeded=False)
+    status = RunTools(run_dir).status()
+    assert status["status"] == "complete" and status["succeeded"] is False
+    assert status["failed_checks"] == ["pref_accuracy >= 0.9"]
+    prompt = claude_agent.repair_prompt(RunTools(run_dir))
+    assert "did not succeed; failed checks: pref_accuracy >= 0.9" in prompt

@@ -20,7 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from rl_agent.agent.sdk_tools import REPAIRS_FILE, SERVER_NAME, RunTools, ToolRefused, build_server, inside, redact, tool_names
+from pydantic import BaseModel
+
+from rl_agent.agent.loop import REPAIRS_MD, RepairLog, render_repairs_md
+from rl_agent.agent.sdk_tools import (REPAIRS_FILE, SERVER_NAME, RunTools, ToolRefused, build_server, inside, redact,
+                                      tool_names)
 from rl_agent.kit.run_folder import RunFolder
 
 if TYPE_CHECKING:
@@ -48,7 +52,8 @@ class AgentError(RuntimeError):
 
 @dataclass
 class AgentOutcome:
-    """What a repair session achieved. `ok` means the run completed (report.json was written)."""
+    """What a repair session achieved. `ok`: the run completed and its verdict (with the plan's checks)
+    succeeded."""
 
     ok: bool
     status: str
@@ -128,11 +133,13 @@ def agent_options(run_dir: Path, tools: RunTools, *, model: str | None, max_turn
 
 def repair_prompt(tools: RunTools) -> str:
     s = tools.status()
+    problem = (f"It completed but did not succeed; failed checks: {', '.join(s['failed_checks'])}."
+               if s["status"] == "complete" else f"Error: {s['error'] or 'none recorded'}")
     return redact(
         f"Run folder: {tools.run_dir}\n"
         f"Status: {s['status']}; stages done: {', '.join(s['stages_done']) or 'none'}; next stage: {s['next_stage']}\n"
-        f"Error: {s['error'] or 'none recorded'}\n\n"
-        f"Repair this run and bring it to completion. You have {tools.max_attempts} repair attempts."
+        f"{problem}\n\n"
+        f"Repair this run until it completes and succeeds. You have {tools.max_attempts} repair attempts."
     )
 
 
@@ -145,20 +152,25 @@ def run_claude_agent(run_dir: Path, *, max_attempts: int = 3, model: str | None 
     import anyio
 
     run_dir = Path(run_dir).resolve()
-    state = RunFolder(run_dir).load()
-    if state.status == "complete":
-        return AgentOutcome(ok=True, status="complete", attempts=0, stop="nothing to repair")
+    folder = RunFolder(run_dir)
+    state = folder.load()
     repairs: list[dict[str, Any]] = []
     tools = RunTools(run_dir, max_attempts=max_attempts, python=python or state.python or sys.executable,
                      on_repair=repairs.append)
+    if tools.status()["succeeded"]:
+        return AgentOutcome(ok=True, status="complete", attempts=0, stop="nothing to repair")
     outcome = anyio.run(_session, tools, model, 3 + 5 * max_attempts, budget_usd, on_event or (lambda s: None))
-    outcome.repairs = repairs
-    final = RunFolder(run_dir).load()
-    outcome.status, outcome.ok, outcome.attempts = final.status, final.status == "complete", tools.attempts
+    final = tools.status()
+    outcome.repairs, outcome.attempts = repairs, tools.attempts
+    outcome.status, outcome.ok = final["status"], bool(final["succeeded"])
+    result = "fixed: the run completed and succeeded" if outcome.ok else (
+        f"not fixed: run {final['status']}" + (f", failed checks: {', '.join(final['failed_checks'])}"
+                                               if final["failed_checks"] else "")
+        + (f" ({outcome.error})" if outcome.error else ""))
     _append(run_dir / REPAIRS_FILE, {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "by": "claude-agent",
-                                     "action": "outcome", "ok": outcome.ok, "status": outcome.status,
-                                     "attempts": outcome.attempts, "turns": outcome.turns,
-                                     "cost_usd": outcome.cost_usd, "stop": outcome.stop, "error": outcome.error})
+                                     "attempt": tools.attempts, "outcome": result, "ok": outcome.ok,
+                                     "turns": outcome.turns, "cost_usd": outcome.cost_usd, "stop": outcome.stop})
+    folder.path(REPAIRS_MD).write_text(render_repairs_md(RepairLog(folder).read()), encoding="utf-8")
     return outcome
 
 
@@ -222,25 +234,36 @@ def _append(path: Path, record: dict[str, Any]) -> None:
 
 PLAN_PROMPT = """You plan training runs for rl-agent, which fine-tunes small open language models with DPO or
 GRPO + LoRA. Turn the user's plain-English task into a spec that matches the given JSON schema exactly.
-Choose DPO when the goal is a style or preference that pairs of better/worse answers can show; choose GRPO
-when answers can be checked by a verifier or graded by a rubric. Keep settings conservative for a small model
-on modest hardware. Answer only through the structured output."""
+
+- algorithm: dpo when the goal is a style or preference that pairs of better/worse answers can show; grpo when
+  answers can be checked by a program (reward.source "verifier") or graded by a rubric (reward.source "claude").
+- reward.judge: terse | regex:PATTERN | python:rl_agent.kit.grpo_verifiers:short_answer | claude.
+- data.train_file and heldout.file: bundled:terse/train and bundled:terse/heldout (terse, unhedged answers),
+  bundled:short_answer/train and bundled:short_answer/heldout (checkable short answers), or a path relative to
+  the run folder for data that still has to be written (then say so in data.notes and list "claude" in needs).
+- Keep the embedded model and the default settings unless the task clearly needs otherwise; state every
+  choice's reason in the matching *reason field, and the success criterion in success.description.
+Answer only through the structured output."""
 
 
-def plan_with_claude(task: str, run_dir: Path, *, model: str | None = None,
-                     budget_usd: float | None = 0.5) -> "TaskSpec":
-    """Claude turns `task` into a validated TaskSpec (structured output against TaskSpec's JSON schema).
-    Raises AgentError when Claude cannot be reached or its plan does not validate."""
+def plan_with_claude(task: str, run_dir: Path, *, model: str | None = None, budget_usd: float | None = 0.5,
+                     spec_type: type[BaseModel] | None = None) -> "TaskSpec":
+    """Claude turns `task` into a validated TaskSpec (structured output against its JSON schema; another
+    pydantic model with `spec_type`). Raises AgentError when Claude cannot be reached or the plan is invalid."""
     import anyio
     from pydantic import ValidationError
 
-    from rl_agent.kit.task_spec import TaskSpec
+    if spec_type is None:
+        from rl_agent.kit.task_spec import TaskSpec
 
+        spec_type = TaskSpec
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
-    data = anyio.run(_plan, task, run_dir, TaskSpec.model_json_schema(), model, budget_usd)
+    data = anyio.run(_plan, task, run_dir, spec_type.model_json_schema(), model, budget_usd)
+    if "planned_by" in spec_type.model_fields:
+        data["planned_by"] = "claude"  # whatever Claude wrote there, this plan is Claude's
     try:
-        return TaskSpec.model_validate(data)
+        return spec_type.model_validate(data)  # type: ignore[return-value]
     except ValidationError as e:
         first = "; ".join(f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors()[:3])
         raise AgentError(f"Claude's plan does not validate: {first}") from None
@@ -257,16 +280,17 @@ async def _plan(task: str, run_dir: Path, schema: dict[str, Any], model: str | N
         model=model, env=dict(CLI_ENV),
     )
     result: Any = None
-    try:
+    error: str | None = None
+    try:  # read the stream to its end (raising inside `async for` would leave the CLI session half-closed)
         async for msg in query(prompt=_once(f"Task: {task}"), options=options):
             if isinstance(msg, ResultMessage):
-                if msg.is_error:
-                    raise AgentError(redact(_result_error(msg)))
-                result = msg.structured_output
+                result, error = msg.structured_output, _result_error(msg) if msg.is_error else None
     except ClaudeSDKError as e:
-        raise AgentError(redact(f"Claude could not plan the task: {e}")) from None
+        error = error or f"Claude could not plan the task: {e}"
     except OSError as e:
-        raise AgentError(f"could not start Claude Code: {e}") from None
+        error = f"could not start Claude Code: {e}"
+    if error:
+        raise AgentError(redact(error))
     if not isinstance(result, dict):
         raise AgentError("Claude returned no structured plan")
     return result

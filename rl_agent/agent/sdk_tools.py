@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -19,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pydantic import ValidationError
 from rich.console import Console
 
+from rl_agent.agent.loop import load_task
+from rl_agent.agent.repairer import EditFile, Patch, PatchRefused, SetSpec, apply_patch, invalidate
 from rl_agent.kit.data import PairFileError
-from rl_agent.kit.pipeline import EVAL_SCRIPT, LOG_FILE, TRAIN_SCRIPT, DPOPipeline, StageError
+from rl_agent.kit.pipeline import LOG_FILE, DPOPipeline, StageError, pipeline_class
 from rl_agent.kit.run_folder import STAGES, RunFolder, RunFolderError, RunState
-from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.task_spec import assess_outcome
 from rl_agent.kit.tiny_model import default_cache_dir
 
 SERVER_NAME = "rl_agent"
@@ -33,8 +35,12 @@ REPAIRS_FILE = "repairs.jsonl"
 SECRET_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_API_KEY")
 # Spec fields that name the run's inputs: a repair changes how the run trains, never what it trains on.
 PROTECTED_SPEC_KEYS = {"model", "model_source", "model_reason", "train_file", "heldout_file", "task", "algorithm"}
-# Which stage runs each rendered script: patching one invalidates that stage and everything after it.
-SCRIPT_STAGE = {TRAIN_SCRIPT: "train", EVAL_SCRIPT: "evaluate"}
+
+def script_stage(name: str) -> str:
+    """The stage that runs a rendered script (evaluate*.py: evaluate; train*.py and the rest: train);
+    patching the script invalidates that stage and every later one."""
+    return "evaluate" if name.startswith("evaluate") else "train"
+
 MAX_READ_CHARS = 20_000
 
 
@@ -87,9 +93,20 @@ class RunTools:
     # ---- looking ------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         state = self.folder.load()
+        verdict = self.verdict() if state.status == "complete" else None
         return {"status": state.status, "stages_done": state.stages_done, "error": state.error,
                 "next_stage": next((s for s in STAGES if s not in state.stages_done), None),
+                "succeeded": verdict["succeeded"] if verdict else None,
+                "failed_checks": [k for k, v in verdict["checks"].items() if not v] if verdict else [],
                 "repair_attempts_left": self.max_attempts - self.attempts}
+
+    def verdict(self) -> dict[str, Any] | None:
+        """The completed run's verdict plus the plan's own checks (spec.json), or None before report.json:
+        a run that completes but fails its checks is not repaired yet."""
+        path = self.folder.path("report.json")
+        if not path.is_file():
+            return None
+        return assess_outcome(load_task(self.folder), json.loads(path.read_text(encoding="utf-8")))
 
     def read_log(self, lines: int = 60) -> ToolResult:
         lines = max(1, min(int(lines), 400))
@@ -112,16 +129,20 @@ class RunTools:
         return ToolResult(redact(text[:cut] + more))
 
     def compare(self) -> ToolResult:
-        """Before/after figures of the tuned model, from report.json (complete run) or eval.json."""
-        keys = ("pref_accuracy", "mean_words", "hedge_count", "judge_score")
-        for name in ("report.json", "eval.json"):
+        """Before/after figures (DPO: pref_accuracy, mean_words, ...; GRPO: reward, check, ...) from report.json
+        (complete run) or eval.json (evaluated, not reported yet); a stale eval.json (from before a patch) is not
+        shown."""
+        done = self.folder.load().stages_done
+        for name, stage in (("report.json", "report"), ("eval.json", "evaluate")):
             p = self.folder.path(name)
-            if p.is_file():
+            if p.is_file() and stage in done:
                 data = json.loads(p.read_text(encoding="utf-8"))
-                out = {side: {k: data[side].get(k) for k in keys} for side in ("before", "after")}
+                out: dict[str, Any] = {side: {k: v for k, v in data[side].items()  # the figures, not samples
+                                              if isinstance(v, (int, float)) and not isinstance(v, bool)}
+                                       for side in ("before", "after")}
                 out["source"] = name
-                if "verdict" in data:
-                    out["verdict"] = data["verdict"]
+                if name == "report.json":
+                    out["verdict"] = self.verdict()
                 out["run"] = self.status()
                 return ToolResult(json.dumps(out, indent=1))
         return ToolResult(json.dumps({"source": None, "note": "no evaluation yet", "run": self.status()}), ok=False)
@@ -131,34 +152,13 @@ class RunTools:
         """Set spec fields by dotted name (e.g. {"dpo.learning_rate": 1e-4}); re-render needed afterwards."""
         if not isinstance(changes, dict) or not changes:
             raise ToolRefused("changes must be a non-empty object of dotted spec field -> new value")
-        with self._lock:
-            state = self._load()
-            spec = state.spec.model_dump(mode="json")
-            diff = {}
-            for key, value in changes.items():
-                if key.split(".")[0] in PROTECTED_SPEC_KEYS:
-                    raise ToolRefused(f"refused: {key} names the run's inputs; repairs may change settings only")
-                node, parts = spec, key.split(".")
-                for part in parts[:-1]:
-                    if not isinstance(node.get(part), dict):
-                        raise ToolRefused(f"{key}: no such spec field")
-                    node = node[part]
-                if parts[-1] not in node:
-                    raise ToolRefused(f"{key}: no such spec field")
-                diff[key] = {"from": node[parts[-1]], "to": value}
-                node[parts[-1]] = value
-            self._check_no_secret(json.dumps(changes))
-            self._take_attempt("patch_spec")
-            try:
-                state.spec = RunSpec.model_validate(spec)
-            except ValidationError as e:
-                msg = "; ".join(f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors())
-                self._log_repair("patch_spec", "run.json:spec", reason, diff, ok=False, error=msg)
-                return ToolResult(f"spec not changed, invalid value: {msg}", ok=False)
-            self._invalidate(state, "render")
-            self.folder.save(state)
-            self._log_repair("patch_spec", "run.json:spec", reason, diff, ok=True)
-        return ToolResult(f"spec updated: {json.dumps(diff)}. Call render, then run_step, to apply it.")
+        for key in changes:
+            if key.split(".")[0] in PROTECTED_SPEC_KEYS:
+                raise ToolRefused(f"refused: {key} names the run's inputs; repairs may change settings only")
+        self._check_no_secret(json.dumps(changes))
+        patch = Patch(reason or "spec change", tuple(SetSpec(k, v) for k, v in changes.items()), "render")
+        return self._apply("patch_spec", "run.json:spec", reason, changes, patch,
+                           "Call render, then run_step, to apply it.")
 
     def patch_file(self, path: str, old: str, new: str, reason: str) -> ToolResult:
         """Replace one exact occurrence of `old` with `new` in a rendered script of the run folder."""
@@ -170,28 +170,27 @@ class RunTools:
         if not old:
             raise ToolRefused("old must be a non-empty exact excerpt of the file")
         self._check_no_secret(new)
+        count = target.read_text(encoding="utf-8").count(old)
+        if count != 1:
+            raise ToolRefused(f"old occurs {count} times in {target.name}; it must occur exactly once "
+                              "(include more surrounding text)")
+        edit = EditFile(target.name, re.escape(old), new.replace("\\", "\\\\"))
+        patch = Patch(reason or f"edit {target.name}", (edit,), script_stage(target.name))
+        return self._apply("patch_file", target.name, reason, {"old": old, "new": new}, patch,
+                           "Re-run it with run_step (render would overwrite this patch).")
+
+    def _apply(self, action: str, target: str, reason: str, change: dict[str, Any], patch: Patch,
+               next_step: str) -> ToolResult:
+        """One repair attempt: apply `patch` with the repairer (all or nothing), log it either way."""
         with self._lock:
-            source = target.read_text(encoding="utf-8")
-            count = source.count(old)
-            if count != 1:
-                raise ToolRefused(f"old occurs {count} times in {target.name}; it must occur exactly once "
-                                  "(include more surrounding text)")
-            patched = source.replace(old, new, 1)
-            change = {"old": old, "new": new}
-            self._take_attempt("patch_file")
+            self._take_attempt()
             try:
-                compile(patched, str(target), "exec")
-            except SyntaxError as e:
-                self._log_repair("patch_file", target.name, reason, change, ok=False, error=f"syntax error: {e}")
-                return ToolResult(f"{target.name} not changed: the patch does not compile ({e})", ok=False)
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_text(patched, encoding="utf-8")
-            tmp.replace(target)
-            state = self._load()
-            self._invalidate(state, SCRIPT_STAGE.get(target.name, "train"))
-            self.folder.save(state)
-            self._log_repair("patch_file", target.name, reason, change, ok=True)
-        return ToolResult(f"{target.name} patched. Re-run it with run_step (render would overwrite this patch).")
+                lines = apply_patch(self.folder, patch)
+            except PatchRefused as e:
+                self._log_repair(action, target, reason, change, ok=False, error=str(e))
+                return ToolResult(f"not changed: {e}", ok=False)
+            self._log_repair(action, target, reason, change, ok=True, applied=lines)
+        return ToolResult("; ".join(lines) + ". " + next_step)
 
     # ---- running ------------------------------------------------------------------------------------
     def render(self) -> ToolResult:
@@ -214,7 +213,8 @@ class RunTools:
             missing = [s for s in STAGES[: STAGES.index(step)] if s not in state.stages_done] if step != "all" else []
             if missing:
                 raise ToolRefused(f"run {', '.join(missing)} before {step}")
-            pipeline = DPOPipeline(self.folder, Console(file=io.StringIO(), width=100), default_cache_dir())
+            pipeline = pipeline_class(state.spec.algorithm)(self.folder, Console(file=io.StringIO(), width=100),
+                                                            default_cache_dir())
             started = time.time()
             try:
                 if step == "all":
@@ -233,7 +233,7 @@ class RunTools:
         return ToolResult(done)
 
     def _run_one(self, pipeline: DPOPipeline, state: RunState, step: str) -> None:
-        self._invalidate(state, step)
+        invalidate(self.folder, state, step)
         t0 = time.time()
         getattr(pipeline, f"stage_{step}")(state)
         state.timings[step] = state.timings.get(step, 0.0) + time.time() - t0
@@ -246,15 +246,7 @@ class RunTools:
     def _load(self) -> RunState:
         return self.folder.load()
 
-    def _invalidate(self, state: RunState, stage: str) -> None:
-        """Forget `stage` and every later stage; a stale report.json would claim the run completed."""
-        idx = STAGES.index(stage)
-        state.stages_done = [s for s in state.stages_done if STAGES.index(s) < idx]
-        if state.status == "complete":
-            state.status = "running"
-        self.folder.path("report.json").unlink(missing_ok=True)
-
-    def _take_attempt(self, action: str) -> None:
+    def _take_attempt(self) -> None:
         if self.attempts >= self.max_attempts:
             raise ToolRefused(f"refused: all {self.max_attempts} repair attempts are used; stop and report")
         self.attempts += 1
@@ -264,9 +256,11 @@ class RunTools:
             raise ToolRefused("refused: the change contains an API key")
 
     def _log_repair(self, action: str, target: str, reason: str, change: dict[str, Any], *, ok: bool,
-                    error: str | None = None) -> None:
+                    error: str | None = None, applied: list[str] | None = None) -> None:
+        """One line of repairs.jsonl, in the record shape the repair loop's RepairLog reads and renders."""
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "by": "claude-agent", "attempt": self.attempts,
-                  "action": action, "target": target, "reason": reason, "change": change, "ok": ok, "error": error}
+                  "action": action, "target": target, "reason": reason, "change": change, "changes": applied or [],
+                  "ok": ok, "error": error}
         line = redact(json.dumps(record, ensure_ascii=False))
         with open(self.folder.path(REPAIRS_FILE), "a", encoding="utf-8") as f:
             f.write(line + "\n")
@@ -295,11 +289,12 @@ _SPECS: dict[str, tuple[str, dict[str, Any], bool]] = {
                    {"type": "object", "properties": {"changes": {"type": "object"}, "reason": {"type": "string"}},
                     "required": ["changes", "reason"]}, False),
     "patch_file": ("Replace one exact excerpt `old` with `new` in a rendered script of the run folder "
-                   "(train_dpo.py or evaluate.py). Counts as a repair attempt. render would undo it.",
+                   "(train_dpo.py, evaluate.py, or the GRPO ones). Counts as a repair attempt. render would undo it.",
                    {"type": "object", "properties": {"path": {"type": "string"}, "old": {"type": "string"},
                                                      "new": {"type": "string"}, "reason": {"type": "string"}},
                     "required": ["path", "old", "new", "reason"]}, False),
-    "render": ("Re-render train_dpo.py and evaluate.py from the spec.", {"type": "object", "properties": {}}, False),
+    "render": ("Re-render the pipeline scripts (train and evaluate) from the spec.",
+               {"type": "object", "properties": {}}, False),
     "run_step": ("Run a pipeline stage: model, data, render, train, evaluate, report, or all (the remaining stages "
                  "in order). fresh=true drops training checkpoints first (after a learning-rate change).",
                  {"type": "object", "properties": {"step": {"type": "string", "enum": [*STAGES, "all"]},

@@ -13,7 +13,7 @@ from rich.console import Console
 from rl_agent.kit.data import PairFileError, bundled_pairs_path
 from rl_agent.kit.environment import EnvironmentError_, ensure_training_env, missing_modules
 from rl_agent.kit.hardware import ModelError, choose_model, hub_reachable, probe_hardware
-from rl_agent.kit.pipeline import DPOPipeline, StageError, validate_data
+from rl_agent.kit.pipeline import StageError, pipeline_class, validate_data
 from rl_agent.kit.report import print_report
 from rl_agent.kit.run_folder import RunFolder, RunFolderError
 from rl_agent.kit.spec import DPOSettings, RunSpec
@@ -38,10 +38,20 @@ def setup(
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="Training pairs (JSONL prompt/chosen/rejected); default the bundled set."),
     heldout: Optional[Path] = typer.Option(None, "--heldout", help="Held-out pairs never trained on; default the bundled set."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
+    track: str = typer.Option("dpo", "--track", help="dpo: offline preference pairs. grpo: online RL, the model's "
+                              "own answers graded by a verifier or a judge (--pairs/--heldout then take prompts)."),
+    reward: Optional[str] = typer.Option(None, "--reward", help="GRPO reward, a judge spec: default the bundled "
+                                         "task's verifier program; 'terse' (offline judge); 'claude' (RLAIF)."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD cap on Claude grading for the "
+                                             "whole GRPO run (default 1.0)."),
 ) -> None:
     """Set up and run the starter recipe end to end: environment, model, pairs, DPO + LoRA, before/after report."""
     console = Console()
     started = time.time()
+    if track not in ("dpo", "grpo"):
+        raise fail(f"--track must be 'dpo' or 'grpo', not {track!r}")
+    if track == "dpo" and (reward is not None or max_cost is not None):
+        raise fail("--reward and --max-cost are for online RL: add --track grpo")
     folder = RunFolder(run_dir or default_run_dir())
     if folder.state_path.exists():
         raise fail(f"{folder.root} already holds a run; use `rl-agent resume {folder.root}` or choose another --run-dir")
@@ -74,6 +84,21 @@ def setup(
 
     # 3-4. Task and data (validated before anything is written)
     device = "cuda" if hw.cuda else "cpu"
+    if track == "grpo":
+        from rl_agent.kit.grpo_setup import GRPOSetupError, grpo_spec
+
+        try:
+            spec, train_n, held_n = grpo_spec(
+                model=choice.name, model_source=choice.source, model_reason=choice.reason, device=device,
+                precision=("bf16" if hw.bf16 else "fp16") if hw.cuda else "fp32", reward=reward, max_cost=max_cost,
+                steps=steps, prompts=pairs, heldout=heldout)
+        except (GRPOSetupError, PairFileError) as e:
+            raise fail(str(e)) from None
+        console.print(f"task: {spec.task}")
+        console.print(f"reward: {spec.grpo.reward}; held-out judge (never trained on): {spec.grpo.heldout_judge}")
+        console.print(f"data: {train_n} training prompts, {held_n} held-out prompts (no prompt overlap)")
+        _create_and_run(folder, spec, env.python, started, console)
+        return
     settings = DPOSettings.for_model(choice.source, device)
     if steps:
         settings.steps = steps
@@ -94,12 +119,15 @@ def setup(
         raise fail(str(e)) from None
     console.print(f"task: {spec.task}")
     console.print(f"data: {len(train)} training pairs, {len(held)} held-out pairs (no prompt overlap)")
+    _create_and_run(folder, spec, env.python, started, console)
 
+
+def _create_and_run(folder: RunFolder, spec: RunSpec, python: str, started: float, console: Console) -> None:
     try:
         state = folder.create(spec)
     except RunFolderError as e:
         raise fail(str(e)) from None
-    state.python = env.python
+    state.python = python
     state.timings["environment"] = time.time() - started
     folder.save(state)
     console.print(f"run folder: {folder.root}")
@@ -128,7 +156,7 @@ def resume(run_dir: Path = typer.Argument(..., help="A run folder made by `rl-ag
 
 
 def _execute(folder: RunFolder, state, console: Console) -> None:
-    pipeline = DPOPipeline(folder, console, default_cache_dir())
+    pipeline = pipeline_class(state.spec.algorithm)(folder, console, default_cache_dir())
     try:
         report = pipeline.run(state)
     except (StageError, PairFileError, RunFolderError) as e:
@@ -137,7 +165,8 @@ def _execute(folder: RunFolder, state, console: Console) -> None:
         raise fail(f"interrupted; run `rl-agent resume {folder.root}` to continue", code=130) from None
     console.rule("[bold]Before / after")
     print_report(console, report)
-    console.print(f"report: {folder.path('report.md')} (and report.json, loss.png)")
+    plot = "reward.png" if state.spec.algorithm == "grpo" else "loss.png"
+    console.print(f"report: {folder.path('report.md')} (and report.json, {plot})")
 
 
 def register(app: typer.Typer) -> None:

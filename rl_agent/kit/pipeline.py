@@ -78,6 +78,9 @@ def render_context(spec: RunSpec, model_path: str) -> dict:
 
 
 class DPOPipeline:
+    titles = {"model": "Model", "data": "Data", "render": "Render pipeline", "train": "Train (DPO + LoRA)",
+              "evaluate": "Before/after on held-out prompts", "report": "Report"}
+
     def __init__(self, folder: RunFolder, console: Console, cache_dir: Path):
         self.folder = folder
         self.console = console
@@ -128,8 +131,11 @@ class DPOPipeline:
         write_rendered("evaluate.py.j2", ctx, self.folder.path(EVAL_SCRIPT))
 
     def _run_script(self, state: RunState, script: str, what: str) -> None:
-        env = child_env(offline=state.spec.model_source != "hub")
-        result = run_step([state.python, script], cwd=self.folder.root, log_path=self.folder.path(LOG_FILE), env=env,
+        self._run_command(state, [state.python, script], what)
+
+    def _run_command(self, state: RunState, cmd: list, what: str, env: dict | None = None) -> None:
+        env = env or child_env(offline=state.spec.model_source != "hub")
+        result = run_step(cmd, cwd=self.folder.root, log_path=self.folder.path(LOG_FILE), env=env,
                           echo=lambda s: self.console.file.write(s))
         if not result.ok:
             last = [ln for ln in result.tail.splitlines() if ln.strip()]
@@ -160,14 +166,12 @@ class DPOPipeline:
     # ---- driver -------------------------------------------------------------------------------------
     def run(self, state: RunState) -> dict:
         """Run every unfinished stage in order; mark the run failed (not complete) on any error."""
-        titles = {"model": "Model", "data": "Data", "render": "Render pipeline", "train": "Train (DPO + LoRA)",
-                  "evaluate": "Before/after on held-out prompts", "report": "Report"}
         rep: dict = {}
         try:
             for stage in STAGES:
                 if stage in state.stages_done and stage != "report":
                     continue
-                self.console.rule(f"[bold]{titles[stage]}")
+                self.console.rule(f"[bold]{self.titles[stage]}")
                 started = time.time()
                 out = getattr(self, f"stage_{stage}")(state)
                 state.timings[stage] = state.timings.get(stage, 0.0) + time.time() - started
@@ -184,6 +188,15 @@ class DPOPipeline:
             self.folder.save(state)
             raise
         return rep
+
+
+def pipeline_class(algorithm: str) -> type[DPOPipeline]:
+    """The pipeline for a spec's algorithm; GRPO's (grpo_pipeline.py) reuses the stages it shares with DPO."""
+    if algorithm == "grpo":
+        from rl_agent.kit.grpo_pipeline import GRPOPipeline
+
+        return GRPOPipeline
+    return DPOPipeline
 
 
 def _package_parent() -> str:

@@ -51,6 +51,10 @@ def tune_next(before: dict, after: dict, final_loss: float, steps: int, model_so
 
 def build_report(state, eval_result: dict, train_metrics: dict, wall_seconds: float) -> dict[str, Any]:
     spec = state.spec
+    if spec.algorithm == "grpo":  # reward curve, reward-hacking guard, grading failures: see grpo_report.py
+        from rl_agent.kit import grpo_report
+
+        return grpo_report.build_report(state, eval_result, train_metrics, wall_seconds)
     before, after = eval_result["before"], eval_result["after"]
     losses = [[h["step"], h["loss"]] for h in train_metrics.get("log_history", []) if "loss" in h]
     return {
@@ -80,6 +84,10 @@ def _fmt(value: Any) -> str:
 
 
 def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
+    if report["algorithm"] == "grpo":
+        from rl_agent.kit import grpo_report
+
+        return grpo_report.render_markdown(report, plot_name)
     b, a = report["before"], report["after"]
     ok = "succeeded" if report["verdict"]["succeeded"] else "did NOT succeed"
     lines = [
@@ -123,6 +131,10 @@ def write_report(folder_root: Path, report: dict[str, Any], plot_name: str | Non
 
 
 def print_report(console: Console, report: dict[str, Any]) -> None:
+    if report["algorithm"] == "grpo":
+        from rl_agent.kit import grpo_report
+
+        return grpo_report.print_report(console, report)
     b, a = report["before"], report["after"]
     table = Table(title="Held-out prompts: base model vs tuned model", show_lines=True, expand=True)
     table.add_column("prompt", ratio=2)

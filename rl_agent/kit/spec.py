@@ -69,22 +69,24 @@ class GRPOSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    steps: int = Field(24, ge=1, le=1_000_000)
-    learning_rate: float = Field(2e-3, gt=0, lt=1)
+    steps: int = Field(16, ge=1, le=1_000_000)
+    learning_rate: float = Field(1e-3, gt=0, lt=1)
     beta: float = Field(0.0, ge=0, description="KL penalty; 0 loads no reference model (faster, less memory)")
     loss_type: str = "dapo"
-    num_generations: int = Field(8, ge=2, description="answers sampled per prompt (the GRPO group)")
-    batch_size: int = Field(16, ge=1, description="completions per device per step; a multiple of num_generations")
+    num_generations: int = Field(4, ge=2, description="answers sampled per prompt (the GRPO group)")
+    batch_size: int = Field(32, ge=1, description="completions per device per step; a multiple of num_generations")
     grad_accum: int = Field(1, ge=1)
-    max_completion_length: int = Field(24, ge=1)
+    max_completion_length: int = Field(16, ge=1)
     temperature: float = Field(1.0, gt=0)
     gradient_checkpointing: bool = False
     use_vllm: Literal["auto"] | bool = "auto"
+    num_processes: int = Field(1, ge=1, description=">1: train through `accelerate launch` (one process per GPU)")
+    strategy: Literal["ddp", "fsdp", "deepspeed"] = "ddp"
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_dropout: float = Field(0.0, ge=0, lt=1)
     lora_targets: list[str] | str = Field(default_factory=lambda: list(LORA_TARGETS))
-    save_steps: int = Field(12, ge=1)
+    save_steps: int = Field(8, ge=1)
     logging_steps: int = Field(1, ge=1, description="1 gives a reward point per step (the reward curve)")
     seed: int = 0
     max_new_tokens: int = Field(24, ge=1, description="answer length at evaluation")
@@ -112,9 +114,10 @@ class GRPOSettings(BaseModel):
             return cls()
         return cls(
             steps=200,
-            learning_rate=1e-5 if device == "cuda" else 2e-5,
+            learning_rate=5e-5,
             batch_size=16 if device == "cuda" else 8,
             grad_accum=2 if device == "cuda" else 4,
+            num_generations=8,
             max_completion_length=256,
             gradient_checkpointing=device == "cuda",
             save_steps=50,

@@ -1,0 +1,263 @@
+"""The repair loop: run the pipeline; on a failure read what it left, diagnose it from the catalogue, patch
+inside the run folder, re-run the affected stages; at most `max_attempts` repairs.
+
+Why a wrapper and not changes to the pipeline: the pipeline stays the one way a run executes (setup, resume
+and this loop share it), and every repair is visible as a patch plus a record in repairs.jsonl/repairs.md
+(the error, the diagnosis, the patch, the outcome), not as hidden retries.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from rich.console import Console
+
+from rl_agent.agent.catalogue import CATALOGUE, Context, KnownFailure, Symptoms, diagnose
+from rl_agent.agent.repairer import PatchRefused, apply_patch
+from rl_agent.kit import pipeline as pipeline_module
+from rl_agent.kit.data import PairFileError
+from rl_agent.kit.pipeline import LOG_FILE, StageError
+from rl_agent.kit.run_folder import STAGES, RunFolder, RunFolderError
+from rl_agent.kit.task_spec import SPEC_FILE, TaskSpec, TaskSpecError, assess_outcome
+
+MAX_ATTEMPTS = 3
+REPAIRS_JSONL = "repairs.jsonl"
+REPAIRS_MD = "repairs.md"
+LOG_WINDOW = 200_000  # characters of this attempt's log the catalogue searches
+
+Status = Literal["succeeded", "unrecognised", "unfixable", "exhausted", "refused"]
+
+
+class UnsupportedAlgorithm(RuntimeError):
+    """The spec asks for an algorithm this build's pipeline cannot run."""
+
+
+def pipeline_class(algorithm: str) -> type:
+    """The pipeline for `algorithm`: DPOPipeline, or a GRPO pipeline once the GRPO track provides one."""
+    if algorithm == "dpo":
+        return pipeline_module.DPOPipeline
+    cls = getattr(pipeline_module, f"{algorithm.upper()}Pipeline", None)
+    if cls is None:
+        raise UnsupportedAlgorithm(f"this build's pipeline runs DPO only; {algorithm.upper()} is not available yet")
+    return cls
+
+
+def algorithm_available(algorithm: str) -> bool:
+    try:
+        pipeline_class(algorithm)
+    except UnsupportedAlgorithm:
+        return False
+    return True
+
+
+# ---- the record ---------------------------------------------------------------------------------------------
+
+@dataclass
+class RepairRecord:
+    attempt: int
+    failure: str  # catalogue id
+    title: str
+    error: str
+    evidence: str  # the log text that matched
+    diagnosis: str
+    patch: dict[str, Any]
+    changes: list[str]
+    outcome: str | None = None  # filled in after the next run: "fixed" or "failed again: ..."
+
+
+class RepairLog:
+    """repairs.jsonl (one JSON object per event, shared with the Claude agent's records) and repairs.md,
+    the same history for people, rewritten after every event."""
+
+    def __init__(self, folder: RunFolder):
+        self.folder = folder
+
+    def add(self, record: RepairRecord) -> None:
+        self._append({"time": _now(), "by": "repairer", "attempt": record.attempt, "action": f"catalogue:{record.failure}",
+                      "failure": record.failure, "title": record.title, "error": record.error,
+                      "evidence": record.evidence, "diagnosis": record.diagnosis, "reason": record.diagnosis,
+                      "patch": record.patch, "change": record.patch, "changes": record.changes, "ok": True})
+
+    def outcome(self, attempt: int, outcome: str) -> None:
+        self._append({"time": _now(), "by": "repairer", "attempt": attempt, "outcome": outcome})
+
+    def note(self, attempt: int, error: str, outcome: str) -> None:
+        """A failure the loop did not (or could not) repair."""
+        self._append({"time": _now(), "by": "repairer", "attempt": attempt, "error": error, "outcome": outcome,
+                      "ok": False})
+
+    def read(self) -> list[dict[str, Any]]:
+        path = self.folder.path(REPAIRS_JSONL)
+        if not path.is_file():
+            return []
+        out = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+    def _append(self, event: dict[str, Any]) -> None:
+        with open(self.folder.path(REPAIRS_JSONL), "a", encoding="utf-8") as f:
+            f.write(json.dumps(event, ensure_ascii=False) + "\n")
+        self.folder.path(REPAIRS_MD).write_text(render_repairs_md(self.read()), encoding="utf-8")
+
+
+def render_repairs_md(events: list[dict[str, Any]]) -> str:
+    """The repair history as Markdown: per repair, the error, the diagnosis, the patch and the outcome."""
+    lines = ["# Repairs", "", "Every change made to this run folder to get it to complete, in order.", ""]
+    outcomes = {(e.get("by"), e["attempt"]): e["outcome"] for e in events if "outcome" in e and "error" not in e}
+    for e in events:
+        if "outcome" in e and "error" not in e:
+            continue
+        who = e.get("by", "?")
+        if "patch" in e and who == "repairer":
+            lines += [f"## Repair {e['attempt']}: {e['title']} (`{e['failure']}`)", "",
+                      f"- **Error:** {_md(e['error'])}",
+                      f"- **Recognised from:** `{_md(e['evidence'], 200).replace('`', chr(39))}`",
+                      f"- **Diagnosis:** {e['diagnosis']}",
+                      f"- **Patch:** {e['patch']['summary']} (re-run from stage `{e['patch']['rerun_from']}`)"]
+            lines += [f"  - {_md(c, 300)}" for c in e.get("changes", [])]
+            lines += [f"- **Outcome:** {outcomes.get((who, e['attempt']), 'pending')}", ""]
+        elif who == "repairer":
+            lines += [f"## Not repaired (after {e['attempt'] - 1} repair(s))", "", f"- **Error:** {_md(e['error'])}",
+                      f"- **Outcome:** {e.get('outcome')}", ""]
+        else:  # another agent's record (e.g. the Claude agent's tools)
+            lines += [f"## {who} attempt {e.get('attempt')}: {e.get('action')} {e.get('target', '')}", "",
+                      f"- **Reason:** {_md(str(e.get('reason', '')))}",
+                      f"- **Change:** `{_md(json.dumps(e.get('change', {}), ensure_ascii=False), 300)}`",
+                      f"- **Applied:** {'yes' if e.get('ok') else 'no'}" + (f" ({e['error']})" if e.get("error") else ""),
+                      ""]
+    return "\n".join(lines)
+
+
+def _md(text: str, limit: int = 500) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+# ---- the loop -----------------------------------------------------------------------------------------------
+
+@dataclass
+class LoopResult:
+    ok: bool
+    status: Status
+    repairs: list[RepairRecord] = field(default_factory=list)
+    report: dict[str, Any] | None = None
+    outcome: dict[str, Any] | None = None  # verdict + the plan's checks
+    message: str = ""
+    symptoms: Symptoms | None = None  # of the last failure, when not ok
+
+    @property
+    def attempts(self) -> int:
+        return len(self.repairs)
+
+
+def load_task(folder: RunFolder) -> TaskSpec | None:
+    path = folder.path(SPEC_FILE)
+    if not path.is_file():
+        return None
+    try:
+        return TaskSpec.read(path)
+    except TaskSpecError:
+        return None
+
+
+def run_with_repairs(
+    folder: RunFolder,
+    *,
+    cache_dir: Path,
+    console: Console | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+    catalogue: tuple[KnownFailure, ...] = CATALOGUE,
+    on_event: Callable[[str], None] | None = None,
+) -> LoopResult:
+    """Run the run in `folder` to completion, repairing known failures; at most `max_attempts` repairs."""
+    console = console or Console(file=io.StringIO(), width=120)
+    say = on_event or (lambda s: None)
+    log = RepairLog(folder)
+    task = load_task(folder)
+    repairs: list[RepairRecord] = []
+    while True:
+        state = folder.load()
+        symptoms, report, outcome = _attempt(folder, state, task, console, cache_dir)
+        if symptoms is None:
+            if repairs:
+                repairs[-1].outcome = "fixed"
+                log.outcome(repairs[-1].attempt, "fixed: the run completed and succeeded")
+            return LoopResult(True, "succeeded", repairs, report, outcome, "the run completed and succeeded")
+        if repairs:
+            repairs[-1].outcome = f"failed again: {symptoms.error}"
+            log.outcome(repairs[-1].attempt, repairs[-1].outcome)
+        attempt = len(repairs) + 1
+        if len(repairs) >= max_attempts:
+            msg = f"still failing after {max_attempts} repairs: {symptoms.error}"
+            log.note(attempt, symptoms.error, "gave up: no repair attempts left")
+            return LoopResult(False, "exhausted", repairs, report, outcome, msg, symptoms)
+        found = diagnose(symptoms, catalogue)
+        if found is None:
+            log.note(attempt, symptoms.error, "not recognised: no catalogue entry matches")
+            return LoopResult(False, "unrecognised", repairs, report, outcome,
+                              f"not a known failure: {symptoms.error}", symptoms)
+        entry, match = found
+        ctx = Context(folder, folder.load(), symptoms, match, task)
+        patch = entry.fix(ctx)
+        if patch is None:
+            log.note(attempt, symptoms.error, f"recognised as {entry.id} ({entry.cause}) but not fixable from "
+                                              "inside the run folder")
+            return LoopResult(False, "unfixable", repairs, report, outcome,
+                              f"{entry.title}: {entry.cause}; this needs a person", symptoms)
+        try:
+            changes = apply_patch(folder, patch)
+        except (PatchRefused, RunFolderError) as e:
+            log.note(attempt, symptoms.error, f"patch refused: {e}")
+            return LoopResult(False, "refused", repairs, report, outcome, f"patch refused: {e}", symptoms)
+        record = RepairRecord(attempt, entry.id, entry.title, symptoms.error, match.group(0)[:300], entry.cause,
+                              patch.to_dict(), changes)
+        log.add(record)
+        repairs.append(record)
+        say(f"repair {attempt}: {entry.title}: {patch.summary}")
+
+
+def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
+             cache_dir: Path) -> tuple[Symptoms | None, dict | None, dict | None]:
+    """One pass of the pipeline: (None, report, outcome) on success, else (symptoms, report?, outcome?)."""
+    log_path = folder.path(LOG_FILE)
+    offset = log_path.stat().st_size if log_path.is_file() else 0
+    try:
+        pipeline = pipeline_class(state.spec.algorithm)(folder, console, cache_dir)
+        report = pipeline.run(state)
+    except (StageError, PairFileError) as e:
+        state = folder.load()
+        stage = next((s for s in STAGES if s not in state.stages_done), None)
+        if isinstance(e, PairFileError):  # raised in-process: record it in the log like a script's error
+            with open(log_path, "a", encoding="utf-8") as f:
+                f.write(f"\n[rl-agent] {stage} stage failed: {e}\n")
+        return Symptoms(str(e), _new_log(log_path, offset), stage), None, None
+    outcome = assess_outcome(task, report)
+    if outcome["succeeded"]:
+        return None, report, outcome
+    failed = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in outcome["checks"].items())
+    answers = tuple(s["output"] for s in report["after"].get("samples", []))
+    return Symptoms(f"verdict: the before/after did not succeed ({failed})", _new_log(log_path, offset), None,
+                    answers, folder.load().spec.dpo.max_new_tokens), report, outcome
+
+
+def _new_log(path: Path, offset: int) -> str:
+    """What this attempt appended to the log (carriage-return progress bars flattened to lines)."""
+    if not path.is_file():
+        return ""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        text = f.read().decode("utf-8", "replace")
+    return text.replace("\r", "\n")[-LOG_WINDOW:]

@@ -1,0 +1,85 @@
+"""From `rl-agent setup --track grpo` flags to a GRPO run spec: which task, reward and held-out judge.
+
+The reward decides the default task: a verifier program needs a checkable task (the bundled
+short-answer format, RLVR); the offline terse judge or Claude (RLAIF) grade the bundled terse task. The
+held-out judge is always a different one, because it is the check training never optimised.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from rl_agent.kit.grpo_data import BUILTIN_TASKS, bundled_prompts_path
+from rl_agent.kit.judges.factory import is_remote
+from rl_agent.kit.spec import GRPOSettings, RunSpec
+
+VERIFIER_TASK = "short_answer"
+
+
+class GRPOSetupError(ValueError):
+    """The flags do not make a GRPO run; the message is one line saying why."""
+
+
+def task_for_reward(reward: str | None) -> str:
+    """The bundled task a reward grades: `terse` and Claude grade terse answers; verifiers the strict format."""
+    if reward is not None and (reward.strip() == "terse" or is_remote(reward)):
+        return "terse"
+    return VERIFIER_TASK
+
+
+def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: float | None,
+                  steps: int | None) -> GRPOSettings:
+    task = task_for_reward(reward)
+    _, task_reward, task_check, _ = BUILTIN_TASKS[task]
+    chosen = reward.strip() if reward else task_reward
+    # Claude is graded against the offline terse judge; anything else against its task's other judge.
+    check = "terse" if is_remote(chosen) else task_check if chosen != task_check else task_reward
+    settings = GRPOSettings.for_model(source, device).model_copy(update={"reward": chosen, "heldout_judge": check})
+    if max_cost is not None:
+        settings.judge_max_cost = max_cost
+    if steps:
+        settings.steps = steps
+        settings.save_steps = min(settings.save_steps, max(1, steps // 2))
+    return GRPOSettings.model_validate(settings.model_dump())  # re-run the cross-field checks
+
+
+def grpo_spec(*, model: str, model_source: str, model_reason: str, device: str, precision: str,
+              reward: str | None, max_cost: float | None, steps: int | None,
+              prompts: Path | None, heldout: Path | None) -> tuple[RunSpec, int, int]:
+    """The run spec, and the number of training and held-out prompts (validated: bad input writes nothing)."""
+    from rl_agent.kit.grpo_pipeline import validate_data
+    from rl_agent.kit.grpo_render import plan_scorer
+
+    task = task_for_reward(reward)
+    try:
+        spec = RunSpec(
+            task=BUILTIN_TASKS[task][3],
+            algorithm="grpo",
+            model=model,
+            model_source=model_source,
+            model_reason=model_reason,
+            device=device,
+            precision=precision,
+            train_file=str((prompts or bundled_prompts_path(task, "train")).resolve()),
+            heldout_file=str((heldout or bundled_prompts_path(task, "heldout")).resolve()),
+            grpo=grpo_settings(model_source, device, reward=reward, max_cost=max_cost, steps=steps),
+        )
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise GRPOSetupError(f"GRPO settings: {first['msg']}") from None
+    for judge in (spec.grpo.reward, spec.grpo.heldout_judge):
+        try:
+            plan = plan_scorer(judge)
+        except ValueError as e:
+            raise GRPOSetupError(f"judge {judge!r}: {e}") from None
+        if plan.remote:
+            from rl_agent.kit.judges.client import MissingAPIKey, resolve_api_key
+
+            try:
+                resolve_api_key()
+            except MissingAPIKey as e:
+                raise GRPOSetupError(str(e)) from None
+    train, held = validate_data(spec)
+    return spec, len(train), len(held)

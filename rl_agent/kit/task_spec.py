@@ -1,0 +1,201 @@
+"""The plan for a run, written for people: what the task is, how it is rewarded, on what data, and when it
+counts as a success. Saved as spec.json in the run folder, edited by hand, re-run with `rl-agent run`.
+
+Why a second model on top of RunSpec: RunSpec says how to train; TaskSpec also says why (reward source,
+rubric, data plan, success criterion), which is what a person or Claude reviews and edits. `to_run_spec`
+compiles it down, so every edit is validated by the same rules as `rl-agent setup`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rl_agent.kit.data import bundled_pairs_path
+from rl_agent.kit.spec import DPOSettings, GRPOSettings, RunSpec
+
+SPEC_FILE = "spec.json"
+TASK_MAX_CHARS = 20_000
+BUNDLED_PREFIX = "bundled:"
+
+
+class TaskSpecError(ValueError):
+    """The spec file cannot be used; the message names the field or the file."""
+
+
+class RewardPlan(BaseModel):
+    """Where the training signal comes from: a program that checks answers, or Claude as a judge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["verifier", "claude"]
+    judge: str = Field(description="judge spec in the kit's vocabulary: terse | regex:... | python:... | claude")
+    reason: str = ""
+
+
+class ModelPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "embedded:tiny-qwen3"
+    source: Literal["embedded", "hub", "local"] = "embedded"
+    reason: str = ""
+
+
+class DataPlan(BaseModel):
+    """Training data: a bundled set (`bundled:<set>/train`), or a file (relative paths are relative to the
+    run folder)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    origin: Literal["bundled", "rule-generated", "file", "claude-generated"]
+    train_file: str
+    notes: str = ""
+
+
+class HeldoutPlan(BaseModel):
+    """Prompts never trained on; the before/after is measured here only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    size: int = Field(ge=0, description="number of held-out items when planned")
+    notes: str = "no prompt is shared with the training data (checked before training)"
+
+
+class SuccessPlan(BaseModel):
+    """When the run counts as a success. `format_regex` (format tasks) must match this share of tuned answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_pref_accuracy: float = Field(0.9, ge=0, le=1)
+    format_regex: Optional[str] = None
+    min_format_rate: float = Field(0.8, ge=0, le=1)
+    description: str = ""
+
+
+class TaskSpec(BaseModel):
+    """A plain-English task turned into a typed, editable plan. Compiles to the pipeline's RunSpec."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[1] = 1
+    task: str = Field(min_length=1, max_length=TASK_MAX_CHARS)
+    summary: str = Field(min_length=1, max_length=300)
+    family: Literal["style", "format", "checkable", "open"]
+    planned_by: Literal["rules", "claude"] = "rules"
+    algorithm: Literal["dpo", "grpo"]
+    algorithm_reason: str = ""
+    reward: RewardPlan
+    model: ModelPlan = Field(default_factory=ModelPlan)
+    rubric: list[str] = Field(default_factory=list)
+    data: DataPlan
+    heldout: HeldoutPlan
+    success: SuccessPlan = Field(default_factory=SuccessPlan)
+    device: Literal["cpu", "cuda"] = "cpu"
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    dpo: DPOSettings = Field(default_factory=DPOSettings)
+    grpo: Optional[GRPOSettings] = Field(None, description="GRPO settings when algorithm is grpo")
+    needs: list[Literal["claude", "grpo"]] = Field(
+        default_factory=list, description="what this plan needs that the offline kit lacks; empty: runnable"
+    )
+
+    @field_validator("task", "summary")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v
+
+    # ---- compile -------------------------------------------------------------------------------------
+    def to_run_spec(self, base_dir: Path) -> RunSpec:
+        """The RunSpec the pipeline runs; data paths resolved against `base_dir` (the run folder)."""
+        fields = dict(
+            task=self.task,
+            algorithm=self.algorithm,
+            model=self.model.name,
+            model_source=self.model.source,
+            model_reason=self.model.reason,
+            device=self.device,
+            precision=self.precision,
+            train_file=str(resolve_data_path(self.data.train_file, base_dir)),
+            heldout_file=str(resolve_data_path(self.heldout.file, base_dir)),
+            dpo=self.dpo,
+            min_pref_accuracy=self.success.min_pref_accuracy,
+        )
+        if self.grpo is not None:
+            fields["grpo"] = self.grpo
+        return RunSpec(**fields)
+
+    # ---- file ----------------------------------------------------------------------------------------
+    def write(self, path: Path) -> Path:
+        """Write as indented JSON via a temp file, so a reader never sees half a spec."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def read(cls, path: Path) -> "TaskSpec":
+        path = Path(path)
+        if not path.is_file():
+            raise TaskSpecError(f"{path}: no such spec file")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise TaskSpecError(f"{path}: not valid JSON ({e})") from None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise TaskSpecError(f"{path}: {describe_errors(e)}") from None
+
+
+def describe_errors(e: ValidationError, limit: int = 3) -> str:
+    """Pydantic errors as one line naming each field."""
+    parts = [f"{'.'.join(map(str, er['loc'])) or 'spec'}: {er['msg']}" for er in e.errors()[:limit]]
+    more = f" (and {len(e.errors()) - limit} more)" if len(e.errors()) > limit else ""
+    return "; ".join(parts) + more
+
+
+def resolve_data_path(ref: str, base_dir: Path) -> Path:
+    """`bundled:<set>/<split>` -> the file shipped in the package; relative paths -> inside `base_dir`."""
+    if ref.startswith(BUNDLED_PREFIX):
+        name = ref[len(BUNDLED_PREFIX):]
+        data_set, _, split = name.partition("/")
+        if not re.fullmatch(r"[a-z_]+", data_set) or split not in ("train", "heldout"):
+            raise TaskSpecError(f"{ref}: expected bundled:<set>/train or bundled:<set>/heldout")
+        path = bundled_pairs_path(split).parent.parent / data_set / f"{split}.jsonl"
+        if not path.is_file():
+            raise TaskSpecError(f"{ref}: no such bundled data set")
+        return path
+    p = Path(ref).expanduser()
+    return (p if p.is_absolute() else Path(base_dir) / p).resolve()
+
+
+RUNON_MAX_SHARE = 0.2
+
+
+def runs_on(answer: str) -> bool:
+    """An answer that goes on after a line break: for one-line answer tasks, generation that did not stop."""
+    return bool(re.search(r"\n\s*\S", answer.strip()))
+
+
+def assess_outcome(task: "TaskSpec | None", report: dict) -> dict:
+    """The run's verdict (report.json) plus the plan's own checks on the tuned held-out answers:
+    the format regex for format tasks, and that one-line answers end on their own."""
+    checks = dict(report["verdict"]["checks"])
+    answers = [s["output"] for s in report["after"].get("samples", [])]
+    if task is not None and answers:
+        if task.success.format_regex:
+            rx = re.compile(task.success.format_regex)
+            rate = sum(bool(rx.fullmatch(a.strip())) for a in answers) / len(answers)
+            checks[f"format rate >= {task.success.min_format_rate}"] = rate >= task.success.min_format_rate
+        if task.family in ("style", "format"):
+            share = sum(runs_on(a) for a in answers) / len(answers)
+            checks[f"answers end on their own (run-on <= {RUNON_MAX_SHARE})"] = share <= RUNON_MAX_SHARE
+    return {"succeeded": all(checks.values()), "checks": checks}

@@ -1,0 +1,122 @@
+"""Hostile task text (quotes, Jinja delimiters, Python, shell metacharacters, control characters, very long
+or non-English text) is data only: it reaches the spec exactly, changes nothing in the rendered scripts but
+their docstring, and running the scripts' top level or the CLI executes none of it."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rl_agent.kit.pipeline import render_context
+from rl_agent.kit.planner import plan_task, write_plan_files
+from rl_agent.kit.render import render_template
+from rl_agent.kit.task_spec import TASK_MAX_CHARS, TaskSpec
+
+SCRIPTS = ("train_dpo.py.j2", "evaluate.py.j2")
+PREFIX = "Be terse and direct. "
+
+
+def payloads(marker: Path) -> dict[str, str]:
+    m = str(marker)
+    return {
+        "triple_quotes": f'"""\nimport pathlib; pathlib.Path(r"{m}").touch()\n"""',
+        "single_triple": f"'''; __import__('pathlib').Path(r'{m}').touch(); '''",
+        "jinja_expr": f"{{{{ cycler.__init__.__globals__.os.system('touch {m}') }}}}",
+        "jinja_stmt": f"{{% set x = cycler.__init__.__globals__.os.system('touch {m}') %}}{{% endraw %}}{{# c #}}",
+        "shell": f"$(touch {m}); touch {m} && `touch {m}` | touch {m} > {m}",
+        "backslash_newline": f'\\"\n\nimport os\nos.system("touch {m}")\n# \\',
+        "braces_quotes": "}} {{ {% %} {\"a\": 1} ' \" \\' \\\" \\n \\x00",
+        "control_chars": f"\x00\r\x1b[31m\u202e\u2028\u2029 os.system('touch {m}')",
+        "non_english": f"简洁地回答，不要含糊其辞。 Отвечай кратко. أجب باختصار. {{{{ '{m}' }}}}",
+        "very_long": "A" * (TASK_MAX_CHARS - 200) + f'"""; open(r"{m}", "w")',
+    }
+
+
+def _module_shape(source: str) -> str:
+    """The script's AST with its docstring blanked: what the script does, not what it says."""
+    tree = ast.parse(source)
+    first = tree.body[0]
+    assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+    first.value.value = ""
+    return ast.dump(tree)
+
+
+def _config(source: str) -> dict:
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "CONFIG":
+            return ast.literal_eval(node.value)
+    raise AssertionError("no CONFIG")
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    base = tmp_path_factory.mktemp("base")
+    spec = plan_task(PREFIX + "plain text").spec.to_run_spec(base)
+    ctx = render_context(spec, "/models/tiny")
+    return {name: render_template(name, ctx) for name in SCRIPTS}
+
+
+@pytest.mark.parametrize("kind", list(payloads(Path("/x"))))
+def test_hostile_task_text_is_data_only(kind, tmp_path, baseline):
+    marker = tmp_path / "PWNED"
+    text = PREFIX + payloads(marker)[kind]
+    plan = plan_task(text)
+    assert plan.spec.family == "style"
+    # Exactly preserved in the editable spec and in the compiled run spec.
+    path = plan.spec.write(tmp_path / "spec.json")
+    assert TaskSpec.read(path).task == text
+    assert json.loads(path.read_text(encoding="utf-8"))["task"] == text
+    run_spec = plan.spec.to_run_spec(tmp_path)
+    assert run_spec.task == text
+    ctx = render_context(run_spec, "/models/tiny")
+    for name in SCRIPTS:
+        source = render_template(name, ctx)
+        compile(source, name, "exec")
+        # Same program as with harmless text: only the docstring differs, and the CONFIG is plain data.
+        assert _module_shape(source) == _module_shape(baseline[name])
+        assert _config(source) == _config(baseline[name])
+        docstring = ast.get_docstring(ast.parse(source))
+        assert len(docstring.splitlines()[0]) < 300  # the text is flattened and cut to one short line
+        script = tmp_path / name.removesuffix(".j2")
+        script.write_text(source, encoding="utf-8")
+    # Running every script's top level (CONFIG, the inlined judge, definitions) runs none of the text.
+    for name in SCRIPTS:
+        code = f"import runpy; runpy.run_path({str(tmp_path / name.removesuffix('.j2'))!r}, run_name='rl_agent_probe')"
+        proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([sys.executable, "train_dpo.py", "--help"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+
+
+def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path, baseline):
+    marker = tmp_path / "PWNED"
+    text = f'Start every answer with "{{{{ lipsum.__globals__.os.popen(\'touch {marker}\') }}}}"'
+    plan = plan_task(text)
+    assert plan.spec.family == "format"
+    write_plan_files(plan, tmp_path)
+    rows = [json.loads(x) for x in (tmp_path / "pairs/train.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all(r["chosen"].startswith("{{ lipsum") for r in rows)
+    ctx = render_context(plan.spec.to_run_spec(tmp_path), "/models/tiny")
+    for name in SCRIPTS:
+        source = render_template(name, ctx)
+        assert "lipsum" not in source.split('"""', 2)[2]  # beyond the docstring, no trace of the text
+        assert _module_shape(source) == _module_shape(baseline[name])
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell", "non_english"])
+def test_cli_new_keeps_hostile_text_as_data(kind, tmp_path, cli):
+    marker = tmp_path / "PWNED"
+    text = PREFIX + payloads(marker)[kind]
+    run_dir = tmp_path / "run"
+    proc = cli("new", text, "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert json.loads((run_dir / "spec.json").read_text(encoding="utf-8"))["task"] == text
+    assert not marker.exists() and not (run_dir / "run.json").exists()
