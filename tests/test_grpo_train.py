@@ -74,6 +74,16 @@ def test_failed_grades_are_left_out_not_scored_and_are_counted(tmp_path, tiny_mo
     assert [r for _, r in tm["reward_curve"]] == [1.0, 1.0]
     assert [h["score/failed"] for h in tm["log_history"] if "reward" in h] == [4.0, 4.0]  # per-step counts
 
+    # Resume for one more step: the counts saved with the checkpoint carry over into the run's totals.
+    assert json.loads((run / "out" / "checkpoint-2" / "grading.json").read_text())["failures"] == {"user_function": 8}
+    script = run / "train_grpo.py"
+    script.write_text(script.read_text().replace('"max_steps": 2,', '"max_steps": 3,'))
+    proc = run_script(run, sys.executable, "train_grpo.py")
+    assert "resuming from" in proc.stdout
+    tm = json.loads((run / "out" / "train_metrics.json").read_text())
+    assert tm["steps"] == 3 and [r for _, r in tm["reward_curve"]] == [1.0, 1.0, 1.0]
+    assert tm["grading"]["failures"] == {"user_function": 12} and tm["grading"]["graded"] == 12
+
     run_script(run, sys.executable, "evaluate_grpo.py")
     ev = json.loads((run / "eval.json").read_text())
     for side in ("before", "after"):
@@ -81,8 +91,8 @@ def test_failed_grades_are_left_out_not_scored_and_are_counted(tmp_path, tiny_mo
         assert ev[side]["ungraded"] == 3 and graded == [1.0, 1.0, 1.0] and ev[side]["reward"] == 1.0
     state = RunState(spec=spec, model_path=str(tiny_model), timings={"train": 1.0})
     report = grpo_report.build_report(state, ev, tm, 1.0)
-    assert report["grading"]["failed"] == 8 + 6 and report["grading"]["failures"] == {"user_function": 14}
-    assert "14 answers could not be graded (user_function: 14)" in grpo_report.render_markdown(report, None)
+    assert report["grading"]["failed"] == 12 + 6 and report["grading"]["failures"] == {"user_function": 18}
+    assert "18 answers could not be graded (user_function: 18)" in grpo_report.render_markdown(report, None)
 
 
 def claude_env(server, key: str) -> dict[str, str]:

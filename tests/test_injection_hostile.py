@@ -95,7 +95,7 @@ def test_hostile_task_text_is_data_only(kind, tmp_path, baseline):
     assert not marker.exists()
 
 
-def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path, baseline):
+def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path):
     marker = tmp_path / "PWNED"
     text = f'Start every answer with "{{{{ lipsum.__globals__.os.popen(\'touch {marker}\') }}}}"'
     plan = plan_task(text)
@@ -104,10 +104,11 @@ def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path, baseline):
     rows = [json.loads(x) for x in (tmp_path / "pairs/train.jsonl").read_text(encoding="utf-8").splitlines()]
     assert all(r["chosen"].startswith("{{ lipsum") for r in rows)
     ctx = render_context(plan.spec.to_run_spec(tmp_path), "/models/tiny")
+    harmless = render_context(plan_task('Start every answer with "Answer:"').spec.to_run_spec(tmp_path), "/models/tiny")
     for name in SCRIPTS:
         source = render_template(name, ctx)
         assert "lipsum" not in source.split('"""', 2)[2]  # beyond the docstring, no trace of the text
-        assert _module_shape(source) == _module_shape(baseline[name])
+        assert _module_shape(source) == _module_shape(render_template(name, harmless))
     assert not marker.exists()
 
 

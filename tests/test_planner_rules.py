@@ -125,10 +125,12 @@ def test_bundled_references_cannot_escape_the_package_data(ref, tmp_path):
 
 def test_plan_checks_format_rate_and_run_on_answers():
     spec = plan_task("Always answer in JSON").spec
-    report = {"verdict": {"checks": {"pref": True}}, "after": {"samples": [
+    report = {"verdict": {"checks": {"pref_accuracy >= 0.9": True, "judge_score improved": False}}, "after": {"samples": [
         {"output": '{"answer": "Paris."}'}, {"output": '{"answer": "Rome."}'}, {"output": "Rome."}]}}
-    out = assess_outcome(spec, report)
+    out = assess_outcome(spec, report)  # the terse judge's check is not a format task's goal: dropped
     assert out["succeeded"] is False and list(out["checks"].values()) == [True, False, True]
+    assert "judge_score improved" not in out["checks"]
+    assert assess_outcome(plan_task("be terse").spec, report)["checks"]["judge_score improved"] is False
     report["after"]["samples"][2]["output"] = '{"answer": "Oslo."}\nuser\nWhat'
     out = assess_outcome(spec, report)
     assert out["checks"]["format rate >= 0.8"] is False  # 2 of 3 match

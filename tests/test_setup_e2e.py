@@ -90,3 +90,12 @@ def test_rendered_scripts_run_standalone_without_rl_agent(setup_run, tmp_path):
     metrics = json.loads((work / "out" / "train_metrics.json").read_text())
     assert metrics["steps"] == 3
     assert json.loads((work / "eval.json").read_text())["after"]["samples"]
+
+
+def test_report_command_shows_the_finished_run(setup_run):
+    run_dir, _, _ = setup_run
+    proc = run_cli("report", str(run_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert "Held-out prompts: base model vs tuned model" in proc.stdout and "pref_accuracy" in proc.stdout
+    as_json = run_cli("report", str(run_dir), "--json")
+    assert json.loads(as_json.stdout) == json.loads((run_dir / "report.json").read_text())

@@ -102,8 +102,13 @@ def test_resume_of_a_folder_that_is_not_a_run(tmp_path):
     assert proc.returncode != 0 and proc.stderr.startswith("error:") and "not an rl-agent run folder" in proc.stderr
 
 
+def test_report_of_an_unfinished_run_says_so(tmp_path):
+    proc = run_cli("report", str(tmp_path))
+    assert proc.returncode != 0 and proc.stderr.startswith("error:") and "no report.json" in proc.stderr
+
+
 def test_help_lists_every_command():
     proc = run_cli("--help")
     assert proc.returncode == 0
-    for command in ("setup", "resume", "grade", "pairs", "new", "run"):
+    for command in ("setup", "resume", "grade", "pairs", "new", "run", "report"):
         assert command in proc.stdout

@@ -35,7 +35,6 @@ from rl_agent.kit.task_spec import TaskSpec
 CHATML_TOKENS = ("<|im_start|>", "<|im_end|>")
 RUNON_SHARE = 0.2  # more than this share of tuned answers running past the end of the turn is a failure
 DIVERGED_LR = 0.05  # no LoRA fine-tune of a language model wants a learning rate this high
-MAX_STEPS_GROWTH = 8  # `undertrained` never plans more than 8x the steps of the plan
 
 
 @dataclass(frozen=True)
@@ -174,8 +173,9 @@ def fix_eos(ctx: Context) -> Patch | None:
     actions = [CopyModelIn(), EditJson(f"{MODEL_COPY}/tokenizer_config.json", {"eos_token": end})]
     if (model_dir(ctx) / "generation_config.json").is_file():
         actions.append(EditJson(f"{MODEL_COPY}/generation_config.json", {"eos_token_id": tokens[end]}))
+    own = ctx.folder.root in model_dir(ctx).resolve().parents  # already the run's copy: scripts stay as they are
     return Patch(f"make the chat template's end-of-turn token {end} the eos token, so generation stops at the end "
-                 "of the answer", tuple(actions), "render")
+                 "of the answer", tuple(actions), "evaluate" if own else "render")
 
 
 def fix_lora_targets(ctx: Context) -> Patch | None:
@@ -373,20 +373,19 @@ def fix_diverged(ctx: Context) -> Patch | None:
     cur = ctx.state.spec.dpo.learning_rate
     from rl_agent.kit.spec import DPOSettings
 
-    reference = ctx.task.dpo.learning_rate if ctx.task else DPOSettings.for_model(
-        ctx.state.spec.model_source, ctx.state.spec.device).learning_rate
-    new = min(cur / 10, reference)
+    default = DPOSettings.for_model(ctx.state.spec.model_source, ctx.state.spec.device).learning_rate
+    planned = ctx.task.dpo.learning_rate if ctx.task else default
+    new = min(cur / 10, planned if planned < DIVERGED_LR else default)
     return Patch(f"training diverged: learning rate {cur:g} -> {new:g}, from scratch (the checkpoints are "
                  "poisoned)", (SetSpec("dpo.learning_rate", new), MoveAside("out/checkpoint-*")), "render")
 
 
 def fix_undertrained(ctx: Context) -> Patch | None:
     cur = ctx.state.spec.dpo.steps
-    planned = ctx.task.dpo.steps if ctx.task else cur
     new = cur * 2
-    if new > planned * MAX_STEPS_GROWTH:
+    if new > 1_000_000:
         return None
-    return Patch(f"preference accuracy below the bar with a healthy loss: train longer, {cur} -> {new} steps "
+    return Patch(f"{ctx.match.group(1)} below the bar with a healthy loss: train longer, {cur} -> {new} steps "
                  "(continuing from the last checkpoint)", (SetSpec("dpo.steps", new),), "render")
 
 
@@ -465,7 +464,8 @@ CATALOGUE: tuple[KnownFailure, ...] = (
                  "tuned answers run past the end of the turn: the eos token is not the chat template's end-of-turn "
                  "token", fix_eos, _runs_on),
     KnownFailure("undertrained", "Undertrained (accuracy below the bar)",
-                 _re(r"pref_accuracy >= [\d.]+: no"),
-                 "the loss is healthy but the held-out preference accuracy is below the bar: too few steps",
+                 _re(r"(pref_accuracy|format rate) >= [\d.]+: no"),
+                 "the loss is healthy but held-out preference accuracy (or the format rate) is below the bar: too "
+                 "few steps",
                  fix_undertrained, _not_diverged),
 )

@@ -178,7 +178,7 @@ def low_memory(folder: RunFolder, donor: Donor) -> None:
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     state.python = str(wrapper)
     folder.save(state)
-    set_spec(folder, dpo__batch_size=64, dpo__steps=12, dpo__save_steps=6)  # few big steps, as asked
+    set_spec(folder, dpo__batch_size=64)
 
 
 def foreign_lora_targets(folder: RunFolder, donor: Donor) -> None:

@@ -22,12 +22,13 @@ from rl_agent.agent.repairer import PatchRefused, apply_patch
 from rl_agent.kit import pipeline as pipeline_module
 from rl_agent.kit.data import PairFileError
 from rl_agent.kit.pipeline import LOG_FILE, StageError
-from rl_agent.kit.run_folder import STAGES, RunFolder, RunFolderError
+from rl_agent.kit.run_folder import STAGES, RunFolder, RunFolderError, write_json_atomic
 from rl_agent.kit.task_spec import SPEC_FILE, TaskSpec, TaskSpecError, assess_outcome
 
 MAX_ATTEMPTS = 3
 REPAIRS_JSONL = "repairs.jsonl"
 REPAIRS_MD = "repairs.md"
+OUTCOME_FILE = "outcome.json"  # the verdict plus the plan's own checks, for the last completed attempt
 LOG_WINDOW = 200_000  # characters of this attempt's log the catalogue searches
 
 Status = Literal["succeeded", "unrecognised", "unfixable", "exhausted", "refused"]
@@ -222,7 +223,14 @@ def run_with_repairs(
         except (PatchRefused, RunFolderError) as e:
             log.note(attempt, symptoms.error, f"patch refused: {e}")
             return LoopResult(False, "refused", repairs, report, outcome, f"patch refused: {e}", symptoms)
-        record = RepairRecord(attempt, entry.id, entry.title, symptoms.error, match.group(0)[:300], entry.cause,
+        if task is not None:  # keep spec.json (the plan people edit) in step with the repaired run
+            synced = task.synced_with(folder.load().spec, folder.root)
+            if synced != task:
+                task = synced
+                task.write(folder.path(SPEC_FILE))
+                changes.append(f"{SPEC_FILE} updated to match")
+        evidence = match.group(0).removeprefix("error: ")[:300]
+        record = RepairRecord(attempt, entry.id, entry.title, symptoms.error, evidence, entry.cause,
                               patch.to_dict(), changes)
         log.add(record)
         repairs.append(record)
@@ -245,6 +253,7 @@ def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
                 f.write(f"\n[rl-agent] {stage} stage failed: {e}\n")
         return Symptoms(str(e), _new_log(log_path, offset), stage), None, None
     outcome = assess_outcome(task, report)
+    write_json_atomic(folder.path(OUTCOME_FILE), outcome)
     if outcome["succeeded"]:
         return None, report, outcome
     failed = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in outcome["checks"].items())

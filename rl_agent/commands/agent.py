@@ -86,7 +86,8 @@ def new(
         folder.root.mkdir(parents=True, exist_ok=True)
         write_plan_files(plan, folder.root)
         run_spec = spec.to_run_spec(folder.root)
-        validate_data(run_spec)
+        if run_spec.algorithm == "dpo":  # GRPO data (prompts + references) is checked by its own pipeline
+            validate_data(run_spec)
     except (PairFileError, TaskSpecError, OSError) as e:
         for rel in plan.files:
             folder.path(rel).unlink(missing_ok=True)
@@ -124,7 +125,8 @@ def run(
     folder = RunFolder(spec_path.resolve().parent)
     try:
         run_spec = task.to_run_spec(folder.root)
-        validate_data(run_spec)
+        if run_spec.algorithm == "dpo":
+            validate_data(run_spec)
     except (TaskSpecError, PairFileError) as e:
         raise fail(f"{spec_path}: {e}") from None
     except ValueError as e:

@@ -15,15 +15,24 @@ from pathlib import Path
 
 from rl_agent.kit.data import PairFileError
 
-# Built-in GRPO tasks: name -> (data folder under rl_agent/data, reward spec, held-out judge spec, task text).
-BUILTIN_TASKS: dict[str, tuple[str, str, str, str]] = {
-    "short_answer": (
+@dataclass(frozen=True)
+class BuiltinTask:
+    """A GRPO task shipped with the kit: its data folder under rl_agent/data, reward and held-out judge."""
+
+    data_dir: str
+    reward: str
+    heldout_judge: str
+    summary: str
+
+
+BUILTIN_TASKS: dict[str, BuiltinTask] = {
+    "short_answer": BuiltinTask(
         "short_answer",
         "python:rl_agent.kit.grpo_verifiers:short_answer",
         "terse",
         "Bare short answers in a strict format: one to three words, capitalised, one final period.",
     ),
-    "terse": (
+    "terse": BuiltinTask(
         "terse",
         "terse",
         "python:rl_agent.kit.grpo_verifiers:short_answer",
@@ -54,7 +63,7 @@ def bundled_prompts_path(task: str, split: str) -> Path:
         raise ValueError(f"unknown GRPO task {task!r}; expected one of {', '.join(BUILTIN_TASKS)}")
     if split not in ("train", "heldout"):
         raise ValueError(f"unknown split {split!r}; expected 'train' or 'heldout'")
-    return Path(str(resources.files("rl_agent") / "data" / BUILTIN_TASKS[task][0] / f"{split}.jsonl"))
+    return Path(str(resources.files("rl_agent") / "data" / BUILTIN_TASKS[task].data_dir / f"{split}.jsonl"))
 
 
 def _optional_text(row: dict, key: str, where: str) -> str | None:

@@ -32,7 +32,7 @@ def task_for_reward(reward: str | None) -> str:
 def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: float | None,
                   steps: int | None) -> GRPOSettings:
     task = task_for_reward(reward)
-    _, task_reward, task_check, _ = BUILTIN_TASKS[task]
+    task_reward, task_check = BUILTIN_TASKS[task].reward, BUILTIN_TASKS[task].heldout_judge
     chosen = reward.strip() if reward else task_reward
     # Claude is graded against the offline terse judge; anything else against its task's other judge.
     check = "terse" if is_remote(chosen) else task_check if chosen != task_check else task_reward
@@ -55,7 +55,7 @@ def grpo_spec(*, model: str, model_source: str, model_reason: str, device: str, 
     task = task_for_reward(reward)
     try:
         spec = RunSpec(
-            task=BUILTIN_TASKS[task][3],
+            task=BUILTIN_TASKS[task].summary,
             algorithm="grpo",
             model=model,
             model_source=model_source,

@@ -131,6 +131,23 @@ class TaskSpec(BaseModel):
             fields["grpo"] = self.grpo
         return RunSpec(**fields)
 
+    def synced_with(self, run: RunSpec, base_dir: Path) -> "TaskSpec":
+        """This plan updated to what the run now uses (after a repair changed run.json), so spec.json stays
+        the truth: `rl-agent run` on it then finds nothing changed instead of undoing the repair."""
+        data = self.model_dump(mode="json")
+        data.update(device=run.device, precision=run.precision, dpo=run.dpo.model_dump(mode="json"))
+        data["success"]["min_pref_accuracy"] = run.min_pref_accuracy
+        if self.grpo is not None:
+            data["grpo"] = run.grpo.model_dump(mode="json")
+        base = Path(base_dir).resolve()
+        for section, key, run_key in (("data", "train_file", "train_file"), ("heldout", "file", "heldout_file")):
+            target = Path(getattr(run, run_key)).resolve()
+            if resolve_data_path(data[section][key], base) != target:
+                data[section][key] = str(target.relative_to(base)) if base in target.parents else str(target)
+        if run.model != self.model.name:
+            data["model"] = {"name": run.model, "source": run.model_source, "reason": run.model_reason}
+        return TaskSpec.model_validate(data)
+
     # ---- file ----------------------------------------------------------------------------------------
     def write(self, path: Path) -> Path:
         """Write as indented JSON via a temp file, so a reader never sees half a spec."""
@@ -187,8 +204,11 @@ def runs_on(answer: str) -> bool:
 
 def assess_outcome(task: "TaskSpec | None", report: dict) -> dict:
     """The run's verdict (report.json) plus the plan's own checks on the tuned held-out answers:
-    the format regex for format tasks, and that one-line answers end on their own."""
+    the format regex for format tasks (whose success is the format, not the terse judge's figures), and
+    that one-line answers end on their own."""
     checks = dict(report["verdict"]["checks"])
+    if task is not None and task.family == "format":  # the terse judge's checks are not this task's goal
+        checks = {k: v for k, v in checks.items() if k.startswith("pref_accuracy")}
     answers = [s["output"] for s in report["after"].get("samples", [])]
     if task is not None and answers:
         if task.success.format_regex:
