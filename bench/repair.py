@@ -28,10 +28,10 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
 
-    from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fault
+    from rl_agent.agent.faults import NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
     from rl_agent.kit.tiny_model import build_tiny_model, default_cache_dir
 
-    wanted = [f for f in FAULTS if not args.only or f.id in args.only.split(",")]
+    wanted = [f for f in slowest_first() if not args.only or f.id in args.only.split(",")]
     cache = default_cache_dir()
     model = build_tiny_model(cache_dir=cache)
     out = args.out or Path(tempfile.mkdtemp(prefix="rl-agent-repair-bench-"))

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from rl_agent.agent.catalogue import CATALOGUE, KnownFailure
+from rl_agent.agent.catalogue import CATALOGUE, KnownFailure, describe_catalogue
 from rl_agent.agent.faults import FAULTS, edit_script, prepare_run
 from rl_agent.agent.loop import REPAIRS_JSONL, REPAIRS_MD, run_with_repairs
 from rl_agent.agent.repairer import (
@@ -84,6 +84,14 @@ def test_every_catalogue_entry_has_a_fault_injection_test():
     assert len({e.id for e in CATALOGUE}) == len(CATALOGUE)
 
 
+def test_the_catalogue_prompt_for_claude_is_up_to_date():
+    """rl_agent/prompts/agent_repair_catalogue.md is generated: regenerate with describe_catalogue()."""
+    from importlib import resources
+
+    shipped = (resources.files("rl_agent") / "prompts" / "agent_repair_catalogue.md").read_text(encoding="utf-8")
+    assert shipped == describe_catalogue() + "\n"
+
+
 def _boom(run, message="rl-agent-test: an unknown failure"):
     edit_script(run, "import argparse\n", f"import argparse\nraise SystemExit({message!r})\n")
 
@@ -100,7 +108,8 @@ def test_an_unknown_failure_is_reported_not_patched(run, rl_agent_cache):
 
 def test_a_recognised_failure_without_a_fix_stops_at_once(run, rl_agent_cache):
     _boom(run)
-    entry = KnownFailure("no_fix", "No fix", re.compile("an unknown failure"), "test cause", lambda ctx: None)
+    entry = KnownFailure("no_fix", "No fix", re.compile("an unknown failure"), "test cause", "none",
+                         lambda ctx: None, lambda s, m: True)
     result = run_with_repairs(run, cache_dir=rl_agent_cache, catalogue=(entry,))
     assert (result.status, result.attempts) == ("unfixable", 0)
     assert "needs a person" in result.message
@@ -110,7 +119,8 @@ def test_the_loop_is_bounded_and_logs_error_diagnosis_patch_outcome(run, rl_agen
     """A fix that does not address the cause: three patches, four runs, then a clear stop."""
     _boom(run)
     useless = KnownFailure("useless", "Useless fix", re.compile(r"an unknown (?P<what>failure)"), "test cause",
-                           lambda ctx: Patch("touch a file", (WriteFile("touched.txt", "x"),), "train"))
+                           "touch a file", lambda ctx: Patch("touch a file", (WriteFile("touched.txt", "x"),), "train"),
+                           lambda s, m: True)
     result = run_with_repairs(run, cache_dir=rl_agent_cache, catalogue=(useless,), max_attempts=3)
     assert (result.ok, result.status, result.attempts) == (False, "exhausted", 3)
     assert all(r.outcome.startswith("failed again") for r in result.repairs)

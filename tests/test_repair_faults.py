@@ -15,13 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fault
+from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
 from rl_agent.agent.loop import MAX_ATTEMPTS, REPAIRS_JSONL, REPAIRS_MD
-
-# Longest first, so two workers finish together (verdict-level faults need two full runs).
-SLOW_FIRST = ("loss_diverged", "undertrained", "generation_never_stops", "out_of_memory", "corrupt_checkpoint",
-              "stale_checkpoint", "model_missing")
-
 
 @pytest.fixture(scope="session")
 def fault_results(tmp_path_factory, tiny_model, rl_agent_cache):
@@ -30,7 +25,7 @@ def fault_results(tmp_path_factory, tiny_model, rl_agent_cache):
     os.environ["OMP_NUM_THREADS"] = "1"
     try:
         donor = make_donor(root / "donor", model_path=tiny_model, python=sys.executable)
-        order = sorted(FAULTS, key=lambda f: SLOW_FIRST.index(f.id) if f.id in SLOW_FIRST else len(SLOW_FIRST))
+        order = slowest_first()
         workers = int(os.environ.get("RL_AGENT_REPAIR_WORKERS", "2"))
 
         def one(fault):

@@ -13,7 +13,7 @@ import json
 import math
 import re
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -70,8 +70,9 @@ class KnownFailure:
     title: str
     pattern: re.Pattern
     cause: str  # the diagnosis, in a sentence a person can check
+    remedy: str  # what the fix does, in a sentence
     fix: Callable[[Context], Patch | None]
-    applies: Callable[[Symptoms, re.Match], bool] = field(default=lambda s, m: True)
+    applies: Callable[[Symptoms, re.Match], bool]
 
 
 def diagnose(symptoms: Symptoms, catalogue: tuple[KnownFailure, ...]) -> tuple[KnownFailure, re.Match] | None:
@@ -123,6 +124,11 @@ def _norm(text: str) -> str:
 
 def run_rel(ctx: Context, path: Path) -> str:
     return str(path.relative_to(ctx.folder.root))
+
+
+def settings_key(ctx: Context) -> str:
+    """Which spec section holds the training settings: `dpo` or `grpo`."""
+    return "grpo" if ctx.state.spec.algorithm == "grpo" else "dpo"
 
 
 def failing_script(ctx: Context) -> str:
@@ -183,7 +189,7 @@ def fix_lora_targets(ctx: Context) -> Patch | None:
     found = [t for t in LORA_TARGETS if t in leaves]
     targets: list[str] | str = found or "all-linear"
     return Patch(f"target the model's own projection layers ({targets if isinstance(targets, str) else ', '.join(found)})",
-                 (SetSpec("dpo.lora_targets", targets),), "render")
+                 (SetSpec(f"{settings_key(ctx)}.lora_targets", targets),), "render")
 
 
 # Arguments TRL/transformers renamed (old -> new) or removed outright with a safe default (new None).
@@ -330,19 +336,23 @@ def fix_adapter_missing(ctx: Context) -> Patch | None:
 
 
 def fix_oom(ctx: Context) -> Patch | None:
-    s = ctx.state.spec.dpo
-    if s.batch_size > 1:
-        new = max(1, s.batch_size // 4)
+    key = settings_key(ctx)
+    s = getattr(ctx.state.spec, key)
+    # GRPO scores whole groups: its batch stays a multiple of num_generations.
+    floor = getattr(s, "num_generations", 1)
+    if s.batch_size > floor:
+        new = max(floor, (s.batch_size // 4) // floor * floor)
         accum = s.grad_accum * max(1, s.batch_size // new)
         return Patch(f"out of memory: batch {s.batch_size} -> {new} with gradient accumulation {s.grad_accum} -> "
                      f"{accum} (same effective batch)",
-                     (SetSpec("dpo.batch_size", new), SetSpec("dpo.grad_accum", accum)), "render")
-    if s.max_length > 64:
-        return Patch(f"out of memory at batch 1: max_length {s.max_length} -> {s.max_length // 2}",
-                     (SetSpec("dpo.max_length", s.max_length // 2),), "render")
+                     (SetSpec(f"{key}.batch_size", new), SetSpec(f"{key}.grad_accum", accum)), "render")
+    length = "max_length" if key == "dpo" else "max_completion_length"
+    if getattr(s, length) > 64:
+        return Patch(f"out of memory at the smallest batch: {length} {getattr(s, length)} -> {getattr(s, length) // 2}",
+                     (SetSpec(f"{key}.{length}", getattr(s, length) // 2),), "render")
     if not s.gradient_checkpointing:
-        return Patch("out of memory at batch 1: turn on gradient checkpointing",
-                     (SetSpec("dpo.gradient_checkpointing", True),), "render")
+        return Patch("out of memory at the smallest batch: turn on gradient checkpointing",
+                     (SetSpec(f"{key}.gradient_checkpointing", True),), "render")
     return None
 
 
@@ -370,23 +380,27 @@ def _diverged(s: Symptoms, m: re.Match) -> bool:
 
 
 def fix_diverged(ctx: Context) -> Patch | None:
-    cur = ctx.state.spec.dpo.learning_rate
-    from rl_agent.kit.spec import DPOSettings
+    from rl_agent.kit.spec import DPOSettings, GRPOSettings
 
-    default = DPOSettings.for_model(ctx.state.spec.model_source, ctx.state.spec.device).learning_rate
-    planned = ctx.task.dpo.learning_rate if ctx.task else default
+    key = settings_key(ctx)
+    cur = getattr(ctx.state.spec, key).learning_rate
+    defaults = GRPOSettings if key == "grpo" else DPOSettings
+    default = defaults.for_model(ctx.state.spec.model_source, ctx.state.spec.device).learning_rate
+    plan = getattr(ctx.task, key, None) if ctx.task else None
+    planned = plan.learning_rate if plan is not None else default
     new = min(cur / 10, planned if planned < DIVERGED_LR else default)
     return Patch(f"training diverged: learning rate {cur:g} -> {new:g}, from scratch (the checkpoints are "
-                 "poisoned)", (SetSpec("dpo.learning_rate", new), MoveAside("out/checkpoint-*")), "render")
+                 "poisoned)", (SetSpec(f"{key}.learning_rate", new), MoveAside("out/checkpoint-*")), "render")
 
 
 def fix_undertrained(ctx: Context) -> Patch | None:
-    cur = ctx.state.spec.dpo.steps
+    key = settings_key(ctx)
+    cur = getattr(ctx.state.spec, key).steps
     new = cur * 2
     if new > 1_000_000:
         return None
     return Patch(f"{ctx.match.group(1)} below the bar with a healthy loss: train longer, {cur} -> {new} steps "
-                 "(continuing from the last checkpoint)", (SetSpec("dpo.steps", new),), "render")
+                 "(continuing from the last checkpoint)", (SetSpec(f"{key}.steps", new),), "render")
 
 
 def _not_diverged(s: Symptoms, m: re.Match) -> bool:
@@ -395,77 +409,102 @@ def _not_diverged(s: Symptoms, m: re.Match) -> bool:
 
 # ---- the catalogue ------------------------------------------------------------------------------------------
 
-def _re(p: str) -> re.Pattern:
-    return re.compile(p)
+def _entry(id: str, title: str, pattern: str, cause: str, remedy: str, fix: Callable[[Context], Patch | None],
+           applies: Callable[[Symptoms, re.Match], bool] | None = None) -> KnownFailure:
+    return KnownFailure(id, title, re.compile(pattern), cause, remedy, fix, applies or (lambda s, m: True))
 
 
 CATALOGUE: tuple[KnownFailure, ...] = (
-    KnownFailure("missing_chat_template", "No chat template",
-                 _re(r"Cannot use chat template functions because tokenizer\.chat_template is not set"),
-                 "the tokenizer has no chat template, so conversational pairs cannot be formatted", fix_chat_template),
-    KnownFailure("missing_pad_token", "Pad token missing",
-                 _re(r"The specified `pad_token` \('None'\) is not found in the vocabulary|Asking to pad but the "
-                     r"tokenizer does not have a padding token"),
-                 "the tokenizer has neither a pad token nor an eos token to pad with", fix_pad_token),
-    KnownFailure("out_of_memory", "Out of memory",
-                 _re(r"DefaultCPUAllocator: can't allocate memory|CUDA out of memory|OutOfMemoryError|\bMemoryError\b"),
-                 "a training batch does not fit in memory", fix_oom),
-    KnownFailure("lora_targets_not_found", "LoRA target modules not in the model",
-                 _re(r"Target modules \{(?P<mods>[^}]*)\} not found in the base model"),
-                 "the LoRA target module names belong to another model family", fix_lora_targets),
-    KnownFailure("renamed_argument", "Argument renamed between TRL/transformers versions",
-                 _re(_UNEXPECTED_KW), "the script uses an argument name this TRL/transformers renamed",
-                 fix_renamed_arg, lambda s, m: m.group("arg") in RENAMED_ARGS),
-    KnownFailure("removed_argument", "Argument removed between TRL/transformers versions",
-                 _re(_UNEXPECTED_KW), "the script passes an argument this TRL/transformers no longer has",
-                 fix_removed_arg, lambda s, m: m.group("arg") in REMOVED_ARGS),
-    KnownFailure("empty_after_truncation", "Empty dataset after filtering (prompts longer than max_length)",
-                 _re(r"num_samples should be a positive integer value, but got num_samples=0"),
-                 "max_length is shorter than the prompts, so TRL dropped every pair as fully truncated",
-                 fix_max_length),
-    KnownFailure("tracker_not_installed", "Missing package (experiment tracker)",
-                 _re(r"(?P<cb>\w+)Callback requires (?P<pkg>[\w-]+) to be installed|No module named "
-                     r"'(?P<mod>wandb|tensorboard|tensorboardX|mlflow|comet_ml|clearml|neptune|dvclive|swanlab)'"),
-                 "the script reports to a tracker whose package is not installed", fix_report_to),
-    KnownFailure("loss_weights_mismatch", "loss_weights do not match loss_type",
-                 _re(r"`loss_weights` must have the same length as `loss_type`"),
-                 "there must be one loss weight per DPO loss type", fix_loss_weights),
-    KnownFailure("unknown_loss_type", "Unknown DPO loss type",
-                 _re(r"Unknown loss type: (?P<bad>[\w-]+)\. Should be one of \[(?P<known>[^\]]*)\]"),
-                 "a DPO loss type name is misspelt or not in this TRL", fix_loss_type),
-    KnownFailure("heldout_overlap", "Held-out set overlaps training",
-                 _re(r"held-out prompt also in training data"),
-                 "some held-out prompts are also training prompts, so the before/after would measure memory",
-                 fix_overlap),
-    KnownFailure("bad_pair_rows", "Unusable rows in a pair file",
-                 _re(r"(?m)^error: (?P<file>.+?):(?P<line>\d+): (not valid JSON|expected a JSON object|missing field|"
-                     r"field '\w+' (must be a string|is empty)|'chosen' and 'rejected' are identical|duplicate of line)"),
-                 "a pair file has rows that cannot be trained on", fix_bad_rows),
-    KnownFailure("model_missing", "Model folder missing",
-                 _re(r"is not a local folder and is not a valid model identifier|Repo id must be in the form|"
-                     r"Incorrect path_or_model_id|Can't load (the )?(tokenizer|configuration) for"),
-                 "the model folder the scripts point at does not exist (a cleared cache or a moved run)",
-                 fix_model_missing),
-    KnownFailure("stale_checkpoint", "Checkpoint from other settings",
-                 _re(r"size mismatch for [\w.]*lora_[AB][\w.]*: copying a param with shape"),
-                 "training resumed from a checkpoint made with other LoRA settings", fix_stale_checkpoint),
-    KnownFailure("corrupt_checkpoint", "Unreadable checkpoint",
-                 _re(r"SafetensorError|Error while deserializing header|PytorchStreamReader failed|invalid load key"),
-                 "the newest checkpoint is truncated or corrupt (a save cut short)", fix_corrupt_checkpoint,
-                 lambda s, m: "resume_from_checkpoint" in s.log or "resuming from" in s.log),
-    KnownFailure("adapter_missing", "No trained adapter at evaluation",
-                 _re(r"no trained adapter; run the training script first"),
-                 "evaluation found no adapter (training output removed or never written)", fix_adapter_missing),
-    KnownFailure("loss_diverged", "NaN or exploding loss",
-                 _re(r"non-finite loss|'loss': '[^']+'"),
-                 "the loss went non-finite or blew up: the learning rate is far too high", fix_diverged, _diverged),
-    KnownFailure("generation_never_stops", "Generation that never stops",
-                 _re(r"tuned answer: "),
-                 "tuned answers run past the end of the turn: the eos token is not the chat template's end-of-turn "
-                 "token", fix_eos, _runs_on),
-    KnownFailure("undertrained", "Undertrained (accuracy below the bar)",
-                 _re(r"(pref_accuracy|format rate) >= [\d.]+: no"),
-                 "the loss is healthy but held-out preference accuracy (or the format rate) is below the bar: too "
-                 "few steps",
-                 fix_undertrained, _not_diverged),
+    _entry("missing_chat_template", "No chat template",
+           r"Cannot use chat template functions because tokenizer\.chat_template is not set",
+           "the tokenizer has no chat template, so conversational pairs cannot be formatted",
+           "copy the model into the run and give its tokenizer the ChatML template its <|im_start|>/<|im_end|> "
+           "tokens are made for", fix_chat_template),
+    _entry("missing_pad_token", "Pad token missing",
+           r"The specified `pad_token` \('None'\) is not found in the vocabulary|Asking to pad but the tokenizer "
+           r"does not have a padding token",
+           "the tokenizer has neither a pad token nor an eos token to pad with",
+           "set pad_token (and eos_token if missing) in the run's copy of tokenizer_config.json", fix_pad_token),
+    _entry("out_of_memory", "Out of memory",
+           r"DefaultCPUAllocator: can't allocate memory|CUDA out of memory|OutOfMemoryError|\bMemoryError\b",
+           "a training batch does not fit in memory",
+           "batch / 4 with 4x gradient accumulation (same effective batch); at the smallest batch halve the "
+           "max length, then turn on gradient checkpointing", fix_oom),
+    _entry("lora_targets_not_found", "LoRA target modules not in the model",
+           r"Target modules \{(?P<mods>[^}]*)\} not found in the base model",
+           "the LoRA target module names belong to another model family",
+           "target the projection layers the model's weights actually have (read from the safetensors header), "
+           "else all-linear", fix_lora_targets),
+    _entry("renamed_argument", "Argument renamed between TRL/transformers versions", _UNEXPECTED_KW,
+           "the script uses an argument name this TRL/transformers renamed",
+           "rename the argument in the failing script (tokenizer= -> processing_class=, evaluation_strategy= -> "
+           "eval_strategy=, ...)", fix_renamed_arg, lambda s, m: m.group("arg") in RENAMED_ARGS),
+    _entry("removed_argument", "Argument removed between TRL/transformers versions", _UNEXPECTED_KW,
+           "the script passes an argument this TRL/transformers no longer has",
+           "drop the argument from the failing script (its default applies)", fix_removed_arg,
+           lambda s, m: m.group("arg") in REMOVED_ARGS),
+    _entry("empty_after_truncation", "Empty dataset after filtering (prompts longer than max_length)",
+           r"num_samples should be a positive integer value, but got num_samples=0",
+           "max_length is shorter than the prompts, so TRL dropped every pair as fully truncated",
+           "raise max_length to an upper bound of the longest pair (bytes + template), within the model's "
+           "positions", fix_max_length),
+    _entry("tracker_not_installed", "Missing package (experiment tracker)",
+           r"(?P<cb>\w+)Callback requires (?P<pkg>[\w-]+) to be installed|No module named "
+           r"'(?P<mod>wandb|tensorboard|tensorboardX|mlflow|comet_ml|clearml|neptune|dvclive|swanlab)'",
+           "the script reports to a tracker whose package is not installed",
+           'report_to="none" in the failing script', fix_report_to),
+    _entry("loss_weights_mismatch", "loss_weights do not match loss_type",
+           r"`loss_weights` must have the same length as `loss_type`",
+           "there must be one loss weight per DPO loss type", "one weight of 1.0 per loss type", fix_loss_weights),
+    _entry("unknown_loss_type", "Unknown DPO loss type",
+           r"Unknown loss type: (?P<bad>[\w-]+)\. Should be one of \[(?P<known>[^\]]*)\]",
+           "a DPO loss type name is misspelt or not in this TRL",
+           "the closest valid loss type from TRL's own list (else sigmoid)", fix_loss_type),
+    _entry("heldout_overlap", "Held-out set overlaps training", r"held-out prompt also in training data",
+           "some held-out prompts are also training prompts, so the before/after would measure memory",
+           "hold out a copy without the overlapping prompts (at least 3 must remain)", fix_overlap),
+    _entry("bad_pair_rows", "Unusable rows in a pair file",
+           r"(?m)^error: (?P<file>.+?):(?P<line>\d+): (not valid JSON|expected a JSON object|missing field|"
+           r"field '\w+' (must be a string|is empty)|'chosen' and 'rejected' are identical|duplicate of line)",
+           "a pair file has rows that cannot be trained on",
+           "train on a copy without the unusable rows (enough must remain)", fix_bad_rows),
+    _entry("model_missing", "Model folder missing",
+           r"is not a local folder and is not a valid model identifier|Repo id must be in the form|"
+           r"Incorrect path_or_model_id|Can't load (the )?(tokenizer|configuration) for",
+           "the model folder the scripts point at does not exist (a cleared cache or a moved run)",
+           "re-run the model stage (embedded model only; a wrong hub id or path needs a person)", fix_model_missing),
+    _entry("stale_checkpoint", "Checkpoint from other settings",
+           r"size mismatch for [\w.]*lora_[AB][\w.]*: copying a param with shape",
+           "training resumed from a checkpoint made with other LoRA settings",
+           "move the checkpoints into .aside/ and train afresh", fix_stale_checkpoint),
+    _entry("corrupt_checkpoint", "Unreadable checkpoint",
+           r"SafetensorError|Error while deserializing header|PytorchStreamReader failed|invalid load key",
+           "the newest checkpoint is truncated or corrupt (a save cut short)",
+           "move that checkpoint into .aside/ and resume from the one before", fix_corrupt_checkpoint,
+           lambda s, m: "resume_from_checkpoint" in s.log or "resuming from" in s.log),
+    _entry("adapter_missing", "No trained adapter at evaluation", r"no trained adapter; run the training script first",
+           "evaluation found no adapter (training output removed or never written)",
+           "re-run training (it resumes from its last checkpoint)", fix_adapter_missing),
+    _entry("loss_diverged", "NaN or exploding loss", r"non-finite loss|'loss': '[^']+'",
+           "the loss went non-finite or blew up: the learning rate is far too high",
+           "learning rate / 10 (at most the planned one), checkpoints moved aside, train afresh", fix_diverged,
+           _diverged),
+    _entry("generation_never_stops", "Generation that never stops", r"tuned answer: ",
+           "tuned answers run past the end of the turn: the eos token is not the chat template's end-of-turn token",
+           "make the end-of-turn token (<|im_end|>) the eos token of the run's model copy", fix_eos, _runs_on),
+    _entry("undertrained", "Undertrained (accuracy below the bar)", r"(pref_accuracy|format rate) >= [\d.]+: no",
+           "the loss is healthy but held-out preference accuracy (or the format rate) is below the bar: too few "
+           "steps", "double the steps, continuing from the last checkpoint", fix_undertrained, _not_diverged),
 )
+
+
+def describe_catalogue(catalogue: tuple[KnownFailure, ...] = CATALOGUE) -> str:
+    """The catalogue as Markdown, for people and for Claude (rl_agent/prompts/agent_repair_catalogue.md)."""
+    lines = ["# Known failures the deterministic repairer fixes", "",
+             "rl-agent tries these before anything else; each is recognised by a regex over the error line, the",
+             "new part of train.log and (for completed runs) the tuned model's held-out answers. A failure that",
+             "matches none of them is yours to diagnose.", ""]
+    for e in catalogue:
+        lines += [f"## {e.title} (`{e.id}`)", "", f"- Cause: {e.cause}.", f"- Recognised by: `` {e.pattern.pattern} ``",
+                  f"- Fix: {e.remedy}.", ""]
+    return "\n".join(lines)

@@ -288,6 +288,13 @@ FAULTS: tuple[Fault, ...] = (
 )
 
 NEEDS_DONOR = {"stale_checkpoint", "corrupt_checkpoint"}
+# Faults that need two full runs (a verdict-level failure) or a bigger batch: start them first, so parallel
+# workers finish together.
+SLOW = ("loss_diverged", "out_of_memory", "generation_never_stops", "undertrained", "model_missing")
+
+
+def slowest_first(faults: tuple[Fault, ...] = FAULTS) -> list[Fault]:
+    return sorted(faults, key=lambda f: SLOW.index(f.id) if f.id in SLOW else len(SLOW))
 
 
 def run_fault(fault: Fault, root: Path, *, model_path: Path, python: str, cache_dir: Path,

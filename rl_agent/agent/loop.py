@@ -39,11 +39,15 @@ class UnsupportedAlgorithm(RuntimeError):
 
 
 def pipeline_class(algorithm: str) -> type:
-    """The pipeline for `algorithm`: DPOPipeline, or a GRPO pipeline once the GRPO track provides one."""
+    """The pipeline for `algorithm`, as the kit's own switch (pipeline.pipeline_class) picks it."""
     if algorithm == "dpo":
         return pipeline_module.DPOPipeline
-    cls = getattr(pipeline_module, f"{algorithm.upper()}Pipeline", None)
-    if cls is None:
+    switch = getattr(pipeline_module, "pipeline_class", None)
+    try:
+        cls = switch(algorithm) if switch else None
+    except ImportError:
+        cls = None
+    if cls is None or cls is pipeline_module.DPOPipeline:
         raise UnsupportedAlgorithm(f"this build's pipeline runs DPO only; {algorithm.upper()} is not available yet")
     return cls
 

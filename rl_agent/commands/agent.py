@@ -37,6 +37,16 @@ from rl_agent.kit.task_spec import SPEC_FILE, TaskSpec, TaskSpecError
 from rl_agent.kit.tiny_model import default_cache_dir
 
 
+def validate_run_data(run_spec) -> None:
+    """Check the data files the way the run's own pipeline will (pairs for DPO, prompts for GRPO)."""
+    if run_spec.algorithm == "grpo":
+        from rl_agent.kit.grpo_pipeline import validate_data as validate_prompts
+
+        validate_prompts(run_spec)
+    else:
+        validate_data(run_spec)
+
+
 def claude_available(offline: bool) -> bool:
     return not offline and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
 
@@ -86,8 +96,7 @@ def new(
         folder.root.mkdir(parents=True, exist_ok=True)
         write_plan_files(plan, folder.root)
         run_spec = spec.to_run_spec(folder.root)
-        if run_spec.algorithm == "dpo":  # GRPO data (prompts + references) is checked by its own pipeline
-            validate_data(run_spec)
+        validate_run_data(run_spec)
     except (PairFileError, TaskSpecError, OSError) as e:
         for rel in plan.files:
             folder.path(rel).unlink(missing_ok=True)
@@ -125,8 +134,7 @@ def run(
     folder = RunFolder(spec_path.resolve().parent)
     try:
         run_spec = task.to_run_spec(folder.root)
-        if run_spec.algorithm == "dpo":
-            validate_data(run_spec)
+        validate_run_data(run_spec)
     except (TaskSpecError, PairFileError) as e:
         raise fail(f"{spec_path}: {e}") from None
     except ValueError as e:
@@ -146,7 +154,7 @@ def run(
             console.print(f"spec changed: {', '.join(changed)}; re-running from the {stage} stage")
             state.spec = run_spec
             invalidate(folder, state, stage)
-            if stage != "report" and any(c.startswith("dpo.") or c in ("model", "train_file") for c in changed):
+            if stage != "report" and any(c.startswith(("dpo.", "grpo.")) or c in ("model", "train_file") for c in changed):
                 _move_checkpoints_aside(folder)
     else:
         try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from rl_agent.kit.data import bundled_pairs_path, load_pairs
-from rl_agent.kit.spec import DPOSettings, GRPOSettings
+from rl_agent.kit.spec import DPOSettings
 from rl_agent.kit.task_spec import (
     TASK_MAX_CHARS,
     DataPlan,
@@ -250,10 +250,9 @@ def _plan_format(common: dict, recipe: FormatRecipe) -> Plan:
 
 
 def _plan_checkable(common: dict, model: ModelChoice, steps: int | None, grpo_available: bool) -> Plan:
-    grpo = GRPOSettings.for_model(model.source, model.device)
-    if steps:
-        grpo.steps = steps
-        grpo.save_steps = min(grpo.save_steps, max(1, steps // 2))
+    from rl_agent.kit.grpo_setup import grpo_settings
+
+    grpo = grpo_settings(model.source, model.device, reward=SHORT_ANSWER_VERIFIER, max_cost=None, steps=steps)
     held_path = bundled_pairs_path("heldout").parent.parent / "short_answer" / "heldout.jsonl"
     size = sum(1 for line in held_path.read_text(encoding="utf-8").splitlines() if line.strip())
     spec = TaskSpec(
@@ -268,7 +267,8 @@ def _plan_checkable(common: dict, model: ModelChoice, steps: int | None, grpo_av
         data=DataPlan(origin="bundled", train_file="bundled:short_answer/train",
                       notes="prompts with reference answers; GRPO samples answers and the verifier scores them"),
         heldout=HeldoutPlan(file="bundled:short_answer/heldout", size=size),
-        success=SuccessPlan(description="the verifier's pass rate on held-out prompts rises"),
+        success=SuccessPlan(description=f"the verifier's pass rate on held-out prompts rises, and the held-out "
+                                        f"judge ({grpo.heldout_judge}) training never optimised does not fall"),
         grpo=grpo,
         needs=[] if grpo_available else ["grpo"],
         **common,
