@@ -34,30 +34,14 @@ LOG_WINDOW = 200_000  # characters of this attempt's log the catalogue searches
 Status = Literal["succeeded", "unrecognised", "unfixable", "exhausted", "refused"]
 
 
-class UnsupportedAlgorithm(RuntimeError):
-    """The spec asks for an algorithm this build's pipeline cannot run."""
-
-
 def pipeline_class(algorithm: str) -> type:
-    """The pipeline for `algorithm`, as the kit's own switch (pipeline.pipeline_class) picks it."""
-    if algorithm == "dpo":
-        return pipeline_module.DPOPipeline
-    switch = getattr(pipeline_module, "pipeline_class", None)
-    try:
-        cls = switch(algorithm) if switch else None
-    except ImportError:
-        cls = None
-    if cls is None or cls is pipeline_module.DPOPipeline:
-        raise UnsupportedAlgorithm(f"this build's pipeline runs DPO only; {algorithm.upper()} is not available yet")
-    return cls
+    """The pipeline for `algorithm`: the kit's own switch, so the loop and `rl-agent setup` never disagree."""
+    return pipeline_module.pipeline_class(algorithm)
 
 
 def algorithm_available(algorithm: str) -> bool:
-    try:
-        pipeline_class(algorithm)
-    except UnsupportedAlgorithm:
-        return False
-    return True
+    """Whether this build has a pipeline for `algorithm` (the planner refuses plans it cannot run)."""
+    return algorithm in ("dpo", "grpo")
 
 
 # ---- the record ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ folder exists; the folder is created only once the plan and its data are valid.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -302,7 +303,10 @@ def _claude_repair(folder: RunFolder, console: Console, result: LoopResult) -> L
     console.print(f"not a known failure; handing the run to Claude ({left} repair attempt(s) left)")
     outcome = run_claude_agent(folder.root, max_attempts=left)
     if outcome.ok:
-        return LoopResult(True, "succeeded", result.repairs, message="repaired by Claude: " + outcome.summary)
+        report_path = folder.path("report.json")
+        report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
+        return LoopResult(True, "succeeded", result.repairs, report=report,
+                          message="repaired by Claude: " + outcome.summary)
     result.message += f"; Claude could not repair it either ({outcome.error or outcome.stop})"
     return result
 

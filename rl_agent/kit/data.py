@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
 
@@ -47,17 +48,22 @@ def bundled_corpus_text() -> str:
     return "\n".join(lines)
 
 
-def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
-    """Read and validate a pair file; raise PairFileError naming the file and line on any problem."""
+def iter_jsonl_objects(
+    path: str | Path, *, error: type[Exception] | None = None, missing: str = "no such file", expected: str = "a JSON object"
+) -> Iterator[tuple[int, str, dict]]:
+    """Yield (line number, "file:line", object) for each non-blank line of a JSON Lines file of objects.
+
+    The one reader behind every JSONL input (pairs, prompts, outputs to grade), so they all fail the same
+    way: `error` (default PairFileError) with a message naming the file and line.
+    """
+    error = error or PairFileError
     path = Path(path)
     if not path.is_file():
-        raise PairFileError(f"{path}: no such pair file")
+        raise error(f"{path}: {missing}")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise PairFileError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    pairs: list[PreferencePair] = []
-    seen: dict[tuple[str, str, str], int] = {}
+        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -65,9 +71,20 @@ def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
         try:
             row = json.loads(raw)
         except json.JSONDecodeError as e:
-            raise PairFileError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+            raise error(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
         if not isinstance(row, dict):
-            raise PairFileError(f"{where}: expected a JSON object with {', '.join(REQUIRED_FIELDS)}")
+            raise error(f"{where}: expected {expected}")
+        yield lineno, where, row
+
+
+def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
+    """Read and validate a pair file; raise PairFileError naming the file and line on any problem."""
+    path = Path(path)
+    pairs: list[PreferencePair] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    rows = iter_jsonl_objects(path, missing="no such pair file",
+                              expected=f"a JSON object with {', '.join(REQUIRED_FIELDS)}")
+    for lineno, where, row in rows:
         for key in REQUIRED_FIELDS:
             if key not in row:
                 raise PairFileError(f"{where}: missing field {key!r}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from rl_agent.kit.data import PairFileError
+from rl_agent.kit.data import PairFileError, iter_jsonl_objects
 
 @dataclass(frozen=True)
 class BuiltinTask:
@@ -77,24 +77,10 @@ def _optional_text(row: dict, key: str, where: str) -> str | None:
 def load_prompts(path: str | Path, *, min_rows: int = 1) -> list[PromptRow]:
     """Read and validate a prompt file; raise PairFileError naming the file and line on any problem."""
     path = Path(path)
-    if not path.is_file():
-        raise PairFileError(f"{path}: no such prompt file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise PairFileError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     rows: list[PromptRow] = []
     seen: dict[str, int] = {}
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise PairFileError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(row, dict):
-            raise PairFileError(f"{where}: expected a JSON object with a 'prompt'")
+    for lineno, where, row in iter_jsonl_objects(path, missing="no such prompt file",
+                                                 expected="a JSON object with a 'prompt'"):
         prompt = _optional_text(row, "prompt", where)
         if prompt is None:
             raise PairFileError(f"{where}: missing field 'prompt'")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from rl_agent.kit.data import iter_jsonl_objects
 from rl_agent.kit.judges.base import Grade, GradeItem
 
 
@@ -24,23 +25,9 @@ class InputRow:
 
 def read_grade_inputs(path: str | Path) -> list[InputRow]:
     path = Path(path)
-    if not path.is_file():
-        raise GradeInputError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise GradeInputError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     rows = []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise GradeInputError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(obj, dict):
-            raise GradeInputError(f'{where}: expected a JSON object {{"prompt", "output"[, "reference"]}}')
+    for _, where, obj in iter_jsonl_objects(path, error=GradeInputError,
+                                                 expected='a JSON object {"prompt", "output"[, "reference"]}'):
         for key in ("prompt", "output"):
             if key not in obj:
                 raise GradeInputError(f"{where}: missing field {key!r}")
