@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
 
@@ -118,10 +118,15 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def write_pairs(path: str | Path, pairs: list[PreferencePair]) -> None:
+def write_jsonl(path: str | Path, rows: Iterable) -> None:
+    """Write rows (anything with to_dict()) as JSON Lines via a temp file, so readers never see half a file."""
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        for p in pairs:
-            f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        for row in rows:
+            f.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
     tmp.replace(path)
+
+
+def write_pairs(path: str | Path, pairs: list[PreferencePair]) -> None:
+    write_jsonl(path, pairs)

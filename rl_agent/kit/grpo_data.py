@@ -8,12 +8,11 @@ preference-pair file (prompt/chosen/rejected) is accepted as is; its `chosen` is
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from rl_agent.kit.data import PairFileError, iter_jsonl_objects
+from rl_agent.kit.data import PairFileError, iter_jsonl_objects, write_jsonl
 
 @dataclass(frozen=True)
 class BuiltinTask:
@@ -108,9 +107,4 @@ def check_no_overlap(train: list[PromptRow], heldout: list[PromptRow], heldout_p
 
 
 def write_prompts(path: str | Path, rows: list[PromptRow]) -> None:
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_jsonl(path, rows)

@@ -14,6 +14,7 @@ from types import ModuleType
 
 from rl_agent.kit import grpo_reward, grpo_verifiers
 from rl_agent.kit.judges import terse_style
+from rl_agent.kit.pipeline import common_context
 from rl_agent.kit.spec import RunSpec
 
 # Judge specs whose code can be copied into a script: spec -> (module, function name).
@@ -106,34 +107,11 @@ def render_context(spec: RunSpec, model_path: str) -> dict:
     train_source, train_note = _sources([reward])
     eval_source, eval_note = _sources([reward, check])
     return {
-        "task_summary": spec.task,
-        "model": model_path,
-        "train_file": "train.jsonl",
-        "heldout_file": "heldout.jsonl",
-        "output_dir": "out",
-        "adapter_dir": "adapter",
-        "output_file": "eval.json",
-        "steps": s.steps,
-        "learning_rate": s.learning_rate,
-        "beta": s.beta,
-        "loss_type": s.loss_type,
+        **common_context(spec, s, model_path),
         "num_generations": s.num_generations,
-        "batch_size": s.batch_size,
-        "grad_accum": s.grad_accum,
         "max_completion_length": s.max_completion_length,
         "temperature": s.temperature,
-        "gradient_checkpointing": s.gradient_checkpointing,
-        "bf16": spec.precision == "bf16",
-        "use_cpu": spec.device == "cpu",
         "use_vllm": s.use_vllm,
-        "save_steps": s.save_steps,
-        "logging_steps": s.logging_steps,
-        "seed": s.seed,
-        "lora_r": s.lora_r,
-        "lora_alpha": s.lora_alpha,
-        "lora_dropout": s.lora_dropout,
-        "lora_targets": s.lora_targets,
-        "max_new_tokens": s.max_new_tokens,
         "max_cost": s.judge_max_cost,
         "reward": _scorer_config(reward, spec, s.judge_max_cost),
         "check": _scorer_config(check, spec, s.judge_max_cost),

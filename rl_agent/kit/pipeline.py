@@ -44,8 +44,10 @@ def validate_data(spec: RunSpec) -> tuple[list, list]:
     return train, heldout
 
 
-def render_context(spec: RunSpec, model_path: str) -> dict:
-    s = spec.dpo
+def common_context(spec: RunSpec, settings, model_path: str) -> dict:
+    """Template variables every training track shares (files, precision, LoRA, schedule), so the DPO and
+    GRPO scripts are rendered from one source for the settings they have in common."""
+    s = settings
     return {
         "task_summary": spec.task,
         "model": model_path,
@@ -58,10 +60,8 @@ def render_context(spec: RunSpec, model_path: str) -> dict:
         "learning_rate": s.learning_rate,
         "beta": s.beta,
         "loss_type": s.loss_type,
-        "loss_weights": s.loss_weights,
         "batch_size": s.batch_size,
         "grad_accum": s.grad_accum,
-        "max_length": s.max_length,
         "gradient_checkpointing": s.gradient_checkpointing,
         "bf16": spec.precision == "bf16",
         "use_cpu": spec.device == "cpu",
@@ -73,6 +73,16 @@ def render_context(spec: RunSpec, model_path: str) -> dict:
         "lora_dropout": s.lora_dropout,
         "lora_targets": s.lora_targets,
         "max_new_tokens": s.max_new_tokens,
+    }
+
+
+def render_context(spec: RunSpec, model_path: str) -> dict:
+    """Everything train_dpo.py.j2 and evaluate.py.j2 need; user text only as data for `py`/`pycomment`."""
+    s = spec.dpo
+    return {
+        **common_context(spec, s, model_path),
+        "loss_weights": s.loss_weights,
+        "max_length": s.max_length,
         "judge_source": inspect.getsource(terse_style).strip(),
     }
 
