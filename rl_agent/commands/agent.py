@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -27,9 +26,8 @@ from rl_agent.agent.loop import (
     run_with_repairs,
 )
 from rl_agent.agent.repairer import ASIDE_DIR, invalidate
-from rl_agent.commands.setup import fail
+from rl_agent.commands.setup import fail, training_env
 from rl_agent.kit.data import PairFileError
-from rl_agent.kit.environment import EnvironmentError_, ensure_training_env, missing_modules
 from rl_agent.kit.pipeline import validate_data
 from rl_agent.kit.planner import ModelChoice, Plan, PlanRefused, plan_task, write_plan_files
 from rl_agent.kit.report import print_report
@@ -170,16 +168,7 @@ def run(
 # ---- helpers ------------------------------------------------------------------------------------------------
 
 def _training_python(console: Console, yes: bool) -> str:
-    if missing_modules(sys.executable) and not yes:
-        if not sys.stdin.isatty():
-            raise fail("the training stack (torch, trl, ...) is not installed here; re-run with --yes to create a venv for it")
-        if not typer.confirm("The training stack is missing. Create a venv for training and install it there?"):
-            raise fail("cancelled: no training environment")
-    try:
-        env = ensure_training_env(default_cache_dir() / "train-env", log=console.print)
-    except EnvironmentError_ as e:
-        raise fail(str(e)) from None
-    return env.python
+    return training_env(console, yes).python
 
 
 def _choose_model(python: str, offline: bool, console: Console) -> ModelChoice:

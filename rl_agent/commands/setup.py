@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from rl_agent.kit.data import PairFileError, bundled_pairs_path
-from rl_agent.kit.environment import EnvironmentError_, ensure_training_env, missing_modules
+from rl_agent.kit.environment import EnvironmentError_, TrainingEnv, ensure_training_env, missing_modules
 from rl_agent.kit.hardware import ModelError, choose_model, hub_reachable, probe_hardware
 from rl_agent.kit.pipeline import StageError, pipeline_class, validate_data
 from rl_agent.kit.report import print_report
@@ -24,6 +24,19 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """One clear line on stderr and a non-zero exit; callers `raise fail(...)`."""
     Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def training_env(console: Console, yes: bool) -> TrainingEnv:
+    """The interpreter for training runs; asks before creating a venv unless --yes (refuses without a tty)."""
+    if missing_modules(sys.executable) and not yes:
+        if not sys.stdin.isatty():
+            raise fail("the training stack (torch, trl, ...) is not installed here; re-run with --yes to create a venv for it")
+        if not typer.confirm("The training stack is missing. Create a venv for training and install it there?"):
+            raise fail("cancelled: no training environment")
+    try:
+        return ensure_training_env(default_cache_dir() / "train-env", log=console.print)
+    except EnvironmentError_ as e:
+        raise fail(str(e)) from None
 
 
 def default_run_dir() -> Path:
@@ -58,15 +71,7 @@ def setup(
 
     # 1. Environment
     console.rule("[bold]Environment")
-    if missing_modules(sys.executable) and not yes and not sys.stdin.isatty():
-        raise fail("the training stack (torch, trl, ...) is not installed here; re-run with --yes to create a venv for it")
-    if missing_modules(sys.executable) and not yes:
-        if not typer.confirm("The training stack is missing. Create a venv for training and install it there?"):
-            raise fail("cancelled: no training environment")
-    try:
-        env = ensure_training_env(default_cache_dir() / "train-env", log=console.print)
-    except EnvironmentError_ as e:
-        raise fail(str(e)) from None
+    env = training_env(console, yes)
     console.print(env.note)
 
     # 2. Model that fits

@@ -7,11 +7,7 @@ Resuming, run.json and the run folder work exactly as for DPO.
 
 from __future__ import annotations
 
-import json
-import shutil
-
 from rl_agent.kit import grpo_render
-from rl_agent.kit import report as reporting
 from rl_agent.kit.grpo_data import PromptRow, check_no_overlap, load_prompts, write_prompts
 from rl_agent.kit.launch import LaunchPlan, launch_command, launch_env, write_accelerate_config
 from rl_agent.kit.pipeline import LOG_FILE, DPOPipeline, StageError
@@ -41,6 +37,7 @@ def launch_plan(spec: RunSpec) -> LaunchPlan:
 
 
 class GRPOPipeline(DPOPipeline):
+    plot_name = "reward.png"
     titles = {**DPOPipeline.titles, "train": "Train (GRPO + LoRA, online RL)",
               "evaluate": "Before/after on held-out prompts, reward-hacking check"}
 
@@ -77,16 +74,3 @@ class GRPOPipeline(DPOPipeline):
 
     def stage_evaluate(self, state: RunState) -> None:
         self._run_command(state, [state.python, EVAL_SCRIPT], "evaluation", self._env(state))
-
-    def stage_report(self, state: RunState) -> dict:
-        ev = json.loads(self.folder.path("eval.json").read_text(encoding="utf-8"))
-        tm = json.loads(self.folder.path("out/train_metrics.json").read_text(encoding="utf-8"))
-        plot = self.folder.path("out/reward.png")
-        plot_name = None
-        if plot.is_file():
-            shutil.copyfile(plot, self.folder.path("reward.png"))
-            plot_name = "reward.png"
-        state.timings["report"] = 0.0
-        rep = reporting.build_report(state, ev, tm, sum(state.timings.values()))
-        reporting.write_report(self.folder.root, rep, plot_name)
-        return rep

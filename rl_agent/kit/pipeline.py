@@ -88,6 +88,7 @@ def render_context(spec: RunSpec, model_path: str) -> dict:
 
 
 class DPOPipeline:
+    plot_name = "loss.png"  # the curve the training script draws in out/, copied next to the report
     titles = {"model": "Model", "data": "Data", "render": "Render pipeline", "train": "Train (DPO + LoRA)",
               "evaluate": "Before/after on held-out prompts", "report": "Report"}
 
@@ -163,11 +164,11 @@ class DPOPipeline:
     def stage_report(self, state: RunState) -> dict:
         ev = json.loads(self.folder.path("eval.json").read_text(encoding="utf-8"))
         tm = json.loads(self.folder.path("out/train_metrics.json").read_text(encoding="utf-8"))
-        plot = self.folder.path("out/loss.png")
+        plot = self.folder.path("out") / self.plot_name
         plot_name = None
         if plot.is_file():
-            shutil.copyfile(plot, self.folder.path("loss.png"))
-            plot_name = "loss.png"
+            shutil.copyfile(plot, self.folder.path(self.plot_name))
+            plot_name = self.plot_name
         state.timings["report"] = 0.0
         rep = reporting.build_report(state, ev, tm, sum(state.timings.values()))
         reporting.write_report(self.folder.root, rep, plot_name)
