@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rl_agent.kit import grpo_report
-from rl_agent.kit.run_folder import RunState
+from rl_agent.kit.pipeline.run_folder import RunState
 from rl_agent.kit.spec import RunSpec
 
 

@@ -15,12 +15,13 @@ import pytest
 from anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
 from anthropic_server import Reply
 from rl_agent.kit import grpo_report
-from rl_agent.kit.grpo_data import bundled_prompts_path, load_prompts, write_prompts
-from rl_agent.kit.grpo_render import render_context
-from rl_agent.kit.process import child_env
-from rl_agent.kit.render import write_rendered
-from rl_agent.kit.run_folder import RunState
-from rl_agent.kit.spec import GRPOSettings, RunSpec
+from rl_agent.kit.dataio.prompts import bundled_prompts_path, load_prompts, write_prompts
+from rl_agent.kit.pipeline.driver import render_context
+from rl_agent.kit.pipeline.process import child_env
+from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.pipeline.run_folder import RunState
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.grpo import GRPOSettings
 
 pytestmark = pytest.mark.slow
 

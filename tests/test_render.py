@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rl_agent.kit.pipeline import render_context
-from rl_agent.kit.render import py_comment, py_literal, write_rendered
+from rl_agent.kit.pipeline.driver import render_context
+from rl_agent.kit.pipeline.render import py_comment, py_literal, write_rendered
 from rl_agent.kit.spec import RunSpec
 
 HOSTILE = [
@@ -54,7 +54,7 @@ def test_hostile_task_renders_as_data_only(tmp_path: Path, text):
 
 
 def test_a_render_that_does_not_compile_is_not_written(tmp_path, monkeypatch):
-    import rl_agent.kit.render as render
+    import rl_agent.kit.pipeline.render as render
 
     monkeypatch.setattr(render, "render_template", lambda name, ctx: "def broken(:\n")
     with pytest.raises(SyntaxError):
