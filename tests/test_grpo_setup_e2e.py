@@ -64,5 +64,5 @@ def test_dpo_only_flags_are_refused_without_the_grpo_track(tmp_path):
     proc = run_cli("setup", "--offline", "--yes", "--reward", "terse", "--run-dir", str(tmp_path / "r"))
     assert proc.returncode == 2 and "add --track grpo" in proc.stderr
     proc = run_cli("setup", "--offline", "--yes", "--track", "ppo", "--run-dir", str(tmp_path / "r"))
-    assert proc.returncode == 2 and "'dpo' or 'grpo'" in proc.stderr
+    assert proc.returncode == 2 and "one of dpo, grpo, sft, kto" in proc.stderr
     assert not (tmp_path / "r").exists()

@@ -129,7 +129,7 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
         lines.append(f"| {fig.key} | {fig.meaning} | {_fmt(b.get(fig.key))} | {_fmt(a.get(fig.key))} |")
     lines += ["", "Checks: " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in report["verdict"]["checks"].items())]
     if plot_name:
-        lines += ["", f"![training {track.plot_label}]({plot_name})"]
+        lines += ["", f"![training {plot_name.removesuffix('.png')}]({plot_name})"]
     lines += ["", "## Held-out prompts, side by side", "", "| prompt | before | after |", "|---|---|---|"]
     for sb, sa in zip(b["samples"], a["samples"]):
         cells = [_md_cell(sb["prompt"]), _md_cell(sb["output"]) + _mark(sb), _md_cell(sa["output"]) + _mark(sa)]
