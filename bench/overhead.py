@@ -22,12 +22,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from rl_agent.kit.data import bundled_pairs_path
-from rl_agent.kit.pipeline import render_context
-from rl_agent.kit.process import child_env, run_step
-from rl_agent.kit.render import write_rendered
-from rl_agent.kit.spec import DPOSettings, RunSpec
-from rl_agent.kit.tiny_model import build_tiny_model
+from rl_agent.kit.dataio.pairs import bundled_pairs_path
+from rl_agent.kit.pipeline.driver import render_context
+from rl_agent.kit.pipeline.process import child_env, run_step
+from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.dpo import DPOSettings
+from rl_agent.kit.models.tiny import build_tiny_model
 
 HERE = Path(__file__).resolve().parent
 

@@ -29,7 +29,7 @@ def main() -> int:
     os.environ["OMP_NUM_THREADS"] = "1"
 
     from rl_agent.agent.faults import NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
-    from rl_agent.kit.tiny_model import build_tiny_model, default_cache_dir
+    from rl_agent.kit.models.tiny import build_tiny_model, default_cache_dir
 
     wanted = [f for f in slowest_first() if not args.only or f.id in args.only.split(",")]
     cache = default_cache_dir()

@@ -34,7 +34,7 @@ def rl_agent_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(rl_agent_cache) -> Path:
     """The embedded tiny Qwen3, built (or reused) once per session in the session cache."""
-    from rl_agent.kit.tiny_model import build_tiny_model
+    from rl_agent.kit.models.tiny import build_tiny_model
 
     return build_tiny_model(cache_dir=rl_agent_cache)
 

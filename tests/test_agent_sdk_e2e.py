@@ -21,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from claude_code_server import TEST_API_KEY, ClaudeCodeTestServer, Reply, bundled_cli, isolate
 from rl_agent.agent.claude_agent import AgentError, plan_with_claude, run_claude_agent
 from rl_agent.agent.sdk_tools import RunTools
-from rl_agent.kit.data import bundled_pairs_path
-from rl_agent.kit.run_folder import RunFolder
-from rl_agent.kit.spec import DPOSettings, RunSpec
+from rl_agent.kit.dataio.pairs import bundled_pairs_path
+from rl_agent.kit.pipeline.run_folder import RunFolder
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.dpo import DPOSettings
 
 pytestmark = pytest.mark.skipif(bundled_cli() is None, reason="this platform's claude-agent-sdk has no bundled CLI")
 
@@ -214,7 +215,7 @@ def test_an_invalid_plan_is_an_agent_error(claude, tmp_path):
 
 
 def test_plan_with_claude_fills_a_task_spec(claude, tmp_path):
-    from rl_agent.kit.task_spec import TaskSpec
+    from rl_agent.kit.planning.task_spec import TaskSpec
 
     plan = {"task": "Answer tersely, no hedging", "summary": "Terse answers", "family": "style",
             "algorithm": "dpo", "algorithm_reason": "a style shown by pairs",

@@ -13,8 +13,8 @@ import pytest
 from rl_agent.agent import claude_agent, sdk_tools
 from rl_agent.agent.claude_agent import agent_options, refusal
 from rl_agent.agent.sdk_tools import RunTools, ToolRefused, inside, tool_names
-from rl_agent.kit.data import bundled_pairs_path
-from rl_agent.kit.run_folder import RunFolder
+from rl_agent.kit.dataio.pairs import bundled_pairs_path
+from rl_agent.kit.pipeline.run_folder import RunFolder
 from rl_agent.kit.spec import RunSpec
 
 KEY = "sk-ant-test-secret-0123456789abcdef"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from rl_agent.kit.environment import TRAINING_MODULES, ensure_training_env, missing_modules, train_requirements
+from rl_agent.kit.models.environment import TRAINING_MODULES, ensure_training_env, missing_modules, train_requirements
 
 
 def test_this_interpreter_has_the_training_stack():

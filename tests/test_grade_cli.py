@@ -21,7 +21,7 @@ from anthropic_fixtures import (  # noqa: F401  (fixtures)
     write_jsonl,
 )
 from anthropic_server import Reply, default_score
-from rl_agent.kit.data import bundled_pairs_path, load_pairs
+from rl_agent.kit.dataio.pairs import bundled_pairs_path, load_pairs
 
 ROWS = [
     {"prompt": "Capital of France?", "output": "Paris.", "reference": "Paris"},

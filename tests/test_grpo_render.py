@@ -11,14 +11,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from rl_agent.kit.data import PairFileError
-from rl_agent.kit.grpo_data import check_no_overlap, load_prompts
-from rl_agent.kit.grpo_render import plan_scorer, render_context
-from rl_agent.kit.grpo_reward import LocalReward
-from rl_agent.kit.grpo_verifiers import short_answer
+from rl_agent.kit.dataio.pairs import PairFileError
+from rl_agent.kit.dataio.prompts import check_no_overlap, load_prompts
+from rl_agent.kit.pipeline.driver import render_context
+from rl_agent.kit.tracks.grpo_scorers import plan_scorer
+from rl_agent.kit.tracks.grpo_reward import LocalReward
+from rl_agent.kit.tracks.grpo_verifiers import short_answer
 from rl_agent.kit.judges.terse_style import terse_style_score
-from rl_agent.kit.render import write_rendered
-from rl_agent.kit.spec import GRPOSettings, RunSpec
+from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.grpo import GRPOSettings
 
 
 def grpo_spec(**grpo) -> RunSpec:
@@ -107,7 +109,7 @@ def test_bad_judge_specs_fail_before_anything_runs():
     with pytest.raises(ValueError, match="unknown judge"):
         plan_scorer("nonsense")
     with pytest.raises(ValueError, match="no function"):
-        plan_scorer("python:rl_agent.kit.grpo_verifiers:missing")
+        plan_scorer("python:rl_agent.kit.tracks.grpo_verifiers:missing")
 
 
 def test_settings_refuse_partial_groups_and_a_held_out_judge_equal_to_the_reward():

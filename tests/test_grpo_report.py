@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rl_agent.kit import grpo_report
-from rl_agent.kit.run_folder import RunState
+from rl_agent.kit.pipeline import report as reporting
+from rl_agent.kit.tracks import grpo_guard as grpo_report
+from rl_agent.kit.tracks.registry import get_track
+from rl_agent.kit.pipeline.run_folder import RunState
 from rl_agent.kit.spec import RunSpec
 
 
@@ -83,27 +85,60 @@ def test_grading_failures_are_summed_over_training_and_evaluation():
     assert g["training_failed"] == 3 and g["cost_usd"] == pytest.approx(0.012)
 
 
-def _report(trend_values, before, after, grading=None):
-    spec = RunSpec(model="m", model_source="embedded", algorithm="grpo")
+def _report(trend_values, before, after, grading=None, **grpo):
+    spec = RunSpec(model="m", model_source="embedded", algorithm="grpo", grpo=grpo)
     state = RunState(spec=spec, model_path="/m", timings={"train": 1.0})
     tm = {"steps": len(trend_values), "reward_curve": curve(trend_values),
           "grading": grading or {"graded": 1, "failed": 0, "failures": {}, "cost_usd": 0.0}, "log_history": []}
     ev = {"before": {**before, "pair_logprobs": [[-1.0, -2.0]]}, "after": after, "grading": {}}
-    return grpo_report.build_report(state, ev, tm, 12.0)
+    return reporting.build_report(state, get_track("grpo"), ev, tm, 12.0)
 
 
 def test_report_verdict_markdown_and_tips_follow_the_figures():
     ok = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4), side(0.9, 0.9, -3.1))
     assert ok["verdict"]["succeeded"] is True and ok["hacking"]["flagged"] is False
     assert "pair_logprobs" not in ok["before"]
-    md = grpo_report.render_markdown(ok, "reward.png")
+    md = reporting.render_markdown(ok, "reward.png")
     assert "![training reward](reward.png)" in md and "WARNING" not in md and "| lc_margin |" in md
 
     hacked = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.6, -3.0), side(0.9, 0.4, -3.6),
                      {"graded": 5, "failed": 2, "failures": {"timeout": 2}, "cost_usd": 0.5})
     assert hacked["verdict"]["succeeded"] is False and hacked["hacking"]["flagged"] is True
-    md = grpo_report.render_markdown(hacked, None)
+    md = reporting.render_markdown(hacked, None)
     assert "**WARNING:** Possible reward hacking" in md
     assert "2 answers could not be graded (timeout: 2)" in md and "$0.5000" in md
     assert any("could not be graded" in tip for tip in hacked["tune_next"])
     assert any("tighten" in tip or "refuse" in tip for tip in hacked["tune_next"])
+
+
+# ---- truth: held-out correctness, when the held-out rows carry reference answers -------------------------
+
+def test_a_correctness_reward_that_climbs_while_correctness_stays_flat_is_flagged_and_fails():
+    """The reward climbs, the judge and the length check improve, but no more answers are right."""
+    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.3), side(0.9, 0.9, -3.1, correct=0.3),
+                  reward_checks_correctness=True)
+    assert rep["hacking"]["flagged"] is True and rep["hacking"]["truth_ok"] is False
+    assert rep["verdict"]["succeeded"] is False
+    assert rep["verdict"]["checks"]["held-out correctness kept up with the reward"] is False
+    assert "not more often right" in rep["hacking"]["message"]
+    assert any("reward the right answer" in tip for tip in rep["tune_next"])
+    md = reporting.render_markdown(rep, None)
+    assert "**WARNING:** Possible reward hacking" in md and "| correct |" in md and "| 0.30 | 0.30 |" in md
+
+
+def test_a_style_reward_that_climbs_while_correctness_falls_is_flagged_and_fails():
+    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.8), side(0.9, 0.9, -3.1, correct=0.4))
+    assert rep["hacking"]["flagged"] is True and "less often right" in rep["hacking"]["message"]
+    assert rep["verdict"]["succeeded"] is False
+    assert "FAILED on correctness" in rep["correctness"]["message"]
+
+
+def test_correctness_that_rises_with_a_correctness_reward_passes():
+    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.3), side(0.9, 0.9, -3.1, correct=0.6),
+                  reward_checks_correctness=True)
+    assert rep["hacking"]["flagged"] is False and rep["verdict"]["succeeded"] is True
+
+
+def test_a_style_reward_with_correctness_unchanged_is_not_flagged_by_truth():
+    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.5), side(0.9, 0.9, -3.1, correct=0.5))
+    assert rep["hacking"]["truth_ok"] is True and rep["verdict"]["succeeded"] is True

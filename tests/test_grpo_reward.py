@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from rl_agent.kit.grpo_data import bundled_prompts_path
-from rl_agent.kit.grpo_reward import GuardedReward, LocalReward, coerce_score, completion_text
-from rl_agent.kit.grpo_verifiers import short_answer
+from rl_agent.kit.dataio.prompts import bundled_prompts_path
+from rl_agent.kit.tracks.grpo_reward import GuardedReward, LocalReward, coerce_score, completion_text
+from rl_agent.kit.tracks.grpo_verifiers import short_answer
 from rl_agent.kit.judges.factory import make_judge
 from rl_agent.kit.judges.reward import JudgeReward
 
@@ -128,6 +128,6 @@ def test_bundled_task_data_fits_its_verifier(split):
 def test_inlined_scorer_agrees_with_the_kit_judge_path():
     outputs = ["Paris.", "Great question! Paris.", "paris", "The blue whale.", "", "Seven. Eight. Nine. Ten."]
     local = LocalReward(short_answer, "short_answer")(prompts=["q"] * len(outputs), completions=outputs)
-    judge = make_judge("python:rl_agent.kit.grpo_verifiers:short_answer")
+    judge = make_judge("python:rl_agent.kit.tracks.grpo_verifiers:short_answer")
     kit = JudgeReward(judge)(prompts=["q"] * len(outputs), completions=outputs)
     assert local == kit == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]

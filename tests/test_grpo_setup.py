@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import pytest
 
-from rl_agent.kit.grpo_setup import GRPOSetupError, grpo_spec
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.grpo_setup import GRPOSetupError
+from rl_agent.kit.tracks.registry import get_track
 
-VERIFIER = "python:rl_agent.kit.grpo_verifiers:short_answer"
+VERIFIER = "python:rl_agent.kit.tracks.grpo_verifiers:short_answer"
 
 
 def spec_for(**kw):
-    args = dict(model="m", model_source="embedded", model_reason="", device="cpu", precision="fp32", reward=None,
-                max_cost=None, steps=None, prompts=None, heldout=None)
-    return grpo_spec(**{**args, **kw})
+    """What `setup --track grpo` builds from its flags: the track's setup plan, as a validated run spec."""
+    args = dict(reward=None, max_cost=None, steps=None, train=None, heldout=None)
+    track = get_track("grpo")
+    try:
+        plan = track.setup("embedded", "cpu", **{**args, **kw})
+    except ValueError as e:
+        raise GRPOSetupError(str(e)) from None
+    spec = RunSpec(model="m", model_source="embedded", algorithm="grpo", task=plan.task,
+                   train_file=str(plan.train_file), heldout_file=str(plan.heldout_file), grpo=plan.settings)
+    train, held = track.load_data(spec)
+    return spec, len(train), len(held)
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,10 @@ def test_reward_climbs_and_held_out_figures_improve(grpo_run):
     assert report["hacking"]["flagged"] is False and report["verdict"]["succeeded"] is True
     assert report["grading"]["failed"] == 0 and report["grading"]["cost_usd"] == 0.0
     assert len(before["samples"]) == len(after["samples"]) >= 20
+    # The held-out prompts carry references, so correctness is measured and the guard checks it.
+    assert before["correct"] is not None and after["correct"] is not None
+    assert all(s["correct"] in (True, False) for s in after["samples"])
+    assert report["hacking"]["truth_ok"] is not None and "correct did not fall" in " ".join(report["verdict"]["checks"])
     assert seconds < 300, f"setup --track grpo took {seconds:.0f} s"
 
 
@@ -64,5 +68,5 @@ def test_dpo_only_flags_are_refused_without_the_grpo_track(tmp_path):
     proc = run_cli("setup", "--offline", "--yes", "--reward", "terse", "--run-dir", str(tmp_path / "r"))
     assert proc.returncode == 2 and "add --track grpo" in proc.stderr
     proc = run_cli("setup", "--offline", "--yes", "--track", "ppo", "--run-dir", str(tmp_path / "r"))
-    assert proc.returncode == 2 and "'dpo' or 'grpo'" in proc.stderr
+    assert proc.returncode == 2 and "one of dpo, grpo, sft, kto" in proc.stderr
     assert not (tmp_path / "r").exists()

@@ -14,13 +14,15 @@ import pytest
 
 from anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
 from anthropic_server import Reply
-from rl_agent.kit import grpo_report
-from rl_agent.kit.grpo_data import bundled_prompts_path, load_prompts, write_prompts
-from rl_agent.kit.grpo_render import render_context
-from rl_agent.kit.process import child_env
-from rl_agent.kit.render import write_rendered
-from rl_agent.kit.run_folder import RunState
-from rl_agent.kit.spec import GRPOSettings, RunSpec
+from rl_agent.kit.pipeline import report as reporting
+from rl_agent.kit.dataio.prompts import bundled_prompts_path, load_prompts, write_prompts
+from rl_agent.kit.pipeline.driver import render_context
+from rl_agent.kit.pipeline.process import child_env
+from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.pipeline.run_folder import RunState
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.grpo import GRPOSettings
+from rl_agent.kit.tracks.registry import get_track
 
 pytestmark = pytest.mark.slow
 
@@ -90,9 +92,9 @@ def test_failed_grades_are_left_out_not_scored_and_are_counted(tmp_path, tiny_mo
         graded = [s["reward"] for s in ev[side]["samples"] if s["reward"] is not None]
         assert ev[side]["ungraded"] == 3 and graded == [1.0, 1.0, 1.0] and ev[side]["reward"] == 1.0
     state = RunState(spec=spec, model_path=str(tiny_model), timings={"train": 1.0})
-    report = grpo_report.build_report(state, ev, tm, 1.0)
+    report = reporting.build_report(state, get_track("grpo"), ev, tm, 1.0)
     assert report["grading"]["failed"] == 12 + 6 and report["grading"]["failures"] == {"user_function": 18}
-    assert "18 answers could not be graded (user_function: 18)" in grpo_report.render_markdown(report, None)
+    assert "18 answers could not be graded (user_function: 18)" in reporting.render_markdown(report, None)
 
 
 def claude_env(server, key: str) -> dict[str, str]:

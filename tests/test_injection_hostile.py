@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from rl_agent.kit.pipeline import render_context
-from rl_agent.kit.planner import plan_task, write_plan_files
-from rl_agent.kit.render import render_template
-from rl_agent.kit.task_spec import TASK_MAX_CHARS, TaskSpec
+from rl_agent.kit.pipeline.driver import render_context
+from rl_agent.kit.planning.planner import plan_task, write_plan_files
+from rl_agent.kit.pipeline.render import render_template
+from rl_agent.kit.planning.task_spec import TASK_MAX_CHARS, TaskSpec
 
 SCRIPTS = ("train_dpo.py.j2", "evaluate.py.j2")
 PREFIX = "Be terse and direct. "

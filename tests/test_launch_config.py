@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from rl_agent.kit.launch import LaunchPlan, launch_command, launch_env, to_yaml, write_accelerate_config
+from rl_agent.kit.pipeline.launch import LaunchPlan, launch_command, launch_env, to_yaml, write_accelerate_config
 
 load_config_from_file = pytest.importorskip("accelerate.commands.config.config_args").load_config_from_file
 

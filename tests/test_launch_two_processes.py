@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from rl_agent.kit.launch import LaunchPlan, launch_command, launch_env, write_accelerate_config
+from rl_agent.kit.pipeline.launch import LaunchPlan, launch_command, launch_env, write_accelerate_config
 from test_grpo_train import make_run, run_script
 
 pytestmark = pytest.mark.slow

@@ -52,10 +52,10 @@ def test_wheel_installs_into_a_fresh_venv(wheel, tmp_path):
         assert command in help_.stdout
     probe = (
         "import importlib.util, rl_agent, rl_agent.kit, rl_agent.agent\n"
-        "from rl_agent.kit.render import render_template\n"
+        "from rl_agent.kit.pipeline.render import render_template\n"
         "assert 'site-packages' in rl_agent.__file__, rl_agent.__file__\n"
         "assert importlib.util.find_spec('kit') is None and importlib.util.find_spec('agent') is None\n"
-        "from rl_agent.kit.data import load_pairs, bundled_pairs_path\n"
+        "from rl_agent.kit.dataio.pairs import load_pairs, bundled_pairs_path\n"
         "assert len(load_pairs(bundled_pairs_path('train'))) >= 60\n"
         "print('ok')\n"
     )

@@ -8,9 +8,9 @@ import io
 import pytest
 from rich.console import Console
 
-from rl_agent.commands import agent as agent_cmd
-from rl_agent.kit.planner import plan_task
-from rl_agent.kit.run_folder import RunFolder
+from rl_agent.agent import orchestrate as agent_cmd
+from rl_agent.kit.planning.planner import plan_task
+from rl_agent.kit.pipeline.run_folder import RunFolder
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from rl_agent.kit.data import load_pairs
-from rl_agent.kit.pipeline import validate_data
-from rl_agent.kit.planner import (
+from rl_agent.kit.dataio.pairs import load_pairs
+from rl_agent.kit.pipeline.driver import validate_data
+from rl_agent.kit.planning.planner import (
     SHORT_ANSWER_VERIFIER,
     ModelChoice,
     PlanRefused,
@@ -18,7 +18,7 @@ from rl_agent.kit.planner import (
     plan_task,
     write_plan_files,
 )
-from rl_agent.kit.task_spec import TASK_MAX_CHARS, TaskSpec, TaskSpecError, assess_outcome, resolve_data_path
+from rl_agent.kit.planning.task_spec import TASK_MAX_CHARS, TaskSpec, TaskSpecError, assess_outcome, resolve_data_path
 
 
 @pytest.mark.parametrize("task", [

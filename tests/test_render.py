@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rl_agent.kit.pipeline import render_context
-from rl_agent.kit.render import py_comment, py_literal, write_rendered
+from rl_agent.kit.pipeline.driver import render_context
+from rl_agent.kit.pipeline.render import py_comment, py_literal, write_rendered
 from rl_agent.kit.spec import RunSpec
 
 HOSTILE = [
@@ -54,7 +54,7 @@ def test_hostile_task_renders_as_data_only(tmp_path: Path, text):
 
 
 def test_a_render_that_does_not_compile_is_not_written(tmp_path, monkeypatch):
-    import rl_agent.kit.render as render
+    import rl_agent.kit.pipeline.render as render
 
     monkeypatch.setattr(render, "render_template", lambda name, ctx: "def broken(:\n")
     with pytest.raises(SyntaxError):
@@ -67,3 +67,24 @@ def test_missing_template_variable_is_an_error(tmp_path):
 
     with pytest.raises(jinja2.UndefinedError):
         write_rendered("train_dpo.py.j2", {"model": "m"}, tmp_path / "x.py")
+
+
+@pytest.mark.parametrize("track", ["dpo", "grpo", "sft", "kto"])
+@pytest.mark.parametrize("text", HOSTILE[:3])
+def test_every_track_renders_standalone_scripts_with_config_first_and_task_text_as_data(tmp_path, track, text):
+    from rl_agent.kit.tracks.registry import get_track
+
+    t = get_track(track)
+    spec = RunSpec(model="m", model_source="local", task=text, algorithm=track)
+    ctx = render_context(spec, "/models/m")
+    for template, script in ((t.train_template, t.train_script), (t.eval_template, t.eval_script)):
+        source = write_rendered(template, ctx, tmp_path / script).read_text()
+        tree = ast.parse(source)
+        assert not [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "system"]
+        config = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "CONFIG")
+        assert ast.literal_eval(config.value)["max_new_tokens" if script == t.eval_script else "max_steps"]
+        if script == t.eval_script:
+            assert "def contains_reference(" in source and '"correct"' in source  # correctness is inlined
+    if track in ("sft", "kto"):
+        train = (tmp_path / t.train_script).read_text()
+        assert {"sft": "SFTTrainer(", "kto": "KTOTrainer("}[track] in train and "DPOTrainer" not in train

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
+from rl_agent.kit.dataio.pairs import bundled_pairs_path
 
 pytestmark = pytest.mark.slow
 
@@ -30,11 +31,17 @@ def _wait_for_checkpoint(run_dir: Path, proc: subprocess.Popen, timeout: float =
     pytest.fail("no checkpoint within the timeout")
 
 
+STEPS = 40  # checkpoints every 20 steps: killed after the first, resumed to the end
+
+
 def test_kill_mid_training_then_resume(tmp_path, tiny_model):
     run_dir = tmp_path / "run"
+    heldout = tmp_path / "heldout.jsonl"  # a few held-out pairs: this test is about resuming, not the figures
+    heldout.write_text("".join(bundled_pairs_path("heldout").read_text().splitlines(keepends=True)[:4]))
     log = open(tmp_path / "setup.out", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rl_agent", "setup", "--offline", "--yes", "--run-dir", str(run_dir), "--steps", "120"],
+        [sys.executable, "-m", "rl_agent", "setup", "--offline", "--yes", "--run-dir", str(run_dir), "--steps",
+         str(STEPS), "--heldout", str(heldout)],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -54,7 +61,7 @@ def test_kill_mid_training_then_resume(tmp_path, tiny_model):
     metrics = json.loads((run_dir / "out" / "train_metrics.json").read_text())
     assert metrics["resumed_from"] is not None
     assert int(metrics["resumed_from"].rsplit("-", 1)[1]) >= int(first.name.rsplit("-", 1)[1])
-    assert metrics["steps"] == 120
+    assert metrics["steps"] == STEPS
     report = json.loads((run_dir / "report.json").read_text())
     assert report["resumed_from"] == metrics["resumed_from"]
     assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"

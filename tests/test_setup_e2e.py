@@ -61,7 +61,10 @@ def test_run_folder_has_report_plot_and_state(setup_run):
 
 def test_second_run_reuses_the_cached_model(setup_run, tmp_path):
     run_dir, _, _ = setup_run
-    proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(tmp_path / "again"), "--steps", "2")
+    heldout = tmp_path / "heldout.jsonl"  # three held-out pairs: this test is about the model cache
+    heldout.write_text("".join((run_dir / "heldout.jsonl").read_text().splitlines(keepends=True)[:3]))
+    proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(tmp_path / "again"), "--steps", "2",
+                   "--heldout", str(heldout))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "cached, reusing" in proc.stdout
     first = json.loads((run_dir / "run.json").read_text())["model_path"]

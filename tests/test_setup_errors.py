@@ -61,7 +61,7 @@ def test_bad_pairs_file(tmp_path, content, needle):
 
 
 def test_heldout_overlapping_training(tmp_path):
-    from rl_agent.kit.data import bundled_pairs_path
+    from rl_agent.kit.dataio.pairs import bundled_pairs_path
 
     run_dir, held = tmp_path / "run", tmp_path / "held.jsonl"
     lines = bundled_pairs_path("train").read_text().splitlines()[:5]

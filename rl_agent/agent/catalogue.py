@@ -27,10 +27,11 @@ from rl_agent.agent.repairer import (
     SetSpec,
     WriteFile,
 )
-from rl_agent.kit.pipeline import EVAL_SCRIPT, MIN_HELDOUT_PAIRS, MIN_TRAIN_PAIRS, TRAIN_SCRIPT
-from rl_agent.kit.run_folder import RunFolder, RunState
-from rl_agent.kit.spec import LORA_TARGETS
-from rl_agent.kit.task_spec import TaskSpec
+from rl_agent.kit.pipeline.driver import MIN_HELDOUT_PAIRS, MIN_TRAIN_PAIRS
+from rl_agent.kit.pipeline.run_folder import RunFolder, RunState
+from rl_agent.kit.tracks.base import LORA_TARGETS
+from rl_agent.kit.tracks.registry import get_track
+from rl_agent.kit.planning.task_spec import TaskSpec
 
 CHATML_TOKENS = ("<|im_start|>", "<|im_end|>")
 RUNON_SHARE = 0.2  # more than this share of tuned answers running past the end of the turn is a failure
@@ -127,18 +128,19 @@ def run_rel(ctx: Context, path: Path) -> str:
 
 
 def settings_key(ctx: Context) -> str:
-    """Which spec section holds the training settings: `dpo` or `grpo`."""
-    return "grpo" if ctx.state.spec.algorithm == "grpo" else "dpo"
+    """Which spec section holds the training settings: the one named after the run's track."""
+    return ctx.state.spec.algorithm
 
 
 def failing_script(ctx: Context) -> str:
-    return EVAL_SCRIPT if ctx.symptoms.stage == "evaluate" else TRAIN_SCRIPT
+    track = get_track(ctx.state.spec.algorithm)
+    return track.eval_script if ctx.symptoms.stage == "evaluate" else track.train_script
 
 
 # ---- fixes --------------------------------------------------------------------------------------------------
 
 def fix_chat_template(ctx: Context) -> Patch | None:
-    from rl_agent.kit.tiny_model import CHAT_TEMPLATE
+    from rl_agent.kit.models.tiny import CHAT_TEMPLATE
 
     if not all(t in special_tokens(model_dir(ctx)) for t in CHATML_TOKENS):
         return None  # a template for another token set needs a person (or Claude) to write it
@@ -380,12 +382,9 @@ def _diverged(s: Symptoms, m: re.Match) -> bool:
 
 
 def fix_diverged(ctx: Context) -> Patch | None:
-    from rl_agent.kit.spec import DPOSettings, GRPOSettings
-
     key = settings_key(ctx)
     cur = getattr(ctx.state.spec, key).learning_rate
-    defaults = GRPOSettings if key == "grpo" else DPOSettings
-    default = defaults.for_model(ctx.state.spec.model_source, ctx.state.spec.device).learning_rate
+    default = get_track(key).settings_cls.for_model(ctx.state.spec.model_source, ctx.state.spec.device).learning_rate
     plan = getattr(ctx.task, key, None) if ctx.task else None
     planned = plan.learning_rate if plan is not None else default
     new = min(cur / 10, planned if planned < DIVERGED_LR else default)

@@ -25,12 +25,12 @@ from pydantic import BaseModel
 from rl_agent.agent.loop import REPAIRS_MD, RepairLog, render_repairs_md
 from rl_agent.agent.sdk_tools import (REPAIRS_FILE, SERVER_NAME, RunTools, ToolRefused, build_server, inside, redact,
                                       tool_names)
-from rl_agent.kit.run_folder import RunFolder
+from rl_agent.kit.pipeline.run_folder import RunFolder
 
 if TYPE_CHECKING:
     from claude_agent_sdk import ClaudeAgentOptions
 
-    from rl_agent.kit.task_spec import TaskSpec
+    from rl_agent.kit.planning.task_spec import TaskSpec
 
 # Built-in Claude Code tools, disallowed by name in case a CLI version ignores tools=[].
 BUILTIN_TOOLS = ("Bash", "BashOutput", "KillShell", "Read", "Write", "Edit", "MultiEdit", "NotebookEdit", "Glob",
@@ -237,7 +237,7 @@ GRPO + LoRA. Turn the user's plain-English task into a spec that matches the giv
 
 - algorithm: dpo when the goal is a style or preference that pairs of better/worse answers can show; grpo when
   answers can be checked by a program (reward.source "verifier") or graded by a rubric (reward.source "claude").
-- reward.judge: terse | regex:PATTERN | python:rl_agent.kit.grpo_verifiers:short_answer | claude.
+- reward.judge: terse | regex:PATTERN | python:rl_agent.kit.tracks.grpo_verifiers:short_answer | claude.
 - data.train_file and heldout.file: bundled:terse/train and bundled:terse/heldout (terse, unhedged answers),
   bundled:short_answer/train and bundled:short_answer/heldout (checkable short answers), or a path relative to
   the run folder for data that still has to be written (then say so in data.notes and list "claude" in needs).
@@ -254,7 +254,7 @@ def plan_with_claude(task: str, run_dir: Path, *, model: str | None = None, budg
     from pydantic import ValidationError
 
     if spec_type is None:
-        from rl_agent.kit.task_spec import TaskSpec
+        from rl_agent.kit.planning.task_spec import TaskSpec
 
         spec_type = TaskSpec
     run_dir = Path(run_dir).resolve()

@@ -21,11 +21,11 @@ from rich.console import Console
 
 from rl_agent.agent.loop import LoopResult, run_with_repairs
 from rl_agent.agent.repairer import MODEL_COPY, CopyModelIn, Patch, apply_patch, invalidate
-from rl_agent.kit.pipeline import TRAIN_SCRIPT, DPOPipeline
-from rl_agent.kit.planner import ModelChoice, plan_task, write_plan_files
-from rl_agent.kit.run_folder import RunFolder
+from rl_agent.kit.pipeline.driver import Pipeline
+from rl_agent.kit.planning.planner import ModelChoice, plan_task, write_plan_files
+from rl_agent.kit.pipeline.run_folder import RunFolder
 from rl_agent.kit.spec import RunSpec
-from rl_agent.kit.task_spec import SPEC_FILE
+from rl_agent.kit.planning.task_spec import SPEC_FILE
 
 TASK = "Make the answers terse and direct: no hedging, no filler."
 # Settings that reach held-out preference accuracy 1.0 on the embedded model in 30 steps (measured).
@@ -73,7 +73,7 @@ def prepare_run(root: Path, *, model_path: Path, python: str, dpo: dict[str, Any
     state.python = python
     state.model_path = str(model_path)
     state.stages_done = ["model"]
-    pipe = DPOPipeline(folder, Console(file=io.StringIO()), root)
+    pipe = Pipeline(folder, Console(file=io.StringIO()), root)
     for stage in ("data", "render"):
         getattr(pipe, f"stage_{stage}")(state)
         state.stages_done.append(stage)
@@ -85,7 +85,7 @@ def make_donor(root: Path, *, model_path: Path, python: str) -> Donor:
     """Train 2 steps (a checkpoint each) with the standard settings; faults copy these checkpoints."""
     folder = prepare_run(root, model_path=model_path, python=python, dpo={**FAST_DPO, "steps": 2, "save_steps": 1})
     state = folder.load()
-    DPOPipeline(folder, Console(file=io.StringIO()), root).stage_train(state)
+    Pipeline(folder, Console(file=io.StringIO()), root).stage_train(state)
     return Donor(folder.path("out"))
 
 
@@ -105,7 +105,7 @@ def set_spec(folder: RunFolder, rerun_from: str = "render", **changes: Any) -> N
     folder.save(state)
 
 
-def edit_script(folder: RunFolder, old: str, new: str, script: str = TRAIN_SCRIPT) -> None:
+def edit_script(folder: RunFolder, old: str, new: str, script: str = "train_dpo.py") -> None:
     path = folder.path(script)
     text = path.read_text(encoding="utf-8")
     if text.count(old) != 1:
@@ -122,7 +122,7 @@ def own_model(folder: RunFolder) -> Path:
 
 def _render(folder: RunFolder) -> None:
     state = folder.load()
-    DPOPipeline(folder, Console(file=io.StringIO()), folder.root).stage_render(state)
+    Pipeline(folder, Console(file=io.StringIO()), folder.root).stage_render(state)
     state.stages_done = [s for s in ("model", "data")] + ["render"]
     folder.save(state)
 

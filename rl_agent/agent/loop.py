@@ -19,11 +19,10 @@ from rich.console import Console
 
 from rl_agent.agent.catalogue import CATALOGUE, Context, KnownFailure, Symptoms, diagnose
 from rl_agent.agent.repairer import PatchRefused, apply_patch
-from rl_agent.kit import pipeline as pipeline_module
-from rl_agent.kit.data import PairFileError
-from rl_agent.kit.pipeline import LOG_FILE, StageError
-from rl_agent.kit.run_folder import STAGES, RunFolder, RunFolderError, write_json_atomic
-from rl_agent.kit.task_spec import SPEC_FILE, TaskSpec, TaskSpecError, assess_outcome
+from rl_agent.kit.dataio.pairs import PairFileError
+from rl_agent.kit.pipeline.driver import LOG_FILE, Pipeline, StageError
+from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunFolderError, write_json_atomic
+from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError, assess_outcome
 
 MAX_ATTEMPTS = 3
 REPAIRS_JSONL = "repairs.jsonl"
@@ -34,14 +33,11 @@ LOG_WINDOW = 200_000  # characters of this attempt's log the catalogue searches
 Status = Literal["succeeded", "unrecognised", "unfixable", "exhausted", "refused"]
 
 
-def pipeline_class(algorithm: str) -> type:
-    """The pipeline for `algorithm`: the kit's own switch, so the loop and `rl-agent setup` never disagree."""
-    return pipeline_module.pipeline_class(algorithm)
-
-
 def algorithm_available(algorithm: str) -> bool:
-    """Whether this build has a pipeline for `algorithm` (the planner refuses plans it cannot run)."""
-    return algorithm in ("dpo", "grpo")
+    """Whether this build has a track for `algorithm` (the planner refuses plans it cannot run)."""
+    from rl_agent.kit.tracks.registry import TRACKS
+
+    return algorithm in TRACKS
 
 
 # ---- the record ---------------------------------------------------------------------------------------------
@@ -231,7 +227,7 @@ def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
     log_path = folder.path(LOG_FILE)
     offset = log_path.stat().st_size if log_path.is_file() else 0
     try:
-        pipeline = pipeline_class(state.spec.algorithm)(folder, console, cache_dir)
+        pipeline = Pipeline(folder, console, cache_dir)
         report = pipeline.run(state)
     except (StageError, PairFileError) as e:
         state = folder.load()
@@ -247,7 +243,7 @@ def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
     failed = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in outcome["checks"].items())
     answers = tuple(s["output"] for s in report["after"].get("samples", []))
     return Symptoms(f"verdict: the before/after did not succeed ({failed})", _new_log(log_path, offset), None,
-                    answers, folder.load().spec.dpo.max_new_tokens), report, outcome
+                    answers, folder.load().spec.settings.max_new_tokens), report, outcome
 
 
 def _new_log(path: Path, offset: int) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Union
 
 from pydantic import ValidationError
 
-from rl_agent.kit.run_folder import STAGES, RunFolder, RunState
+from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
 from rl_agent.kit.spec import RunSpec
 
 ASIDE_DIR = ".aside"  # where repairs move files they take out of the way (never deleted)

@@ -24,11 +24,11 @@ from rich.console import Console
 
 from rl_agent.agent.loop import load_task
 from rl_agent.agent.repairer import EditFile, Patch, PatchRefused, SetSpec, apply_patch, invalidate
-from rl_agent.kit.data import PairFileError
-from rl_agent.kit.pipeline import LOG_FILE, DPOPipeline, StageError, pipeline_class
-from rl_agent.kit.run_folder import STAGES, RunFolder, RunFolderError, RunState
-from rl_agent.kit.task_spec import assess_outcome
-from rl_agent.kit.tiny_model import default_cache_dir
+from rl_agent.kit.dataio.pairs import PairFileError
+from rl_agent.kit.pipeline.driver import LOG_FILE, Pipeline, StageError
+from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunFolderError, RunState
+from rl_agent.kit.planning.task_spec import assess_outcome
+from rl_agent.kit.models.tiny import default_cache_dir
 
 SERVER_NAME = "rl_agent"
 REPAIRS_FILE = "repairs.jsonl"
@@ -213,7 +213,7 @@ class RunTools:
             missing = [s for s in STAGES[: STAGES.index(step)] if s not in state.stages_done] if step != "all" else []
             if missing:
                 raise ToolRefused(f"run {', '.join(missing)} before {step}")
-            pipeline = pipeline_class(state.spec.algorithm)(self.folder, Console(file=io.StringIO(), width=100),
+            pipeline = Pipeline(self.folder, Console(file=io.StringIO(), width=100),
                                                             default_cache_dir())
             started = time.time()
             try:
@@ -232,7 +232,7 @@ class RunTools:
             done += "\n" + self.compare().text
         return ToolResult(done)
 
-    def _run_one(self, pipeline: DPOPipeline, state: RunState, step: str) -> None:
+    def _run_one(self, pipeline: Pipeline, state: RunState, step: str) -> None:
         invalidate(self.folder, state, step)
         t0 = time.time()
         getattr(pipeline, f"stage_{step}")(state)

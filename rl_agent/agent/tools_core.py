@@ -15,13 +15,13 @@ from typing import Any
 from rich.console import Console
 
 from rl_agent.agent.catalogue import CATALOGUE, Context, Symptoms, diagnose
-from rl_agent.agent.loop import LoopResult, load_task, pipeline_class, run_with_repairs
+from rl_agent.agent.loop import LoopResult, load_task, run_with_repairs
 from rl_agent.agent.repairer import EditFile, Patch, SetSpec, apply_patch
-from rl_agent.kit.data import PairFileError
-from rl_agent.kit.pipeline import LOG_FILE, StageError
-from rl_agent.kit.run_folder import STAGES, RunFolder
-from rl_agent.kit.task_spec import SPEC_FILE
-from rl_agent.kit.tiny_model import default_cache_dir
+from rl_agent.kit.dataio.pairs import PairFileError
+from rl_agent.kit.pipeline.driver import LOG_FILE, Pipeline, StageError
+from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder
+from rl_agent.kit.planning.task_spec import SPEC_FILE
+from rl_agent.kit.models.tiny import default_cache_dir
 
 
 def status(run_dir: Path) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def run_step(run_dir: Path, step: str = "all") -> dict[str, Any]:
     """Run one stage (its earlier stages must be done) or all remaining ones; never raises for a failed stage."""
     folder = RunFolder(run_dir)
     state = folder.load()
-    pipe = pipeline_class(state.spec.algorithm)(folder, Console(file=io.StringIO(), width=120), default_cache_dir())
+    pipe = Pipeline(folder, Console(file=io.StringIO(), width=120), default_cache_dir())
     try:
         if step == "all":
             pipe.run(state)

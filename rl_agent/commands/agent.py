@@ -1,53 +1,16 @@
-"""`rl-agent new "TASK"` (plain English -> spec.json -> a run that repairs itself) and `rl-agent run SPEC`
-(re-run an edited spec).
-
-Order matters for "nothing half-written": the task is planned (and refused, if it must be) before the run
-folder exists; the folder is created only once the plan and its data are valid.
-"""
+"""`rl-agent new "TASK"` and `rl-agent run SPEC`: parse, call rl_agent.agent.orchestrate, print errors."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import time
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from rl_agent.agent.loop import (
-    MAX_ATTEMPTS,
-    REPAIRS_MD,
-    LoopResult,
-    algorithm_available,
-    run_with_repairs,
-)
-from rl_agent.agent.repairer import ASIDE_DIR, invalidate
-from rl_agent.commands.setup import fail, training_env
-from rl_agent.kit.data import PairFileError
-from rl_agent.kit.pipeline import validate_data
-from rl_agent.kit.planner import ModelChoice, Plan, PlanRefused, plan_task, write_plan_files
-from rl_agent.kit.report import print_report
-from rl_agent.kit.run_folder import RunFolder, RunFolderError
-from rl_agent.kit.task_spec import SPEC_FILE, TaskSpec, TaskSpecError
-from rl_agent.kit.tiny_model import default_cache_dir
-
-
-def validate_run_data(run_spec) -> None:
-    """Check the data files the way the run's own pipeline will (pairs for DPO, prompts for GRPO)."""
-    if run_spec.algorithm == "grpo":
-        from rl_agent.kit.grpo_pipeline import validate_data as validate_prompts
-
-        validate_prompts(run_spec)
-    else:
-        validate_data(run_spec)
-
-
-def claude_available(offline: bool) -> bool:
-    return not offline and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
+from rl_agent.agent.orchestrate import new_run, rerun
+from rl_agent.commands.setup import fail
+from rl_agent.kit.pipeline.start import UserError
 
 
 def new(
@@ -59,60 +22,11 @@ def new(
     plan_only: bool = typer.Option(False, "--plan-only", help="Write spec.json (and its data) and stop; run it later with `rl-agent run`."),
 ) -> None:
     """Turn a plain-English task into a spec (spec.json in the run folder) and run it, repairing known failures."""
-    console = Console()
-    folder = RunFolder(run_dir or Path("runs") / time.strftime("new-%Y%m%d-%H%M%S"))
-    if folder.state_path.exists() or folder.path(SPEC_FILE).exists():
-        raise fail(f"{folder.root} already holds a run; edit its spec.json and use `rl-agent run`, or choose another --run-dir")
-
-    # 1. Plan (nothing is written until the plan is complete and valid).
-    use_claude = claude_available(offline)
     try:
-        plan_task(task, grpo_available=algorithm_available("grpo"))  # a refusal costs nothing: no env, no folder
-        refused = None
-    except PlanRefused as e:
-        refused = e
-    if refused is not None and not ("claude" in refused.needs and use_claude):
-        raise fail(str(refused))
-    python = _training_python(console, yes)
-    choice = _choose_model(python, offline, console)
-    plan: Plan | None = None
-    if use_claude:
-        plan = _plan_with_claude(task, folder, console)
-    if plan is None:
-        try:
-            plan = plan_task(task, model=choice, steps=steps, grpo_available=algorithm_available("grpo"))
-        except PlanRefused as e:
-            raise fail(str(e)) from None
-    elif steps:
-        plan.spec.dpo.steps = steps
-    spec = plan.spec
-    if spec.needs and not plan_only:
-        raise fail(_needs_message(spec))
-    _show_plan(console, spec)
-
-    # 2. Write the plan (and its data), then the run.
-    try:
-        folder.root.mkdir(parents=True, exist_ok=True)
-        write_plan_files(plan, folder.root)
-        run_spec = spec.to_run_spec(folder.root)
-        validate_run_data(run_spec)
-    except (PairFileError, TaskSpecError, OSError) as e:
-        for rel in plan.files:
-            folder.path(rel).unlink(missing_ok=True)
-        raise fail(f"the plan's data is not usable: {e}") from None
-    spec.write(folder.path(SPEC_FILE))
-    console.print(f"plan: {folder.path(SPEC_FILE)} (edit it and re-run with `rl-agent run {folder.path(SPEC_FILE)}`)")
-    if plan_only:
-        if spec.needs:
-            console.print(_needs_message(spec))
-        return
-    try:
-        state = folder.create(run_spec)
-    except RunFolderError as e:
-        raise fail(str(e)) from None
-    state.python = python
-    folder.save(state)
-    _execute(folder, console, use_claude)
+        new_run(Console(), task, run_dir=run_dir, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
+                confirm=typer.confirm)
+    except UserError as e:
+        raise fail(str(e), e.code) from None
 
 
 def run(
@@ -121,203 +35,10 @@ def run(
     offline: bool = typer.Option(False, "--offline", help="No Claude, even if ANTHROPIC_API_KEY is set."),
 ) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
-    console = Console()
-    if spec_path.is_dir():
-        spec_path = spec_path / SPEC_FILE
     try:
-        task = TaskSpec.read(spec_path)
-    except TaskSpecError as e:
-        raise fail(str(e)) from None
-    if task.needs:
-        raise fail(_needs_message(task))
-    folder = RunFolder(spec_path.resolve().parent)
-    try:
-        run_spec = task.to_run_spec(folder.root)
-        validate_run_data(run_spec)
-    except (TaskSpecError, PairFileError) as e:
-        raise fail(f"{spec_path}: {e}") from None
-    except ValueError as e:
-        raise fail(f"{spec_path}: {e}") from None
-    python = _training_python(console, yes)
-    if folder.state_path.exists():
-        try:
-            state = folder.load()
-        except RunFolderError as e:
-            raise fail(str(e)) from None
-        changed = _changed_fields(state.spec.model_dump(mode="json"), run_spec.model_dump(mode="json"))
-        if not changed and state.status == "complete":
-            console.print(f"{folder.root}: the spec is unchanged and the run is complete; see {folder.path('report.md')}")
-            return
-        if changed:
-            stage = _first_stage_for(changed)
-            console.print(f"spec changed: {', '.join(changed)}; re-running from the {stage} stage")
-            state.spec = run_spec
-            invalidate(folder, state, stage)
-            if stage != "report" and any(c.startswith(("dpo.", "grpo.")) or c in ("model", "train_file") for c in changed):
-                _move_checkpoints_aside(folder)
-    else:
-        try:
-            state = folder.create(run_spec)
-        except RunFolderError as e:
-            raise fail(str(e)) from None
-    state.python = python
-    folder.save(state)
-    _execute(folder, console, claude_available(offline))
-
-
-# ---- helpers ------------------------------------------------------------------------------------------------
-
-def _training_python(console: Console, yes: bool) -> str:
-    return training_env(console, yes).python
-
-
-def _choose_model(python: str, offline: bool, console: Console) -> ModelChoice:
-    """The model that fits this machine, as `rl-agent setup` picks it (offline: the embedded model)."""
-    from rl_agent.kit.hardware import ModelError, choose_model, hub_reachable, probe_hardware
-
-    hw = probe_hardware(python)
-    device = "cuda" if hw.cuda else "cpu"
-    precision = ("bf16" if hw.bf16 else "fp16") if hw.cuda else "fp32"
-    try:
-        c = choose_model(hw, requested=None, hub=False if offline else hub_reachable())
-    except ModelError as e:
-        raise fail(str(e)) from None
-    return ModelChoice(c.name, c.source, c.reason, device, precision)  # type: ignore[arg-type]
-
-
-def _plan_with_claude(task: str, folder: RunFolder, console: Console) -> Plan | None:
-    """Claude's plan, or None (with the reason shown) so the rule-based planner takes over."""
-    try:
-        from rl_agent.agent.claude_agent import plan_with_claude
-    except ImportError as e:
-        console.print(f"Claude planning is not available in this build ({e}); using the rule-based planner")
-        return None
-    created = not folder.root.exists()
-    try:
-        spec = plan_with_claude(task, folder.root)
-    except Exception as e:  # noqa: BLE001 - any failure of the remote planner falls back to the rules
-        console.print(f"Claude could not plan the task ({e}); using the rule-based planner")
-        if created and folder.root.is_dir() and not any(folder.root.iterdir()):
-            folder.root.rmdir()
-        return None
-    spec.planned_by = "claude"
-    return Plan(spec)
-
-
-def _needs_message(spec: TaskSpec) -> str:
-    parts = []
-    if "grpo" in spec.needs:
-        parts.append(f"this is a {spec.family} task: the plan trains with GRPO rewarded by {spec.reward.judge}, but "
-                     "this build's pipeline runs DPO only (the GRPO track is not available yet)")
-    if "claude" in spec.needs:
-        parts.append("the plan needs Claude (set ANTHROPIC_API_KEY and run without --offline)")
-    return "; ".join(parts) + ". Use --plan-only to write the plan without running it."
-
-
-def _show_plan(console: Console, spec: TaskSpec) -> None:
-    table = Table(title="Plan", show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("")
-    rows = [
-        ("task", spec.summary),
-        ("family", spec.family),
-        ("algorithm", f"{spec.algorithm.upper()} + LoRA ({spec.algorithm_reason})"),
-        ("reward", f"{spec.reward.source}: {spec.reward.judge}"),
-        ("model", f"{spec.model.name} ({spec.model.source})"),
-        ("data", f"{spec.data.origin}: {spec.data.train_file}"),
-        ("held out", f"{spec.heldout.file} ({spec.heldout.size} items)"),
-        ("success", spec.success.description or f"pref_accuracy >= {spec.success.min_pref_accuracy}"),
-        ("planned by", spec.planned_by),
-    ]
-    for k, v in rows:
-        table.add_row(k, v)
-    console.print(table)
-
-
-def _changed_fields(old: dict, new: dict, prefix: str = "") -> list[str]:
-    out = []
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _changed_fields(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key}")
-    return out
-
-
-def _first_stage_for(changed: list[str]) -> str:
-    """The earliest pipeline stage an edit affects."""
-    if any(c in ("model", "model_source") for c in changed):
-        return "model"
-    if any(c in ("train_file", "heldout_file") for c in changed):
-        return "data"
-    if all(c in ("min_pref_accuracy", "task", "model_reason") for c in changed):
-        return "report"
-    return "render"
-
-
-def _move_checkpoints_aside(folder: RunFolder) -> None:
-    """Settings changed: continuing from old checkpoints would mix two runs."""
-    ckpts = sorted(folder.path("out").glob("checkpoint-*"))
-    if not ckpts:
-        return
-    dest = folder.path(ASIDE_DIR) / time.strftime("%Y%m%d-%H%M%S")
-    dest.mkdir(parents=True, exist_ok=True)
-    for c in ckpts:
-        shutil.move(str(c), str(dest / c.name))
-
-
-def _execute(folder: RunFolder, console: Console, use_claude: bool) -> None:
-    console.print(f"run folder: {folder.root}")
-    try:
-        result = run_with_repairs(folder, cache_dir=default_cache_dir(), console=console,
-                                  on_event=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]"))
-    except (RunFolderError, OSError) as e:
-        raise fail(str(e)) from None
-    except KeyboardInterrupt:
-        raise fail(f"interrupted; run `rl-agent resume {folder.root}` to continue", code=130) from None
-    if not result.ok and result.status == "unrecognised" and use_claude:
-        result = _claude_repair(folder, console, result)
-    _finish(folder, console, result)
-
-
-def _claude_repair(folder: RunFolder, console: Console, result: LoopResult) -> LoopResult:
-    try:
-        from rl_agent.agent.claude_agent import run_claude_agent
-    except ImportError:
-        return result
-    left = MAX_ATTEMPTS - result.attempts
-    if left <= 0:
-        return result
-    console.print(f"not a known failure; handing the run to Claude ({left} repair attempt(s) left)")
-    outcome = run_claude_agent(folder.root, max_attempts=left)
-    if outcome.ok:
-        report_path = folder.path("report.json")
-        report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
-        return LoopResult(True, "succeeded", result.repairs, report=report,
-                          message="repaired by Claude: " + outcome.summary)
-    result.message += f"; Claude could not repair it either ({outcome.error or outcome.stop})"
-    return result
-
-
-def _finish(folder: RunFolder, console: Console, result: LoopResult) -> None:
-    if result.repairs:
-        console.rule("[bold]Repairs")
-        for r in result.repairs:
-            console.print(f"{r.attempt}. {r.title}: {r.patch['summary']} -> {r.outcome or 'pending'}")
-        console.print(f"details: {folder.path(REPAIRS_MD)}")
-    report_path = folder.path("report.json")
-    if result.report is not None and report_path.is_file():
-        console.rule("[bold]Before / after")
-        print_report(console, result.report)
-        if result.outcome:
-            extra = {k: v for k, v in result.outcome["checks"].items() if k not in result.report["verdict"]["checks"]}
-            for k, v in extra.items():
-                console.print(f"plan check {k}: {'yes' if v else 'no'}")
-    if not result.ok:
-        raise fail(f"{result.message}  (see {folder.path(REPAIRS_MD) if result.repairs else folder.path('train.log')}; "
-                   f"fix it and run `rl-agent resume {folder.root}`)", code=1)
-    console.print(f"report: {folder.path('report.md')}")
+        rerun(Console(), spec_path, yes=yes, offline=offline, confirm=typer.confirm)
+    except UserError as e:
+        raise fail(str(e), e.code) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -193,9 +193,9 @@ def pairs(
     force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
 ) -> None:
     """Claude writes prompt/chosen/rejected pairs for a task (validated, deduplicated, < 80 words each)."""
-    from rl_agent.kit.data import PairFileError, bundled_pairs_path, load_pairs, write_pairs
+    from rl_agent.kit.dataio.pairs import PairFileError, bundled_pairs_path, load_pairs, write_pairs
     from rl_agent.kit.judges.client import MissingAPIKey, resolve_api_key
-    from rl_agent.kit.pairgen import MAX_WORDS, PairGenError, generate_pairs
+    from rl_agent.kit.planning.pairgen import MAX_WORDS, PairGenError, generate_pairs
 
     try:
         resolve_api_key()

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from rl_agent.commands.setup import fail
-from rl_agent.kit import grpo_report, report as dpo_report
+from rl_agent.kit.pipeline.report import print_report
 
 
 def report(
@@ -29,8 +29,10 @@ def report(
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    printer = grpo_report.print_report if data.get("algorithm") == "grpo" else dpo_report.print_report
-    printer(Console(), data)
+    try:
+        print_report(Console(), data)
+    except (KeyError, ValueError) as e:
+        raise fail(f"{path}: not a report this version can show ({e})") from None
     typer.echo(f"full report: {run_dir / 'report.md'}")
 
 

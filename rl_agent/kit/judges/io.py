@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from rl_agent.kit.data import iter_jsonl_objects
+from rl_agent.kit.dataio.pairs import iter_jsonl_objects
 from rl_agent.kit.judges.base import Grade, GradeItem
 
 

@@ -16,8 +16,10 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rl_agent.kit.data import bundled_pairs_path
-from rl_agent.kit.spec import DPOSettings, GRPOSettings, RunSpec
+from rl_agent.kit.dataio.pairs import bundled_pairs_path
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.dpo import DPOSettings
+from rl_agent.kit.tracks.grpo import GRPOSettings
 
 SPEC_FILE = "spec.json"
 TASK_MAX_CHARS = 20_000

@@ -21,9 +21,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-from rl_agent.kit.data import bundled_pairs_path, load_pairs
-from rl_agent.kit.spec import DPOSettings
-from rl_agent.kit.task_spec import (
+from rl_agent.kit.dataio.pairs import bundled_pairs_path, load_pairs
+from rl_agent.kit.tracks.dpo import DPOSettings
+from rl_agent.kit.planning.task_spec import (
     TASK_MAX_CHARS,
     DataPlan,
     HeldoutPlan,
@@ -33,7 +33,7 @@ from rl_agent.kit.task_spec import (
     TaskSpec,
 )
 
-SHORT_ANSWER_VERIFIER = "python:rl_agent.kit.grpo_verifiers:short_answer"
+SHORT_ANSWER_VERIFIER = "python:rl_agent.kit.tracks.grpo_verifiers:short_answer"
 GENERATED_TRAIN = "pairs/train.jsonl"
 GENERATED_HELDOUT = "pairs/heldout.jsonl"
 PREFIX_MAX_CHARS = 40
@@ -250,7 +250,7 @@ def _plan_format(common: dict, recipe: FormatRecipe) -> Plan:
 
 
 def _plan_checkable(common: dict, model: ModelChoice, steps: int | None, grpo_available: bool) -> Plan:
-    from rl_agent.kit.grpo_setup import grpo_settings
+    from rl_agent.kit.tracks.grpo_setup import grpo_settings
 
     grpo = grpo_settings(model.source, model.device, reward=SHORT_ANSWER_VERIFIER, max_cost=None, steps=steps)
     held_path = bundled_pairs_path("heldout").parent.parent / "short_answer" / "heldout.jsonl"

@@ -1,7 +1,12 @@
 """Preference pairs: the bundled dataset, loading, and validation that says exactly what is wrong where.
 
 A pair file is JSON Lines, one object per line with non-empty string fields `prompt`, `chosen` and
-`rejected` (TRL's standard preference format). Held-out data must never share a prompt with training data.
+`rejected` (TRL's standard preference format), and an optional `reference` answer that evaluation checks
+answers against (correctness). Held-out data must never share a prompt with training data.
+
+Two more row kinds live here because they are pairs taken apart: unpaired feedback (KTO: `prompt`,
+`completion`, boolean `label`) and plain completions (SFT: `prompt`, `completion`; a pair row is accepted
+and its `chosen` answer is the completion).
 """
 
 from __future__ import annotations
@@ -24,16 +29,44 @@ class PreferencePair:
     prompt: str
     chosen: str
     rejected: str
+    reference: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        return {"prompt": self.prompt, "chosen": self.chosen, "rejected": self.rejected}
+        d = {"prompt": self.prompt, "chosen": self.chosen, "rejected": self.rejected}
+        if self.reference is not None:
+            d["reference"] = self.reference
+        return d
 
 
-def bundled_pairs_path(split: str) -> Path:
-    """`train` or `heldout` split of the bundled terse-answer pairs (shipped inside the wheel)."""
+@dataclass(frozen=True)
+class UnpairedRow:
+    """One answer with a thumbs-up or thumbs-down (TRL's unpaired preference format, used by KTO)."""
+
+    prompt: str
+    completion: str
+    label: bool
+
+    def to_dict(self) -> dict:
+        return {"prompt": self.prompt, "completion": self.completion, "label": self.label}
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    """A prompt and the answer to imitate (TRL's prompt-completion format, used by SFT)."""
+
+    prompt: str
+    completion: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"prompt": self.prompt, "completion": self.completion}
+
+
+def bundled_pairs_path(split: str, dataset: str = "terse") -> Path:
+    """`train` or `heldout` split of a bundled dataset (default the terse-answer pairs; `terse_unpaired`
+    is the same training answers as KTO rows), shipped inside the wheel under rl_agent/data/."""
     if split not in ("train", "heldout"):
         raise ValueError(f"unknown split {split!r}; expected 'train' or 'heldout'")
-    return Path(str(resources.files("rl_agent") / "data" / "terse" / f"{split}.jsonl"))
+    return Path(str(resources.files("rl_agent") / "data" / dataset / f"{split}.jsonl"))
 
 
 def bundled_corpus_text() -> str:
@@ -92,7 +125,8 @@ def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
                 raise PairFileError(f"{where}: field {key!r} must be a string, got {type(row[key]).__name__}")
             if not row[key].strip():
                 raise PairFileError(f"{where}: field {key!r} is empty")
-        pair = PreferencePair(row["prompt"].strip(), row["chosen"].strip(), row["rejected"].strip())
+        pair = PreferencePair(row["prompt"].strip(), row["chosen"].strip(), row["rejected"].strip(),
+                              _text(row, "reference", where, required=False))
         if pair.chosen == pair.rejected:
             raise PairFileError(f"{where}: 'chosen' and 'rejected' are identical")
         key3 = (pair.prompt, pair.chosen, pair.rejected)
@@ -105,7 +139,57 @@ def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
     return pairs
 
 
-def check_no_overlap(train: list[PreferencePair], heldout: list[PreferencePair], heldout_path: str | Path) -> None:
+def _text(row: dict, key: str, where: str, *, required: bool = True) -> str | None:
+    """A non-empty string field, or None when optional and absent; PairFileError naming file:line otherwise."""
+    if row.get(key) is None and not required:
+        return None
+    if key not in row:
+        raise PairFileError(f"{where}: missing field {key!r}")
+    if not isinstance(row[key], str):
+        raise PairFileError(f"{where}: field {key!r} must be a string, got {type(row[key]).__name__}")
+    if not row[key].strip():
+        raise PairFileError(f"{where}: field {key!r} is empty")
+    return row[key].strip()
+
+
+def load_unpaired(path: str | Path, *, min_rows: int = 1) -> list[UnpairedRow]:
+    """Read and validate a KTO file (prompt, completion, boolean label); both labels must occur."""
+    rows: list[UnpairedRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for lineno, where, row in iter_jsonl_objects(path, missing="no such unpaired-feedback file",
+                                                 expected="a JSON object with prompt, completion, label"):
+        prompt, completion = _text(row, "prompt", where), _text(row, "completion", where)
+        if not isinstance(row.get("label"), bool):
+            raise PairFileError(f"{where}: field 'label' must be true or false")
+        if (prompt, completion) in seen:
+            raise PairFileError(f"{where}: duplicate of line {seen[(prompt, completion)]}")
+        seen[(prompt, completion)] = lineno
+        rows.append(UnpairedRow(prompt, completion, row["label"]))
+    if len(rows) < min_rows:
+        raise PairFileError(f"{path}: {len(rows)} rows, need at least {min_rows}")
+    if len({r.label for r in rows}) < 2:
+        raise PairFileError(f"{path}: every label is {rows[0].label}; KTO needs desirable and undesirable answers")
+    return rows
+
+
+def load_completions(path: str | Path, *, min_rows: int = 1) -> list[CompletionRow]:
+    """Read and validate an SFT file: prompt/completion rows, or pair rows whose `chosen` is imitated."""
+    rows: list[CompletionRow] = []
+    seen: dict[tuple[str, str], int] = {}
+    for lineno, where, row in iter_jsonl_objects(path, missing="no such completions file",
+                                                 expected="a JSON object with prompt and completion"):
+        key = "completion" if "completion" in row or "chosen" not in row else "chosen"
+        prompt, completion = _text(row, "prompt", where), _text(row, key, where)
+        if (prompt, completion) in seen:
+            continue  # pairs sharing a chosen answer give one completion, not a duplicate error
+        seen[(prompt, completion)] = lineno
+        rows.append(CompletionRow(prompt, completion))
+    if len(rows) < min_rows:
+        raise PairFileError(f"{path}: {len(rows)} rows, need at least {min_rows}")
+    return rows
+
+
+def check_no_overlap(train: list, heldout: list, heldout_path: str | Path) -> None:
     """Held-out prompts must be unseen in training, or the before/after measures memorisation."""
     train_prompts = {_norm(p.prompt) for p in train}
     clash = [p.prompt for p in heldout if _norm(p.prompt) in train_prompts]

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from rl_agent.kit.data import bundled_corpus_text, bundled_pairs_path, load_pairs
+from rl_agent.kit.dataio.pairs import bundled_corpus_text, bundled_pairs_path, load_pairs
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -206,7 +206,7 @@ def _sft_warmup(model, tok, recipe: TinyModelRecipe, progress) -> None:
 
 
 def _main() -> None:
-    """`python -m rl_agent.kit.tiny_model --cache-dir DIR`: build or reuse, print JSON progress lines."""
+    """`python -m rl_agent.kit.models.tiny --cache-dir DIR`: build or reuse, print JSON progress lines."""
     import argparse
     import sys
 

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from rl_agent.kit.data import PreferencePair
+from rl_agent.kit.dataio.pairs import PreferencePair
 from rl_agent.kit.judges.base import Usage
 from rl_agent.kit.judges.client import DEFAULT_MODEL, classify_exception, make_sync_client, resolve_api_key, resolve_base_url
 from rl_agent.kit.judges.cost import Budget, usage_cost, worst_case_cost

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from rl_agent.kit.data import PairFileError, iter_jsonl_objects, write_jsonl
+from rl_agent.kit.dataio.pairs import PairFileError, iter_jsonl_objects, write_jsonl
 
 @dataclass(frozen=True)
 class BuiltinTask:
@@ -27,14 +27,14 @@ class BuiltinTask:
 BUILTIN_TASKS: dict[str, BuiltinTask] = {
     "short_answer": BuiltinTask(
         "short_answer",
-        "python:rl_agent.kit.grpo_verifiers:short_answer",
+        "python:rl_agent.kit.tracks.grpo_verifiers:short_answer",
         "terse",
         "Bare short answers in a strict format: one to three words, capitalised, one final period.",
     ),
     "terse": BuiltinTask(
         "terse",
         "terse",
-        "python:rl_agent.kit.grpo_verifiers:short_answer",
+        "python:rl_agent.kit.tracks.grpo_verifiers:short_answer",
         "Terse, direct answers: no hedging, no filler openers.",
     ),
 }

@@ -1,13 +1,13 @@
-"""The DPO pipeline, stage by stage: model -> data -> render -> train -> evaluate -> report.
+"""The stage driver, one for every track: model -> data -> render -> train -> evaluate -> report.
 
 Each stage records itself in run.json when it finishes, so `rl-agent resume` re-enters at the first
-unfinished stage (training itself continues from its newest checkpoint). Data flows one way; nothing here
-reaches back into an earlier stage.
+unfinished stage (training itself continues from its newest checkpoint). What differs between algorithms
+comes from the run's Track (rl_agent/kit/tracks/); nothing here names one. Data flows one way; nothing
+here reaches back into an earlier stage.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import shutil
 import subprocess
@@ -17,19 +17,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rl_agent.kit import report as reporting
-from rl_agent.kit.data import check_no_overlap, load_pairs, write_pairs
-from rl_agent.kit.judges import terse_style
-from rl_agent.kit.process import child_env, run_step
-from rl_agent.kit.render import write_rendered
-from rl_agent.kit.run_folder import STAGES, RunFolder, RunState
+from rl_agent.kit.pipeline import report as reporting
+from rl_agent.kit.pipeline.process import child_env, run_step
+from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
 from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.base import MIN_HELDOUT_ROWS, MIN_TRAIN_ROWS, Track
+from rl_agent.kit.tracks.registry import get_track
 
-TRAIN_SCRIPT = "train_dpo.py"
-EVAL_SCRIPT = "evaluate.py"
 LOG_FILE = "train.log"
-MIN_TRAIN_PAIRS = 8
-MIN_HELDOUT_PAIRS = 3
+MIN_TRAIN_PAIRS = MIN_TRAIN_ROWS
+MIN_HELDOUT_PAIRS = MIN_HELDOUT_ROWS
 
 
 class StageError(RuntimeError):
@@ -37,65 +35,21 @@ class StageError(RuntimeError):
 
 
 def validate_data(spec: RunSpec) -> tuple[list, list]:
-    """Load and cross-check the pair files before anything is written (bad data loses nothing)."""
-    train = load_pairs(spec.train_file, min_pairs=MIN_TRAIN_PAIRS)
-    heldout = load_pairs(spec.heldout_file, min_pairs=MIN_HELDOUT_PAIRS)
-    check_no_overlap(train, heldout, spec.heldout_file)
-    return train, heldout
+    """Load and cross-check the run's data files the way its track will (bad data loses nothing)."""
+    return get_track(spec.algorithm).load_data(spec)
 
 
-def common_context(spec: RunSpec, settings, model_path: str) -> dict:
-    """Template variables every training track shares (files, precision, LoRA, schedule), so the DPO and
-    GRPO scripts are rendered from one source for the settings they have in common."""
-    s = settings
-    return {
-        "task_summary": spec.task,
-        "model": model_path,
-        "train_file": "train.jsonl",
-        "heldout_file": "heldout.jsonl",
-        "output_dir": "out",
-        "adapter_dir": "adapter",
-        "output_file": "eval.json",
-        "steps": s.steps,
-        "learning_rate": s.learning_rate,
-        "beta": s.beta,
-        "loss_type": s.loss_type,
-        "batch_size": s.batch_size,
-        "grad_accum": s.grad_accum,
-        "gradient_checkpointing": s.gradient_checkpointing,
-        "bf16": spec.precision == "bf16",
-        "use_cpu": spec.device == "cpu",
-        "save_steps": s.save_steps,
-        "logging_steps": s.logging_steps,
-        "seed": s.seed,
-        "lora_r": s.lora_r,
-        "lora_alpha": s.lora_alpha,
-        "lora_dropout": s.lora_dropout,
-        "lora_targets": s.lora_targets,
-        "max_new_tokens": s.max_new_tokens,
-    }
+class Pipeline:
+    """Runs one run folder's stages over its spec's track."""
 
-
-def render_context(spec: RunSpec, model_path: str) -> dict:
-    """Everything train_dpo.py.j2 and evaluate.py.j2 need; user text only as data for `py`/`pycomment`."""
-    s = spec.dpo
-    return {
-        **common_context(spec, s, model_path),
-        "loss_weights": s.loss_weights,
-        "max_length": s.max_length,
-        "judge_source": inspect.getsource(terse_style).strip(),
-    }
-
-
-class DPOPipeline:
-    plot_name = "loss.png"  # the curve the training script draws in out/, copied next to the report
-    titles = {"model": "Model", "data": "Data", "render": "Render pipeline", "train": "Train (DPO + LoRA)",
-              "evaluate": "Before/after on held-out prompts", "report": "Report"}
-
-    def __init__(self, folder: RunFolder, console: Console, cache_dir: Path):
+    def __init__(self, folder: RunFolder, console: Console, cache_dir: Path, track: Track | None = None):
         self.folder = folder
         self.console = console
         self.cache_dir = cache_dir
+        self._track = track
+
+    def track(self, state: RunState) -> Track:
+        return self._track or get_track(state.spec.algorithm)
 
     # ---- stages -------------------------------------------------------------------------------------
     def stage_model(self, state: RunState) -> None:
@@ -103,7 +57,7 @@ class DPOPipeline:
         if spec.model_source != "embedded":
             state.model_path = spec.model
             return
-        cmd = [state.python, "-m", "rl_agent.kit.tiny_model", "--cache-dir", str(self.cache_dir)]
+        cmd = [state.python, "-m", "rl_agent.kit.models.tiny", "--cache-dir", str(self.cache_dir)]
         env = child_env(offline=True, extra={"PYTHONPATH": _package_parent()})
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert proc.stdout is not None
@@ -132,17 +86,19 @@ class DPOPipeline:
         state.model_path = path
 
     def stage_data(self, state: RunState) -> None:
-        train, heldout = validate_data(state.spec)
-        write_pairs(self.folder.path("train.jsonl"), train)
-        write_pairs(self.folder.path("heldout.jsonl"), heldout)
+        track = self.track(state)
+        train, heldout = track.load_data(state.spec)
+        track.write_data(self.folder.root, train, heldout)
 
     def stage_render(self, state: RunState) -> None:
-        ctx = render_context(state.spec, state.model_path or state.spec.model)
-        write_rendered("train_dpo.py.j2", ctx, self.folder.path(TRAIN_SCRIPT))
-        write_rendered("evaluate.py.j2", ctx, self.folder.path(EVAL_SCRIPT))
-
-    def _run_script(self, state: RunState, script: str, what: str) -> None:
-        self._run_command(state, [state.python, script], what)
+        track = self.track(state)
+        try:
+            ctx = track.render_context(state.spec, state.model_path or state.spec.model)
+        except ValueError as e:
+            raise StageError(str(e)) from None
+        write_rendered(track.train_template, ctx, self.folder.path(track.train_script))
+        write_rendered(track.eval_template, ctx, self.folder.path(track.eval_script))
+        track.after_render(self.folder.root, state.spec)
 
     def _run_command(self, state: RunState, cmd: list, what: str, env: dict | None = None) -> None:
         env = env or child_env(offline=state.spec.model_source != "hub")
@@ -154,23 +110,26 @@ class DPOPipeline:
                              f"see {result.log_path}")
 
     def stage_train(self, state: RunState) -> None:
-        self._run_script(state, TRAIN_SCRIPT, "training")
+        cmd, env = self.track(state).train_command(state.spec, state.python, self.folder.root)
+        self._run_command(state, cmd, "training", env)
         if not self.folder.path("out/train_metrics.json").is_file():
             raise StageError(f"training finished without out/train_metrics.json; see {self.folder.path(LOG_FILE)}")
 
     def stage_evaluate(self, state: RunState) -> None:
-        self._run_script(state, EVAL_SCRIPT, "evaluation")
+        track = self.track(state)
+        self._run_command(state, [state.python, track.eval_script], "evaluation", track.script_env(state.spec))
 
     def stage_report(self, state: RunState) -> dict:
+        track = self.track(state)
         ev = json.loads(self.folder.path("eval.json").read_text(encoding="utf-8"))
         tm = json.loads(self.folder.path("out/train_metrics.json").read_text(encoding="utf-8"))
-        plot = self.folder.path("out") / self.plot_name
+        plot = self.folder.path("out") / track.plot_name
         plot_name = None
         if plot.is_file():
-            shutil.copyfile(plot, self.folder.path(self.plot_name))
-            plot_name = self.plot_name
+            shutil.copyfile(plot, self.folder.path(track.plot_name))
+            plot_name = track.plot_name
         state.timings["report"] = 0.0
-        rep = reporting.build_report(state, ev, tm, sum(state.timings.values()))
+        rep = reporting.build_report(state, track, ev, tm, sum(state.timings.values()))
         reporting.write_report(self.folder.root, rep, plot_name)
         return rep
 
@@ -178,11 +137,12 @@ class DPOPipeline:
     def run(self, state: RunState) -> dict:
         """Run every unfinished stage in order; mark the run failed (not complete) on any error."""
         rep: dict = {}
+        titles = self.track(state).stage_titles()
         try:
             for stage in STAGES:
                 if stage in state.stages_done and stage != "report":
                     continue
-                self.console.rule(f"[bold]{self.titles[stage]}")
+                self.console.rule(f"[bold]{titles[stage]}")
                 started = time.time()
                 out = getattr(self, f"stage_{stage}")(state)
                 state.timings[stage] = state.timings.get(stage, 0.0) + time.time() - started
@@ -201,18 +161,14 @@ class DPOPipeline:
         return rep
 
 
-def pipeline_class(algorithm: str) -> type[DPOPipeline]:
-    """The pipeline for a spec's algorithm; GRPO's (grpo_pipeline.py) reuses the stages it shares with DPO."""
-    if algorithm == "grpo":
-        from rl_agent.kit.grpo_pipeline import GRPOPipeline
-
-        return GRPOPipeline
-    return DPOPipeline
-
-
 def _package_parent() -> str:
     """The folder holding the rl_agent package, so a training interpreter without rl-agent installed can
-    still run `python -m rl_agent.kit.tiny_model` (it needs only the stdlib, torch and transformers)."""
+    still run `python -m rl_agent.kit.models.tiny` (it needs only the stdlib, torch and transformers)."""
     import rl_agent
 
     return str(Path(rl_agent.__file__).resolve().parent.parent)
+
+
+def render_context(spec: RunSpec, model_path: str) -> dict:
+    """The template variables of `spec`'s track (what stage_render renders with)."""
+    return get_track(spec.algorithm).render_context(spec, model_path)

@@ -11,18 +11,20 @@ import inspect
 import re
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from rl_agent.kit import grpo_reward, grpo_verifiers
 from rl_agent.kit.judges import terse_style
-from rl_agent.kit.pipeline import common_context
-from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks import grpo_reward, grpo_verifiers
+
+if TYPE_CHECKING:
+    from rl_agent.kit.spec import RunSpec
 
 # Judge specs whose code can be copied into a script: spec -> (module, function name).
 _INLINE_SPECS: dict[str, tuple[ModuleType, str]] = {
     "terse": (terse_style, "terse_style_score"),
 }
 # Kit modules that may be named as `python:<module>:<function>` and inlined (stdlib-only by design).
-_INLINE_MODULES: dict[str, ModuleType] = {"rl_agent.kit.grpo_verifiers": grpo_verifiers}
+_INLINE_MODULES: dict[str, ModuleType] = {"rl_agent.kit.tracks.grpo_verifiers": grpo_verifiers}
 
 GRADE_CACHE = "grades.sqlite3"
 
@@ -75,7 +77,7 @@ def describe(plan: ScorerPlan) -> str:
     return f"the verifier program {plan.spec} (RLVR)"
 
 
-def _scorer_config(plan: ScorerPlan, spec: RunSpec, max_cost: float | None) -> dict:
+def _scorer_config(plan: ScorerPlan, spec: "RunSpec", max_cost: float | None) -> dict:
     s = spec.grpo
     claude = None
     if plan.remote:
@@ -99,15 +101,15 @@ def _sources(plans: list[ScorerPlan]) -> tuple[str, str]:
     return "\n\n".join(inspect.getsource(m).strip() for m in modules), note
 
 
-def render_context(spec: RunSpec, model_path: str) -> dict:
-    """Everything train_grpo.py.j2 and evaluate_grpo.py.j2 need; user text only as data for `py`/`pycomment`."""
+def scorer_context(spec: "RunSpec") -> dict:
+    """What train_grpo.py.j2 and evaluate_grpo.py.j2 need beyond the shared context: the reward and the
+    held-out judge, as CONFIG entries and inlined source."""
     s = spec.grpo
     reward = plan_scorer(s.reward)
     check = plan_scorer(s.heldout_judge)
     train_source, train_note = _sources([reward])
     eval_source, eval_note = _sources([reward, check])
     return {
-        **common_context(spec, s, model_path),
         "num_generations": s.num_generations,
         "max_completion_length": s.max_completion_length,
         "temperature": s.temperature,

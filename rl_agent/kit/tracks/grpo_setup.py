@@ -1,4 +1,4 @@
-"""From `rl-agent setup --track grpo` flags to a GRPO run spec: which task, reward and held-out judge.
+"""From `rl-agent setup --track grpo` flags to GRPO settings: which task, reward and held-out judge.
 
 The reward decides the default task: a verifier program needs a checkable task (the bundled
 short-answer format, RLVR); the offline terse judge or Claude (RLAIF) grade the bundled terse task. The
@@ -11,9 +11,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from rl_agent.kit.grpo_data import BUILTIN_TASKS, bundled_prompts_path
+from rl_agent.kit.dataio.prompts import BUILTIN_TASKS, bundled_prompts_path
 from rl_agent.kit.judges.factory import is_remote
-from rl_agent.kit.spec import GRPOSettings, RunSpec
+from rl_agent.kit.tracks.base import SetupPlan
+from rl_agent.kit.tracks.grpo import GRPOSettings
+from rl_agent.kit.tracks.grpo_scorers import plan_scorer
 
 VERIFIER_TASK = "short_answer"
 
@@ -45,31 +47,15 @@ def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: flo
     return GRPOSettings.model_validate(settings.model_dump())  # re-run the cross-field checks
 
 
-def grpo_spec(*, model: str, model_source: str, model_reason: str, device: str, precision: str,
-              reward: str | None, max_cost: float | None, steps: int | None,
-              prompts: Path | None, heldout: Path | None) -> tuple[RunSpec, int, int]:
-    """The run spec, and the number of training and held-out prompts (validated: bad input writes nothing)."""
-    from rl_agent.kit.grpo_pipeline import validate_data
-    from rl_agent.kit.grpo_render import plan_scorer
-
+def grpo_setup(source: str, device: str, *, reward: str | None, max_cost: float | None, steps: int | None,
+               train: Path | None, heldout: Path | None) -> SetupPlan:
+    """Settings, task and data files for `setup --track grpo`; bad flags raise GRPOSetupError (nothing written)."""
     task = task_for_reward(reward)
     try:
-        spec = RunSpec(
-            task=BUILTIN_TASKS[task].summary,
-            algorithm="grpo",
-            model=model,
-            model_source=model_source,
-            model_reason=model_reason,
-            device=device,
-            precision=precision,
-            train_file=str((prompts or bundled_prompts_path(task, "train")).resolve()),
-            heldout_file=str((heldout or bundled_prompts_path(task, "heldout")).resolve()),
-            grpo=grpo_settings(model_source, device, reward=reward, max_cost=max_cost, steps=steps),
-        )
+        settings = grpo_settings(source, device, reward=reward, max_cost=max_cost, steps=steps)
     except ValidationError as e:
-        first = e.errors()[0]
-        raise GRPOSetupError(f"GRPO settings: {first['msg']}") from None
-    for judge in (spec.grpo.reward, spec.grpo.heldout_judge):
+        raise GRPOSetupError(f"GRPO settings: {e.errors()[0]['msg']}") from None
+    for judge in (settings.reward, settings.heldout_judge):
         try:
             plan = plan_scorer(judge)
         except ValueError as e:
@@ -81,5 +67,6 @@ def grpo_spec(*, model: str, model_source: str, model_reason: str, device: str, 
                 resolve_api_key()
             except MissingAPIKey as e:
                 raise GRPOSetupError(str(e)) from None
-    train, held = validate_data(spec)
-    return spec, len(train), len(held)
+    notes = [f"reward: {settings.reward}; held-out judge (never trained on): {settings.heldout_judge}"]
+    return SetupPlan(settings, BUILTIN_TASKS[task].summary, train or bundled_prompts_path(task, "train"),
+                     heldout or bundled_prompts_path(task, "heldout"), notes)

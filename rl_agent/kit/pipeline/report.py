@@ -1,0 +1,187 @@
+"""The run report, one for every track: what changed on held-out prompts, whether the answers are still
+right, the verdict, and what to tune next.
+
+Written as report.json (for programs), report.md (for people) and shown as Rich tables. Every figure
+comes from the run's own eval.json and train_metrics.json. The track supplies its figures, its own
+checks and tips and any extra sections (GRPO: the reward trend and the reward-hacking guard); this module
+adds what every track shares, above all correctness: a run that changes the way the model answers while
+its answers become wrong is a failure, said in plain words.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from rl_agent.kit.pipeline.run_folder import write_json_atomic
+from rl_agent.kit.tracks.base import CORRECT, Figure, Track
+from rl_agent.kit.tracks.registry import get_track
+
+# Held-out correctness may move by this much between before and after without counting as a fall: a
+# single answer out of 20 flipping is within the noise of greedy decoding on a retrained adapter.
+CORRECT_TOLERANCE = 0.05
+
+
+def correctness(before: dict, after: dict, floor: float | None) -> dict[str, Any]:
+    """The checks every track's verdict shares, and a plain-words account of them."""
+    b, a = before.get("correct"), after.get("correct")
+    checks: dict[str, bool] = {}
+    if b is not None and a is not None:
+        checks[f"correct did not fall (after >= before - {CORRECT_TOLERANCE})"] = a >= b - CORRECT_TOLERANCE
+    if floor is not None:
+        checks[f"correct >= {floor}"] = a is not None and a >= floor
+    if a is None or b is None:
+        message = ("Correctness was not measured: no held-out row carries a `reference` answer, so this report "
+                   "cannot say whether the answers are right, only how they are written.")
+        if floor is not None:
+            message += f" The spec asks for correct >= {floor}, so the run cannot pass until they do."
+    elif a < b - CORRECT_TOLERANCE:
+        message = (f"FAILED on correctness: the share of held-out answers that state the reference answer fell "
+                   f"from {b:.2f} to {a:.2f}. Whatever improved in style, the tuned model is more often wrong.")
+    elif floor is not None and a < floor:
+        message = (f"Correctness is below the bar: {a:.2f} of held-out answers state the reference answer "
+                   f"(before {b:.2f}), and the spec asks for at least {floor}.")
+    else:
+        message = f"Correctness held: {b:.2f} -> {a:.2f} of held-out answers state the reference answer."
+    return {"before": b, "after": a, "floor": floor, "checks": checks, "message": message}
+
+
+def correctness_tips(corr: dict[str, Any]) -> list[str]:
+    b, a, floor = corr["before"], corr["after"], corr["floor"]
+    if a is None or b is None:
+        return ["Add a `reference` answer to held-out rows so the report can check that answers are right."] \
+            if floor is not None else []
+    tips = []
+    if a < b - CORRECT_TOLERANCE:
+        tips.append("The model got less often right while its style changed: lower the learning rate or the steps, "
+                    "keep an SFT term on correct answers (DPO's loss_type sft), and make sure the training "
+                    "answers themselves are right.")
+    if floor is not None and a < floor:
+        tips.append(f"Only {a:.2f} of held-out answers are right (floor {floor}): a base model that does not know "
+                    "the answers cannot be tuned into knowing them; pick a larger model or teach the facts first "
+                    "(SFT on correct answers).")
+    return tips
+
+
+def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float) -> dict[str, Any]:
+    spec = state.spec
+    before, after = track.clean_side(eval_result["before"]), track.clean_side(eval_result["after"])
+    report: dict[str, Any] = {
+        "task": spec.task,
+        "model": spec.model,
+        "model_source": spec.model_source,
+        "model_path": state.model_path,
+        "device": spec.device,
+        "precision": spec.precision,
+        "algorithm": spec.algorithm,
+        "steps": train_metrics.get("steps", track.settings(spec).steps),
+        "final_loss": train_metrics.get("final_loss"),
+        "resumed_from": train_metrics.get("resumed_from"),
+        "wall_seconds": round(wall_seconds, 2),
+        "stage_seconds": {k: round(v, 2) for k, v in state.timings.items()},
+        "before": before,
+        "after": after,
+    }
+    report.update(track.report_extras(state, eval_result, train_metrics))
+    corr = correctness(before, after, spec.min_correct)
+    checks = {**track.checks(report, spec), **corr["checks"]}
+    report["correctness"] = corr
+    report["verdict"] = {"succeeded": all(checks.values()), "checks": checks}
+    report["tune_next"] = correctness_tips(corr) + track.tips(report, spec, train_metrics)
+    report["settings"] = track.settings(spec).model_dump()
+    return report
+
+
+def _fmt(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def figures(track: Track) -> tuple[Figure, ...]:
+    return (*track.figures, CORRECT)
+
+
+def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
+    track = get_track(report["algorithm"])
+    b, a = report["before"], report["after"]
+    ok = "succeeded" if report["verdict"]["succeeded"] else "did NOT succeed"
+    lines = [
+        f"# rl-agent run report: {track.title}",
+        "",
+        f"**Task:** {report['task']}  ",
+        f"**Model:** `{report['model']}` ({report['model_source']}) on {report['device']} ({report['precision']})  ",
+        *track.header_lines(report),
+        f"**Verdict:** the before/after {ok}.",
+        "",
+        "## Correctness",
+        "",
+        report.get("correctness", {}).get("message", "Correctness was not measured."),
+        "",
+        *track.markdown_sections(report),
+        "## Held-out figures",
+        "",
+        "| figure | meaning | before | after |",
+        "|---|---|---|---|",
+    ]
+    for fig in figures(track):
+        lines.append(f"| {fig.key} | {fig.meaning} | {_fmt(b.get(fig.key))} | {_fmt(a.get(fig.key))} |")
+    lines += ["", "Checks: " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in report["verdict"]["checks"].items())]
+    if plot_name:
+        lines += ["", f"![training {plot_name.removesuffix('.png')}]({plot_name})"]
+    lines += ["", "## Held-out prompts, side by side", "", "| prompt | before | after |", "|---|---|---|"]
+    for sb, sa in zip(b["samples"], a["samples"]):
+        cells = [_md_cell(sb["prompt"]), _md_cell(sb["output"]) + _mark(sb), _md_cell(sa["output"]) + _mark(sa)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## What to tune next", ""] + [f"- {t}" for t in report["tune_next"]]
+    if track.footnote:
+        lines += ["", track.footnote]
+    return "\n".join(lines + [""])
+
+
+def _mark(sample: dict) -> str:
+    """A visible right/wrong mark next to an answer when its correctness was checked."""
+    return {True: " ✓", False: " ✗"}.get(sample.get("correct"), "")
+
+
+def _md_cell(text: str) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return (text[:140] + "...") if len(text) > 143 else (text or "*(empty)*")
+
+
+def write_report(folder_root: Path, report: dict[str, Any], plot_name: str | None) -> None:
+    (folder_root / "report.md").write_text(render_markdown(report, plot_name), encoding="utf-8")
+    write_json_atomic(folder_root / "report.json", report)  # last: its presence means the run completed
+
+
+def print_report(console: Console, report: dict[str, Any]) -> None:
+    track = get_track(report["algorithm"])
+    b, a = report["before"], report["after"]
+    table = Table(title="Held-out prompts: base model vs tuned model", show_lines=True, expand=True)
+    table.add_column("prompt", ratio=2)
+    table.add_column("before", ratio=3)
+    table.add_column("after", ratio=3)
+    for sb, sa in zip(b["samples"], a["samples"]):
+        table.add_row(sb["prompt"], (sb["output"] or "(empty)") + _mark(sb), (sa["output"] or "(empty)") + _mark(sa))
+    console.print(table)
+    figs = Table(title="Held-out figures")
+    figs.add_column("figure")
+    figs.add_column("meaning")
+    figs.add_column("before", justify="right")
+    figs.add_column("after", justify="right")
+    for fig in figures(track):
+        figs.add_row(fig.key, fig.meaning, _fmt(b.get(fig.key)), _fmt(a.get(fig.key)))
+    console.print(figs)
+    corr = report.get("correctness")
+    if corr:
+        console.print(f"[bold]Correctness:[/bold] {corr['message']}", highlight=False)
+    track.console_lines(console, report)
+    ok = report["verdict"]["succeeded"]
+    console.print(f"[bold]{'Succeeded' if ok else 'Did not succeed'}[/bold]: {track.summary_line(report)}")
+    failed = [k for k, v in report["verdict"]["checks"].items() if not v]
+    if failed:
+        console.print("Failed checks: " + "; ".join(failed), highlight=False)
+    console.print("[bold]What to tune next[/bold]")
+    for tip in report["tune_next"]:
+        console.print(f"  - {tip}")

@@ -1,0 +1,135 @@
+"""Starting and resuming runs: the training environment, the model that fits, the track's settings and
+data, the run folder, then the stage driver. `rl-agent setup` and `rl-agent resume` are thin wrappers.
+
+Order matters for "nothing half-written": flags and data are validated before the run folder exists.
+Failures a user can fix raise UserError with one line saying what and where.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+
+from rl_agent.kit.dataio.pairs import PairFileError
+from rl_agent.kit.models.environment import EnvironmentError_, TrainingEnv, ensure_training_env, missing_modules
+from rl_agent.kit.models.hardware import ModelError, choose_model, hub_reachable, probe_hardware
+from rl_agent.kit.models.tiny import default_cache_dir
+from rl_agent.kit.pipeline.driver import Pipeline, StageError
+from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
+from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracks.registry import TRACKS, get_track
+
+
+class UserError(RuntimeError):
+    """Something the user can fix; `code` is the exit status the command should end with."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def training_env(console: Console, yes: bool, confirm: Callable[[str], bool] | None = None) -> TrainingEnv:
+    """The interpreter for training runs; asks before creating a venv unless --yes (refuses without a tty)."""
+    if missing_modules(sys.executable) and not yes:
+        if not sys.stdin.isatty() or confirm is None:
+            raise UserError("the training stack (torch, trl, ...) is not installed here; re-run with --yes to "
+                            "create a venv for it")
+        if not confirm("The training stack is missing. Create a venv for training and install it there?"):
+            raise UserError("cancelled: no training environment")
+    try:
+        return ensure_training_env(default_cache_dir() / "train-env", log=console.print)
+    except EnvironmentError_ as e:
+        raise UserError(str(e)) from None
+
+
+def setup_run(console: Console, *, track: str, offline: bool, model: str | None, run_dir: Path, steps: int | None,
+              train: Path | None, heldout: Path | None, reward: str | None, max_cost: float | None, yes: bool,
+              confirm: Callable[[str], bool] | None = None) -> tuple[RunFolder, dict]:
+    """The main job end to end; returns the run folder and its report."""
+    started = time.time()
+    if track not in TRACKS:
+        raise UserError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
+    chosen = get_track(track)
+    if not chosen.accepts_reward and (reward is not None or max_cost is not None):
+        raise UserError(f"--reward and --max-cost are for online RL: add --track grpo (not {track})")
+    folder = RunFolder(run_dir)
+    if folder.state_path.exists():
+        raise UserError(f"{folder.root} already holds a run; use `rl-agent resume {folder.root}` or choose another "
+                        "--run-dir")
+
+    console.rule("[bold]Environment")
+    env = training_env(console, yes, confirm)
+    console.print(env.note)
+
+    console.rule("[bold]Model")
+    hw = probe_hardware(env.python)
+    console.print(f"hardware: {hw.describe()}" + ("" if hw.cuda else " - no CUDA GPU, so training falls back to the CPU"))
+    hub = False if offline else hub_reachable()
+    if not offline:
+        console.print("Hugging Face hub: " + ("reachable" if hub else "not reachable, working offline"))
+    try:
+        choice = choose_model(hw, requested=model, hub=hub)
+    except ModelError as e:
+        raise UserError(str(e)) from None
+    console.print(f"model: [bold]{choice.name}[/bold] ({choice.reason})")
+
+    device = "cuda" if hw.cuda else "cpu"
+    try:
+        plan = chosen.setup(choice.source, device, reward=reward, max_cost=max_cost, steps=steps, train=train,
+                            heldout=heldout)
+        spec = RunSpec(task=plan.task, algorithm=track, model=choice.name, model_source=choice.source,
+                       model_reason=choice.reason, device=device,
+                       precision=("bf16" if hw.bf16 else "fp16") if hw.cuda else "fp32",
+                       train_file=str(Path(plan.train_file).resolve()),
+                       heldout_file=str(Path(plan.heldout_file).resolve()),
+                       min_correct=plan.min_correct, **{track: plan.settings})
+        train_rows, held_rows = chosen.load_data(spec)
+    except (PairFileError, ValueError) as e:
+        raise UserError(str(e)) from None
+    console.print(f"task: {spec.task}")
+    for note in plan.notes:
+        console.print(note)
+    console.print(f"data: {len(train_rows)} training rows ({chosen.train_kind}), {len(held_rows)} held-out rows "
+                  f"(no prompt overlap)")
+    try:
+        state = folder.create(spec)
+    except RunFolderError as e:
+        raise UserError(str(e)) from None
+    state.python = env.python
+    state.timings["environment"] = time.time() - started
+    folder.save(state)
+    console.print(f"run folder: {folder.root}")
+    return folder, execute(folder, state, console)
+
+
+def resume_run(console: Console, run_dir: Path) -> tuple[RunFolder, dict | None]:
+    """Continue a killed or failed run where it stopped; (folder, None) when it was already complete."""
+    folder = RunFolder(run_dir)
+    try:
+        state = folder.load()
+    except RunFolderError as e:
+        raise UserError(str(e)) from None
+    if state.status == "complete":
+        console.print(f"{folder.root} is already complete; see {folder.path('report.md')}")
+        return folder, None
+    if not state.python or missing_modules(state.python):
+        try:
+            state.python = ensure_training_env(default_cache_dir() / "train-env", log=console.print).python
+        except EnvironmentError_ as e:
+            raise UserError(str(e)) from None
+    done = ", ".join(state.stages_done) or "nothing"
+    console.print(f"resuming {folder.root} (finished so far: {done})")
+    return folder, execute(folder, state, console)
+
+
+def execute(folder: RunFolder, state: RunState, console: Console) -> dict:
+    try:
+        return Pipeline(folder, console, default_cache_dir()).run(state)
+    except (StageError, PairFileError, RunFolderError) as e:
+        raise UserError(f"{e}  (fix it and run `rl-agent resume {folder.root}`)") from None
+    except KeyboardInterrupt:
+        raise UserError(f"interrupted; run `rl-agent resume {folder.root}` to continue", code=130) from None
