@@ -28,7 +28,7 @@ from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.dpo import DPOSettings
-from rl_agent.kit.models.tiny import build_tiny_model
+from rl_agent.kit.models.tiny import embedded_model_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     args = parser.parse_args()
     console = Console()
-    model = build_tiny_model()
+    model = embedded_model_dir()
     kit, plain = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.rounds):

@@ -29,11 +29,11 @@ def main() -> int:
     os.environ["OMP_NUM_THREADS"] = "1"
 
     from rl_agent.agent.faults import NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
-    from rl_agent.kit.models.tiny import build_tiny_model, default_cache_dir
+    from rl_agent.kit.models.tiny import default_cache_dir, embedded_model_dir
 
     wanted = [f for f in slowest_first() if not args.only or f.id in args.only.split(",")]
     cache = default_cache_dir()
-    model = build_tiny_model(cache_dir=cache)
+    model = embedded_model_dir()
     out = args.out or Path(tempfile.mkdtemp(prefix="rl-agent-repair-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()

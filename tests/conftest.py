@@ -1,8 +1,7 @@
-"""Shared test setup: one cache for the embedded tiny model per test session, and a CLI runner.
+"""Shared test setup: a session cache folder, the embedded tiny model, and a CLI runner.
 
-Every test that trains uses the real tiny model built by rl-agent itself (no hub); building it once per
-session keeps the suite fast, and pointing RL_AGENT_CACHE at a session folder keeps tests off the user's
-real cache.
+Every test that trains uses the real tiny model that ships with rl-agent (no hub); pointing RL_AGENT_CACHE
+at a session folder keeps tests off the user's real cache.
 """
 
 from __future__ import annotations
@@ -32,11 +31,16 @@ def rl_agent_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model(rl_agent_cache) -> Path:
-    """The embedded tiny Qwen3, built (or reused) once per session in the session cache."""
-    from rl_agent.kit.models.tiny import build_tiny_model
+def tiny_model(tmp_path_factory) -> Path:
+    """The embedded tiny Qwen3 that ships in the package, copied once per session so that no test can
+    damage the package's own copy."""
+    import shutil
 
-    return build_tiny_model(cache_dir=rl_agent_cache)
+    from rl_agent.kit.models.tiny import embedded_model_dir
+
+    dest = tmp_path_factory.mktemp("embedded") / "tiny-qwen3"
+    shutil.copytree(embedded_model_dir(), dest)
+    return dest
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):

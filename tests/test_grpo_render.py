@@ -16,7 +16,7 @@ from rl_agent.kit.dataio.prompts import check_no_overlap, load_prompts
 from rl_agent.kit.pipeline.driver import render_context
 from rl_agent.kit.tracks.grpo_scorers import plan_scorer
 from rl_agent.kit.tracks.grpo_reward import LocalReward
-from rl_agent.kit.tracks.grpo_verifiers import short_answer
+from rl_agent.kit.judges.final_number import FORMAT_CREDIT, final_number
 from rl_agent.kit.judges.terse_style import terse_style_score
 from rl_agent.kit.pipeline.render import write_rendered
 from rl_agent.kit.spec import RunSpec
@@ -53,19 +53,27 @@ def load_script(path: Path):
 
 
 def test_verifier_run_renders_standalone_scripts_whose_scorers_match_the_kit(tmp_path):
-    train, evaluate = render(tmp_path, grpo_spec())
+    train, evaluate = render(tmp_path, grpo_spec())  # the default: RLVR on the final answer
     for script in (train, evaluate):
         assert "rl_agent" not in imported_modules(script)
     mod = load_script(train)
-    assert mod.CONFIG["reward"]["function"] == "short_answer" and mod.CONFIG["reward"]["claude"] is None
-    outputs = ["Paris.", "I think it is Paris.", "paris", ""]
-    rendered = mod.build_scorer(mod.CONFIG["reward"])(prompts=["q"] * 4, completions=outputs)
-    assert rendered == LocalReward(short_answer, "k")(prompts=["q"] * 4, completions=outputs) == [1.0, 0.0, 0.0, 0.0]
+    assert mod.CONFIG["reward"]["function"] == "final_number" and mod.CONFIG["reward"]["claude"] is None
+    outputs = ["3 + 4 = 7. 7 + 2 = 9. #### 9", "#### 10", "The answer is 9.", ""]
+    refs = ["9"] * 4
+    rendered = mod.build_scorer(mod.CONFIG["reward"])(prompts=["q"] * 4, completions=outputs, reference=refs)
+    kit = LocalReward(final_number, "k")(prompts=["q"] * 4, completions=outputs, reference=refs)
+    assert rendered == kit == [1.0, FORMAT_CREDIT, 0.0, 0.0]  # a well-formed wrong answer earns next to nothing
 
     ev = load_script(evaluate)
-    check = ev.build_scorer(ev.CONFIG["check"])  # the held-out judge: the offline terse judge, inlined
-    assert ev.CONFIG["check"]["function"] == "terse_style_score"
-    assert check(prompts=["q"] * 4, completions=outputs) == [terse_style_score(o)[0] for o in outputs]
+    check = ev.build_scorer(ev.CONFIG["check"])  # the held-out judge: correctness, inlined
+    assert ev.CONFIG["check"]["function"] == "correctness_score"
+    assert check(prompts=["q"] * 4, completions=outputs, reference=refs) == [1.0, 0.0, 1.0, 0.0]
+
+    terse = load_script(render(tmp_path, grpo_spec(reward="terse", heldout_judge="python:rl_agent.kit.tracks."
+                                                   "grpo_verifiers:short_answer", reward_checks_correctness=False))[0])
+    words = ["Paris.", "I think it is Paris.", "paris", ""]
+    assert terse.build_scorer(terse.CONFIG["reward"])(prompts=["q"] * 4, completions=words) == \
+        [terse_style_score(o)[0] for o in words]
 
 
 def test_claude_reward_imports_rl_agent_and_says_so(tmp_path):
@@ -117,7 +125,7 @@ def test_settings_refuse_partial_groups_and_a_held_out_judge_equal_to_the_reward
         GRPOSettings(batch_size=10, num_generations=4)
     with pytest.raises(ValidationError, match="must differ"):
         GRPOSettings(reward="terse", heldout_judge="terse")
-    assert RunSpec(model="m", model_source="local").grpo.reward.endswith(":short_answer")  # old specs still load
+    assert RunSpec(model="m", model_source="local").grpo.reward.endswith("final_number:final_number")
 
 
 def write(path: Path, rows: list) -> Path:

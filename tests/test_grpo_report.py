@@ -14,7 +14,7 @@ from rl_agent.kit.spec import RunSpec
 
 def side(reward, check, lc_margin=-3.0, **extra):
     samples = [{"prompt": "What is 2 plus 2?", "output": "4.", "reward": 1.0, "check": 1.0, "words": 1}]
-    return {"reward": reward, "check": check, "match": 0.0, "lc_margin": lc_margin, "lc_pref": 0.1, "lc_shift": 0.5,
+    return {"reward": reward, "check": check, "lc_margin": lc_margin, "lc_pref": 0.1, "lc_shift": 0.5,
             "mean_words": 1.0, "ungraded": 0, "samples": samples, **extra}
 
 
@@ -127,7 +127,8 @@ def test_a_correctness_reward_that_climbs_while_correctness_stays_flat_is_flagge
 
 
 def test_a_style_reward_that_climbs_while_correctness_falls_is_flagged_and_fails():
-    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.8), side(0.9, 0.9, -3.1, correct=0.4))
+    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.8), side(0.9, 0.9, -3.1, correct=0.4),
+                  reward="terse", heldout_judge="regex:.", reward_checks_correctness=False)
     assert rep["hacking"]["flagged"] is True and "less often right" in rep["hacking"]["message"]
     assert rep["verdict"]["succeeded"] is False
     assert "FAILED on correctness" in rep["correctness"]["message"]
@@ -140,5 +141,6 @@ def test_correctness_that_rises_with_a_correctness_reward_passes():
 
 
 def test_a_style_reward_with_correctness_unchanged_is_not_flagged_by_truth():
-    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.5), side(0.9, 0.9, -3.1, correct=0.5))
+    rep = _report([0.2, 0.2, 0.5, 0.8, 0.9], side(0.2, 0.3, -3.4, correct=0.5), side(0.9, 0.9, -3.1, correct=0.5),
+                  reward="terse", heldout_judge="regex:.", reward_checks_correctness=False)
     assert rep["hacking"]["truth_ok"] is True and rep["verdict"]["succeeded"] is True

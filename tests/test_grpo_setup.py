@@ -10,6 +10,8 @@ from rl_agent.kit.tracks.grpo_setup import GRPOSetupError
 from rl_agent.kit.tracks.registry import get_track
 
 VERIFIER = "python:rl_agent.kit.tracks.grpo_verifiers:short_answer"
+FINAL_NUMBER = "python:rl_agent.kit.judges.final_number:final_number"
+CORRECTNESS = "python:rl_agent.kit.judges.correctness:correctness_score"
 
 
 def spec_for(**kw):
@@ -27,15 +29,18 @@ def spec_for(**kw):
 
 
 @pytest.mark.parametrize(
-    "reward, task_dir, reward_spec, check",
-    [(None, "short_answer", VERIFIER, "terse"),
-     ("terse", "terse", "terse", VERIFIER),
-     ("regex:^[A-Z]", "short_answer", "regex:^[A-Z]", "terse")],
+    "reward, task_dir, reward_spec, check, verifies",
+    [(None, "arithmetic", FINAL_NUMBER, CORRECTNESS, True),
+     ("terse", "terse", "terse", VERIFIER, False),
+     # any other reward on the checkable task is not trusted to check correctness: the guard then asks
+     # held-out correctness not to fall, and the held-out judge is still correctness itself
+     ("regex:#### \\d+$", "arithmetic", "regex:#### \\d+$", CORRECTNESS, False)],
 )
-def test_the_reward_picks_the_task_and_a_different_held_out_judge(reward, task_dir, reward_spec, check):
+def test_the_reward_picks_the_task_and_a_different_held_out_judge(reward, task_dir, reward_spec, check, verifies):
     spec, n_train, n_held = spec_for(reward=reward)
     assert spec.algorithm == "grpo" and f"/{task_dir}/train.jsonl" in spec.train_file
     assert spec.grpo.reward == reward_spec and spec.grpo.heldout_judge == check != reward_spec
+    assert spec.grpo.reward_checks_correctness is verifies
     assert n_train >= 20 and n_held >= 10
 
 

@@ -36,14 +36,9 @@ sys.path.insert(0, str(ROOT))
 
 import make_arithmetic  # noqa: E402
 import make_bundled_pairs  # noqa: E402
+from rl_agent.kit.models.tiny import CHAT_TEMPLATE  # noqa: E402  (one template for the build and the repairer)
 
 OUT = ROOT / "rl_agent" / "data" / "embedded_model"
-CHAT_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 RECIPE = {
     "vocab_size": 2048,

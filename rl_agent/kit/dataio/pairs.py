@@ -69,18 +69,6 @@ def bundled_pairs_path(split: str, dataset: str = "terse") -> Path:
     return Path(str(resources.files("rl_agent") / "data" / dataset / f"{split}.jsonl"))
 
 
-def bundled_corpus_text() -> str:
-    """Text the embedded tokenizer is trained on: the shipped corpus plus the training pairs."""
-    corpus = (resources.files("rl_agent") / "data" / "corpus.txt").read_text(encoding="utf-8")
-    pairs = bundled_pairs_path("train").read_text(encoding="utf-8")
-    lines = [corpus]
-    for raw in pairs.splitlines():
-        if raw.strip():
-            row = json.loads(raw)
-            lines.extend(row[k] for k in REQUIRED_FIELDS)
-    return "\n".join(lines)
-
-
 def iter_jsonl_objects(
     path: str | Path, *, error: type[Exception] | None = None, missing: str = "no such file", expected: str = "a JSON object"
 ) -> Iterator[tuple[int, str, dict]]:

@@ -22,9 +22,17 @@ class BuiltinTask:
     reward: str
     heldout_judge: str
     summary: str
+    reward_checks_correctness: bool = False  # the reward compares answers with the reference (RLVR)
 
 
 BUILTIN_TASKS: dict[str, BuiltinTask] = {
+    "arithmetic": BuiltinTask(
+        "arithmetic",
+        "python:rl_agent.kit.judges.final_number:final_number",
+        "python:rl_agent.kit.judges.correctness:correctness_score",
+        "Add three numbers and end the answer with the sum marked '#### N' (checked for correctness).",
+        reward_checks_correctness=True,
+    ),
     "short_answer": BuiltinTask(
         "short_answer",
         "python:rl_agent.kit.tracks.grpo_verifiers:short_answer",

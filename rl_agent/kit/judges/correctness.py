@@ -6,7 +6,9 @@ and no verdict calls a run a success while it falls.
 
 Normalisation, so that the same answer written differently still counts: case, punctuation, leading
 articles, and numbers written as words or digits ("Twelve." matches "12", "twenty-four" matches "24").
-Matching is on whole words, so "Rome" does not match "Romania" and "2" does not match "12".
+Matching is on whole words, so "Rome" does not match "Romania" and "2" does not match "12". An answer that
+marks its final answer ("3 + 4 = 7. 7 + 2 = 9. #### 9") is judged by that final answer alone, which must
+equal the reference: the working before the marker may mention other numbers.
 
 Standard library only: rendered evaluation scripts inline this source, so the kit and the scripts cannot
 disagree about what "correct" means.
@@ -21,6 +23,7 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS)}
 _NUMBER_WORDS.update({w: 10 * i for i, w in enumerate(_TENS) if w})
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1000000}
 _ARTICLES = {"a", "an", "the"}
+FINAL_MARKER = "####"
 
 
 def _words_to_numbers(tokens):
@@ -59,6 +62,8 @@ def contains_reference(answer, reference):
     ref = normalise_answer(reference)
     if not ref:
         return False
+    if FINAL_MARKER in str(answer):
+        return normalise_answer(str(answer).rsplit(FINAL_MARKER, 1)[1]) == ref
     ans = normalise_answer(answer)
     n = len(ref)
     return any(ans[i:i + n] == ref for i in range(len(ans) - n + 1))

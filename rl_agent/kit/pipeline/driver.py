@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rl_agent.kit.models.tiny import EmbeddedModelError, embedded_model_dir
 from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
@@ -57,33 +56,14 @@ class Pipeline:
         if spec.model_source != "embedded":
             state.model_path = spec.model
             return
-        cmd = [state.python, "-m", "rl_agent.kit.models.tiny", "--cache-dir", str(self.cache_dir)]
-        env = child_env(offline=True, extra={"PYTHONPATH": _package_parent()})
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        assert proc.stdout is not None
-        path = None
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                      TimeElapsedColumn(), console=self.console, transient=False) as bar:
-            task = bar.add_task("embedded model", total=None, info="")
-            for line in proc.stdout:
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    continue
-                if ev["event"] == "start":
-                    info = "cached, reusing" if ev["cached"] else "building: tokenizer + SFT warm-up"
-                    bar.update(task, info=info, total=1 if ev["cached"] else None)
-                elif ev["event"] == "progress":
-                    bar.update(task, total=ev["total"], completed=ev["step"], info=f"warm-up loss {ev['loss']:.3f}")
-                elif ev["event"] == "done":
-                    path = ev["path"]
-                    bar.update(task, completed=bar.tasks[0].total or 1)
-        stderr = proc.stderr.read() if proc.stderr else ""
-        if proc.wait() != 0 or not path:
-            (self.folder.path(LOG_FILE)).open("a").write(stderr)
-            last = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
-            raise StageError(f"building the embedded model failed: {last}")
-        state.model_path = path
+        try:
+            path = embedded_model_dir()
+        except EmbeddedModelError as e:
+            raise StageError(str(e)) from None
+        recipe = json.loads((path / "recipe.json").read_text(encoding="utf-8"))
+        self.console.print(f"embedded model (shipped with rl-agent, {recipe.get('hidden_size')}-wide, "
+                           f"{recipe.get('num_hidden_layers')} layers): {path}")
+        state.model_path = str(path)
 
     def stage_data(self, state: RunState) -> None:
         track = self.track(state)
@@ -159,14 +139,6 @@ class Pipeline:
             self.folder.save(state)
             raise
         return rep
-
-
-def _package_parent() -> str:
-    """The folder holding the rl_agent package, so a training interpreter without rl-agent installed can
-    still run `python -m rl_agent.kit.models.tiny` (it needs only the stdlib, torch and transformers)."""
-    import rl_agent
-
-    return str(Path(rl_agent.__file__).resolve().parent.parent)
 
 
 def render_context(spec: RunSpec, model_path: str) -> dict:

@@ -45,7 +45,8 @@ def correctness(before: dict, after: dict, floor: float | None) -> dict[str, Any
         message = (f"Correctness is below the bar: {a:.2f} of held-out answers state the reference answer "
                    f"(before {b:.2f}), and the spec asks for at least {floor}.")
     else:
-        message = f"Correctness held: {b:.2f} -> {a:.2f} of held-out answers state the reference answer."
+        moved = "rose" if a > b + CORRECT_TOLERANCE else "held"
+        message = f"Correctness {moved}: {b:.2f} -> {a:.2f} of held-out answers are right (state the reference answer)."
     return {"before": b, "after": a, "floor": floor, "checks": checks, "message": message}
 
 

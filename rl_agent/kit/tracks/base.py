@@ -76,7 +76,7 @@ class Figure:
     meaning: str
 
 
-CORRECT = Figure("correct", "share of held-out answers that state the reference answer")
+CORRECT = Figure("correct", "share of held-out answers that are right (state the reference answer)")
 
 
 def _pairs(path: str, n: int) -> list:

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from rl_agent.kit.spec import RunSpec
 
 VERIFIERS = "rl_agent.kit.tracks.grpo_verifiers"
-DEFAULT_GRPO_REWARD = f"python:{VERIFIERS}:short_answer"
+# The default is real RLVR: is the final answer right (the bundled arithmetic task), not does it look right.
+DEFAULT_GRPO_REWARD = "python:rl_agent.kit.judges.final_number:final_number"
+DEFAULT_HELDOUT_JUDGE = "python:rl_agent.kit.judges.correctness:correctness_score"
 _OLD_VERIFIERS = "python:rl_agent.kit.grpo_verifiers:"  # before the tracks/ layout; migrated on load
 
 
@@ -36,13 +38,13 @@ class GRPOSettings(CommonSettings):
     guard wants held-out correctness to rise, not merely not to fall).
     """
 
-    steps: int = Field(16, ge=1, le=1_000_000)
+    steps: int = Field(30, ge=1, le=1_000_000)
     learning_rate: float = Field(1e-3, gt=0, lt=1)
     beta: float = Field(0.0, ge=0, description="KL penalty; 0 loads no reference model (faster, less memory)")
     loss_type: str = "dapo"
     num_generations: int = Field(4, ge=2, description="answers sampled per prompt (the GRPO group)")
     batch_size: int = Field(32, ge=1, description="completions per device per step; a multiple of num_generations")
-    max_completion_length: int = Field(16, ge=1)
+    max_completion_length: int = Field(24, ge=1, description="a worked sum is 15 tokens of the embedded model")
     temperature: float = Field(1.0, gt=0)
     use_vllm: Literal["auto"] | bool = "auto"
     num_processes: int = Field(1, ge=1, description=">1: train through `accelerate launch` (one process per GPU)")
@@ -51,8 +53,8 @@ class GRPOSettings(CommonSettings):
     logging_steps: int = Field(1, ge=1, description="1 gives a reward point per step (the reward curve)")
     max_new_tokens: int = Field(24, ge=1, description="answer length at evaluation")
     reward: str = DEFAULT_GRPO_REWARD
-    reward_checks_correctness: bool = False
-    heldout_judge: str = "terse"
+    reward_checks_correctness: bool = True
+    heldout_judge: str = DEFAULT_HELDOUT_JUDGE
     judge_max_cost: float | None = Field(1.0, ge=0, description="USD cap on Claude grading for the whole run")
     judge_timeout: float = Field(30.0, gt=0)
     judge_concurrency: int = Field(8, ge=1)
@@ -101,7 +103,6 @@ class GRPOTrack(Track):
     figures = (
         Figure("reward", "training reward on held-out prompts"),
         Figure("check", "held-out judge (never trained on)"),
-        Figure("match", "answer equals the reference answer"),
         Figure("lc_margin", "length-controlled margin, nats/token"),
         Figure("lc_pref", "length-controlled preference"),
         Figure("lc_shift", "moved toward chosen vs base"),

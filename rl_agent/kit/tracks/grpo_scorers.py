@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from rl_agent.kit.judges import terse_style
+from rl_agent.kit.judges import correctness, final_number, terse_style
 from rl_agent.kit.tracks import grpo_reward, grpo_verifiers
 
 if TYPE_CHECKING:
@@ -24,7 +24,11 @@ _INLINE_SPECS: dict[str, tuple[ModuleType, str]] = {
     "terse": (terse_style, "terse_style_score"),
 }
 # Kit modules that may be named as `python:<module>:<function>` and inlined (stdlib-only by design).
-_INLINE_MODULES: dict[str, ModuleType] = {"rl_agent.kit.tracks.grpo_verifiers": grpo_verifiers}
+_INLINE_MODULES: dict[str, ModuleType] = {
+    "rl_agent.kit.tracks.grpo_verifiers": grpo_verifiers,
+    "rl_agent.kit.judges.final_number": final_number,
+    "rl_agent.kit.judges.correctness": correctness,
+}
 
 GRADE_CACHE = "grades.sqlite3"
 
@@ -91,11 +95,12 @@ def _scorer_config(plan: ScorerPlan, spec: "RunSpec", max_cost: float | None) ->
     return {"spec": plan.spec, "name": plan.name, "function": plan.function, "claude": claude}
 
 
-def _sources(plans: list[ScorerPlan]) -> tuple[str, str]:
-    """The source to inline (reward wrapper first, each module once) and a note naming the files."""
+def _sources(plans: list[ScorerPlan], already: tuple[ModuleType, ...] = ()) -> tuple[str, str]:
+    """The source to inline (reward wrapper first, each module once, none the template already inlines)
+    and a note naming the files."""
     modules: list[ModuleType] = [grpo_reward]
     for p in plans:
-        if p.module is not None and p.module not in modules:
+        if p.module is not None and p.module not in modules and p.module not in already:
             modules.append(p.module)
     note = ", ".join("rl_agent/" + m.__name__.split(".", 1)[1].replace(".", "/") + ".py" for m in modules)
     return "\n\n".join(inspect.getsource(m).strip() for m in modules), note
@@ -108,7 +113,7 @@ def scorer_context(spec: "RunSpec") -> dict:
     reward = plan_scorer(s.reward)
     check = plan_scorer(s.heldout_judge)
     train_source, train_note = _sources([reward])
-    eval_source, eval_note = _sources([reward, check])
+    eval_source, eval_note = _sources([reward, check], already=(correctness,))  # every eval script has it
     return {
         "num_generations": s.num_generations,
         "max_completion_length": s.max_completion_length,

@@ -1,8 +1,9 @@
 """From `rl-agent setup --track grpo` flags to GRPO settings: which task, reward and held-out judge.
 
-The reward decides the default task: a verifier program needs a checkable task (the bundled
-short-answer format, RLVR); the offline terse judge or Claude (RLAIF) grade the bundled terse task. The
-held-out judge is always a different one, because it is the check training never optimised.
+The reward decides the default task: a verifier program needs a checkable task (the bundled arithmetic
+task, where the reward is whether the final answer is right: RLVR); the offline terse judge or Claude
+(RLAIF) grade the bundled terse task. The held-out judge is always a different one, because it is the check
+training never optimised.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rl_agent.kit.tracks.base import SetupPlan
 from rl_agent.kit.tracks.grpo import GRPOSettings
 from rl_agent.kit.tracks.grpo_scorers import plan_scorer
 
-VERIFIER_TASK = "short_answer"
+VERIFIER_TASK = "arithmetic"
 
 
 class GRPOSetupError(ValueError):
@@ -38,7 +39,11 @@ def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: flo
     chosen = reward.strip() if reward else task_reward
     # Claude is graded against the offline terse judge; anything else against its task's other judge.
     check = "terse" if is_remote(chosen) else task_check if chosen != task_check else task_reward
-    settings = GRPOSettings.for_model(source, device).model_copy(update={"reward": chosen, "heldout_judge": check})
+    # Only the task's own verifier is known to check correctness; any other reward is treated as a style
+    # reward, so the guard asks of it only that held-out correctness does not fall.
+    verifies = BUILTIN_TASKS[task].reward_checks_correctness and chosen == task_reward
+    settings = GRPOSettings.for_model(source, device).model_copy(
+        update={"reward": chosen, "heldout_judge": check, "reward_checks_correctness": verifies})
     if max_cost is not None:
         settings.judge_max_cost = max_cost
     if steps:
