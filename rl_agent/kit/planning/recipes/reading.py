@@ -1,0 +1,148 @@
+"""Reading a task's text with certainty: quoted strings, JSON examples, clauses, negation and numbers.
+
+Why a masked text: recipes match their trigger phrases on a lower-cased copy of the task in which every
+quoted string is replaced by a marker `«q0»` (and every JSON example by `«j0»`), so text inside quotes
+(which may hold anything: periods, "never", braces, code) can neither trigger a recipe nor split a
+clause, and the quoted strings are taken verbatim from the original. Curly quotes count as straight.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+
+QUOTE_MAX_CHARS = 200
+_QUOTE_MAP = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"',
+                            "\u00bb": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'"})
+
+NEGATION = re.compile(
+    r"\b(not|never|no|none|don't|dont|do not|doesn't|does not|didn't|without|avoid\w*|stop\w*|nor|isn't|aren't|"
+    r"needn't|shouldn't|mustn't|can't|cannot|won't|refrain\w*|neither)\b")
+PERMISSION = re.compile(
+    r"\b(may|might|can|could|allowed|permitted|fine|ok|okay|optional\w*|feel free|free to|up to you|acceptable|"
+    r"either|if you (like|want|wish|prefer)|as you (like|wish|want|see fit))\b")
+CONDITION = re.compile(
+    r"\b(if|unless|except|excepting|when|whenever|but not|other than|apart from|sometimes|occasionally|usually|"
+    r"mostly|often|rarely|in some cases)\b")
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER = (r"(?:\d+|(?:" + "|".join(_TENS) + r")(?:[- ](?:" + "|".join(_UNITS[1:10]) + r"))?|(?:a|one) hundred|a dozen|"
+          r"a single|single|" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")")
+
+
+def parse_number(text: str) -> int | None:
+    """'12', 'twelve', 'twenty-five', 'a hundred', 'a single' -> int; None if it is not a number."""
+    t = " ".join(text.lower().replace("-", " ").split())
+    if t.isdigit():
+        return int(t)
+    if t in ("a single", "single"):
+        return 1
+    if t == "a dozen":
+        return 12
+    if t in ("a hundred", "one hundred"):
+        return 100
+    if t in _UNITS:
+        return _UNITS.index(t)
+    parts = t.split()
+    if parts and parts[0] in _TENS:
+        value = 20 + 10 * _TENS.index(parts[0])
+        if len(parts) == 1:
+            return value
+        if len(parts) == 2 and parts[1] in _UNITS[1:10]:
+            return value + _UNITS.index(parts[1])
+    return None
+
+
+@dataclass(frozen=True)
+class TaskText:
+    """The task as recipes see it: `masked` (lower case, quotes as «qN», JSON examples as «jN»)."""
+
+    original: str
+    masked: str
+    quotes: tuple[str, ...]
+    examples: tuple[dict, ...]
+    broken_braces: bool  # a `{` that did not start a valid JSON object
+
+    def quote(self, marker: str) -> str:
+        return self.quotes[int(marker[2:-1])]
+
+    def quote_markers(self, fragment: str) -> list[str]:
+        return re.findall(r"«q\d+»", fragment)
+
+    def clauses(self) -> list[str]:
+        """The masked text cut at sentence ends, semicolons and line breaks."""
+        return [c.strip() for c in re.split(r"[.;!?\n]+", self.masked) if c.strip()]
+
+
+def normalise(task: str) -> str:
+    return unicodedata.normalize("NFKC", task).translate(_QUOTE_MAP).replace("\t", " ")
+
+
+def read_task(task: str) -> TaskText:
+    """Tokenise quotes and JSON examples out of the task; everything else lower-cased into `masked`."""
+    text = normalise(task)
+    out: list[str] = []
+    quotes: list[str] = []
+    examples: list[dict] = []
+    broken = False
+    decoder = json.JSONDecoder()
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "{":
+            try:
+                value, end = decoder.raw_decode(text, i)
+            except ValueError:
+                value, end = None, i
+            if isinstance(value, dict):
+                out.append(f" «j{len(examples)}» ")
+                examples.append(value)
+                i = end
+                continue
+            broken = True
+        if c in "\"`" or (c == "'" and (i == 0 or not text[i - 1].isalnum())):
+            end = _closing_quote(text, i)
+            if end is not None:
+                out.append(f" «q{len(quotes)}» ")
+                quotes.append(" ".join(text[i + 1:end].split()))
+                i = end + 1
+                continue
+        out.append(c.lower())
+        i += 1
+    masked = re.sub(r"[ ]+", " ", "".join(out))
+    return TaskText(task, masked, tuple(quotes), tuple(examples), broken)
+
+
+def _closing_quote(text: str, start: int) -> int | None:
+    q = text[start]
+    limit = min(len(text), start + QUOTE_MAX_CHARS + 2)
+    for j in range(start + 1, limit):
+        ch = text[j]
+        if ch == "\n":
+            return None
+        if ch != q:
+            continue
+        if q == "'" and j + 1 < len(text) and text[j + 1].isalnum():
+            continue  # an apostrophe inside the quote: "'it's fine'"
+        return j
+    return None
+
+
+def has(pattern: re.Pattern[str], fragment: str) -> str | None:
+    """The first cue of `pattern` in `fragment`, or None."""
+    m = pattern.search(fragment)
+    return m.group(0) if m else None
+
+
+def qualifier(fragment: str) -> str | None:
+    """A word that makes a requirement uncertain (negation, permission or condition) left in a clause once
+    the recipe's own phrase is taken out, or None."""
+    for pattern in (NEGATION, PERMISSION, CONDITION):
+        cue = has(pattern, fragment)
+        if cue:
+            return cue
+    return None
