@@ -55,7 +55,7 @@ def read(text: TaskText) -> Reading | None:
             op = (m.group("op") or m.group("op2") or "").strip()
             if n is None:
                 raise RecipeRefused([f"a length limit {m.group(0)!r}"], "a number I can read")
-            if op in STRICT_OPS:
+            if op.endswith(STRICT_OPS):
                 n -= 1
         cue = qualifier(clause.replace(m.group(0), " "))
         if cue:

@@ -16,27 +16,29 @@ from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
 
 NAME = "plain_text"
 _NEG = r"(?:no|without|never use|don't use|do not use|avoid(?: using)?|must not use|should not use|not use|free of|zero)"
-BULLETS = re.compile(r"\b" + _NEG + r"\s+(?:any\s+)?(?:bullet(?:ed)?(?:[- ]points?)?|bullets|bulleted lists?|lists?)\b")
-MARKDOWN = re.compile(r"\b" + _NEG + r"\s+(?:any\s+)?(?:markdown|formatting|md)\b(?:\s+formatting)?"
-                      r"|\bplain[- ]text(?: only)?\b|\bno markdown\b")
-MENTION = re.compile(r"\b(?:bullet\w*|markdown|lists?|formatting)\b")
+_ITEM = (r"(?:bullet(?:ed)?(?:[- ]points?)?|bullets|bulleted lists?|lists?|markdown(?: formatting)?|md|formatting|"
+         r"headings?|headers?|bold(?: text)?|italics?|tables?|code blocks?)")
+NEGATED = re.compile(r"\b" + _NEG + r"\s+(?:any\s+)?" + _ITEM + r"(?:\s*(?:,|or|and|nor|, or|, and)\s+(?:any\s+)?" + _ITEM
+                     + r")*\b|\bplain[- ]text(?: only)?\b")
+MARKDOWN_WORDS = re.compile(r"markdown|\bmd\b|formatting|heading|header|bold|italic|table|code|plain")
+MENTION = re.compile(r"\b(?:bullet\w*|markdown|lists?|formatting|headings?|bold|italics?|tables?)\b")
 
 
 def read(text: TaskText) -> Reading | None:
     modes: dict[int, str] = {}
     for ci, clause in enumerate(text.clauses()):
         rest, mode = clause, None
-        for rx, kind in ((MARKDOWN, "markdown"), (BULLETS, "bullets")):
-            for m in rx.finditer(clause):
-                rest = rest.replace(m.group(0), " ")
-                mode = "markdown" if "markdown" in (mode, kind) else kind
+        for m in NEGATED.finditer(clause):
+            rest = rest.replace(m.group(0), " ")
+            mode = "markdown" if mode == "markdown" or MARKDOWN_WORDS.search(m.group(0)) else "bullets"
         if mode is None:
             if MENTION.search(clause) and ("markdown" in clause or "bullet" in clause):
                 raise RecipeRefused([f"something about formatting in {clause!r}"],
                                     "a ban I can read ('no bullet points', 'no Markdown'); using a format needs Claude")
             continue
-        rest = re.sub(r"\b(?:and|or|,)\b", " ", rest)
-        cue = qualifier(rest)
+        if MENTION.search(rest):
+            raise RecipeRefused([f"no {mode}"], f"what {rest.strip()!r} asks about formatting")
+        cue = qualifier(re.sub(r"\b(?:and|or|only)\b|,", " ", rest))
         if cue:
             raise RecipeRefused([f"no {mode}"], f"certainty about {cue!r} in {clause!r}")
         modes[ci] = mode
