@@ -98,14 +98,21 @@ def _pattern(phrase):
     return p
 
 
+def _opens_with(text, phrase):
+    """Leading spaces, quotes and punctuation are ignored on both sides ('"Sure," ...' opens with Sure)."""
+    core = re.sub(r"^[\W_]+", "", _norm(phrase))
+    if not core:
+        return text.startswith(_norm(phrase))
+    return re.match(_pattern(core), re.sub(r"^[\W_]+", "", text)) is not None
+
+
 def check(prompt, output, reference=None):
     """1.0 when the answer neither begins with a banned opener nor contains a banned phrase; else 0.0."""
     text = _norm(output)
     if not re.search(r"\w", text):
         return 0.0
-    opening = re.sub(r"^[\W_]+", "", text)
     for phrase in PARAMS["openers"]:
-        if re.match(_pattern(phrase), opening) or re.match(_pattern(phrase), text):
+        if _opens_with(text, phrase):
             return 0.0
     for phrase in PARAMS["phrases"]:
         if re.search(_pattern(phrase), text):
