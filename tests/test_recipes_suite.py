@@ -100,3 +100,30 @@ def test_numbers_in_words_and_strict_limits_are_read_right():
              "Keep each answer to a maximum of three sentences.": 3}
     for task, n in cases.items():
         assert plan_recipe(task).params["max"] == n, task
+
+
+@pytest.mark.parametrize("recipe", sorted({r for _, r, _ in PLANNED}))
+def test_written_data_loads_with_the_pipeline_loaders(recipe, tmp_path):
+    """The files a plan writes are what the DPO and GRPO pipelines already read (integration without glue)."""
+    from rl_agent.kit import data, grpo_data
+
+    plan = plan_recipe(next(t for t, r, _ in PLANNED if r == recipe))
+    files = plan.write(tmp_path)
+    assert set(files) == {"check.py", "data/train.jsonl", "data/heldout.jsonl", "data/examples.jsonl"}
+    assert all(tmp_path.resolve() in p.parents for p in files.values())
+    if plan.algorithm == "dpo":
+        train, held = data.load_pairs(files["data/train.jsonl"]), data.load_pairs(files["data/heldout.jsonl"])
+        data.check_no_overlap(train, held, files["data/heldout.jsonl"])
+    else:
+        train = grpo_data.load_prompts(files["data/train.jsonl"])
+        held = grpo_data.load_prompts(files["data/heldout.jsonl"])
+        grpo_data.check_no_overlap(train, held, files["data/heldout.jsonl"])
+        assert all(r.reference for r in train + held)
+    kinds = [json.loads(x)["kind"] for x in files["data/examples.jsonl"].read_text().splitlines()]
+    assert kinds.count("good") >= 5 and kinds.count("bad") >= 5
+
+
+def test_refusals_quote_the_task_not_internal_markers():
+    with pytest.raises(RecipeRefused) as e:
+        plan_recipe("Answers may start with 'Sure'.")
+    assert "«" not in str(e.value) and '"Sure"' in str(e.value)

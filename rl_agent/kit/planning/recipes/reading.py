@@ -73,6 +73,11 @@ class TaskText:
     def quote_markers(self, fragment: str) -> list[str]:
         return re.findall(r"«q\d+»", fragment)
 
+    def show(self, fragment: str) -> str:
+        """A masked fragment for people: quote markers back as "text", JSON examples back as JSON."""
+        fragment = re.sub(r"«q(\d+)»", lambda m: json.dumps(self.quotes[int(m.group(1))], ensure_ascii=False), fragment)
+        return re.sub(r"«j(\d+)»", lambda m: json.dumps(self.examples[int(m.group(1))], ensure_ascii=False), fragment)
+
     def clauses(self) -> list[str]:
         """The masked text cut at sentence ends, semicolons and line breaks."""
         return [c.strip() for c in re.split(r"[.;!?\n]+", self.masked) if c.strip()]

@@ -70,6 +70,13 @@ def read_recipe(task: str) -> Reading:
     if len(task) > TASK_MAX_CHARS:
         raise RecipeRefused([], f"a task under {TASK_MAX_CHARS} characters ({len(task)} given)")
     text = read_task(task)
+    try:
+        return _read(text)
+    except RecipeRefused as e:  # say it with the task's own quoted words, not the reader's markers
+        raise RecipeRefused([text.show(u) for u in e.understood], text.show(e.need)) from None
+
+
+def _read(text) -> Reading:
     readings = _absorb([r for r in (m.read(text) for m in RECIPES) if r is not None])
     if not readings:
         raise RecipeRefused([], f"a requirement the offline library covers ({COVERED})")
