@@ -97,8 +97,9 @@ def test_very_long_text_is_refused_or_planned_quickly():
     long_quote = "x" * 500  # a quote longer than the reader takes is not a quote: nothing is guessed
     with pytest.raises(RecipeRefused):
         read_recipe(f'Start every answer with "{long_quote}"')
-    plan = plan_recipe("Be terse " + "and direct " * 1500 + "{% raw %} {{ 7 * 7 }}")  # the text never reaches it
-    assert plan.recipe == "terse" and plan.check_source == plan_recipe("Be terse.").check_source
+    with pytest.raises(RecipeRefused, match="raw") as e:  # a word no recipe reads, deep in a long clause
+        read_recipe("Be terse " + "and direct " * 1500 + "{% raw %} {{ 7 * 7 }}")
+    assert len(str(e.value)) < 1500  # the refusal quotes the task cut short
 
 
 def test_most_hostile_quotes_are_planned_so_the_data_test_is_not_vacuous():

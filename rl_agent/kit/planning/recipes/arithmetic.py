@@ -13,9 +13,13 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, render_check
 from rl_agent.kit.planning.recipes.check_runner import CheckItem
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "arithmetic"
+EXTRA = frozenset("solve solving problems problem exercises sums end ending finish finishing final marker number numbers "
+                  "result integer integers whole digit single one two three two-digit one-digit three-digit "
+                  "single-digit simple basic word mark marked label line last own after show work working steps "
+                  "step reasoning then put state first put give arithmetic math maths operations".split())
 LIST_OF_NUMBERS = re.compile(r"\b(?:lists?|arrays?|sequences?)\b")
 TRIGGER = re.compile(r"\b(arithmetic|math\w*|sums|addition|subtraction|multiplication|division|adding|subtracting|"
                      r"multiplying|dividing|calculat\w*|comput\w*)\b")
@@ -29,6 +33,7 @@ AFTER = re.compile(r"\b(?:after|following|marked (?:with|by)|prefixed (?:with|by
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     clauses = text.clauses()
     hits = [ci for ci, c in enumerate(clauses) if TRIGGER.search(c)]
     if not hits or any(LIST_OF_NUMBERS.search(clauses[ci]) for ci in hits):
@@ -52,15 +57,16 @@ def read(text: TaskText) -> Reading | None:
     claimed = set(hits) | {ci for ci, _, _ in markers}
     whole = " ".join(clauses[ci] for ci in claimed)
     for ci in claimed:
-        cue = qualifier(re.sub(r"«q\d+»", " ", clauses[ci]))
-        if cue:
-            raise RecipeRefused([understood, f"final answer after {marker!r}"], f"certainty about {cue!r} in {clauses[ci]!r}")
+        rest = TRIGGER.sub(" ", AFTER.sub(" ", clauses[ci]))
+        for rx in OPS.values():
+            rest = re.sub(rx, " ", rest)
+        left[ci] = insist(rest, clauses[ci], f"{understood}, final answer after {marker!r}", text, EXTRA)
     ops = [op for op, rx in OPS.items() if re.search(rx, whole)] or ["+", "-", "*"]
     d = re.search(r"\b(single|one|two|three)[- ]digit\b", whole)
     lo, hi = DIGITS[d.group(1)] if d else (1, 99)
     params = {"marker": marker, "ops": ops, "low": lo, "high": hi, "seed": 0, "train": 200, "heldout": 40}
     return Reading(NAME, params, f"arithmetic ({' '.join(ops)}, operands {lo}..{hi}); the final answer is the number "
-                                 f"after {marker!r}", frozenset(q for _, q, _ in markers), frozenset(claimed), priority=2)
+                                 f"after {marker!r}", frozenset(q for _, q, _ in markers), frozenset(claimed), priority=2, leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''

@@ -12,9 +12,10 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_pairs
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "banned"
+EXTRA = frozenset("words word phrases phrase expressions sentence sentences ever again anymore".split())
 _NEG = r"(?:never|don't|dont|do not|not|no|avoid|stop|shouldn't|mustn't|can't|cannot|refrain from)"
 _QS = r"(?P<qs>«q\d+»(?:\s*(?:,|or|and|nor|, or|, and|/)\s*«q\d+»)*)"
 _FILL = r"(?:(?:ever|to|your|any|an|the|a|answers?|replies|reply|responses?|by|with|you|it|them|sentences?|messages?|" \
@@ -38,6 +39,7 @@ def ban_spans(clause: str) -> list[tuple[str, re.Match]]:
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     openers: list[str] = []
     phrases: list[str] = []
     claimed: set[int] = set()
@@ -53,16 +55,14 @@ def read(text: TaskText) -> Reading | None:
             (openers if kind == "opener" else phrases).extend(text.quote(q) for q in qs)
             rest = rest.replace(m.group(0), " ")
         claimed.add(ci)
-        cue = qualifier(rest)
-        if cue:
-            raise RecipeRefused([_understood(openers, phrases)], f"a reading of {cue!r} in {clause!r}")
+        left[ci] = insist(rest, clause, _understood(openers, phrases), text, EXTRA)
     if not claimed:
         return None
     if any(not s.strip() for s in openers + phrases):
         raise RecipeRefused([_understood(openers, phrases)], "non-empty quoted text for every banned phrase")
     params = {"openers": _dedupe(openers), "phrases": _dedupe(phrases)}
     return Reading(NAME, params, _understood(params["openers"], params["phrases"]), frozenset(markers),
-                   clauses=frozenset(claimed))
+                   clauses=frozenset(claimed), leftover=tuple(left.items()))
 
 
 def _dedupe(items: list[str]) -> list[str]:

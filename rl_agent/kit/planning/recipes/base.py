@@ -40,6 +40,7 @@ class Reading:
     understood: str
     quotes: frozenset[str] = frozenset()  # quote markers this reading accounts for
     clauses: frozenset[int] = frozenset()  # indices of the task's clauses this reading accounts for
+    leftover: tuple[tuple[int, frozenset[str]], ...] = ()  # (clause, words in it this reading did not read)
     priority: int = 0
 
 

@@ -11,7 +11,7 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_pairs
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "closing"
 TRIGGER = re.compile(
@@ -22,6 +22,7 @@ TRIGGER = re.compile(
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     found = []
     for ci, clause in enumerate(text.clauses()):
         m = TRIGGER.search(clause)
@@ -31,10 +32,7 @@ def read(text: TaskText) -> Reading | None:
         whole_line = bool(m.group("line")) or "line" in m.group(0).split("«")[0]
         if m.group("more"):
             raise RecipeRefused([f"answers end with {closing!r} or another quoted text"], "one required closing")
-        cue = qualifier(clause.replace(m.group(0), " "))
-        if cue:
-            raise RecipeRefused([f"something about answers ending with {closing!r}"],
-                                f"certainty about {cue!r} in {clause!r} (is the closing required, allowed or banned?)")
+        left[ci] = insist(clause.replace(m.group(0), " "), clause, f"something about answers ending with {closing!r}", text)
         found.append((ci, m.group("q"), closing, whole_line))
     if not found:
         return None
@@ -45,7 +43,7 @@ def read(text: TaskText) -> Reading | None:
         raise RecipeRefused(["answers end with an empty quoted text"], "the closing text inside the quotes")
     what = "the last line must be exactly" if whole_line else "every answer must end with"
     return Reading(NAME, {"closing": closing, "whole_line": whole_line}, f"{what} {closing!r}",
-                   frozenset(q for _, q, _, _ in found), frozenset(ci for ci, _, _, _ in found))
+                   frozenset(q for _, q, _, _ in found), frozenset(ci for ci, _, _, _ in found), leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''

@@ -13,9 +13,11 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_pairs
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "json_keys"
+EXTRA = frozenset("object objects valid named called containing contains holding key keys field fields properties "
+                  "property".split())
 TRIGGER = re.compile(r"\bjson\b(?:\s+(?:object|format|dict\w*))?")
 KEYS = re.compile(r"\b(?:keys?|fields?|properties|property|attributes?|members?)\b\s*(?:named\s+|called\s+|:\s*)?"
                   r"(?P<list>«q\d+»(?:[^«]{0,40}?«q\d+»)*)(?P<tail>[^«]*)")
@@ -31,6 +33,7 @@ GLUE = re.compile(r"^[\s,()]*(?:and|or|a|an|the|as|is|of|type|value|with|:|,|\(|
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     claimed, json_clauses = set(), []
     for ci, clause in enumerate(text.clauses()):
         if TRIGGER.search(clause):
@@ -45,7 +48,9 @@ def read(text: TaskText) -> Reading | None:
             claimed.add(ci)
         if m:
             _read_key_list(text, m.group("list"), m.group("tail"), keys, markers)
-            rest = clause.replace(m.group(0), " ")
+            tail = m.group("tail")
+            typed = LEADING_TYPE.match(tail)
+            rest = clause.replace(m.group(0), " " + (tail[typed.end():] if typed else tail))  # the tail is read too
         else:
             rest = clause
         for jm in re.findall(r"«j(\d+)»", clause):
@@ -56,10 +61,7 @@ def read(text: TaskText) -> Reading | None:
         if ci in claimed:
             rest = TRIGGER.sub(" ", rest)
             rest = re.sub(r"\b(?:only|nothing else|and nothing else|no other text)\b", " ", rest)
-            cue = qualifier(rest)
-            if cue:
-                raise RecipeRefused([_understood(keys) if keys else "a JSON answer"],
-                                    f"certainty about {cue!r} in {clause!r}")
+            left[ci] = insist(rest, clause, _understood(keys) if keys else "a JSON answer", text, EXTRA)
     if text.broken_braces and not text.examples:
         raise RecipeRefused(["a JSON answer"], "an example object that is valid JSON (with double-quoted keys)")
     if not keys:
@@ -68,7 +70,7 @@ def read(text: TaskText) -> Reading | None:
     if any(not k.strip() for k in keys):
         raise RecipeRefused([_understood(keys)], "non-empty key names")
     params = {"keys": list(keys), "types": {k: t for k, t in keys.items() if t}}
-    return Reading(NAME, params, _understood(keys), frozenset(markers), frozenset(claimed))
+    return Reading(NAME, params, _understood(keys), frozenset(markers), frozenset(claimed), leftover=tuple(left.items()))
 
 
 def _read_key_list(text: TaskText, fragment: str, tail: str, keys: dict[str, str | None], markers: set[str]) -> None:

@@ -12,9 +12,10 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_pairs
-from rl_agent.kit.planning.recipes.reading import NUMBER, TaskText, parse_number, qualifier
+from rl_agent.kit.planning.recipes.reading import NUMBER, TaskText, insist, parse_number
 
 NAME = "length"
+EXTRA = frozenset("short shorter brief concise succinct long length total max".split())
 _UNIT = r"(?P<unit>words?|sentences?)"
 _N = r"(?P<n>" + NUMBER + r")"
 AT_MOST = re.compile(
@@ -33,6 +34,7 @@ STRICT_OPS = ("under", "fewer than", "less than", "below")
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     found: list[tuple[int, str, int]] = []
     mentioned: list[str] = []
     for ci, clause in enumerate(text.clauses()):
@@ -57,10 +59,7 @@ def read(text: TaskText) -> Reading | None:
                 raise RecipeRefused([f"a length limit {m.group(0)!r}"], "a number I can read")
             if op.endswith(STRICT_OPS):
                 n -= 1
-        cue = qualifier(clause.replace(m.group(0), " "))
-        if cue:
-            raise RecipeRefused([f"a length limit {m.group(0)!r}"],
-                                f"certainty about {cue!r} in {clause!r} (is the limit required?)")
+        left[ci] = insist(clause.replace(m.group(0), " "), clause, f"a length limit {m.group(0)!r}", text, EXTRA)
         if n < 1:
             raise RecipeRefused([f"a length limit {m.group(0)!r}"], "a limit of at least one word or sentence")
         found.append((ci, unit, n))
@@ -72,7 +71,7 @@ def read(text: TaskText) -> Reading | None:
         raise RecipeRefused([f"at most {n} {u}" for _, u, n in found], "one length limit")
     _, unit, n = found[0]
     return Reading(NAME, {"unit": unit, "max": n}, f"every answer must have at most {n} {unit}", frozenset(),
-                   frozenset(ci for ci, _, _ in found))
+                   frozenset(ci for ci, _, _ in found), leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''

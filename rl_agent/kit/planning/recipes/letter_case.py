@@ -11,9 +11,10 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_pairs
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "letter_case"
+EXTRA = frozenset("letters letter characters shout shouting case".split())
 _CAPS = r"(?:all[- ]caps|all[- ]capitals?|caps lock|upper[- ]?case(?: letters)?|capital letters|block capitals|capitals)"
 _LOWER = r"(?:all[- ]lower[- ]?case|lower[- ]?case(?: letters)?|small letters)"
 NO_CAPS = re.compile(r"\b(?:no|without|never use|don't use|do not use|avoid(?: using)?|zero)\s+(?:any\s+)?"
@@ -23,15 +24,13 @@ LOWER = re.compile(r"\b" + _LOWER + r"\b")
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     modes: dict[int, str] = {}
     for ci, clause in enumerate(text.clauses()):
         for rx, mode in ((NO_CAPS, "lower"), (LOWER, "lower"), (UPPER, "upper")):
             m = rx.search(clause)
             if m:
-                cue = qualifier(clause.replace(m.group(0), " "))
-                if cue:
-                    raise RecipeRefused([f"something about {m.group(0)!r}"],
-                                        f"certainty about {cue!r} in {clause!r} (which letter case is required?)")
+                left[ci] = insist(clause.replace(m.group(0), " "), clause, f"something about {m.group(0)!r}", text, EXTRA)
                 modes[ci] = mode
                 break
     if not modes:
@@ -40,7 +39,7 @@ def read(text: TaskText) -> Reading | None:
         raise RecipeRefused(["both all capitals and lower case are mentioned"], "one letter case")
     mode = next(iter(modes.values()))
     words = "in capital letters only (no lower-case letters)" if mode == "upper" else "in lower case only (no capitals)"
-    return Reading(NAME, {"case": mode}, f"every answer must be written {words}", frozenset(), frozenset(modes))
+    return Reading(NAME, {"case": mode}, f"every answer must be written {words}", frozenset(), frozenset(modes), leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''

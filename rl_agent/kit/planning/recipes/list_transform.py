@@ -14,9 +14,12 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, render_check
 from rl_agent.kit.planning.recipes.check_runner import CheckItem
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "list_transform"
+EXTRA = frozenset("given provided input ascending order increasing smallest lowest low first into up result "
+                  "resulting return returned new same numerical numerically value values elements items "
+                  "their".split())
 LIST = re.compile(r"\b(lists?|arrays?|sequences?)\b")
 NUMBERS = re.compile(r"\b(numbers?|integers?|ints|numeric|digits)\b")
 OPS = {"sort": r"\b(sort\w*|order\w*|ascending|descending)\b", "reverse": r"\b(revers\w*|backwards?)\b",
@@ -29,6 +32,7 @@ _OWN = re.compile(r"\b(?:remove|drop|without|no|strip|eliminate|get rid of)\s+(?
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     clauses = text.clauses()
     hits = [ci for ci, c in enumerate(clauses) if LIST.search(c) and NUMBERS.search(c)]
     if not hits:
@@ -45,14 +49,14 @@ def read(text: TaskText) -> Reading | None:
     op = ops[0]
     for ci in hits:
         rest = DESC.sub(" ", _OWN.sub(" ", clauses[ci]))
-        cue = qualifier(rest)
-        if cue:
-            raise RecipeRefused([f"{understood}: {op}"], f"certainty about {cue!r} in {clauses[ci]!r}")
+        for rx in (OPS[op], LIST.pattern, NUMBERS.pattern):
+            rest = re.sub(rx, " ", rest)
+        left[ci] = insist(rest, clauses[ci], f"{understood}: {op}", text, EXTRA)
     order = "descending" if op == "sort" and DESC.search(whole) else "ascending"
     params = {"op": op, "order": order, "seed": 0, "train": 200, "heldout": 40}
     what = {"sort": f"sorted {order}", "reverse": "reversed", "unique": "with repeated numbers removed (first "
             "occurrences kept, in order)", "sum": "summed"}[op]
-    return Reading(NAME, params, f"the given list of numbers {what}", frozenset(), frozenset(hits), priority=2)
+    return Reading(NAME, params, f"the given list of numbers {what}", frozenset(), frozenset(hits), priority=2, leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''

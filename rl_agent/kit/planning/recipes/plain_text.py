@@ -12,9 +12,10 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_pairs
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "plain_text"
+EXTRA = frozenset("plain prose simple paragraphs paragraph sentences".split())
 _NEG = r"(?:no|without|never use|don't use|do not use|avoid(?: using)?|must not use|should not use|not use|free of|zero)"
 _ITEM = (r"(?:bullet(?:ed)?(?:[- ]points?)?|bullets|bulleted lists?|lists?|markdown(?: formatting)?|md|formatting|"
          r"headings?|headers?|bold(?: text)?|italics?|tables?|code blocks?)")
@@ -25,6 +26,7 @@ MENTION = re.compile(r"\b(?:bullet\w*|markdown|lists?|formatting|headings?|bold|
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     modes: dict[int, str] = {}
     for ci, clause in enumerate(text.clauses()):
         rest, mode = clause, None
@@ -38,16 +40,14 @@ def read(text: TaskText) -> Reading | None:
             continue
         if MENTION.search(rest):
             raise RecipeRefused([f"no {mode}"], f"what {rest.strip()!r} asks about formatting")
-        cue = qualifier(re.sub(r"\b(?:and|or|only)\b|,", " ", rest))
-        if cue:
-            raise RecipeRefused([f"no {mode}"], f"certainty about {cue!r} in {clause!r}")
+        left[ci] = insist(rest, clause, f"no {mode}", text, EXTRA)
         modes[ci] = mode
     if not modes:
         return None
     mode = "markdown" if "markdown" in modes.values() else "bullets"
     words = "plain text: no Markdown (no bullets, headings, emphasis, code, links, quotes or tables)" \
         if mode == "markdown" else "no bullet points or numbered list items"
-    return Reading(NAME, {"ban": mode}, f"answers must use {words}", frozenset(), frozenset(modes))
+    return Reading(NAME, {"ban": mode}, f"answers must use {words}", frozenset(), frozenset(modes), leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''

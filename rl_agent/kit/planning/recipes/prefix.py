@@ -13,7 +13,7 @@ import re
 from rl_agent.kit.planning.recipes.banned import ban_spans
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_pairs
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "prefix"
 TRIGGER = re.compile(r"\b(?:start|begin|open|prefix|preface|lead)\w*\b(?:\s+[\w']+){0,4}?\s+with\s+"
@@ -22,6 +22,7 @@ TRIGGER = re.compile(r"\b(?:start|begin|open|prefix|preface|lead)\w*\b(?:\s+[\w'
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     found: list[tuple[int, str, str]] = []
     for ci, clause in enumerate(text.clauses()):
         rest = clause
@@ -34,10 +35,7 @@ def read(text: TaskText) -> Reading | None:
         if m.group("more"):
             raise RecipeRefused([f"answers start with {prefix!r} or another quoted text"],
                                 "one required prefix (several alternatives are not read offline)")
-        cue = qualifier(rest.replace(m.group(0), " "))
-        if cue:
-            raise RecipeRefused([f"something about answers starting with {prefix!r}"],
-                                f"certainty about {cue!r} in {clause!r} (is the prefix required, allowed or banned?)")
+        left[ci] = insist(rest.replace(m.group(0), " "), clause, f"something about answers starting with {prefix!r}", text)
         found.append((ci, m.group("q"), prefix))
     if not found:
         return None
@@ -48,7 +46,7 @@ def read(text: TaskText) -> Reading | None:
     if not prefix.strip():
         raise RecipeRefused(["answers start with an empty quoted text"], "the prefix text inside the quotes")
     return Reading(NAME, {"prefix": prefix}, f"every answer must start with {prefix!r}",
-                   frozenset(q for _, q, _ in found), frozenset(ci for ci, _, _ in found))
+                   frozenset(q for _, q, _ in found), frozenset(ci for ci, _, _ in found), leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''

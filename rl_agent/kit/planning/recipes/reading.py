@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 QUOTE_MAX_CHARS = 200
+SHOW_MAX_CHARS = 300  # a refusal quotes at most this much of the task
 _QUOTE_MAP = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"',
                             "\u00bb": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'"})
 
@@ -76,7 +77,8 @@ class TaskText:
     def show(self, fragment: str) -> str:
         """A masked fragment for people: quote markers back as "text", JSON examples back as JSON."""
         fragment = re.sub(r"«q(\d+)»", lambda m: json.dumps(self.quotes[int(m.group(1))], ensure_ascii=False), fragment)
-        return re.sub(r"«j(\d+)»", lambda m: json.dumps(self.examples[int(m.group(1))], ensure_ascii=False), fragment)
+        fragment = re.sub(r"«j(\d+)»", lambda m: json.dumps(self.examples[int(m.group(1))], ensure_ascii=False), fragment)
+        return fragment if len(fragment) <= SHOW_MAX_CHARS else fragment[: SHOW_MAX_CHARS - 3] + "..."
 
     def clauses(self) -> list[str]:
         """The masked text cut at sentence ends, semicolons and line breaks."""
@@ -151,3 +153,33 @@ def qualifier(fragment: str) -> str | None:
         if cue:
             return cue
     return None
+
+
+# Words that carry no requirement of their own; anything else left in a recipe's clause is a requirement the
+# recipe did not read, so the task is refused instead of planned with that part dropped.
+GLUE = frozenset("""
+a an the answer answers answered answering reply replies replying respond responds responding response responses
+write writes writing written output outputs text every each all always your you yours in on with of to for and or
+only please must should shall will would need needs be is are it its them they their use using used make makes
+model model's assistant bot keep per message messages format formatted formatting form give gives just so that
+this these those as at by from question questions user users time times like following whole entire whatever
+any do does should've also every-time strictly exactly everything reply's output's chat chats
+""".split())
+
+
+def unexplained(fragment: str, extra: frozenset[str] = frozenset()) -> list[str]:
+    """Words of `fragment` (quotes and examples taken out) that are neither glue nor in `extra`."""
+    words = re.findall(r"[a-z][a-z'-]*", re.sub(r"«[qj]\d+»", " ", fragment))
+    return [w for w in words if w not in GLUE and w not in extra]
+
+
+def insist(rest: str, clause: str, understood: str, text: "TaskText", extra: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Refuse if what is left of a recipe's clause holds a qualifier; return the words it leaves unread (the
+    router refuses unless another reading of the same clause reads them)."""
+    from rl_agent.kit.planning.recipes.base import RecipeRefused
+
+    cue = qualifier(rest)
+    if cue:
+        raise RecipeRefused([understood], f"certainty about {cue!r} in {text.show(clause)!r} (required, allowed, "
+                                          "banned or conditional?)")
+    return frozenset(unexplained(rest, extra))

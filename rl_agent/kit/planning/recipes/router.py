@@ -43,7 +43,13 @@ def _absorb(readings: list[Reading]) -> list[Reading]:
     """Merge readings that are one requirement seen twice: a checkable task's marker also read as a closing or
     prefix; banned hedges inside a terse task (the terse check rejects them); 'short' next to a word limit."""
     def merge(keep: Reading, gone: Reading) -> Reading:
-        return replace(keep, quotes=keep.quotes | gone.quotes, clauses=keep.clauses | gone.clauses)
+        left = dict(keep.leftover)
+        for ci, words in gone.leftover:
+            left[ci] = left[ci] & words if ci in left else words
+        for ci in gone.clauses - {c for c, _ in gone.leftover}:
+            left[ci] = frozenset()  # fully read by the other reading
+        return replace(keep, quotes=keep.quotes | gone.quotes, clauses=keep.clauses | gone.clauses,
+                       leftover=tuple(left.items()))
 
     out = list(readings)
     for a in list(out):
@@ -84,6 +90,10 @@ def _read(text) -> Reading:
         raise RecipeRefused([r.understood for r in readings], "one check for several requirements at once")
     reading = readings[0]
     clauses = text.clauses()
+    for ci, words in reading.leftover:
+        if words:
+            raise RecipeRefused([reading.understood], f"a reading of {' '.join(sorted(words)[:8])!r} in "
+                                                      f"{clauses[ci]!r}, which no offline recipe checks")
     for ci, clause in enumerate(clauses):
         if ci not in reading.clauses and not NEUTRAL.match(clause.strip(" ,:-")):
             raise RecipeRefused([reading.understood], f"a check for the rest of the task, {clause!r}, which no "

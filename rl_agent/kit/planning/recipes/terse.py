@@ -12,9 +12,10 @@ import re
 
 from rl_agent.kit.judges.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.reading import TaskText, qualifier
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "terse"
+EXTRA = frozenset("be more less stop just say saying get point straight questions clear".split())
 BREVITY = re.compile(r"\b(?:short(?:er)?|brief\w*|concise\w*|succinct\w*)\b")
 TERSE = re.compile(
     r"\b(terse\w*|concise\w*|brief\w*|succinct\w*|to the point|direct(?:ly)?|blunt\w*|straight(?:forward)? answers?|"
@@ -29,6 +30,7 @@ _OWN_NEGATIONS = re.compile(r"\b(?:no|without|stop|avoid|never|don't|do not)\s+(
 
 
 def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
     claimed: set[int] = set()
     only_brevity = True
     for ci, clause in enumerate(text.clauses()):
@@ -42,13 +44,11 @@ def read(text: TaskText) -> Reading | None:
         if any(not BREVITY.fullmatch(h) for h in hits):
             only_brevity = False
         rest = TERSE.sub(" ", _OWN_NEGATIONS.sub(" ", clause))
-        cue = qualifier(re.sub(r"«q\d+»", " ", rest))
-        if cue:
-            raise RecipeRefused(["terse, direct answers"], f"certainty about {cue!r} in {clause!r}")
+        left[ci] = insist(re.sub(r"«q\d+»", " ", rest), clause, "terse, direct answers", text, EXTRA)
     if not claimed:
         return None
     return Reading(NAME, {"only_brevity": only_brevity}, "answers must be terse and direct: no hedging or filler",
-                   frozenset(), frozenset(claimed), priority=-1)
+                   frozenset(), frozenset(claimed), priority=-1, leftover=tuple(left.items()))
 
 
 CHECK_BODY = r'''
