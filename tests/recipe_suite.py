@@ -87,6 +87,17 @@ REFUSED: list[tuple[str, str]] = [
     ("Reply in all caps, in at most five words.", "several requirements"),
     ("Start every answer with 'Answer:'. Be polite.", "be polite"),
     ("Sort a list of words alphabetically.", "covers"),
+    # a recipe's trigger with words it does not read: a scope, a condition or a second requirement
+    ("Use lowercase for the first word.", "first word"),
+    ("Write like a pirate in all caps.", "pirate"),
+    ('Start every answer with "Answer:" in bold.', "bold"),
+    ("Keep answers under 10 words when talking about history.", "when"),
+    ('Reply in JSON with keys "answer" and "confidence", no other keys.', "no"),
+    ("Answer in at most five words, in French.", "french"),
+    ("Sum a list of numbers and explain each step.", "explain"),
+    ("Don't say 'I think' to customers.", "customers"),
+    ('Never start an answer with "Sure" in formal emails.', "formal"),
+    ("Sort the list of numbers by absolute value.", "absolute"),
 ]
 
 HEDGY_PARAGRAPH = ("Well, I think it might possibly be something along those lines, but honestly I'm not entirely "
