@@ -1,0 +1,153 @@
+"""Recipe: one simple transform of a given list of numbers: sort (ascending or descending), reverse, unique
+(drop repeats, keep first occurrences) or sum (GRPO; reward = the answer equals the true result).
+
+Each prompt gives a list and asks for the result as a bracketed list (or, for a sum, a number), so the
+check can read it: the LAST [...] in the answer, or the last number for a sum. Two transforms at once,
+or a transform that is negated or optional, is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, render_check
+from rl_agent.kit.planning.recipes.check_runner import CheckItem
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
+
+NAME = "list_transform"
+EXTRA = frozenset("given provided input ascending order increasing smallest lowest low first into up result "
+                  "resulting return returned new same numerical numerically value values elements items "
+                  "their".split())
+LIST = re.compile(r"\b(lists?|arrays?|sequences?)\b")
+NUMBERS = re.compile(r"\b(numbers?|integers?|ints|numeric|digits)\b")
+OPS = {"sort": r"\b(sort\w*|order\w*|ascending|descending)\b", "reverse": r"\b(revers\w*|backwards?)\b",
+       "unique": r"\b(unique|dedup\w*|de-dup\w*|duplicates?|distinct|repeats?|repeated)\b",
+       "sum": r"\b(sum|summ\w*|total|add (?:them |it )?up|adds up)\b"}
+DESC = re.compile(r"\b(descending|decreasing|largest first|biggest first|highest first|high(?:est)? to low(?:est)?|"
+                  r"reverse order|reverse-sorted|greatest first)\b")
+_OWN = re.compile(r"\b(?:remove|drop|without|no|strip|eliminate|get rid of)\s+(?:the\s+|any\s+|all\s+)?"
+                  r"(?:duplicates?|repeats?|repeated (?:numbers|values))\b")
+
+
+def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
+    clauses = text.clauses()
+    hits = [ci for ci, c in enumerate(clauses) if LIST.search(c) and NUMBERS.search(c)]
+    if not hits:
+        return None
+    whole = " ".join(clauses[ci] for ci in hits)
+    ops = [op for op, rx in OPS.items() if re.search(rx, whole)]
+    if ops == ["sort", "reverse"] and DESC.search(whole):
+        ops = ["sort"]
+    understood = "a transform of a list of numbers"
+    if not ops:
+        raise RecipeRefused([understood], "which transform: sort, reverse, remove duplicates or sum")
+    if len(ops) > 1:
+        raise RecipeRefused([f"{understood}: {' and '.join(ops)}"], "one transform (combinations need Claude)")
+    op = ops[0]
+    for ci in hits:
+        rest = DESC.sub(" ", _OWN.sub(" ", clauses[ci]))
+        for rx in (OPS[op], LIST.pattern, NUMBERS.pattern):
+            rest = re.sub(rx, " ", rest)
+        left[ci] = insist(rest, clauses[ci], f"{understood}: {op}", text, EXTRA)
+    order = "descending" if op == "sort" and DESC.search(whole) else "ascending"
+    params = {"op": op, "order": order, "seed": 0, "train": 200, "heldout": 40}
+    what = {"sort": f"sorted {order}", "reverse": "reversed", "unique": "with repeated numbers removed (first "
+            "occurrences kept, in order)", "sum": "summed"}[op]
+    return Reading(NAME, params, f"the given list of numbers {what}", frozenset(), frozenset(hits), priority=2, leftover=tuple(left.items()))
+
+
+CHECK_BODY = r'''
+LIST = re.compile(r"\[([^\[\]]*)\]")
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def check(prompt, output, reference=None):
+    """1.0 when the answer's result equals the reference: the last [...] list (the last number for a sum)."""
+    if reference is None or not str(reference).strip():
+        return None
+    want = json.loads(reference)
+    if PARAMS["op"] == "sum":
+        numbers = NUMBER.findall(output.replace(",", ""))
+        return 1.0 if numbers and float(numbers[-1]) == float(want) else 0.0
+    lists = LIST.findall(output)
+    if not lists:
+        return 0.0
+    inner = lists[-1].strip()
+    parts = [p.strip() for p in inner.split(",")] if inner else []
+    if any(not NUMBER.fullmatch(p) for p in parts):
+        return 0.0
+    return 1.0 if [float(p) for p in parts] == [float(x) for x in want] else 0.0
+'''
+
+
+def transform(params: dict, numbers: list[int]):
+    op = params["op"]
+    if op == "sort":
+        return sorted(numbers, reverse=params["order"] == "descending")
+    if op == "reverse":
+        return numbers[::-1]
+    if op == "unique":
+        return list(dict.fromkeys(numbers))
+    return sum(numbers)
+
+
+def _prompt(params: dict, numbers: list[int]) -> str:
+    ask = {"sort": f"Sort these numbers in {params['order']} order", "reverse": "Reverse this list of numbers",
+           "unique": "Remove the repeated numbers from this list, keeping the first of each",
+           "sum": "Add up this list of numbers"}[params["op"]]
+    form = "Reply with the total." if params["op"] == "sum" else "Reply with the result as a list in brackets."
+    return f"{ask}: {json.dumps(numbers)}. {form}"
+
+
+def generate(params: dict) -> tuple[list[dict], list[dict]]:
+    """Seeded (train, held-out) rows prompt/reference (a JSON value); held-out lists are disjoint from training."""
+    rng = random.Random(params["seed"])
+    seen: set[tuple] = set()
+    rows: list[dict] = []
+    hi = 9 if params["op"] == "unique" else 99
+    while len(rows) < params["train"] + params["heldout"]:
+        numbers = [rng.randint(0, hi) for _ in range(rng.randint(3, 7))]
+        if tuple(numbers) in seen or transform(params, numbers) == numbers:
+            continue
+        seen.add(tuple(numbers))
+        rows.append({"prompt": _prompt(params, numbers), "reference": json.dumps(transform(params, numbers))})
+    return rows[: params["train"]], rows[params["train"]:]
+
+
+def build(reading: Reading, task: str) -> RecipePlan:
+    params = reading.params
+    train, heldout = generate(params)
+    h = heldout
+
+    def it(i: int, output: str) -> CheckItem:
+        return CheckItem(h[i]["prompt"], output, h[i]["reference"])
+
+    want = [json.loads(x["reference"]) for x in h[:8]]
+    given = [json.loads(re.search(r"\[[^\]]*\]", x["prompt"]).group(0)) for x in h[:8]]
+    if params["op"] == "sum":
+        good = [it(0, str(want[0])), it(1, f"The total is {want[1]}."), it(2, f"{' + '.join(map(str, given[2]))} = {want[2]}"),
+                it(3, f"{want[3]}.0"), it(4, f"Sum: {want[4]}")]
+        bad = [it(0, str(want[0] + 1)), it(1, f"The total is {want[1]} - no wait, {want[1] - 3}."), it(2, ""),
+               it(3, json.dumps(given[3])), it(4, "I cannot add these.")]
+    else:
+        good = [it(0, json.dumps(want[0])), it(1, f"Result: {json.dumps(want[1])}"),
+                it(2, "[" + ",".join(map(str, want[2])) + "]"),
+                it(3, f"{json.dumps(given[3])} becomes {json.dumps(want[3])}"), it(4, f"{json.dumps(want[4])}.")]
+        wrong = [x for x in (given[0], given[0][::-1], sorted(given[0]), sorted(given[0], reverse=True))
+                 if x != want[0]][0]
+        bad = [it(0, json.dumps(wrong)), it(1, json.dumps(given[1])), it(2, json.dumps(want[2][:-1])),
+               it(3, " ".join(map(str, want[3]))), it(4, f"{json.dumps(want[4])} or maybe {json.dumps(given[4])}"),
+               it(5, "")]
+    target = {"sort": f"the given list sorted {params['order']}", "reverse": "the given list reversed",
+              "unique": "the given list with repeats removed (first occurrences kept, in order)",
+              "sum": "the sum of the given list"}[params["op"]]
+    reads = "the last number in the answer" if params["op"] == "sum" else "the last [...] list in the answer"
+    statement = (f"reads {reads} and accepts it only if it equals {target}; anything else is rejected; without a "
+                 "reference answer it cannot grade (None)")
+    return RecipePlan(NAME, task, params, "grpo", statement,
+                      reading.understood, render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
+                      notes=[f"GRPO: {len(train)} seeded lists (seed {params['seed']}), {len(heldout)} held-out lists "
+                             "never seen in training; the check is the reward"])

@@ -1,0 +1,185 @@
+"""Reading a task's text with certainty: quoted strings, JSON examples, clauses, negation and numbers.
+
+Why a masked text: recipes match their trigger phrases on a lower-cased copy of the task in which every
+quoted string is replaced by a marker `«q0»` (and every JSON example by `«j0»`), so text inside quotes
+(which may hold anything: periods, "never", braces, code) can neither trigger a recipe nor split a
+clause, and the quoted strings are taken verbatim from the original. Curly quotes count as straight.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+
+QUOTE_MAX_CHARS = 200
+SHOW_MAX_CHARS = 300  # a refusal quotes at most this much of the task
+_QUOTE_MAP = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"',
+                            "\u00bb": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'"})
+
+NEGATION = re.compile(
+    r"\b(not|never|no|none|don't|dont|do not|doesn't|does not|didn't|without|avoid\w*|stop\w*|nor|isn't|aren't|"
+    r"needn't|shouldn't|mustn't|can't|cannot|won't|refrain\w*|neither)\b")
+PERMISSION = re.compile(
+    r"\b(may|might|can|could|allowed|permitted|fine|ok|okay|optional\w*|feel free|free to|up to you|acceptable|"
+    r"either|if you (like|want|wish|prefer)|as you (like|wish|want|see fit))\b")
+CONDITION = re.compile(
+    r"\b(if|unless|except|excepting|when|whenever|but not|other than|apart from|sometimes|occasionally|usually|"
+    r"mostly|often|rarely|in some cases)\b")
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER = (r"(?:\d+|(?:" + "|".join(_TENS) + r")(?:[- ](?:" + "|".join(_UNITS[1:10]) + r"))?|(?:a|one) hundred|a dozen|"
+          r"a single|single|" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")")
+
+
+def parse_number(text: str) -> int | None:
+    """'12', 'twelve', 'twenty-five', 'a hundred', 'a single' -> int; None if it is not a number."""
+    t = " ".join(text.lower().replace("-", " ").split())
+    if t.isdigit():
+        return int(t)
+    if t in ("a single", "single"):
+        return 1
+    if t == "a dozen":
+        return 12
+    if t in ("a hundred", "one hundred"):
+        return 100
+    if t in _UNITS:
+        return _UNITS.index(t)
+    parts = t.split()
+    if parts and parts[0] in _TENS:
+        value = 20 + 10 * _TENS.index(parts[0])
+        if len(parts) == 1:
+            return value
+        if len(parts) == 2 and parts[1] in _UNITS[1:10]:
+            return value + _UNITS.index(parts[1])
+    return None
+
+
+@dataclass(frozen=True)
+class TaskText:
+    """The task as recipes see it: `masked` (lower case, quotes as «qN», JSON examples as «jN»)."""
+
+    original: str
+    masked: str
+    quotes: tuple[str, ...]
+    examples: tuple[dict, ...]
+    broken_braces: bool  # a `{` that did not start a valid JSON object
+
+    def quote(self, marker: str) -> str:
+        return self.quotes[int(marker[2:-1])]
+
+    def quote_markers(self, fragment: str) -> list[str]:
+        return re.findall(r"«q\d+»", fragment)
+
+    def show(self, fragment: str) -> str:
+        """A masked fragment for people: quote markers back as "text", JSON examples back as JSON."""
+        fragment = re.sub(r"«q(\d+)»", lambda m: json.dumps(self.quotes[int(m.group(1))], ensure_ascii=False), fragment)
+        fragment = re.sub(r"«j(\d+)»", lambda m: json.dumps(self.examples[int(m.group(1))], ensure_ascii=False), fragment)
+        return fragment if len(fragment) <= SHOW_MAX_CHARS else fragment[: SHOW_MAX_CHARS - 3] + "..."
+
+    def clauses(self) -> list[str]:
+        """The masked text cut at sentence ends, semicolons and line breaks."""
+        return [c.strip() for c in re.split(r"[.;!?\n]+", self.masked) if c.strip()]
+
+
+def normalise(task: str) -> str:
+    return unicodedata.normalize("NFKC", task).translate(_QUOTE_MAP).replace("\t", " ")
+
+
+def read_task(task: str) -> TaskText:
+    """Tokenise quotes and JSON examples out of the task; everything else lower-cased into `masked`."""
+    text = normalise(task)
+    out: list[str] = []
+    quotes: list[str] = []
+    examples: list[dict] = []
+    broken = False
+    decoder = json.JSONDecoder()
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "{":
+            try:
+                value, end = decoder.raw_decode(text, i)
+            except ValueError:
+                value, end = None, i
+            if isinstance(value, dict):
+                out.append(f" «j{len(examples)}» ")
+                examples.append(value)
+                i = end
+                continue
+            broken = True
+        if c in "\"`" or (c == "'" and (i == 0 or not text[i - 1].isalnum())):
+            end = _closing_quote(text, i)
+            if end is not None:
+                out.append(f" «q{len(quotes)}» ")
+                quotes.append(" ".join(text[i + 1:end].split()))
+                i = end + 1
+                continue
+        out.append(c.lower())
+        i += 1
+    masked = re.sub(r"[ ]+", " ", "".join(out))
+    return TaskText(task, masked, tuple(quotes), tuple(examples), broken)
+
+
+def _closing_quote(text: str, start: int) -> int | None:
+    q = text[start]
+    limit = min(len(text), start + QUOTE_MAX_CHARS + 2)
+    for j in range(start + 1, limit):
+        ch = text[j]
+        if ch == "\n":
+            return None
+        if ch != q:
+            continue
+        if q == "'" and j + 1 < len(text) and text[j + 1].isalnum():
+            continue  # an apostrophe inside the quote: "'it's fine'"
+        return j
+    return None
+
+
+def has(pattern: re.Pattern[str], fragment: str) -> str | None:
+    """The first cue of `pattern` in `fragment`, or None."""
+    m = pattern.search(fragment)
+    return m.group(0) if m else None
+
+
+def qualifier(fragment: str) -> str | None:
+    """A word that makes a requirement uncertain (negation, permission or condition) left in a clause once
+    the recipe's own phrase is taken out, or None."""
+    for pattern in (NEGATION, PERMISSION, CONDITION):
+        cue = has(pattern, fragment)
+        if cue:
+            return cue
+    return None
+
+
+# Words that carry no requirement of their own; anything else left in a recipe's clause is a requirement the
+# recipe did not read, so the task is refused instead of planned with that part dropped.
+GLUE = frozenset("""
+a an the answer answers answered answering reply replies replying respond responds responding response responses
+write writes writing written output outputs text every each all always your you yours in on with of to for and or
+only please must should shall will would need needs be is are it its them they their use using used make makes
+model model's assistant bot keep per message messages format formatted formatting form give gives just so that
+this these those as at by from question questions user users time times like following whole entire whatever
+any do does should've also every-time strictly exactly everything reply's output's chat chats
+""".split())
+
+
+def unexplained(fragment: str, extra: frozenset[str] = frozenset()) -> list[str]:
+    """Words of `fragment` (quotes and examples taken out) that are neither glue nor in `extra`."""
+    words = re.findall(r"[a-z][a-z'-]*", re.sub(r"«[qj]\d+»", " ", fragment))
+    return [w for w in words if w not in GLUE and w not in extra]
+
+
+def insist(rest: str, clause: str, understood: str, text: "TaskText", extra: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Refuse if what is left of a recipe's clause holds a qualifier; return the words it leaves unread (the
+    router refuses unless another reading of the same clause reads them)."""
+    from rl_agent.kit.planning.recipes.base import RecipeRefused
+
+    cue = qualifier(rest)
+    if cue:
+        raise RecipeRefused([understood], f"certainty about {cue!r} in {text.show(clause)!r} (required, allowed, "
+                                          "banned or conditional?)")
+    return frozenset(unexplained(rest, extra))

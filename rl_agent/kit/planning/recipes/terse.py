@@ -1,0 +1,92 @@
+"""Recipe: the bundled terse style and facts ("Be terse and direct: no hedging, no filler").
+
+DPO on the shipped pairs (terse correct answer chosen, hedging answer rejected). The check is the terse
+style rule as a pass/fail: some words, at most the terse word limit, no hedge or filler phrase. The phrase
+lists are passed as data from the kit's terse judge (one source). "Don't be so terse" and "more detail"
+are the opposite task and are refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rl_agent.kit.judges.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
+from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
+from rl_agent.kit.planning.recipes.reading import TaskText, insist
+
+NAME = "terse"
+EXTRA = frozenset("be more less stop just say saying get point straight questions clear".split())
+BREVITY = re.compile(r"\b(?:short(?:er)?|brief\w*|concise\w*|succinct\w*)\b")
+TERSE = re.compile(
+    r"\b(terse\w*|concise\w*|brief\w*|succinct\w*|to the point|direct(?:ly)?|blunt\w*|straight(?:forward)? answers?|"
+    r"short(?:er)? (?:answers?|replies|responses)|no (?:hedg\w*|filler)|without (?:hedg\w*|filler)|hedg\w*|filler|"
+    r"fewer words|less verbose|no fluff)\b")
+OPPOSITE = re.compile(
+    r"(\bnot|n't|\bnever|\bless|\bstop being|\bavoid being|\binstead of being)\s+(\w+\s+){0,2}?(terse|concise|brief|"
+    r"succinct|short|direct|blunt)\b|\b(more (detail|detailed|verbose|elaborate|thorough)|verbose|longer|"
+    r"elaborate|in (depth|detail)|step[- ]by[- ]step)\b")
+_OWN_NEGATIONS = re.compile(r"\b(?:no|without|stop|avoid|never|don't|do not)\s+(?:any\s+)?(?:hedg\w*|filler\w*|fluff|"
+                            r"waffl\w*|rambl\w*|saying)\b|\bless verbose\b|\bfewer words\b")
+
+
+def read(text: TaskText) -> Reading | None:
+    left: dict[int, frozenset[str]] = {}
+    claimed: set[int] = set()
+    only_brevity = True
+    for ci, clause in enumerate(text.clauses()):
+        if OPPOSITE.search(clause):
+            raise RecipeRefused(["a style change"], f"a direction the library ships: {clause!r} asks for longer or "
+                                                    "less terse answers, the opposite of the bundled terse data")
+        hits = TERSE.findall(clause)
+        if not hits:
+            continue
+        claimed.add(ci)
+        if any(not BREVITY.fullmatch(h) for h in hits):
+            only_brevity = False
+        rest = TERSE.sub(" ", _OWN_NEGATIONS.sub(" ", clause))
+        left[ci] = insist(re.sub(r"«q\d+»", " ", rest), clause, "terse, direct answers", text, EXTRA)
+    if not claimed:
+        return None
+    return Reading(NAME, {"only_brevity": only_brevity}, "answers must be terse and direct: no hedging or filler",
+                   frozenset(), frozenset(claimed), priority=-1, leftover=tuple(left.items()))
+
+
+CHECK_BODY = r'''
+def _hits(text, phrases):
+    low = " " + re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")) + " "
+    return sum(len(re.findall(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])", low)) for p in phrases)
+
+
+def check(prompt, output, reference=None):
+    """1.0 for a short, direct answer: 1..word_limit words, no hedge or filler phrase, not degenerate."""
+    tokens = output.split()
+    if not tokens or len(tokens) > PARAMS["word_limit"]:
+        return 0.0
+    if sum(len(t) > 20 for t in tokens) * 2 >= len(tokens):
+        return 0.0
+    return 0.0 if _hits(output, PARAMS["hedges"] + PARAMS["fillers"]) else 1.0
+'''
+
+
+def build(reading: Reading, task: str) -> RecipePlan:
+    from rl_agent.kit.data import bundled_pairs_path, iter_jsonl_objects
+
+    params = {"hedges": list(HEDGES), "fillers": list(FILLERS), "word_limit": TERSE_WORD_LIMIT}
+
+    def rows(split: str) -> list[dict]:
+        facts = {f.prompt: f.answer for f in bundled_facts(split)}
+        return [{"prompt": r["prompt"].strip(), "chosen": r["chosen"].strip(), "rejected": r["rejected"].strip(),
+                 "reference": facts[r["prompt"].strip()]} for _, _, r in iter_jsonl_objects(bundled_pairs_path(split))]
+
+    train, heldout = rows("train"), rows("heldout")
+    good = [item(f, f.answer) for f in bundled_facts("heldout")[:4]]
+    f5 = bundled_facts("heldout")[4]
+    good.append(item(f5, f"It is {f5.answer}"))
+    bad = [item(f, r["rejected"]) for f, r in zip(bundled_facts("heldout")[:4], heldout[:4])]
+    bad += [item(f5, f"{f5.answer} " + "This is a well known fact that many people learn in school. " * 2),
+            item(f5, f"Maybe {f5.answer}"), item(f5, "")]
+    statement = (f"accepts answers of 1 to {TERSE_WORD_LIMIT} words with none of these hedge/filler phrases: "
+                 + ", ".join(HEDGES + FILLERS) + "; rejects everything else")
+    return RecipePlan(NAME, task, params, "dpo", statement, reading.understood,
+                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
+                      notes=["DPO on the bundled pairs: terse correct answer chosen, hedging answer rejected"])
