@@ -1,6 +1,8 @@
 """The online-RL track end to end: `rl-agent setup --offline --track grpo` trains the embedded model with
-GRPO + LoRA against the bundled verifier, and the report shows the reward climbing, held-out accuracy
-rising, and the checks training never optimised improving too, in well under five minutes."""
+GRPO + LoRA on the bundled arithmetic task against a verifier of the final answer (real RLVR), and the report
+shows the reward climbing, held-out exact accuracy rising by at least 0.10 on at least 50 unseen problems,
+and the checks training never optimised improving too. And the guard says no: a deliberately format-only
+reward climbs just as well, and that run is flagged as reward hacking with a failed verdict."""
 
 from __future__ import annotations
 
@@ -26,18 +28,19 @@ def grpo_run(tmp_path_factory, tiny_model):
 def test_reward_climbs_and_held_out_figures_improve(grpo_run):
     run_dir, _, seconds = grpo_run
     report = json.loads((run_dir / "report.json").read_text())
-    assert report["algorithm"] == "grpo" and report["reward_spec"].endswith("grpo_verifiers:short_answer")
-    assert report["heldout_judge"] == "terse"
+    assert report["algorithm"] == "grpo" and report["reward_spec"].endswith("final_number:final_number")
+    assert report["heldout_judge"].endswith("correctness:correctness_score")
     trend = report["reward_trend"]
     assert trend["last_fifth"] > trend["first_fifth"] and trend["climbed"] is True
     before, after = report["before"], report["after"]
-    assert after["reward"] > before["reward"]  # held-out accuracy of the verifier task
+    assert after["reward"] > before["reward"]  # the verifier's score on unseen problems
+    assert len(after["samples"]) >= 50 and after["correct"] - before["correct"] >= 0.10  # exact accuracy
     assert after["check"] > before["check"]  # a judge training never saw
     assert after["lc_margin"] > before["lc_margin"]  # length-controlled, on fixed held-out answers
     assert before["lc_shift"] == pytest.approx(0.5)  # the base model measured against itself
     assert report["hacking"]["flagged"] is False and report["verdict"]["succeeded"] is True
     assert report["grading"]["failed"] == 0 and report["grading"]["cost_usd"] == 0.0
-    assert len(before["samples"]) == len(after["samples"]) >= 20
+    assert len(before["samples"]) == len(after["samples"])
     # The held-out prompts carry references, so correctness is measured and the guard checks it.
     assert before["correct"] is not None and after["correct"] is not None
     assert all(s["correct"] in (True, False) for s in after["samples"])
@@ -58,6 +61,27 @@ def test_run_folder_holds_scripts_config_plot_and_report(grpo_run):
     assert "Reward hacking check" in proc.stdout and "Train (GRPO + LoRA, online RL)" in proc.stdout
     metrics = json.loads((run_dir / "out" / "train_metrics.json").read_text())
     assert len(metrics["reward_curve"]) == metrics["steps"] == report_steps(run_dir)
+
+
+@pytest.fixture(scope="module")
+def format_only_run(tmp_path_factory, tiny_model):
+    run_dir = tmp_path_factory.mktemp("grpo-hack") / "run"
+    proc = run_cli("setup", "--offline", "--yes", "--track", "grpo", "--steps", "16", "--run-dir", str(run_dir),
+                   "--reward", "python:rl_agent.kit.judges.final_number:final_number_format_only")
+    return run_dir, proc
+
+
+def test_a_format_only_reward_climbs_but_is_flagged_and_fails(format_only_run):
+    """The reward pays for "#### N" whether N is right or not: it climbs, correctness does not, and the
+    run must say so in plain words and not call itself a success."""
+    run_dir, proc = format_only_run
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]  # the run completed; it did not succeed
+    report = json.loads((run_dir / "report.json").read_text())
+    assert report["reward_trend"]["climbed"] is True
+    assert report["after"]["correct"] <= report["before"]["correct"] + 0.05
+    assert report["hacking"]["flagged"] is True and report["verdict"]["succeeded"] is False
+    assert "Possible reward hacking" in proc.stdout and "Did not succeed" in proc.stdout
+    assert "**WARNING:** Possible reward hacking" in (run_dir / "report.md").read_text()
 
 
 def report_steps(run_dir):

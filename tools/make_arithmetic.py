@@ -52,11 +52,17 @@ def split_triples(seed: int = SEED) -> tuple[list, list, list]:
     return warmup, train, heldout
 
 
-def prompt_rows(triples: list, offset: int = 0) -> list[dict]:
+def prompt_rows(triples: list, offset: int = 0, with_answers: bool = False) -> list[dict]:
+    """Prompts with their reference sums; held-out rows also carry a worked answer (`chosen`) and a wrong
+    guess (`rejected`), for the report's length-controlled check on fixed answers."""
+    rng = random.Random(SEED + 2)
     rows = []
     for i, (a, b, c) in enumerate(triples):
         template = TEMPLATES[(i + offset) % len(TEMPLATES)][0]
-        rows.append({"prompt": template.format(a=a, b=b, c=c), "reference": str(a + b + c)})
+        row = {"prompt": template.format(a=a, b=b, c=c), "reference": str(a + b + c)}
+        if with_answers:
+            row.update(chosen=worked(a, b, c), rejected=guess(rng, a + b + c, marker=True))
+        rows.append(row)
     return rows
 
 
@@ -82,7 +88,7 @@ def addition_table() -> list[str]:
 def main() -> None:
     _, train, heldout = split_triples()
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("train.jsonl", prompt_rows(train)), ("heldout.jsonl", prompt_rows(heldout))):
+    for name, rows in (("train.jsonl", prompt_rows(train)), ("heldout.jsonl", prompt_rows(heldout, with_answers=True))):
         with open(OUT / name, "w", encoding="utf-8") as f:
             for row in rows:
                 f.write(json.dumps(row) + "\n")
