@@ -78,3 +78,32 @@ def test_the_base_model_is_right_on_some_but_not_most_held_out_sums(tiny_model):
     answers = _answers(tiny_model, [r["prompt"] for r in rows], 24)
     accuracy = sum(contains_reference(a, r["reference"]) for a, r in zip(answers, rows)) / len(rows)
     assert 0.2 <= accuracy <= 0.6, accuracy  # room for GRPO to teach, and something to start from
+
+
+# ---- the rebuild script: deterministic, and the shipped weights were built from the data shipped today ----
+
+def _build_module():
+    import importlib
+    import sys
+
+    tools = str(Path(__file__).resolve().parent.parent / "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return importlib.import_module("build_embedded_model")
+
+
+def test_the_shipped_weights_were_built_from_the_shipped_knowledge_and_sums():
+    """Editing facts.tsv or the arithmetic generator without rebuilding the model is caught here."""
+    build = _build_module()
+    recipe = json.loads((tiny.embedded_model_dir() / "recipe.json").read_text())
+    assert recipe["data"] == build.data_fingerprint(build.warmup_documents())
+    assert {k: recipe[k] for k in build.RECIPE} == build.RECIPE
+
+
+def test_the_build_is_deterministic(tmp_path):
+    """Two builds (a few steps each) give byte-identical weights and tokenizers."""
+    build = _build_module()
+    for name in ("a", "b"):
+        build.build(tmp_path / name, steps=3)
+    for file in ("model.safetensors", "tokenizer.json", "recipe.json"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
