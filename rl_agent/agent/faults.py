@@ -178,7 +178,9 @@ def low_memory(folder: RunFolder, donor: Donor) -> None:
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     state.python = str(wrapper)
     folder.save(state)
-    set_spec(folder, dpo__batch_size=64)
+    # 4 steps of 64 see about as many pairs as the other faults' 30 steps of 8: 30 steps of 64 would
+    # over-train, and the verdict would rightly fail the repaired run on correctness.
+    set_spec(folder, dpo__batch_size=64, dpo__steps=4, dpo__save_steps=2)
 
 
 def foreign_lora_targets(folder: RunFolder, donor: Donor) -> None:
@@ -262,7 +264,7 @@ def wrong_eos(folder: RunFolder, donor: Donor) -> None:
 
 
 def too_few_steps(folder: RunFolder, donor: Donor) -> None:
-    set_spec(folder, dpo__steps=4, dpo__save_steps=2)
+    set_spec(folder, dpo__steps=2, dpo__save_steps=1)
 
 
 FAULTS: tuple[Fault, ...] = (
@@ -284,7 +286,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("adapter_missing", "run marked trained but with no adapter", adapter_missing),
     Fault("loss_diverged", "learning rate 0.9", diverging_learning_rate),
     Fault("generation_never_stops", "eos token set to <|endoftext|>, which the chat never emits", wrong_eos),
-    Fault("undertrained", "4 training steps", too_few_steps),
+    Fault("undertrained", "2 training steps", too_few_steps),
 )
 
 NEEDS_DONOR = {"stale_checkpoint", "corrupt_checkpoint"}

@@ -241,9 +241,14 @@ PREF_NOTE = ("Preference accuracy is DPO's reward accuracy on held-out pairs: ho
              "model ties with itself on every pair, which counts as chance (0.50).")
 
 
+STYLE_JUDGE_BAR = 0.8  # the tuned answers must be terse by the offline judge, not merely less hedgy than before
+
+
 def style_checks(before: dict, after: dict) -> dict[str, bool]:
-    """The offline judge and the hedge count moved the right way (or there was nothing to remove)."""
+    """The offline judge and the hedge count moved the right way (or there was nothing to remove), and the
+    judge passes the tuned answers: 84 hedges down to 72 is a move, not a success."""
     return {
+        f"judge_score >= {STYLE_JUDGE_BAR}": after["judge_score"] >= STYLE_JUDGE_BAR,
         "judge_score improved": after["judge_score"] > before["judge_score"],
         "hedge_count improved": after["hedge_count"] < before["hedge_count"]
         or (before["hedge_count"] == 0 and after["hedge_count"] == 0),
