@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 class KTOSettings(CommonSettings):
     """Hyper-parameters of the KTO + LoRA script (names follow TRL's KTOConfig and PEFT's LoraConfig)."""
 
+    # Lower than DPO's: without DPO's SFT term, KTO at 5e-4 made the embedded model terse but wrong on a fifth
+    # of held-out questions ("Which continent is Italy in?" -> "Warsaw."); at 1e-4 it stays right (1.00).
+    learning_rate: float = Field(1e-4, gt=0, lt=1)
     beta: float = Field(0.1, gt=0)
     desirable_weight: float = Field(1.0, gt=0, description="raise when good answers are rarer than bad ones")
     undesirable_weight: float = Field(1.0, gt=0)
