@@ -36,7 +36,8 @@ class RewardPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["verifier", "claude"]
-    judge: str = Field(description="judge spec in the kit's vocabulary: terse | regex:... | python:... | claude")
+    judge: str = Field(description="judge spec in the kit's vocabulary: terse | regex:... | python:... | claude | "
+                       "check (the run folder's check.py)")
     reason: str = ""
 
 
