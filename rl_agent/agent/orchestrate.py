@@ -79,7 +79,10 @@ def new_run(console: Console, task: str, *, run_dir: Path | None, offline: bool,
         return
     try:  # the rule-based planner, kept for the bundled data sets it plans with the kit's own judges
         rules = plan_task(task, grpo_available=algorithm_available("grpo"))  # a refusal costs nothing
-        refused = None if rules.spec.family in RULE_FAMILIES else _as_needs_claude(recipe_refusal)
+        # Only where the recipes read no requirement at all: a task they half-read (a requirement they
+        # understood next to one they did not) would lose a requirement in the rule-based plan.
+        usable = rules.spec.family in RULE_FAMILIES and not recipe_refusal.understood
+        refused = None if usable else _as_needs_claude(recipe_refusal)
     except PlanRefused as e:
         refused = e if "claude" not in e.needs else _as_needs_claude(recipe_refusal)
     if refused is not None and not ("claude" in refused.needs and use_claude):
