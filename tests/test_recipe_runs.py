@@ -13,7 +13,8 @@ import pytest
 
 # Full runs are opt-in until a schedule is found that reaches the bar within the suite's time: on the embedded
 # model the prefix task went 0.00 -> 0.97 on the check at 60 DPO steps but correctness fell 1.00 -> 0.61, so its
-# verdict (rightly) failed. `python bench/tasks.py --run` runs one task per recipe.
+# verdict (rightly) failed; "lowercase only" went 0.00 -> 1.00 with correctness 1.00 -> 0.00 (lower-case gibberish),
+# failed too. `python bench/tasks.py --run` runs one task per recipe.
 FULL_RUNS = os.environ.get("RL_AGENT_FULL_RECIPE_RUNS") == "1"
 
 
