@@ -2,11 +2,13 @@
 plans to, whether its check is proven on its own examples, and the check in plain words; then the refused
 phrasings with the reason, and the counts.
 
-    python bench/tasks.py [--width 70]
+    python bench/tasks.py [--width 70]              # plan and prove every phrasing (seconds)
+    python bench/tasks.py --run [--recipe NAME]     # also a full `rl-agent new` run, one task per recipe
 
-Hook for real runs: `before_after(plan, run_dir)` returns (check pass rate of the base model's held-out
-answers, of the tuned model's) once `rl-agent new` runs recipe plans; until then it returns None and the
-column shows "-". Nothing here is hard-coded: every row is planned and proven when the script runs.
+With --run, the first phrasing of each recipe is run end to end on the embedded model (plan, prove, base
+answers, train, evaluate) and the table shows the task check's held-out pass rate before -> after, the
+verdict and the wall time. Nothing here is hard-coded: every row is planned, proven and run when the script
+runs.
 """
 
 from __future__ import annotations
@@ -25,11 +27,33 @@ from recipe_suite import PLANNED, REFUSED  # noqa: E402
 from rl_agent.kit.planning.recipes import RecipePlan, RecipeRefused, plan_and_prove  # noqa: E402
 
 
-def before_after(plan: RecipePlan, run_dir: Path) -> tuple[float, float] | None:
-    """HOOK (integration): run the plan through the pipeline and return the task check's held-out pass rate
-    (before, after), e.g. score_outputs(run_dir, "check.py", base_answers).pass_rate and the same for the
-    tuned answers. Not wired yet: the pipeline does not run recipe plans."""
-    return None
+def before_after(plan: RecipePlan, run_dir: Path) -> tuple[float, float, str, float] | None:
+    """A full `rl-agent new` run of the plan's task in a fresh folder: (check pass rate of the base model's
+    held-out answers, of the tuned model's, verdict, wall seconds); None when the run did not finish."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from rl_agent.agent.orchestrate import new_run
+    from rl_agent.kit.pipeline.start import UserError
+
+    folder = run_dir / "run"
+    log = io.StringIO()
+    started = time.perf_counter()
+    try:
+        new_run(Console(file=log, width=140), plan.task, run_dir=folder, offline=True, yes=True, steps=None,
+                plan_only=False)
+    except UserError as e:
+        print(f"  ({plan.recipe}: {e})", file=sys.stderr)
+    wall = time.perf_counter() - started
+    report = folder / "report.json"
+    if not report.is_file():
+        return None
+    rep = json.loads(report.read_text())
+    tc = rep["task_check"]
+    verdict = "succeeded" if rep["verdict"]["succeeded"] else "FAILED"
+    return tc["before"]["pass_rate"], tc["after"]["pass_rate"], verdict, wall
 
 
 def _cut(text: str, width: int) -> str:
@@ -40,18 +64,24 @@ def _cut(text: str, width: int) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--width", type=int, default=70, help="width of the task and check columns")
+    ap.add_argument("--run", action="store_true", help="a full run on the embedded model, one task per recipe")
+    ap.add_argument("--recipe", action="append", help="with --run: only these recipes")
     args = ap.parse_args()
+    ran: set[str] = set()
     w = args.width
     start = time.perf_counter()
     proven = 0
-    print(f"{'task':<{w}} | {'recipe':<14} | {'algo':<4} | proven | before -> after | check (plain words)")
+    print(f"{'task':<{w}} | {'recipe':<14} | {'algo':<4} | proven | before -> after, verdict, wall | check (plain words)")
     print("-" * (w + 110))
     for task, _, _ in PLANNED:
         with tempfile.TemporaryDirectory() as tmp:
             plan, proof = plan_and_prove(task, tmp)
-            rates = before_after(plan, Path(tmp))
+            run = args.run and plan.recipe not in ran and (not args.recipe or plan.recipe in args.recipe)
+            rates = before_after(plan, Path(tmp)) if run and proof.passed else None
+            if run:
+                ran.add(plan.recipe)
         proven += proof.passed
-        ba = "-" if rates is None else f"{rates[0]:.2f} -> {rates[1]:.2f}"
+        ba = "-" if rates is None else f"{rates[0]:.2f} -> {rates[1]:.2f} {rates[2]} {rates[3]:.0f}s"
         mark = f"{'yes' if proof.passed else 'NO'} {len(plan.good)}/{len(plan.bad)}"
         print(f"{_cut(task, w):<{w}} | {plan.recipe:<14} | {plan.algorithm:<4} | {mark:<6} | {ba:<15} | "
               f"{_cut(plan.statement, w)}")

@@ -8,6 +8,7 @@ import ast
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,98 @@ def test_cli_new_keeps_hostile_text_as_data(kind, tmp_path, cli):
     text = PREFIX + payloads(marker)[kind]
     run_dir = tmp_path / "run"
     proc = cli("new", text, "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir), cwd=tmp_path)
+    if proc.returncode == 2:  # the recipes read "terse" and refuse the unread rest: refused, nothing written
+        assert "Understood" in proc.stderr and not run_dir.exists()
+    else:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        assert json.loads((run_dir / "spec.json").read_text(encoding="utf-8"))["task"] == text
+    assert not marker.exists() and not (run_dir / "run.json").exists()
+
+
+# ---- the recipe path: task text reaching spec.json, check.py and the rendered scripts ----------------------
+RECIPE_KINDS = ["triple_quotes", "single_triple", "jinja_expr", "shell", "braces_quotes", "non_english"]
+
+
+def _recipe_payload(marker: Path, kind: str) -> str:
+    """A payload as a quoted requirement ("Start every answer with ..."): no double quotes or line breaks."""
+    text = f"$(touch {marker}); `touch {marker}`" if kind == "shell" else payloads(marker)[kind]
+    return text.replace('"', "'").replace("\n", " ")
+
+
+def _recipe_spec(task: str, run_dir: Path):
+    from rl_agent.kit.planning.recipe_spec import recipe_task_spec
+    from rl_agent.kit.planning.recipes import plan_recipe
+    from rl_agent.kit.planning.task_spec import ModelPlan
+
+    plan = plan_recipe(task)
+    plan.write(run_dir)
+    return plan, recipe_task_spec(plan, model=ModelPlan())
+
+
+def _check_shape(source: str) -> str:
+    """check.py's AST with PARAMS' literal blanked: what the check does, not which words it checks for."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PARAMS":
+            node.value.args[0].value = ""
+    return ast.dump(tree)
+
+
+@pytest.mark.parametrize("kind", RECIPE_KINDS)
+def test_hostile_recipe_parameter_is_data_in_check_spec_and_scripts(kind, tmp_path):
+    """A hostile required prefix: the check.py, spec.json and every rendered script do what the harmless
+    plan's do; the text is only ever a string value (PARAMS, the data files, the docstring)."""
+    marker = tmp_path / "PWNED"
+    payload = _recipe_payload(marker, kind)
+    hostile_dir, harmless_dir = tmp_path / "hostile", tmp_path / "harmless"
+    hostile_task = f'Start every answer with "{payload}"'
+    plan, spec = _recipe_spec(hostile_task, hostile_dir)
+    _, harmless = _recipe_spec('Start every answer with "Answer:"', harmless_dir)
+    # (the reader normalises full-width punctuation, NFKC: "，" is read as ",")
+    assert unicodedata.normalize("NFKC", plan.params["prefix"]) == unicodedata.normalize("NFKC", payload)
+    spec.write(hostile_dir / "spec.json")
+    assert TaskSpec.read(hostile_dir / "spec.json").task == hostile_task
+    check = (hostile_dir / "check.py").read_text(encoding="utf-8")
+    assert _check_shape(check) == _check_shape((harmless_dir / "check.py").read_text(encoding="utf-8"))
+    ctx = render_context(spec.to_run_spec(hostile_dir), "/models/tiny")
+    ctx0 = render_context(harmless.to_run_spec(harmless_dir), "/models/tiny")
+    for name in SCRIPTS:
+        assert _module_shape(render_template(name, ctx)) == _module_shape(render_template(name, ctx0))
+    from rl_agent.kit.planning.recipes import prove_check
+
+    assert prove_check(hostile_dir, "check.py", plan.good, plan.bad).passed  # runs the check on the payload
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell"])
+def test_hostile_task_text_in_a_grpo_check_run_renders_as_data(kind, tmp_path):
+    """GRPO with the task check as its reward: the scripts inline the check runner; the task text stays in
+    the docstring and changes nothing the scripts do."""
+    marker = tmp_path / "PWNED"
+    _, spec = _recipe_spec("Sort the given list of numbers in ascending order.", tmp_path)
+    hostile = spec.model_copy(update={"task": payloads(marker)[kind]})
+    ctx = render_context(hostile.to_run_spec(tmp_path), "/models/tiny")
+    ctx0 = render_context(spec.to_run_spec(tmp_path), "/models/tiny")
+    for name in ("train_grpo.py.j2", "evaluate_grpo.py.j2"):
+        source = render_template(name, ctx)
+        assert _module_shape(source) == _module_shape(render_template(name, ctx0))
+        assert _config(source)["reward"]["batch"] == "CheckReward"
+        assert "rl_agent" not in "".join(ln for ln in source.splitlines() if ln.startswith(("import", "from")))
+        script = tmp_path / ("top_" + name.removesuffix(".j2"))
+        script.write_text(source.replace('if __name__ == "__main__":', "if False:"), encoding="utf-8")
+        subprocess.run([sys.executable, str(script)], cwd=tmp_path, check=True, capture_output=True)  # top level runs
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell"])
+def test_cli_new_recipe_plan_keeps_hostile_text_as_data(kind, tmp_path, cli):
+    marker = tmp_path / "PWNED"
+    payload = _recipe_payload(marker, kind)
+    text = f'Start every answer with "{payload}"'
+    run_dir = tmp_path / "run"
+    proc = cli("new", text, "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr + proc.stdout
-    assert json.loads((run_dir / "spec.json").read_text(encoding="utf-8"))["task"] == text
+    spec = json.loads((run_dir / "spec.json").read_text(encoding="utf-8"))
+    assert spec["task"] == text and spec["check"]["params"]["prefix"] == unicodedata.normalize("NFKC", payload)
+    assert "check proven" in proc.stdout
     assert not marker.exists() and not (run_dir / "run.json").exists()

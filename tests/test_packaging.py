@@ -31,6 +31,7 @@ def test_wheel_contents(wheel):
     assert "rl_agent/templates/train_dpo.py.j2" in names
     assert "rl_agent/templates/evaluate.py.j2" in names
     assert any(n.startswith("rl_agent/prompts/") for n in names)
+    assert "rl_agent/prompts/BRIEF.md" in names  # the starter brief ships: the SDK agent follows it
     assert "rl_agent/data/terse/train.jsonl" in names and "rl_agent/data/terse/heldout.jsonl" in names
     top = {n.split("/")[0] for n in names}
     assert top <= {"rl_agent"} | {n for n in top if n.endswith(".dist-info")}, top

@@ -16,25 +16,31 @@ def test_a_task_that_needs_claude_gets_one_message_and_nothing_is_written(tmp_pa
     assert not run_dir.exists()
 
 
-def test_a_checkable_task_is_planned_for_grpo_with_the_verifier(tmp_path, cli):
+def test_a_checkable_task_is_planned_for_grpo_with_its_check_as_the_reward(tmp_path, cli):
     from rl_agent.agent.loop import algorithm_available
 
     run_dir = tmp_path / "run"
-    task = "Give the correct short answer, checked by a verifier"
-    grpo = algorithm_available("grpo")
-    assert grpo
+    task = "For addition problems with two-digit numbers, give the final answer after '####'."
+    assert algorithm_available("grpo")
     proc = cli("new", task, "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr
     spec = json.loads((run_dir / "spec.json").read_text())
     assert spec["algorithm"] == "grpo" and spec["reward"]["source"] == "verifier"
-    assert spec["grpo"]["reward"] == spec["reward"]["judge"] != spec["grpo"]["heldout_judge"]
-    assert spec["needs"] == ([] if grpo else ["grpo"])
+    assert spec["grpo"]["reward"] == spec["reward"]["judge"] == "check" != spec["grpo"]["heldout_judge"]
+    assert spec["check"]["recipe"] == "arithmetic" and (run_dir / spec["check"]["path"]).is_file()
+    assert spec["needs"] == [] and "check proven" in proc.stdout
     assert not (run_dir / "run.json").exists()
-    if grpo:  # the plan runs as written: GRPO rewarded by the verifier, checked by the other judge
-        proc = cli("run", str(run_dir / "spec.json"), "--yes")
-        assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
-        report = json.loads((run_dir / "report.json").read_text())
-        assert report["algorithm"] == "grpo" and report["verdict"]["succeeded"] is True
+
+
+def test_a_half_read_task_is_refused_not_planned_without_its_second_requirement(tmp_path, cli):
+    """The recipes read "terse" but not "checked by a verifier": the rule-based planner must not plan it."""
+    run_dir = tmp_path / "run"
+    proc = cli("new", "Give the correct short answer, checked by a verifier", "--offline", "--yes",
+               "--plan-only", "--run-dir", str(run_dir))
+    assert proc.returncode == 2
+    err = " ".join(proc.stderr.split())
+    assert "needs Claude" in err and "Understood: answers must be terse" in err
+    assert not run_dir.exists()
 
 
 def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
@@ -44,7 +50,7 @@ def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     spec = json.loads((run_dir / "spec.json").read_text())
     state = json.loads((run_dir / "run.json").read_text())
-    assert (spec["family"], spec["algorithm"]) == ("style", "dpo")
+    assert (spec["family"], spec["algorithm"], spec["check"]["recipe"]) == ("style", "dpo", "terse")
     report = json.loads((run_dir / "report.json").read_text())
     assert report["verdict"]["succeeded"] is True
     # spec.json follows the run: the steps asked for, or what a repair changed them to (and logged).
@@ -69,13 +75,13 @@ def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
     assert (run_dir / "run.json").read_text() == state_before
 
     # A changed success bar re-runs only the report.
-    edited = dict(spec, success=dict(spec["success"], min_pref_accuracy=0.5))
+    edited = dict(spec, success=dict(spec["success"], min_check_rate=0.5))
     (run_dir / "spec.json").write_text(json.dumps(edited, indent=2))
     proc = cli("run", str(run_dir / "spec.json"), "--yes")
     assert proc.returncode == 0, proc.stderr
-    assert "min_pref_accuracy" in proc.stdout and "report stage" in proc.stdout
+    assert "min_check_rate" in proc.stdout and "report stage" in proc.stdout
     report = json.loads((run_dir / "report.json").read_text())
-    assert "pref_accuracy >= 0.5" in report["verdict"]["checks"]
+    assert "task check pass rate >= 0.5" in report["verdict"]["checks"]
 
 
 def test_new_refuses_a_folder_that_already_holds_a_run(tmp_path, cli):

@@ -105,7 +105,8 @@ def test_numbers_in_words_and_strict_limits_are_read_right():
 @pytest.mark.parametrize("recipe", sorted({r for _, r, _ in PLANNED}))
 def test_written_data_loads_with_the_pipeline_loaders(recipe, tmp_path):
     """The files a plan writes are what the DPO and GRPO pipelines already read (integration without glue)."""
-    from rl_agent.kit import data, grpo_data
+    from rl_agent.kit.dataio import pairs as data
+    from rl_agent.kit.dataio import prompts as grpo_data
 
     plan = plan_recipe(next(t for t, r, _ in PLANNED if r == recipe))
     files = plan.write(tmp_path)
@@ -117,7 +118,7 @@ def test_written_data_loads_with_the_pipeline_loaders(recipe, tmp_path):
     else:
         train = grpo_data.load_prompts(files["data/train.jsonl"])
         held = grpo_data.load_prompts(files["data/heldout.jsonl"])
-        grpo_data.check_no_overlap(train, held, files["data/heldout.jsonl"])
+        data.check_no_overlap(train, held, files["data/heldout.jsonl"])
         assert all(r.reference for r in train + held)
     kinds = [json.loads(x)["kind"] for x in files["data/examples.jsonl"].read_text().splitlines()]
     assert kinds.count("good") >= 5 and kinds.count("bad") >= 5

@@ -66,8 +66,15 @@ class AgentOutcome:
     repairs: list[dict[str, Any]] = field(default_factory=list)
 
 
+def brief() -> str:
+    """The starter brief: the one text a person pastes into Claude Code (the repository's BRIEF.md is a link
+    to this file) and the SDK agent follows, so the two cannot drift."""
+    return (resources.files("rl_agent") / "prompts" / "BRIEF.md").read_text(encoding="utf-8")
+
+
 def instructions() -> str:
-    return (resources.files("rl_agent") / "prompts" / "agent_instructions.md").read_text(encoding="utf-8")
+    own = (resources.files("rl_agent") / "prompts" / "agent_instructions.md").read_text(encoding="utf-8")
+    return own + "\n\n# The starter brief this project follows (BRIEF.md)\n\n" + brief()
 
 
 def refusal(run_dir: Path, tool_name: str, tool_input: dict[str, Any], allowed: set[str]) -> str | None:
@@ -274,7 +281,7 @@ async def _plan(task: str, run_dir: Path, schema: dict[str, Any], model: str | N
     from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKError, ResultMessage, query
 
     options = ClaudeAgentOptions(
-        system_prompt=PLAN_PROMPT, tools=[], allowed_tools=["StructuredOutput"],
+        system_prompt=PLAN_PROMPT + "\n\n# The starter brief this project follows (BRIEF.md)\n\n" + brief(), tools=[], allowed_tools=["StructuredOutput"],
         disallowed_tools=list(BUILTIN_TOOLS), permission_mode="dontAsk", setting_sources=[], cwd=str(run_dir),
         output_format={"type": "json_schema", "schema": schema}, max_turns=4, max_budget_usd=budget_usd,
         model=model, env=dict(CLI_ENV),

@@ -29,7 +29,20 @@ from rl_agent.agent.repairer import ASIDE_DIR, invalidate
 from rl_agent.kit.dataio.pairs import PairFileError
 from rl_agent.kit.pipeline.driver import validate_data
 from rl_agent.kit.pipeline.start import UserError, training_env
+from rl_agent.kit.pipeline.base_answers import BaseAnswerError, base_answers, read_prompts
 from rl_agent.kit.planning.planner import ModelChoice, Plan, PlanRefused, plan_task, write_plan_files
+from rl_agent.kit.planning.recipe_spec import recipe_task_spec
+from rl_agent.kit.planning.recipes import (
+    CheckItem,
+    CheckPathError,
+    CheckRunError,
+    RecipePlan,
+    RecipeRefused,
+    plan_recipe,
+    prove_check,
+    score_outputs,
+)
+from rl_agent.kit.planning.task_spec import ModelPlan
 from rl_agent.kit.pipeline.report import print_report
 from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError
 from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError
@@ -52,13 +65,26 @@ def new_run(console: Console, task: str, *, run_dir: Path | None, offline: bool,
     if folder.state_path.exists() or folder.path(SPEC_FILE).exists():
         raise UserError(f"{folder.root} already holds a run; edit its spec.json and use `rl-agent run`, or choose another --run-dir")
 
-    # 1. Plan (nothing is written until the plan is complete and valid).
+    # 1. Plan (nothing is written until the plan is complete and valid). The recipe library first: a plan
+    # that carries its own check program, proven on examples before anything trains.
     use_claude = claude_available(offline)
     try:
-        plan_task(task, grpo_available=algorithm_available("grpo"))  # a refusal costs nothing: no env, no folder
-        refused = None
+        recipe = plan_recipe(task)
+        recipe_refusal = None
+    except RecipeRefused as e:
+        recipe, recipe_refusal = None, e
+    if recipe is not None:
+        _new_recipe_run(console, recipe, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
+                        confirm=confirm, use_claude=use_claude)
+        return
+    try:  # the rule-based planner, kept for the bundled data sets it plans with the kit's own judges
+        rules = plan_task(task, grpo_available=algorithm_available("grpo"))  # a refusal costs nothing
+        # Only where the recipes read no requirement at all: a task they half-read (a requirement they
+        # understood next to one they did not) would lose a requirement in the rule-based plan.
+        usable = rules.spec.family in RULE_FAMILIES and not recipe_refusal.understood
+        refused = None if usable else _as_needs_claude(recipe_refusal)
     except PlanRefused as e:
-        refused = e
+        refused = e if "claude" not in e.needs else _as_needs_claude(recipe_refusal)
     if refused is not None and not ("claude" in refused.needs and use_claude):
         raise UserError(str(refused))
     python = training_env(console, yes, confirm).python
@@ -103,6 +129,98 @@ def new_run(console: Console, task: str, *, run_dir: Path | None, offline: bool,
     _execute(folder, console, use_claude)
 
 
+# Families the rule-based planner still plans offline: the bundled data sets with the kit's own judges. Format
+# tasks go through the recipe library, whose checks are proven on examples (or are refused).
+RULE_FAMILIES = ("style", "checkable")
+
+
+def _as_needs_claude(refusal: RecipeRefused | None) -> PlanRefused:
+    text = str(refusal) if refusal is not None else "no offline plan covers this task"
+    return PlanRefused(f"this task needs Claude: {text}", needs=["claude"])
+
+
+def _new_recipe_run(console: Console, recipe: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
+                    steps: int | None, plan_only: bool, confirm: Callable[[str], bool] | None,
+                    use_claude: bool) -> None:
+    """A recipe plan: write its check, data and spec.json; prove the check on its own examples; score the base
+    model's held-out answers with it; then train and evaluate with the check as the success measure."""
+    python = training_env(console, yes, confirm).python
+    choice = _choose_model(python, offline, console)
+    spec = recipe_task_spec(recipe, model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
+                            device=choice.device, precision=choice.precision, steps=steps)
+    if spec.algorithm == "grpo" and not algorithm_available("grpo"):
+        spec.needs = ["grpo"]
+    _show_plan(console, spec)
+    console.print(f"check: {spec.check.statement}", highlight=False)
+    try:
+        folder.root.mkdir(parents=True, exist_ok=True)
+        recipe.write(folder.root)
+        run_spec = spec.to_run_spec(folder.root)
+        validate_run_data(run_spec)
+    except (PairFileError, TaskSpecError, OSError, ValueError) as e:
+        raise UserError(f"the plan's data is not usable: {e}") from None
+    spec.write(folder.path(SPEC_FILE))
+    console.print(f"plan: {folder.path(SPEC_FILE)} (edit it and re-run with `rl-agent run {folder.path(SPEC_FILE)}`)")
+    _prove(folder, spec, console)
+    if plan_only:
+        if spec.needs:
+            console.print(_needs_message(spec))
+        return
+    if spec.needs:
+        raise UserError(_needs_message(spec))
+    if not _base_model_check(folder, spec, run_spec, python, console):
+        return
+    try:
+        state = folder.create(run_spec)
+    except RunFolderError as e:
+        raise UserError(str(e)) from None
+    state.python = python
+    folder.save(state)
+    _execute(folder, console, use_claude)
+
+
+def _prove(folder: RunFolder, spec: TaskSpec, console: Console) -> None:
+    """The check must accept every good example and reject every bad one, or nothing trains."""
+    examples = [json.loads(x) for x in folder.path(spec.check.examples).read_text(encoding="utf-8").splitlines()
+                if x.strip()]
+    good = [CheckItem(e["prompt"], e["output"], e.get("reference")) for e in examples if e.get("kind") == "good"]
+    bad = [CheckItem(e["prompt"], e["output"], e.get("reference")) for e in examples if e.get("kind") == "bad"]
+    try:
+        proof = prove_check(folder.root, spec.check.path, good, bad)
+    except (CheckRunError, CheckPathError) as e:
+        raise UserError(f"check NOT proven, nothing will train: {e}") from None
+    if not proof.passed:
+        raise UserError(proof.message() + f"\n  (fix {folder.path(spec.check.path)} or its examples, then "
+                        f"`rl-agent run {folder.path(SPEC_FILE)}`)")
+    console.print(proof.message())
+
+
+def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, console: Console) -> bool:
+    """Score the base model's held-out answers with the check; if they already pass there is nothing to learn."""
+    rows = read_prompts(Path(run_spec.heldout_file))
+    model = run_spec.model
+    if run_spec.model_source == "embedded":
+        from rl_agent.kit.models.tiny import embedded_model_dir
+
+        model = str(embedded_model_dir())
+    chat_kwargs = {"enable_thinking": False} if spec.algorithm == "grpo" else {}
+    try:
+        answers = base_answers(python, model, [r["prompt"] for r in rows], chat_kwargs=chat_kwargs,
+                               max_new_tokens=run_spec.settings.max_new_tokens,
+                               offline=run_spec.model_source != "hub")
+        scores = score_outputs(folder.root, spec.check.path,
+                               [CheckItem(r["prompt"], a, r.get("reference")) for r, a in zip(rows, answers)])
+    except (BaseAnswerError, CheckRunError, CheckPathError) as e:
+        raise UserError(str(e)) from None
+    console.print(f"base model on the held-out prompts: the check passes {scores.pass_rate:.2f} of its answers "
+                  f"({scores.graded} graded); e.g. {answers[0][:80]!r}", highlight=False)
+    if scores.already_passes():
+        console.print(f"nothing to learn: the base model already passes the check on {scores.pass_rate:.2f} of the "
+                      f"held-out prompts; no run was started", highlight=False)
+        return False
+    return True
+
+
 def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
           confirm: Callable[[str], bool] | None = None) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
@@ -122,6 +240,8 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
         raise UserError(f"{spec_path}: {e}") from None
     except ValueError as e:
         raise UserError(f"{spec_path}: {e}") from None
+    if task.check is not None:  # an edited check (or its examples) is proven again before anything runs
+        _prove(folder, task, console)
     python = training_env(console, yes, confirm).python
     if folder.state_path.exists():
         try:
@@ -232,7 +352,7 @@ def _first_stage_for(changed: list[str]) -> str:
         return "model"
     if any(c in ("train_file", "heldout_file") for c in changed):
         return "data"
-    if all(c in ("min_pref_accuracy", "min_correct", "task", "model_reason") for c in changed):
+    if all(c in ("min_pref_accuracy", "min_correct", "min_check_rate", "task", "model_reason") for c in changed):
         return "report"
     return "render"
 

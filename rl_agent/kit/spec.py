@@ -35,6 +35,10 @@ class _RunSpecBase(BaseModel):
     min_pref_accuracy: float = Field(0.9, ge=0, le=1, description="success bar for held-out preference accuracy")
     min_correct: float | None = Field(None, ge=0, le=1, description="floor for held-out correctness (share of "
                                       "answers stating the reference); None: only 'does not fall' is required")
+    check_file: str | None = Field(None, description="the task's own check program (check.py in the run folder); "
+                                   "when set, its held-out pass rate is the run's success measure")
+    min_check_rate: float = Field(0.8, ge=0, le=1, description="success bar: share of tuned held-out answers the "
+                                  "task check passes (score >= 0.9)")
 
     @field_validator("algorithm")
     @classmethod

@@ -19,6 +19,7 @@ from rl_agent.kit.models.tiny import EmbeddedModelError, embedded_model_dir
 from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.base import MIN_HELDOUT_ROWS, MIN_TRAIN_ROWS, Track
@@ -98,10 +99,20 @@ class Pipeline:
     def stage_evaluate(self, state: RunState) -> None:
         track = self.track(state)
         self._run_command(state, [state.python, track.eval_script], "evaluation", track.script_env(state.spec))
+        if state.spec.check_file:
+            try:
+                result = score_heldout(self.folder.root, state.spec.check_file)
+            except TaskCheckError as e:
+                raise StageError(str(e)) from None
+            b, a = result["before"]["pass_rate"], result["after"]["pass_rate"]
+            self.console.print(f"task check pass rate on held-out answers: base {b:.2f} -> tuned {a:.2f}")
 
     def stage_report(self, state: RunState) -> dict:
         track = self.track(state)
         ev = json.loads(self.folder.path("eval.json").read_text(encoding="utf-8"))
+        check_path = self.folder.path(CHECK_EVAL_FILE)
+        if state.spec.check_file and check_path.is_file():
+            ev["task_check"] = json.loads(check_path.read_text(encoding="utf-8"))
         tm = json.loads(self.folder.path("out/train_metrics.json").read_text(encoding="utf-8"))
         plot = self.folder.path("out") / track.plot_name
         plot_name = None

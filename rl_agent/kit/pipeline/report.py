@@ -67,6 +67,14 @@ def correctness_tips(corr: dict[str, Any]) -> list[str]:
     return tips
 
 
+TASK_CHECK = Figure("task_check", "share of held-out answers the task's own check passes (score >= 0.9)")
+
+
+def task_check_checks(before: float, after: float, bar: float) -> dict[str, bool]:
+    """With a task check: the tuned answers pass it often enough, and more often than the base model's."""
+    return {f"task check pass rate >= {bar}": after >= bar, "task check pass rate rose": after > before}
+
+
 def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float) -> dict[str, Any]:
     spec = state.spec
     before, after = track.clean_side(eval_result["before"]), track.clean_side(eval_result["after"])
@@ -88,7 +96,15 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
     }
     report.update(track.report_extras(state, eval_result, train_metrics))
     corr = correctness(before, after, spec.min_correct)
-    checks = {**track.checks(report, spec), **corr["checks"]}
+    task_check = eval_result.get("task_check")
+    if task_check is not None:  # the task's own proven check is the success measure, not the track's proxies
+        before[TASK_CHECK.key], after[TASK_CHECK.key] = (task_check[s]["pass_rate"] for s in ("before", "after"))
+        report["task_check"] = {s: {k: task_check[s][k] for k in ("pass_rate", "mean", "graded")}
+                                for s in ("before", "after")}
+        checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
+                  **corr["checks"]}
+    else:
+        checks = {**track.checks(report, spec), **corr["checks"]}
     report["correctness"] = corr
     report["verdict"] = {"succeeded": all(checks.values()), "checks": checks}
     report["tune_next"] = correctness_tips(corr) + track.tips(report, spec, train_metrics)
@@ -100,8 +116,9 @@ def _fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
-def figures(track: Track) -> tuple[Figure, ...]:
-    return (*track.figures, CORRECT)
+def figures(track: Track, report: dict | None = None) -> tuple[Figure, ...]:
+    extra = (TASK_CHECK,) if report is not None and "task_check" in report else ()
+    return (*extra, *track.figures, CORRECT)
 
 
 def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
@@ -126,7 +143,7 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
         "| figure | meaning | before | after |",
         "|---|---|---|---|",
     ]
-    for fig in figures(track):
+    for fig in figures(track, report):
         lines.append(f"| {fig.key} | {fig.meaning} | {_fmt(b.get(fig.key))} | {_fmt(a.get(fig.key))} |")
     lines += ["", "Checks: " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in report["verdict"]["checks"].items())]
     if plot_name:
@@ -171,7 +188,7 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     figs.add_column("meaning")
     figs.add_column("before", justify="right")
     figs.add_column("after", justify="right")
-    for fig in figures(track):
+    for fig in figures(track, report):
         figs.add_row(fig.key, fig.meaning, _fmt(b.get(fig.key)), _fmt(a.get(fig.key)))
     console.print(figs)
     corr = report.get("correctness")

@@ -36,7 +36,8 @@ class RewardPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["verifier", "claude"]
-    judge: str = Field(description="judge spec in the kit's vocabulary: terse | regex:... | python:... | claude")
+    judge: str = Field(description="judge spec in the kit's vocabulary: terse | regex:... | python:... | claude | "
+                       "check (the run folder's check.py)")
     reason: str = ""
 
 
@@ -69,6 +70,19 @@ class HeldoutPlan(BaseModel):
     notes: str = "no prompt is shared with the training data (checked before training)"
 
 
+class CheckPlan(BaseModel):
+    """The task's own check program (check.py in the run folder), proven on good/bad examples before training.
+    `statement` says in plain words what it accepts, so a person can verify the plan does what was asked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = "check.py"
+    statement: str
+    recipe: str = Field(description="the offline recipe that wrote it, or 'claude'")
+    params: dict = Field(default_factory=dict)
+    examples: str = "data/examples.jsonl"
+
+
 class SuccessPlan(BaseModel):
     """When the run counts as a success. `format_regex` (format tasks) must match this share of tuned answers."""
 
@@ -77,6 +91,8 @@ class SuccessPlan(BaseModel):
     min_pref_accuracy: float = Field(0.9, ge=0, le=1)
     format_regex: Optional[str] = None
     min_format_rate: float = Field(0.8, ge=0, le=1)
+    min_check_rate: float = Field(0.8, ge=0, le=1, description="share of tuned held-out answers the task check "
+                                  "must pass (with a check)")
     description: str = ""
 
 
@@ -95,6 +111,7 @@ class TaskSpec(BaseModel):
     reward: RewardPlan
     model: ModelPlan = Field(default_factory=ModelPlan)
     rubric: list[str] = Field(default_factory=list)
+    check: Optional[CheckPlan] = Field(None, description="the task's own check program; the success measure")
     data: DataPlan
     heldout: HeldoutPlan
     success: SuccessPlan = Field(default_factory=SuccessPlan)
@@ -129,6 +146,9 @@ class TaskSpec(BaseModel):
             dpo=self.dpo,
             min_pref_accuracy=self.success.min_pref_accuracy,
         )
+        if self.check is not None:
+            fields["check_file"] = str(resolve_data_path(self.check.path, base_dir))
+            fields["min_check_rate"] = self.success.min_check_rate
         if self.grpo is not None:
             fields["grpo"] = self.grpo
         return RunSpec(**fields)
@@ -209,6 +229,8 @@ def assess_outcome(task: "TaskSpec | None", report: dict) -> dict:
     the format regex for format tasks (whose success is the format, not the terse judge's figures), and
     that one-line answers end on their own."""
     checks = dict(report["verdict"]["checks"])
+    if task is not None and task.check is not None:  # the task's own proven check already decides the verdict
+        return {"succeeded": all(checks.values()), "checks": checks}
     if task is not None and task.family == "format":  # the terse judge's checks are not this task's goal
         checks = {k: v for k, v in checks.items() if k.startswith("pref_accuracy")}
     answers = [s["output"] for s in report["after"].get("samples", [])]

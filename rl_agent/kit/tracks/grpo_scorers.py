@@ -31,6 +31,10 @@ _INLINE_MODULES: dict[str, ModuleType] = {
 }
 
 GRADE_CACHE = "grades.sqlite3"
+# The task's own check program (check.py in the run folder), run by the sandboxed check runner; the runner
+# and the batch reward are stdlib-only and inlined, so the scripts stay standalone.
+TASK_CHECK_SPEC = "check"
+TASK_CHECK_FILE = "check.py"
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,12 @@ class ScorerPlan:
     name: str  # reward name in TRL's logs (rewards/<name>/mean)
     module: ModuleType | None  # inlined source, or None: built by rl_agent's judge factory at run time
     function: str | None
+    batch: str | None = None  # a batch reward class taking (run folder, check file), inlined with `modules`
+    modules: tuple[ModuleType, ...] = ()
 
     @property
     def inline(self) -> bool:
-        return self.module is not None
+        return self.module is not None or self.batch is not None
 
     @property
     def remote(self) -> bool:
@@ -55,6 +61,10 @@ class ScorerPlan:
 
 def plan_scorer(spec: str) -> ScorerPlan:
     spec = spec.strip()
+    if spec == TASK_CHECK_SPEC:
+        from rl_agent.kit.planning.recipes import check_runner, reward
+
+        return ScorerPlan(spec, "task_check", None, None, batch="CheckReward", modules=(check_runner, reward))
     name = re.sub(r"[^A-Za-z0-9_]+", "_", spec.rsplit(":", 1)[-1] if spec.startswith("python:") else spec).strip("_")
     if spec in _INLINE_SPECS:
         module, function = _INLINE_SPECS[spec]
@@ -76,6 +86,8 @@ def plan_scorer(spec: str) -> ScorerPlan:
 def describe(plan: ScorerPlan) -> str:
     if plan.remote:
         return f"the Claude judge ({plan.spec}), cached and cost-capped (RLAIF)"
+    if plan.spec == TASK_CHECK_SPEC:
+        return "the task's own check program (check.py in the run folder, proven before training; RLVR)"
     if plan.spec == "terse":
         return "the offline terse-style judge (heuristic: no hedging, no filler, short)"
     return f"the verifier program {plan.spec} (RLVR)"
@@ -92,7 +104,8 @@ def _scorer_config(plan: ScorerPlan, spec: "RunSpec", max_cost: float | None) ->
             "timeout": s.judge_timeout,
             "concurrency": s.judge_concurrency,
         }
-    return {"spec": plan.spec, "name": plan.name, "function": plan.function, "claude": claude}
+    return {"spec": plan.spec, "name": plan.name, "function": plan.function, "claude": claude,
+            "batch": plan.batch, "check_file": TASK_CHECK_FILE if plan.batch else None}
 
 
 def _sources(plans: list[ScorerPlan], already: tuple[ModuleType, ...] = ()) -> tuple[str, str]:
@@ -100,10 +113,20 @@ def _sources(plans: list[ScorerPlan], already: tuple[ModuleType, ...] = ()) -> t
     and a note naming the files."""
     modules: list[ModuleType] = [grpo_reward]
     for p in plans:
-        if p.module is not None and p.module not in modules and p.module not in already:
-            modules.append(p.module)
+        for m in ((p.module,) if p.module is not None else ()) + p.modules:
+            if m not in modules and m not in already:
+                modules.append(m)
     note = ", ".join("rl_agent/" + m.__name__.split(".", 1)[1].replace(".", "/") + ".py" for m in modules)
-    return "\n\n".join(inspect.getsource(m).strip() for m in modules), note
+    return "\n\n".join(inline_source(m) for m in modules), note
+
+
+_KIT_IMPORT = re.compile(r"^from (?:__future__|rl_agent\.)[^\n(]*(?:\([^)]*\))?[^\n]*\n", re.MULTILINE)
+
+
+def inline_source(module: ModuleType) -> str:
+    """A stdlib-only module's source, ready to paste into a script: its imports of other inlined kit modules
+    (pasted before it) and `from __future__` lines (legal only at the top of a file) removed."""
+    return _KIT_IMPORT.sub("", inspect.getsource(module)).strip()
 
 
 def scorer_context(spec: "RunSpec") -> dict:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rl_agent.kit.data import bundled_pairs_path, iter_jsonl_objects, load_pairs
+from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects, load_pairs
 from rl_agent.kit.planning.recipes.check_runner import CheckItem
 
 CHECK_FILE = "check.py"

@@ -20,13 +20,15 @@ from rl_agent.kit.planning.recipes.check_runner import (
 )
 
 
-def completion_text(completion) -> str:
-    """TRL completions are strings, or (conversational) lists of {"role", "content"} messages."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, list):
-        return "".join(m.get("content", "") for m in completion if isinstance(m, dict) and m.get("role") != "user")
-    return str(completion)
+def check_text(x) -> str:
+    """TRL prompts and completions are strings, or (conversational) lists of {"role", "content"} messages:
+    the text is the last message's (the user's question for a prompt, the answer for a completion)."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, (list, tuple)) and x:
+        last = x[-1]
+        return str(last.get("content", "")) if isinstance(last, dict) else str(last)
+    return "" if x is None else str(x)
 
 
 class CheckReward:
@@ -42,13 +44,23 @@ class CheckReward:
 
     def __call__(self, prompts, completions, reference=None, **kwargs) -> list[float | None]:
         refs = list(reference) if reference is not None else [None] * len(prompts)
-        items = [CheckItem(completion_text(p), completion_text(c), r) for p, c, r in zip(prompts, completions, refs)]
+        items = [CheckItem(check_text(p), check_text(c), None if r is None else str(r))
+                 for p, c, r in zip(prompts, completions, refs)]
         try:
             scores = self._run(items)
         except CheckRunError:
             scores = [self._one(item) for item in items]  # find the completions the check fails on
         self.graded += sum(s is not None for s in scores)
+        log_metric = kwargs.get("log_metric")  # TRL passes it: failures then show up in the step logs
+        if callable(log_metric):
+            log_metric(f"{self.__name__}/failed", float(sum(s is None for s in scores)))
         return scores
+
+    def stats(self) -> dict:
+        """Counts in the shape the GRPO scripts record (a local check costs nothing)."""
+        failed = len(self.failures)
+        return {"graded": self.graded, "failed": failed, "failures": {"check_error": failed} if failed else {},
+                "cost_usd": 0.0}
 
     def _run(self, items: list[CheckItem]) -> list[float | None]:
         return run_check(self.run_dir, self.check_path, items, timeout_s=self.timeout_s, memory_mb=self.memory_mb)

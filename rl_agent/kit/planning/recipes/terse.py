@@ -69,7 +69,7 @@ def check(prompt, output, reference=None):
 
 
 def build(reading: Reading, task: str) -> RecipePlan:
-    from rl_agent.kit.data import bundled_pairs_path, iter_jsonl_objects
+    from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects
 
     params = {"hedges": list(HEDGES), "fillers": list(FILLERS), "word_limit": TERSE_WORD_LIMIT}
 

