@@ -18,6 +18,9 @@ from rl_agent.kit.report import print_report
 from rl_agent.kit.run_folder import RunFolder, RunFolderError
 from rl_agent.kit.spec import DPOSettings, RunSpec
 from rl_agent.kit.tiny_model import default_cache_dir
+from rl_agent.kit.dataio.prepare import prepare_data  # issue-10
+from rl_agent.kit.dataio.sources import DataError  # issue-10
+from rl_agent.kit.tracking import TrackerError, check_report_to  # issue-10
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -57,6 +60,14 @@ def setup(
                                          "task's verifier program; 'terse' (offline judge); 'claude' (RLAIF)."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD cap on Claude grading for the "
                                              "whole GRPO run (default 1.0)."),
+    # ---- issue-10: data in, tracking (pieces in rl_agent/kit/dataio and rl_agent/kit/tracking.py) ----
+    data: Optional[str] = typer.Option(None, "--data", help="Your dataset: a .jsonl/.json/.csv/.parquet file or a hub "
+                                       "dataset id, in any TRL standard type (see `rl-agent check`)."),
+    columns: Optional[str] = typer.Option(None, "--columns", help="Map --data column names, e.g. question=prompt,good=chosen,bad=rejected."),
+    split: str = typer.Option("train", "--split", help="Split of a hub dataset given with --data."),
+    heldout_share: float = typer.Option(0.1, "--heldout-share", min=0.01, max=0.9, help="With --data and no --heldout: "
+                                        "share of prompts held out (seeded split)."),
+    report_to: str = typer.Option("none", "--report-to", help="Tracker TRL logs to: none, tensorboard, trackio or wandb."),
 ) -> None:
     """Set up and run the starter recipe end to end: environment, model, pairs, DPO + LoRA, before/after report."""
     console = Console()
@@ -69,10 +80,27 @@ def setup(
     if folder.state_path.exists():
         raise fail(f"{folder.root} already holds a run; use `rl-agent resume {folder.root}` or choose another --run-dir")
 
+    if data is not None and pairs is not None:
+        raise fail("give the training data once: --data SOURCE (any format) or --pairs FILE (JSONL pairs)")
+
     # 1. Environment
     console.rule("[bold]Environment")
     env = training_env(console, yes)
     console.print(env.note)
+    try:  # issue-10: a missing tracker package is an error before training, not a crash inside it
+        check_report_to(report_to, env.python)
+    except TrackerError as e:
+        raise fail(str(e)) from None
+    if data is not None:  # issue-10: checked, mapped and written as canonical JSONL into the run folder
+        console.rule("[bold]Data check")
+        try:
+            prepared = prepare_data(folder.root, data, algorithm=track, columns=columns, split=split,
+                                    heldout=str(heldout) if heldout else None, heldout_share=heldout_share)
+        except (DataError, ValueError) as e:
+            raise fail(str(e)) from None
+        for line in prepared.report.lines():
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        pairs, heldout = prepared.train_file, prepared.heldout_file
 
     # 2. Model that fits
     console.rule("[bold]Model")
@@ -99,12 +127,14 @@ def setup(
                 steps=steps, prompts=pairs, heldout=heldout)
         except (GRPOSetupError, PairFileError) as e:
             raise fail(str(e)) from None
+        spec.grpo.report_to = report_to  # issue-10
         console.print(f"task: {spec.task}")
         console.print(f"reward: {spec.grpo.reward}; held-out judge (never trained on): {spec.grpo.heldout_judge}")
         console.print(f"data: {train_n} training prompts, {held_n} held-out prompts (no prompt overlap)")
         _create_and_run(folder, spec, env.python, started, console)
         return
     settings = DPOSettings.for_model(choice.source, device)
+    settings.report_to = report_to  # issue-10
     if steps:
         settings.steps = steps
         settings.save_steps = min(settings.save_steps, max(1, steps // 2))

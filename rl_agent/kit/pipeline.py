@@ -73,6 +73,8 @@ def common_context(spec: RunSpec, settings, model_path: str) -> dict:
         "lora_dropout": s.lora_dropout,
         "lora_targets": s.lora_targets,
         "max_new_tokens": s.max_new_tokens,
+        "report_to": s.report_to,  # issue-10: --report-to
+        "logging_dir": "tb",
     }
 
 

@@ -37,6 +37,8 @@ class DPOSettings(BaseModel):
     logging_steps: int = Field(5, ge=1)
     seed: int = 0
     max_new_tokens: int = Field(40, ge=1)
+    # issue-10: tracker TRL logs to (rl_agent.kit.tracking); "none" keeps runs free of tracker packages.
+    report_to: Literal["none", "tensorboard", "trackio", "wandb"] = "none"
 
     @classmethod
     def for_model(cls, source: str, device: str) -> "DPOSettings":
@@ -90,6 +92,7 @@ class GRPOSettings(BaseModel):
     logging_steps: int = Field(1, ge=1, description="1 gives a reward point per step (the reward curve)")
     seed: int = 0
     max_new_tokens: int = Field(24, ge=1, description="answer length at evaluation")
+    report_to: Literal["none", "tensorboard", "trackio", "wandb"] = "none"  # issue-10: see rl_agent.kit.tracking
     reward: str = DEFAULT_GRPO_REWARD
     heldout_judge: str = "terse"
     judge_max_cost: float | None = Field(1.0, ge=0, description="USD cap on Claude grading for the whole run")
