@@ -116,6 +116,8 @@ def test_export_failures_are_clear(trained_run, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(HubError, match="no Hugging Face token"):
         push_folder(tmp_path, "someone/model")
+    with pytest.raises(HubError, match=r"(cannot reach the Hugging Face hub \(no network\?\)|the hub refused the push)"):
+        push_folder(tmp_path, "someone/model", token="hf_not_a_real_token")  # no network here: the first, else 401
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(HubError, match="HF_HUB_OFFLINE is set"):
         push_folder(tmp_path, "someone/model", token="hf_x")

@@ -30,7 +30,8 @@ def push_folder(folder: Path, repo_id: str, *, private: bool = True, token: str 
                           commit_message="Upload model exported by rl-agent")
     except Exception as e:  # connection, auth and HTTP errors come as many types
         text = " ".join(str(e).split())[:300] or type(e).__name__
-        network = any(w in text.lower() for w in ("connect", "resolve", "timed out", "timeout", "network", "offline"))
+        network = any(w in text.lower() for w in ("connect", "resolve", "name or service", "timed out", "timeout",
+                                                  "network", "offline", "unreachable"))
         why = "cannot reach the Hugging Face hub (no network?)" if network else "the hub refused the push"
         raise HubError(f"{why}: {text}; the exported folder {folder} is kept") from None
     return f"https://huggingface.co/{repo_id}"
