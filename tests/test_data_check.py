@@ -174,8 +174,10 @@ def test_token_lengths_against_the_tokenizer(tiny_model):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tiny_model)
-    report, _, _ = run_check(TERSE / "train.jsonl", tokenizer=tok, tokenizer_name="embedded", max_length=32)
-    t = report.tokens
-    assert t is not None and t.min <= t.median <= t.p95 <= t.max and 0 < t.truncated_share < 1
     roomy = run_check(TERSE / "train.jsonl", tokenizer=tok, tokenizer_name="embedded", max_length=4096)[0].tokens
-    assert roomy.truncated_share == 0
+    assert roomy is not None and roomy.truncated_share == 0
+    assert 10 < roomy.min <= roomy.median <= roomy.p95 <= roomy.max and roomy.min < roomy.max
+    tight = run_check(TERSE / "train.jsonl", tokenizer=tok, tokenizer_name="embedded", max_length=roomy.median)[0]
+    assert 0 < tight.tokens.truncated_share <= 0.5
+    none_fit = run_check(TERSE / "train.jsonl", tokenizer=tok, tokenizer_name="embedded", max_length=8)[0]
+    assert none_fit.tokens.truncated_share == 1 and any("exceed max_length 8" in a for a in none_fit.advice)
