@@ -88,3 +88,29 @@ def test_every_track_renders_standalone_scripts_with_config_first_and_task_text_
     if track in ("sft", "kto"):
         train = (tmp_path / t.train_script).read_text()
         assert {"sft": "SFTTrainer(", "kto": "KTOTrainer("}[track] in train and "DPOTrainer" not in train
+
+
+def test_every_track_puts_report_to_in_config_and_the_repair_undoes_a_missing_tracker():
+    """--report-to reaches every train script's CONFIG; the tracker fault's edit and the catalogue's fix
+    (report to no tracker) both act on that CONFIG line, and the fix leaves the TrainingArguments alone."""
+    import re
+
+    from types import SimpleNamespace
+
+    from rl_agent.agent.catalogue import Context, fix_report_to
+    from rl_agent.kit.pipeline.render import render_template
+    from rl_agent.kit.spec import RunSpec
+    from rl_agent.kit.tracks.registry import TRACKS
+
+    for name, track in TRACKS.items():
+        spec = RunSpec(model="m", model_source="embedded", algorithm=name)
+        getattr(spec, name).report_to = "tensorboard"
+        src = render_template(track.train_template, track.render_context(spec, "/x/model"))
+        assert "\"report_to\": 'tensorboard'" in src and "\"logging_dir\": 'tb'" in src, name
+        assert 'report_to=cfg["report_to"]' in src and 'report_to="none"' not in src, name
+        ctx = Context(None, SimpleNamespace(spec=spec), SimpleNamespace(stage="train"), None)
+        (edit,) = fix_report_to(ctx).actions
+        assert edit.path == track.train_script
+        fixed = re.sub(edit.pattern, edit.replacement,
+                       src.replace("\"report_to\": 'tensorboard'", "\"report_to\": 'wandb'"))
+        assert '"report_to": "none"' in fixed and "'wandb'" not in fixed, name

@@ -245,7 +245,9 @@ def _max_positions(model: Path) -> int | None:
 
 def fix_report_to(ctx: Context) -> Patch | None:
     return Patch("report to no tracker: the tracker's package is not installed and the run does not need it",
-                 (EditFile(failing_script(ctx), r"report_to=(\"[^\"]*\"|'[^']*'|\[[^\]]*\])", 'report_to="none"'),),
+                 # the rendered scripts set it in CONFIG ("report_to": ...); hand-edited ones may pass it inline.
+                 (EditFile(failing_script(ctx), r"(report_to=|\"report_to\": )(\"[^\"]*\"|'[^']*'|\[[^\]]*\])",
+                           r'\1"none"'),),
                  "train")
 
 

@@ -202,7 +202,7 @@ def tiny_max_length(folder: RunFolder, donor: Donor) -> None:
 def tracker_not_installed(folder: RunFolder, donor: Donor) -> None:
     if importlib.util.find_spec("wandb") is not None:
         raise AssertionError("wandb is installed here, so reporting to it would not fail")
-    edit_script(folder, 'report_to="none"', 'report_to="wandb"')
+    edit_script(folder, '"report_to": \'none\'', '"report_to": \'wandb\'')  # set in CONFIG
 
 
 def loss_weights_mismatch(folder: RunFolder, donor: Donor) -> None:

@@ -15,12 +15,15 @@ from typing import Callable
 from rich.console import Console
 
 from rl_agent.kit.dataio.pairs import PairFileError
+from rl_agent.kit.dataio.prepare import prepare_data
+from rl_agent.kit.dataio.sources import DataError
 from rl_agent.kit.models.environment import EnvironmentError_, TrainingEnv, ensure_training_env, missing_modules
 from rl_agent.kit.models.hardware import ModelError, choose_model, hub_reachable, probe_hardware
 from rl_agent.kit.models.tiny import default_cache_dir
 from rl_agent.kit.pipeline.driver import Pipeline, StageError
 from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
 from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.tracking import TrackerError, check_report_to
 from rl_agent.kit.tracks.registry import TRACKS, get_track
 
 
@@ -48,8 +51,12 @@ def training_env(console: Console, yes: bool, confirm: Callable[[str], bool] | N
 
 def setup_run(console: Console, *, track: str, offline: bool, model: str | None, run_dir: Path, steps: int | None,
               train: Path | None, heldout: Path | None, reward: str | None, max_cost: float | None, yes: bool,
-              confirm: Callable[[str], bool] | None = None) -> tuple[RunFolder, dict]:
-    """The main job end to end; returns the run folder and its report."""
+              confirm: Callable[[str], bool] | None = None, data: str | None = None, columns: str | None = None,
+              split: str = "train", heldout_share: float = 0.1, report_to: str = "none") -> tuple[RunFolder, dict]:
+    """The main job end to end; returns the run folder and its report.
+
+    `data` (any format `rl-agent check` reads) is checked, mapped and written as JSON Lines into the run
+    folder's data/ first; `train` (--pairs) takes the track's own JSONL as it is."""
     started = time.time()
     if track not in TRACKS:
         raise UserError(f"--track must be one of {', '.join(TRACKS)}, not {track!r}")
@@ -61,9 +68,19 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
         raise UserError(f"{folder.root} already holds a run; use `rl-agent resume {folder.root}` or choose another "
                         "--run-dir")
 
+    if data is not None and train is not None:
+        raise UserError("give the training data once: --data SOURCE (any format) or --pairs FILE (JSONL)")
+
     console.rule("[bold]Environment")
     env = training_env(console, yes, confirm)
     console.print(env.note)
+    try:  # a missing tracker package is an error before training, not a crash inside it
+        check_report_to(report_to, env.python)
+    except TrackerError as e:
+        raise UserError(str(e)) from None
+    if data is not None:
+        train, heldout = prepare(console, folder, chosen, data, columns=columns, split=split, heldout=heldout,
+                                 heldout_share=heldout_share)
 
     console.rule("[bold]Model")
     hw = probe_hardware(env.python)
@@ -81,6 +98,7 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
     try:
         plan = chosen.setup(choice.source, device, reward=reward, max_cost=max_cost, steps=steps, train=train,
                             heldout=heldout)
+        plan.settings.report_to = report_to
         spec = RunSpec(task=plan.task, algorithm=track, model=choice.name, model_source=choice.source,
                        model_reason=choice.reason, device=device,
                        precision=("bf16" if hw.bf16 else "fp16") if hw.cuda else "fp32",
@@ -104,6 +122,21 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
     folder.save(state)
     console.print(f"run folder: {folder.root}")
     return folder, execute(folder, state, console)
+
+
+def prepare(console: Console, folder: RunFolder, track, data: str, *, columns: str | None, split: str,
+            heldout: Path | None, heldout_share: float) -> tuple[Path, Path]:
+    """`--data`: the data check, then canonical train/held-out JSONL in the run folder's data/."""
+    console.rule("[bold]Data check")
+    try:
+        prepared = prepare_data(folder.root, data, algorithm=track.name, heldout_kind=track.heldout_kind,
+                                columns=columns, split=split, heldout=str(heldout) if heldout else None,
+                                heldout_share=heldout_share)
+    except (DataError, ValueError) as e:
+        raise UserError(str(e)) from None
+    for line in prepared.report.lines():
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    return prepared.train_file, prepared.heldout_file
 
 
 def resume_run(console: Console, run_dir: Path) -> tuple[RunFolder, dict | None]:

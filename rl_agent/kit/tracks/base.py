@@ -55,6 +55,8 @@ class CommonSettings(BaseModel):
     logging_steps: int = Field(5, ge=1)
     seed: int = 0
     max_new_tokens: int = Field(40, ge=1)
+    # Tracker TRL logs to (rl_agent.kit.tracking); "none" keeps runs free of tracker packages.
+    report_to: Literal["none", "tensorboard", "trackio", "wandb"] = "none"
 
     @classmethod
     def hub_defaults(cls, device: str) -> dict[str, Any]:
@@ -223,6 +225,8 @@ def common_context(spec: "RunSpec", s: CommonSettings, model_path: str, plot_lab
         "lora_dropout": s.lora_dropout,
         "lora_targets": s.lora_targets,
         "max_new_tokens": s.max_new_tokens,
+        "report_to": s.report_to,
+        "logging_dir": "tb",  # TensorBoard event files, inside the run folder
         "plot_label": plot_label,
         "judge_source": inspect.getsource(terse_style).strip(),
         "correctness_source": inspect.getsource(correctness).strip(),
