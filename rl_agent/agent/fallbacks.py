@@ -61,7 +61,7 @@ def _revert(folder: RunFolder, say: Callable[[str], None]):
     say("unrecognised failure: looking for the changed setting behind it (short trial runs)")
     culprit, trials, why = find_culprit(folder)
     if culprit is None:
-        RepairLog(folder)._append({"by": "repairer", "attempt": 0, "action": "revert_to_recipe", "target": TRIAL_LOG,
+        RepairLog(folder)._append({"by": "revert", "attempt": 0, "action": "revert_to_recipe", "target": TRIAL_LOG,
                                    "reason": f"no revert applied: {why}", "change": {"trials": trial_lines(trials)},
                                    "ok": False})
         return None

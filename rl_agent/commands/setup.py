@@ -161,6 +161,14 @@ def resume(run_dir: Path = typer.Argument(..., help="A run folder made by `rl-ag
 
 
 def _execute(folder: RunFolder, state, console: Console) -> None:
+    from rl_agent.agent.preflight import PreflightFailed, check_or_raise
+
+    folder.save(state)  # preflight reads the run as saved (resume may have chosen a new interpreter)
+    try:  # preflight (agent/preflight.py): safe fixes logged in repairs.md, the rest stop the run here
+        if check_or_raise(folder, say=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]")):
+            state = folder.load()
+    except PreflightFailed as e:
+        raise fail(f"{e}\n(fix it and run `rl-agent resume {folder.root}`)") from None
     pipeline = pipeline_class(state.spec.algorithm)(folder, console, default_cache_dir())
     try:
         report = pipeline.run(state)
