@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rl_agent.agent.catalogue import weight_names
-from rl_agent.agent.rerender import find_drift, render_expected, rerender_patch, script_names, syntax_error_line
+from rl_agent.agent.rerender import diff_summary, find_drift, render_expected, rerender_patch, script_names, syntax_error_line
 from rl_agent.agent.repairer import EditFile, MoveAside, Patch, PatchRefused, SetSpec, WriteFile, apply_patch
 from rl_agent.kit.render import py_literal
 from rl_agent.kit.run_folder import STAGES, RunFolder, RunState
@@ -58,6 +58,7 @@ class Finding:
     patch: Patch | None = None  # the safe fix, if there is one
     apply: Callable[[RunFolder], list[str]] | None = None  # a fix that is not a Patch (e.g. the interpreter)
     blocking: bool = True  # False: worth saying, but the run may go ahead
+    notes: tuple[str, ...] = ()  # shown with the repair (e.g. the diff of a hand edit)
 
     @property
     def line(self) -> str:
@@ -217,7 +218,8 @@ def check_scripts_compile(folder: RunFolder, state: RunState) -> list[Finding]:
     return [Finding("script_does_not_compile", "Rendered script does not compile", b.split(": ", 1)[0],
                     b.split(": ", 1)[1] + " (a hand edit?)",
                     "re-render it from the spec; the edit is kept as a .patch file in the run folder",
-                    patch=patch if i == 0 else None, blocking=True) for i, b in enumerate(broken)][:1]
+                    patch=patch if i == 0 else None, notes=tuple(diff_summary(drifts)))
+            for i, b in enumerate(broken)][:1]
 
 
 def _pair_rows(path: Path) -> tuple[list[Any] | None, bool]:
@@ -466,7 +468,7 @@ def preflight(folder: RunFolder, task: TaskSpec | None = None, *, attempt: int =
             return records, [f for f in findings if f.blocking]
         for f in fixable:
             try:
-                changes = apply_patch(folder, f.patch) if f.patch is not None else f.apply(folder)
+                changes = list(f.notes) + (apply_patch(folder, f.patch) if f.patch is not None else f.apply(folder))
             except PatchRefused as e:
                 return records, [Finding(f.id, f.title, f.where, f.problem, f"{f.change} (refused: {e})")]
             if task is not None and f.patch is not None:
