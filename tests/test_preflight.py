@@ -120,3 +120,47 @@ def test_a_sane_but_changed_config_is_not_flagged(donor, tmp_path):
     set_config(run, "learning_rate", "1e-4")
     set_config(run, "max_steps", "12")
     assert check_run(run) == []
+
+
+def rendered_track_run(root: Path, track_name: str, model: Path) -> RunFolder:
+    """A run of `track_name` on its bundled data, model/data/render stages done (as `rl-agent setup` leaves it)."""
+    import io
+
+    from rich.console import Console
+
+    from rl_agent.kit.pipeline.driver import Pipeline
+    from rl_agent.kit.spec import RunSpec
+    from rl_agent.kit.tracks.registry import get_track
+
+    plan = get_track(track_name).setup("embedded", "cpu", reward=None, max_cost=None, steps=None, train=None,
+                                       heldout=None)
+    spec = RunSpec(task=plan.task, algorithm=track_name, model="embedded", model_source="embedded",
+                   train_file=str(Path(plan.train_file).resolve()), heldout_file=str(Path(plan.heldout_file).resolve()),
+                   min_correct=plan.min_correct, **{track_name: plan.settings})
+    folder = RunFolder(root)
+    state = folder.create(spec)
+    state.python, state.model_path, state.stages_done = sys.executable, str(model), ["model"]
+    pipe = Pipeline(folder, Console(file=io.StringIO()), root)
+    for stage in ("data", "render"):
+        getattr(pipe, f"stage_{stage}")(state)
+        state.stages_done.append(stage)
+    folder.save(state)
+    return folder
+
+
+@pytest.mark.parametrize("track_name", ["dpo", "grpo", "sft", "kto"])
+def test_preflight_reads_each_tracks_own_script_and_recipe(track_name, tiny_model, tmp_path):
+    """Every track: a clean render passes; max_steps 0 in its own train script is named there and put back."""
+    from rl_agent.agent.everyday_faults import set_config
+    from rl_agent.kit.tracks.registry import get_track
+
+    run = rendered_track_run(tmp_path / "run", track_name, tiny_model)
+    script = get_track(track_name).train_script
+    assert check_run(run) == []
+    set_config(run, "max_steps", "0", script=script)
+    findings = check_run(run)
+    assert findings and findings[0].line.startswith(f"preflight: {script}:") and "max_steps" in findings[0].line, \
+        [f.line for f in findings]
+    records, left = preflight(run)
+    assert records and not left and check_run(run) == []
+    assert parse_config(run.path(script).read_text(), script).values["max_steps"] >= 1
