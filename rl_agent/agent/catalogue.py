@@ -491,9 +491,10 @@ CATALOGUE: tuple[KnownFailure, ...] = (
     _entry("generation_never_stops", "Generation that never stops", r"tuned answer: ",
            "tuned answers run past the end of the turn: the eos token is not the chat template's end-of-turn token",
            "make the end-of-turn token (<|im_end|>) the eos token of the run's model copy", fix_eos, _runs_on),
-    _entry("undertrained", "Undertrained (accuracy below the bar)", r"(pref_accuracy|format rate) >= [\d.]+: no",
-           "the loss is healthy but held-out preference accuracy (or the format rate) is below the bar: too few "
-           "steps", "double the steps, continuing from the last checkpoint", fix_undertrained, _not_diverged),
+    _entry("undertrained", "Undertrained (accuracy below the bar)",
+           r"(pref_accuracy|format rate|judge_score) >= [\d.]+: no",
+           "the loss is healthy but held-out preference accuracy (or the format rate, or the style judge) is below "
+           "the bar: too few steps", "double the steps, continuing from the last checkpoint", fix_undertrained, _not_diverged),
 )
 
 
