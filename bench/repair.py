@@ -1,7 +1,14 @@
-"""Measure the repair loop: inject every catalogue fault into a real rendered run, run the loop, and print
-the repair rate and the attempts and time per fault. Nothing is assumed: each figure comes from a run.
+"""Measure the repair loop on two fault sets, reported separately:
 
-    python bench/repair.py [--workers 2] [--only id,id] [--out DIR] [--json results.json]
+- the catalogue faults (agent/faults.py): each known failure of the catalogue, planted in a real run;
+- the everyday faults (agent/everyday_faults.py): mistakes a new user makes, written before any repair for
+  them and kept as first written, so their rate measures how far the repairs generalise.
+
+For each fault: a real rendered run with the fault, the repair loop, attempts and seconds. Everyday faults
+are also run once without any repair: a fault the run survives anyway is reported as "not a failure" and
+not counted as a repair. Nothing is assumed: each figure comes from a run.
+
+    python bench/repair.py [--set catalogue|everyday|both] [--workers 2] [--only id,id] [--out DIR] [--json F]
 
 Uses the embedded tiny model (built into RL_AGENT_CACHE, or the user cache, on first use) and this
 interpreter for training. Each training process runs on one thread (OMP_NUM_THREADS=1).
@@ -21,6 +28,7 @@ from pathlib import Path
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=("catalogue", "everyday", "both"), default="both")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated fault ids")
     parser.add_argument("--out", type=Path, default=None, help="keep the run folders here")
@@ -28,52 +36,98 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
 
-    from rl_agent.agent.faults import NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
+    from rl_agent.agent.everyday_faults import EVERYDAY_FAULTS, describe_everyday
+    from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
     from rl_agent.kit.models.tiny import default_cache_dir, embedded_model_dir
 
-    wanted = [f for f in slowest_first() if not args.only or f.id in args.only.split(",")]
+    only = set(filter(None, args.only.split(",")))
     cache = default_cache_dir()
     model = embedded_model_dir()
     out = args.out or Path(tempfile.mkdtemp(prefix="rl-agent-repair-bench-"))
     out.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    donor = Donor()
-    if NEEDS_DONOR & {f.id for f in wanted}:
-        donor = make_donor(out / "donor", model_path=model, python=sys.executable)
+    results: dict = {}
+    ok = True
 
-    def one(fault):
-        try:
-            return fault, run_fault(fault, out / fault.id, model_path=model, python=sys.executable, cache_dir=cache,
-                                    donor=donor if fault.id in NEEDS_DONOR else Donor())
-        except Exception as e:  # noqa: BLE001 - a crash in the harness counts as not repaired
-            return fault, e
+    print("catalogue faults:")
+    print("\n".join(f"{i:>2}. {f.id}: {f.what}" for i, f in enumerate(FAULTS, 1)))
+    print("\neveryday faults (as first written):")
+    print(describe_everyday())
 
-    with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-        results = list(pool.map(one, wanted))
-    wall = time.time() - started
+    if args.set in ("catalogue", "both"):
+        wanted = [f for f in slowest_first() if not only or f.id in only]
+        started = time.time()
+        donor = make_donor(out / "donor", model_path=model, python=sys.executable) \
+            if NEEDS_DONOR & {f.id for f in wanted} else Donor()
 
-    rows = []
-    print(f"{'fault':<24} {'recognised as':<24} {'repaired':<9} {'attempts':>8} {'seconds':>8}  patch")
-    for fault, r in results:
-        if isinstance(r, Exception):
-            rows.append({"fault": fault.id, "error": f"{type(r).__name__}: {r}", "repaired": False})
-            print(f"{fault.id:<24} {'(harness error)':<24} {'no':<9} {'-':>8} {'-':>8}  {r}")
-            continue
-        ok = r.repaired and r.verdict and r.recognised_as == fault.id
-        patch = "; ".join(x.patch["summary"] for x in r.result.repairs)
-        rows.append({"fault": fault.id, "recognised_as": r.recognised_as, "repaired": ok, "attempts": r.attempts,
-                     "seconds": round(r.seconds, 1), "patches": patch, "message": r.result.message})
-        print(f"{fault.id:<24} {str(r.recognised_as):<24} {'yes' if ok else 'NO':<9} {r.attempts:>8} "
-              f"{r.seconds:>8.1f}  {patch[:90]}")
-    repaired = [x for x in rows if x["repaired"]]
-    rate = len(repaired) / len(rows) if rows else 0.0
-    mean_attempts = sum(x["attempts"] for x in repaired) / len(repaired) if repaired else 0.0
-    print(f"\nrepair rate: {len(repaired)}/{len(rows)} = {rate:.0%}; mean attempts (repaired): {mean_attempts:.2f}; "
-          f"wall time {wall:.0f} s with {args.workers} worker(s); run folders in {out}")
+        def one(fault):
+            try:
+                return fault, run_fault(fault, out / "catalogue" / fault.id, model_path=model, python=sys.executable,
+                                        cache_dir=cache, donor=donor if fault.id in NEEDS_DONOR else Donor())
+            except Exception as e:  # noqa: BLE001 - a crash in the harness counts as not repaired
+                return fault, e
+
+        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            done = list(pool.map(one, wanted))
+        rows = []
+        print(f"\n== catalogue faults ==\n{'fault':<24} {'recognised as':<24} {'repaired':<9} {'attempts':>8} "
+              f"{'seconds':>8}  patch")
+        for fault, r in done:
+            if isinstance(r, Exception):
+                rows.append({"fault": fault.id, "error": f"{type(r).__name__}: {r}", "repaired": False})
+                print(f"{fault.id:<24} {'(harness error)':<24} {'no':<9} {'-':>8} {'-':>8}  {r}")
+                continue
+            good = r.repaired and r.verdict and r.recognised_as == fault.id
+            patch = "; ".join(x.patch["summary"] for x in r.result.repairs)
+            rows.append({"fault": fault.id, "recognised_as": r.recognised_as, "repaired": good, "attempts": r.attempts,
+                         "seconds": round(r.seconds, 1), "patches": patch, "message": r.result.message})
+            print(f"{fault.id:<24} {str(r.recognised_as):<24} {'yes' if good else 'NO':<9} {r.attempts:>8} "
+                  f"{r.seconds:>8.1f}  {patch[:90]}")
+        n = sum(x["repaired"] for x in rows)
+        print(f"catalogue faults repaired {n}/{len(rows)}; wall {time.time() - started:.0f} s")
+        results["catalogue"] = {"repaired": n, "total": len(rows), "faults": rows}
+        ok &= n == len(rows)
+
+    if args.set in ("everyday", "both"):
+        from rl_agent.agent.everyday_runs import run_everyday
+
+        wanted = [f for f in EVERYDAY_FAULTS if not only or f.id in only]
+        started = time.time()
+
+        def two(fault):
+            try:
+                return fault, run_everyday(fault, out / "everyday" / fault.id, model_path=model,
+                                           python=sys.executable, cache_dir=cache)
+            except Exception as e:  # noqa: BLE001
+                return fault, e
+
+        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            done = list(pool.map(two, wanted))
+        rows = []
+        print(f"\n== everyday faults ==\n{'fault':<38} {'unrepaired':<14} {'repaired':<9} {'attempts':>8} "
+              f"{'seconds':>8}  repairs")
+        for fault, r in done:
+            if isinstance(r, Exception):
+                rows.append({"fault": fault.id, "error": f"{type(r).__name__}: {r}", "repaired": False, "failure": True})
+                print(f"{fault.id:<38} {'?':<14} {'(harness error)':<9} {'-':>8} {'-':>8}  {r}")
+                continue
+            status = "fails" if r.failed_unrepaired else "NOT A FAILURE"
+            rows.append({"fault": fault.id, "failure": r.failed_unrepaired, "unrepaired_error": r.unrepaired_error,
+                         "repaired": r.repaired, "attempts": r.attempts, "seconds": round(r.seconds, 1),
+                         "repairs": r.strategies, "message": r.result.message})
+            print(f"{fault.id:<38} {status:<14} {'yes' if r.repaired else 'NO':<9} {r.attempts:>8} "
+                  f"{r.seconds:>8.1f}  {', '.join(r.strategies) or '-'}"
+                  + ("" if r.repaired else f"  [{r.result.message[:100]}]"))
+        failures = [x for x in rows if x.get("failure")]
+        n = sum(x["repaired"] for x in failures)
+        rate = n / len(failures) if failures else 0.0
+        print(f"everyday faults repaired {n}/{len(failures)} = {rate:.0%} of those that fail unrepaired; "
+              f"{len(rows) - len(failures)} not a failure; wall {time.time() - started:.0f} s")
+        results["everyday"] = {"repaired": n, "failures": len(failures), "total": len(rows), "rate": rate,
+                               "faults": rows}
+    print(f"\nrun folders in {out}")
     if args.json:
-        args.json.write_text(json.dumps({"rate": rate, "mean_attempts": mean_attempts, "wall_seconds": wall,
-                                         "workers": args.workers, "faults": rows}, indent=2))
-    return 0 if rate == 1.0 else 1
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

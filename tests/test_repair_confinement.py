@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 
 import pytest
 
 from rl_agent.agent.catalogue import CATALOGUE, KnownFailure, describe_catalogue
-from rl_agent.agent.faults import FAULTS, edit_script, prepare_run
+from rl_agent.agent.faults import FAULTS, prepare_run
 from rl_agent.agent.loop import REPAIRS_JSONL, REPAIRS_MD, run_with_repairs
 from rl_agent.agent.repairer import (
     EditFile,
@@ -93,7 +94,14 @@ def test_the_catalogue_prompt_for_claude_is_up_to_date():
 
 
 def _boom(run, message="rl-agent-test: an unknown failure"):
-    edit_script(run, "import argparse\n", f"import argparse\nraise SystemExit({message!r})\n")
+    """A failure from outside the script and the settings (an interpreter that exits at once): re-rendering
+    and reverting settings cannot help, so the loop must stop and say so."""
+    wrapper = run.path("boom-python")
+    wrapper.write_text(f"#!/bin/sh\necho {shlex.quote(message)} >&2\nexit 1\n")
+    wrapper.chmod(0o755)
+    state = run.load()
+    state.python = str(wrapper)
+    run.save(state)
 
 
 def test_an_unknown_failure_is_reported_not_patched(run, rl_agent_cache):
@@ -132,3 +140,17 @@ def test_the_loop_is_bounded_and_logs_error_diagnosis_patch_outcome(run, rl_agen
     assert md.count("## Repair") == 3 and "failed again" in md and "gave up" in md
     assert run.path("train.log").read_text().count("an unknown failure") == 4  # four real runs of the script
 
+
+
+def test_an_unknown_failure_tries_the_fallbacks_inside_the_run_folder_then_stops(run, rl_agent_cache, tmp_path):
+    """Re-render (nothing drifted) and revert trials (the failure stays with the recipe's defaults) both run
+    and both write only inside the run folder; the loop then stops as unrecognised."""
+    _boom(run)
+    before = {str(p): p.stat().st_mtime for p in tmp_path.rglob("*") if p.is_file() and run.root not in p.parents}
+    result = run_with_repairs(run, cache_dir=rl_agent_cache)
+    assert result.status == "unrecognised" and result.attempts == 0
+    trials = [json.loads(x) for x in run.path("revert-trials.jsonl").read_text().splitlines()]
+    assert trials and not any(t["ok"] for t in trials)
+    assert "not caused by the settings" in run.path(REPAIRS_MD).read_text()
+    after = {str(p): p.stat().st_mtime for p in tmp_path.rglob("*") if p.is_file() and run.root not in p.parents}
+    assert after == before

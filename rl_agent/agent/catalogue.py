@@ -375,7 +375,7 @@ def _floats(pattern: re.Pattern, text: str) -> list[float]:
 
 
 def _diverged(s: Symptoms, m: re.Match) -> bool:
-    if "non-finite loss" in s.error or re.search(r"'(loss|grad_norm)': '(nan|inf|-inf)'", s.log):
+    if "non-finite loss" in s.error or "stopped early: " in s.error or re.search(r"'(loss|grad_norm)': '(nan|inf|-inf)'", s.log):
         return True
     if s.stage is not None:
         return False
@@ -486,7 +486,7 @@ CATALOGUE: tuple[KnownFailure, ...] = (
     _entry("adapter_missing", "No trained adapter at evaluation", r"no trained adapter; run the training script first",
            "evaluation found no adapter (training output removed or never written)",
            "re-run training (it resumes from its last checkpoint)", fix_adapter_missing),
-    _entry("loss_diverged", "NaN or exploding loss", r"non-finite loss|'loss': '[^']+'",
+    _entry("loss_diverged", "NaN or exploding loss", r"non-finite loss|stopped early: loss exploding|'loss': '[^']+'",
            "the loss went non-finite or blew up: the learning rate is far too high",
            "learning rate / 10 (at most the planned one), checkpoints moved aside, train afresh", fix_diverged,
            _diverged),

@@ -173,7 +173,18 @@ def run_with_repairs(
     log = RepairLog(folder)
     task = load_task(folder)
     repairs: list[RepairRecord] = []
+    fallbacks_tried: set[str] = set()
     while True:
+        # Preflight (rl_agent/agent/preflight.py): safe fixes before any process starts, logged as repairs.
+        from rl_agent.agent.preflight import preflight
+
+        fixed, blocked = preflight(folder, task, attempt=len(repairs) + 1, say=say)
+        repairs.extend(fixed)
+        task = load_task(folder) or task
+        if blocked:
+            msg = "; ".join(f.line for f in blocked)
+            log.note(len(repairs) + 1, msg, "stopped before the run: preflight found what it cannot fix safely")
+            return LoopResult(False, "unfixable", repairs, None, None, msg, Symptoms(msg))
         state = folder.load()
         symptoms, report, outcome = _attempt(folder, state, task, console, cache_dir)
         if symptoms is None:
@@ -190,7 +201,14 @@ def run_with_repairs(
             log.note(attempt, symptoms.error, "gave up: no repair attempts left")
             return LoopResult(False, "exhausted", repairs, report, outcome, msg, symptoms)
         found = diagnose(symptoms, catalogue)
-        if found is None:
+        if found is None:  # strategies for classes of failure (rl_agent/agent/fallbacks.py)
+            from rl_agent.agent.fallbacks import unrecognised_repair
+
+            record = unrecognised_repair(folder, symptoms, attempt, fallbacks_tried, say)
+            if record is not None:
+                repairs.append(record)
+                say(f"repair {attempt}: {record.title}: {record.patch['summary']}")
+                continue
             log.note(attempt, symptoms.error, "not recognised: no catalogue entry matches")
             return LoopResult(False, "unrecognised", repairs, report, outcome,
                               f"not a known failure: {symptoms.error}", symptoms)

@@ -160,6 +160,15 @@ def resume_run(console: Console, run_dir: Path) -> tuple[RunFolder, dict | None]
 
 
 def execute(folder: RunFolder, state: RunState, console: Console) -> dict:
+    """Preflight (agent/preflight.py: safe fixes logged in repairs.md, the rest stop here), then the stages."""
+    from rl_agent.agent.preflight import PreflightFailed, check_or_raise
+
+    folder.save(state)  # preflight reads the run as saved (resume may have chosen a new interpreter)
+    try:
+        if check_or_raise(folder, say=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]")):
+            state = folder.load()
+    except PreflightFailed as e:
+        raise UserError(f"{e}\n(fix it and run `rl-agent resume {folder.root}`)") from None
     try:
         return Pipeline(folder, console, default_cache_dir()).run(state)
     except (StageError, PairFileError, RunFolderError) as e:
