@@ -473,7 +473,7 @@ def preflight(folder: RunFolder, task: TaskSpec | None = None, *, attempt: int =
             if task is not None and f.patch is not None:
                 synced = task.synced_with(folder.load().spec, folder.root)
                 if synced != task:
-                    from rl_agent.kit.task_spec import SPEC_FILE
+                    from rl_agent.kit.planning.task_spec import SPEC_FILE
 
                     task = synced
                     task.write(folder.path(SPEC_FILE))
