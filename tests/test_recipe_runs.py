@@ -36,9 +36,10 @@ def test_a_check_that_fails_its_own_examples_is_not_run(tmp_path, cli):
 
 
 def test_a_task_the_base_model_already_does_has_nothing_to_learn(tmp_path, cli):
-    """The embedded model answers in a word or two: "at most ten words" is already met, so nothing trains."""
+    """The embedded model answers in at most about twenty words, hedged or not: "at most forty words" is
+    already met, so nothing trains."""
     run_dir = tmp_path / "run"
-    proc = cli("new", "Keep answers short: at most ten words.", "--offline", "--yes", "--run-dir", str(run_dir))
+    proc = cli("new", "Keep answers short: at most forty words.", "--offline", "--yes", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr + proc.stdout
     out = " ".join(proc.stdout.split())
     assert "check proven" in out and "nothing to learn" in out and "base model on the held-out prompts" in out
