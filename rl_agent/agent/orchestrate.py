@@ -120,6 +120,11 @@ def new_run(console: Console, task: str, *, run_dir: Path | None, offline: bool,
         if spec.needs:
             console.print(_needs_message(spec))
         return
+    _start_run(folder, run_spec, python, console, use_claude)
+
+
+def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool) -> None:
+    """Create the run folder's state (nothing earlier wrote run.json) and run it with repairs."""
     try:
         state = folder.create(run_spec)
     except RunFolderError as e:
@@ -170,13 +175,7 @@ def _new_recipe_run(console: Console, recipe: RecipePlan, folder: RunFolder, *, 
         raise UserError(_needs_message(spec))
     if not _base_model_check(folder, spec, run_spec, python, console):
         return
-    try:
-        state = folder.create(run_spec)
-    except RunFolderError as e:
-        raise UserError(str(e)) from None
-    state.python = python
-    folder.save(state)
-    _execute(folder, console, use_claude)
+    _start_run(folder, run_spec, python, console, use_claude)
 
 
 def _prove(folder: RunFolder, spec: TaskSpec, console: Console) -> None:
