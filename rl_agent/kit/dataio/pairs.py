@@ -85,6 +85,13 @@ def iter_jsonl_objects(
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    yield from jsonl_objects(path, text, error=error, expected=expected)
+
+
+def jsonl_objects(path: str | Path, text: str, *, error: type[Exception] | None = None,
+                  expected: str = "a JSON object") -> Iterator[tuple[int, str, dict]]:
+    """iter_jsonl_objects over text already read (callers that decode differently, e.g. with a BOM)."""
+    error = error or PairFileError
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -94,7 +101,7 @@ def iter_jsonl_objects(
         except json.JSONDecodeError as e:
             raise error(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
         if not isinstance(row, dict):
-            raise error(f"{where}: expected {expected}")
+            raise error(f"{where}: expected {expected}, got {type(row).__name__}")
         yield lineno, where, row
 
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rl_agent.kit.dataio.pairs import jsonl_objects
+
 LOCAL_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -70,20 +72,8 @@ def _load_local(path: Path) -> LoadedSource:
 
 
 def _load_jsonl(path: Path, text: str) -> LoadedSource:
-    rows, wheres = [], []
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
-        rows.append(row)
-        wheres.append(where)
-    return LoadedSource(str(path), rows, wheres)
+    rows = list(jsonl_objects(path, text, error=DataError))
+    return LoadedSource(str(path), [r for _, _, r in rows], [w for _, w, _ in rows])
 
 
 def _load_json(path: Path, text: str) -> LoadedSource:
