@@ -1,5 +1,5 @@
 """A run killed mid-training is not mistaken for complete, and `rl-agent resume` finishes it from the
-last checkpoint."""
+last checkpoint, after its preflight repaired a hand edit made while the run was down."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
+from rl_agent.agent.everyday_faults import config_max_steps_zero
 from rl_agent.kit.dataio.pairs import bundled_pairs_path
+from rl_agent.kit.pipeline.run_folder import RunFolder
 
 pytestmark = pytest.mark.slow
 
@@ -55,9 +57,16 @@ def test_kill_mid_training_then_resume(tmp_path, tiny_model):
     assert state["status"] == "running" and "train" not in state["stages_done"]
     assert not (run_dir / "report.json").exists()
 
+    # While the run was down, a hand edit set max_steps to 0 in the rendered script: resume's preflight names
+    # it and restores the spec's value before any process starts, logged as a repair.
+    config_max_steps_zero(RunFolder(run_dir))
     proc2 = run_cli("resume", str(run_dir))
     assert proc2.returncode == 0, proc2.stdout[-3000:] + proc2.stderr[-3000:]
-    assert "resuming" in proc2.stdout
+    out = " ".join(proc2.stdout.split())
+    assert "resuming" in out
+    assert "preflight: train_dpo.py:" in out and "CONFIG['max_steps']: max_steps is 0" in out
+    assert f"set it to {STEPS} (the spec's value); fixed: CONFIG['max_steps'] 0 -> {STEPS}" in out
+    assert "max_steps" in (run_dir / "repairs.md").read_text()
     metrics = json.loads((run_dir / "out" / "train_metrics.json").read_text())
     assert metrics["resumed_from"] is not None
     assert int(metrics["resumed_from"].rsplit("-", 1)[1]) >= int(first.name.rsplit("-", 1)[1])

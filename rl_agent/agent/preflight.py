@@ -484,7 +484,7 @@ def preflight(folder: RunFolder, task: TaskSpec | None = None, *, attempt: int =
                                   patch, changes)
             log.add(record)
             records.append(record)
-            say(f"preflight: {f.where}: {patch['summary']}")
+            say(f"{f.line}; fixed: {patch['summary']}")
             break  # one fix per pass: the next pass re-reads the run as the fix left it
     return records, [f for f in check_run(folder, task) if f.blocking and not f.fixable]
 
