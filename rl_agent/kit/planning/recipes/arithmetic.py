@@ -19,13 +19,17 @@ NAME = "arithmetic"
 EXTRA = frozenset("solve solving problems problem exercises sums end ending finish finishing final marker number numbers "
                   "result integer integers whole digit single one two three two-digit one-digit three-digit "
                   "single-digit simple basic word mark marked label line last own after show work working steps "
-                  "step reasoning then put state first put give arithmetic math maths operations".split())
+                  "step reasoning then put state first put give arithmetic math maths operations four operands terms "
+                  "of each".split())
 LIST_OF_NUMBERS = re.compile(r"\b(?:lists?|arrays?|sequences?)\b")
 TRIGGER = re.compile(r"\b(arithmetic|math\w*|sums|addition|subtraction|multiplication|division|adding|subtracting|"
                      r"multiplying|dividing|calculat\w*|comput\w*)\b")
 OPS = {"+": r"\b(addition|add\w*|plus|sums)\b", "-": r"\b(subtract\w*|minus|difference)\b",
        "*": r"\b(multipl\w*|times|products?)\b", "/": r"\b(divi\w*|quotients?)\b"}
 DIGITS = {"single": (1, 9), "one": (1, 9), "two": (10, 99), "three": (100, 999)}
+# How many numbers each problem has ("sums of three single-digit numbers"); a digit count ("two-digit") is not one.
+TERMS = re.compile(r"\b(two|three|four|[234])\s+(?:(?:single|one|two|three)[- ]digit\s+)?(?:numbers|operands|terms|integers)\b")
+COUNT = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
 PLACEHOLDER = re.compile(r"^(?P<marker>.*?\S)\s*(?:<[^>]*>|\{[^}]*\}|\[[^\]]*\]|\b[NnXx]\b|-?\d+(?:\.\d+)?|\.\.\.|\u2026)"
                          r"\.?$")
 AFTER = re.compile(r"\b(?:after|following|marked (?:with|by)|prefixed (?:with|by)|preceded by|behind)\s+"
@@ -64,8 +68,13 @@ def read(text: TaskText) -> Reading | None:
     ops = [op for op, rx in OPS.items() if re.search(rx, whole)] or ["+", "-", "*"]
     d = re.search(r"\b(single|one|two|three)[- ]digit\b", whole)
     lo, hi = DIGITS[d.group(1)] if d else (1, 99)
-    params = {"marker": marker, "ops": ops, "low": lo, "high": hi, "seed": 0, "train": 200, "heldout": 40}
-    return Reading(NAME, params, f"arithmetic ({' '.join(ops)}, operands {lo}..{hi}); the final answer is the number "
+    t = TERMS.search(whole)
+    terms = COUNT[t.group(1)] if t else 2
+    if terms > 2 and "/" in ops:
+        raise RecipeRefused([understood, f"{terms} numbers per problem"], "division with two numbers per problem only")
+    params = {"marker": marker, "ops": ops, "low": lo, "high": hi, "terms": terms, "seed": 0, "train": 200,
+              "heldout": 40}
+    return Reading(NAME, params, f"arithmetic ({' '.join(ops)}, {terms} operands {lo}..{hi} each); the final answer is the number "
                                  f"after {marker!r}", frozenset(q for _, q, _ in markers), frozenset(claimed), priority=2, leftover=tuple(left.items()))
 
 
@@ -99,22 +108,25 @@ def generate(params: dict) -> tuple[list[dict], list[dict]]:
     seen: set[tuple] = set()
     rows: list[dict] = []
     want = params["train"] + params["heldout"]
+    terms = params.get("terms", 2)
     while len(rows) < want:
         op = rng.choice(params["ops"])
-        a, b = rng.randint(params["low"], params["high"]), rng.randint(params["low"], params["high"])
-        if op == "/":
-            a = a * b
-        if op == "-" and b > a:
-            a, b = b, a
-        key = (a, op, b)
+        nums = [rng.randint(params["low"], params["high"]) for _ in range(terms)]
+        if op == "/":  # two numbers only (read() refuses more): a whole quotient
+            nums[0] *= nums[1]
+        if op == "-" and terms == 2 and nums[1] > nums[0]:
+            nums.reverse()
+        key = (op, *nums)
         if key in seen:
             if len(seen) > 50 * want:
                 break
             continue
         seen.add(key)
-        value = {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b else 0}[op]
+        value = nums[0]
+        for n in nums[1:]:  # one operator per problem, so left to right is the usual order
+            value = {"+": value + n, "-": value - n, "*": value * n, "/": value // n if n else 0}[op]
         sign = {"*": "\u00d7", "/": "\u00f7"}.get(op, op)
-        rows.append({"prompt": f"What is {a} {sign} {b}?", "reference": str(value)})
+        rows.append({"prompt": f"What is {f' {sign} '.join(map(str, nums))}?", "reference": str(value)})
     if len(rows) < want:
         raise RecipeRefused([f"arithmetic with operands {params['low']}..{params['high']}"],
                             "a wider operand range: too few distinct problems for training and held-out")
