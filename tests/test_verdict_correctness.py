@@ -77,3 +77,14 @@ def test_without_references_or_floor_correctness_is_reported_unmeasured_and_does
     rep = report("dpo", side(HEDGED_RIGHT, none), side(TERSE_RIGHT, none, pref=1.0, judge=0.9, hedges=0))
     assert rep["verdict"]["succeeded"] is True and not rep["correctness"]["checks"]
     assert "not measured" in reporting.render_markdown(rep, None)
+
+
+def test_right_answers_that_run_on_into_an_invented_turn_fail():
+    """'Berlin.' then a made-up next user turn: right first words, broken output; the verdict says no."""
+    run_on = [f"{a}\nuser\nWhat is the capital of Spain?" for a in TERSE_RIGHT]
+    rep = report("dpo", side(HEDGED_RIGHT, REFS), side(run_on, REFS, pref=1.0, judge=0.9, hedges=0), min_correct=0.8)
+    assert rep["after"]["correct"] == 1.0
+    assert rep["verdict"]["checks"]["answers stop at their turn (invented turns <= 0.1)"] is False
+    assert rep["verdict"]["succeeded"] is False
+    ok = report("dpo", side(HEDGED_RIGHT, REFS), side(TERSE_RIGHT, REFS, pref=1.0, judge=0.9, hedges=0), min_correct=0.8)
+    assert ok["verdict"]["checks"]["answers stop at their turn (invented turns <= 0.1)"] is True

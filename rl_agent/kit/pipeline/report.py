@@ -10,6 +10,7 @@ its answers become wrong is a failure, said in plain words.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,21 @@ def correctness_tips(corr: dict[str, Any]) -> list[str]:
     return tips
 
 
+# An answer that runs on into a conversation turn it invented ("Paris.\nuser\nWhat is ...") did not stop where
+# its turn ends: whatever it said first, a person would not call that output good.
+INVENTED_TURN = re.compile(r"\n\s*(?:user|assistant|system)\s*\n")
+INVENTED_TURN_MAX_SHARE = 0.1
+
+
+def turn_checks(after: dict) -> dict[str, bool]:
+    """The tuned answers end at the end of their own turn (at most a tenth invent a next turn)."""
+    samples = after.get("samples") or []
+    if not samples:
+        return {}
+    share = sum(bool(INVENTED_TURN.search(s["output"])) for s in samples) / len(samples)
+    return {f"answers stop at their turn (invented turns <= {INVENTED_TURN_MAX_SHARE})": share <= INVENTED_TURN_MAX_SHARE}
+
+
 TASK_CHECK = Figure("task_check", "share of held-out answers the task's own check passes (score >= 0.9)")
 
 
@@ -105,6 +121,7 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
                   **corr["checks"]}
     else:
         checks = {**track.checks(report, spec), **corr["checks"]}
+    checks.update(turn_checks(eval_result["after"]))
     report["correctness"] = corr
     report["verdict"] = {"succeeded": all(checks.values()), "checks": checks}
     report["tune_next"] = correctness_tips(corr) + track.tips(report, spec, train_metrics)
