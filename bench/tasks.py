@@ -5,7 +5,7 @@ phrasings with the reason, and the counts.
     python bench/tasks.py [--width 70]              # plan and prove every phrasing (seconds)
     python bench/tasks.py --run [--recipe NAME]     # also a full `rl-agent new` run, one task per recipe
 
-With --run, the first phrasing of each recipe is run end to end on the embedded model (plan, prove, base
+With --run, one phrasing of each recipe (tests/recipe_suite.py FULL_RUN) is run end to end on the embedded model (plan, prove, base
 answers, train, evaluate) and the table shows the task check's held-out pass rate before -> after, the
 verdict and the wall time. Nothing here is hard-coded: every row is planned, proven and run when the script
 runs.
@@ -22,14 +22,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from recipe_suite import PLANNED, REFUSED  # noqa: E402
+from recipe_suite import FULL_RUN, PLANNED, REFUSED  # noqa: E402
 
 from rl_agent.kit.planning.recipes import RecipePlan, RecipeRefused, plan_and_prove  # noqa: E402
 
 
-def before_after(plan: RecipePlan, run_dir: Path) -> tuple[float, float, str, float] | None:
-    """A full `rl-agent new` run of the plan's task in a fresh folder: (check pass rate of the base model's
-    held-out answers, of the tuned model's, verdict, wall seconds); None when the run did not finish."""
+def before_after(plan: RecipePlan, run_dir: Path) -> str | None:
+    """A full `rl-agent new` run of the plan's task in a fresh folder: the check pass rate of the base model's
+    held-out answers -> the tuned model's, correctness before -> after, the verdict (with the checks it failed)
+    and the wall time; None when the run did not finish (e.g. nothing to learn: the reason is printed)."""
     import io
     import json
 
@@ -49,11 +50,16 @@ def before_after(plan: RecipePlan, run_dir: Path) -> tuple[float, float, str, fl
     wall = time.perf_counter() - started
     report = folder / "report.json"
     if not report.is_file():
-        return None
+        said = [line for line in log.getvalue().splitlines() if "nothing to learn" in line or "error" in line.lower()]
+        return " ".join(said[0].split())[:160] if said else None
     rep = json.loads(report.read_text())
     tc = rep["task_check"]
-    verdict = "succeeded" if rep["verdict"]["succeeded"] else "FAILED"
-    return tc["before"]["pass_rate"], tc["after"]["pass_rate"], verdict, wall
+    failed = [k for k, ok in rep["verdict"]["checks"].items() if not ok]
+    verdict = "succeeded" if rep["verdict"]["succeeded"] else f"FAILED ({'; '.join(failed)})"
+    b, a = rep["before"].get("correct"), rep["after"].get("correct")
+    correct = "-" if b is None or a is None else f"{b:.2f} -> {a:.2f}"
+    return (f"check {tc['before']['pass_rate']:.2f} -> {tc['after']['pass_rate']:.2f}, correct {correct}, "
+            f"{verdict}, {wall:.0f}s")
 
 
 def _cut(text: str, width: int) -> str:
@@ -71,20 +77,21 @@ def main() -> None:
     w = args.width
     start = time.perf_counter()
     proven = 0
-    print(f"{'task':<{w}} | {'recipe':<14} | {'algo':<4} | proven | before -> after, verdict, wall | check (plain words)")
-    print("-" * (w + 110))
+    print(f"{'task':<{w}} | {'recipe':<14} | {'algo':<4} | proven | check (plain words)")
+    print("-" * (w * 2 + 40))
     for task, _, _ in PLANNED:
         with tempfile.TemporaryDirectory() as tmp:
             plan, proof = plan_and_prove(task, tmp)
-            run = args.run and plan.recipe not in ran and (not args.recipe or plan.recipe in args.recipe)
+            run = (args.run and FULL_RUN.get(plan.recipe) == task and plan.recipe not in ran
+                   and (not args.recipe or plan.recipe in args.recipe))
             rates = before_after(plan, Path(tmp)) if run and proof.passed else None
             if run:
                 ran.add(plan.recipe)
         proven += proof.passed
-        ba = "-" if rates is None else f"{rates[0]:.2f} -> {rates[1]:.2f} {rates[2]} {rates[3]:.0f}s"
         mark = f"{'yes' if proof.passed else 'NO'} {len(plan.good)}/{len(plan.bad)}"
-        print(f"{_cut(task, w):<{w}} | {plan.recipe:<14} | {plan.algorithm:<4} | {mark:<6} | {ba:<15} | "
-              f"{_cut(plan.statement, w)}")
+        print(f"{_cut(task, w):<{w}} | {plan.recipe:<14} | {plan.algorithm:<4} | {mark:<6} | {_cut(plan.statement, w)}")
+        if rates:
+            print(f"{'':<{w}}   full run on the embedded model: {rates}")
     print()
     print(f"{'refused task':<{w}} | what it would need")
     print("-" * (w + 60))

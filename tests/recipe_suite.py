@@ -54,6 +54,22 @@ PLANNED: list[tuple[str, str, dict]] = [
     ("Be concise.", "terse", {}),
 ]
 
+# The phrasing of each recipe that `bench/tasks.py --run` and the opt-in full-run tests train on the embedded
+# model. Chosen within what a 2M-parameter model trained on facts and single-digit sums can learn: two-digit
+# products or sorting are beyond it (its base answers score 0, so GRPO has no signal), not a fault of the plan.
+FULL_RUN: dict[str, str] = {
+    "banned": "Don't say 'I think' or 'probably'.",
+    "terse": "Be terse and direct: no hedging, no filler.",
+    "prefix": 'Start every answer with "Answer:"',
+    "closing": 'End every answer with the line "Hope this helps."',
+    "json_keys": 'Always answer in JSON like {"answer": "..."}',
+    "letter_case": "Write every answer in lowercase only.",
+    "length": "Answer in at most five words.",
+    "plain_text": "No bullet points.",
+    "arithmetic": "Sums of three single-digit numbers: give the final answer after '####'.",
+    "list_transform": "Sort the given list of numbers in ascending order.",
+}
+
 # (task text, a word the refusal must name: what it understood or what it needs)
 REFUSED: list[tuple[str, str]] = [
     ("Answers may start with 'Sure'.", "may"),
