@@ -11,10 +11,15 @@ import os
 
 import pytest
 
-# Full runs are opt-in until a schedule is found that reaches the bar within the suite's time: on the embedded
-# model the prefix task went 0.00 -> 0.97 on the check at 60 DPO steps but correctness fell 1.00 -> 0.61, so its
-# verdict (rightly) failed; "lowercase only" went 0.00 -> 1.00 with correctness 1.00 -> 0.00 (lower-case gibberish),
-# failed too. `python bench/tasks.py --run` runs one task per recipe.
+from recipe_suite import FULL_RUN
+
+# Full runs on the embedded model. By default one DPO recipe runs (the suite has a 15-minute budget); with
+# RL_AGENT_FULL_RECIPE_RUNS=1 every recipe measured to succeed there runs (bench/tasks.py --run prints the table
+# for all of them). Measured on 2 CPU cores: banned phrases 0.68 -> 1.00, at most five words 0.35 -> 1.00,
+# closing line 0.00 -> 1.00, three-number sums (GRPO) 0.75 -> 0.93, correctness never falling. Not listed, because
+# the verdict (rightly) fails on this 2M-parameter model: a required prefix or JSON (0.00 -> 0.97 on the check
+# but correctness 1.00 -> 0.68: the model loses held-out facts behind a lead-in it never saw), lowercase (it
+# cannot spell proper nouns it only saw capitalised), list sorting (base answers score 0: no GRPO signal).
 FULL_RUNS = os.environ.get("RL_AGENT_FULL_RECIPE_RUNS") == "1"
 
 
@@ -46,13 +51,15 @@ def test_a_task_the_base_model_already_does_has_nothing_to_learn(tmp_path, cli):
     assert not (run_dir / "run.json").exists() and not (run_dir / "out").exists()
 
 
+SUCCEEDS_ON_EMBEDDED = ["closing", "banned", "length", "arithmetic"]
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not FULL_RUNS, reason="set RL_AGENT_FULL_RECIPE_RUNS=1 (no recipe schedule verified yet)")
-@pytest.mark.parametrize("task", [
-    'Start every answer with "Answer:"',                      # prefix (DPO)
-    "Sort the given list of numbers in ascending order.",      # list_transform (GRPO, check as reward)
-])
-def test_recipe_task_runs_to_a_verdict_measured_by_its_own_check(task, tmp_path, cli):
+@pytest.mark.parametrize("recipe", [
+    r if r == "closing" or FULL_RUNS else pytest.param(r, marks=pytest.mark.skip(reason="set RL_AGENT_FULL_RECIPE_RUNS=1"))
+    for r in SUCCEEDS_ON_EMBEDDED])
+def test_recipe_task_runs_to_a_verdict_measured_by_its_own_check(recipe, tmp_path, cli):
+    task = FULL_RUN[recipe]
     run_dir = tmp_path / "run"
     proc = cli("new", task, "--offline", "--yes", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
