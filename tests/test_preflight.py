@@ -21,7 +21,8 @@ from rl_agent.kit.pipeline.run_folder import RunFolder
 
 FAULTS = {f.id: f for f in EVERYDAY_FAULTS}
 # Faults preflight must catch before any process starts (the rest fail later, or not at all, by design:
-# a misspelt call compiles and reads like any script; a tracker is chosen in code, not in CONFIG).
+# a misspelt call compiles and reads like any script; a tracker that is not installed is recognised from the
+# log by the catalogue when the run starts).
 CAUGHT = {
     "config_max_steps_zero": "train_dpo.py:", "config_learning_rate_1e3": "train_dpo.py:",
     "config_grad_accum_zero": "train_dpo.py:", "config_max_length_8": "train_dpo.py:",

@@ -85,7 +85,9 @@ def config_lora_r_zero(folder: RunFolder) -> None:
 
 
 def config_tracker_mlflow(folder: RunFolder) -> None:
-    edit_script(folder, 'report_to="none"', 'report_to="mlflow"')
+    # report_to moved from the trainer call into CONFIG (issue 10) after this fault was written: the same
+    # hand edit, where the setting now is.
+    edit_script(folder, "\"report_to\": 'none',", "\"report_to\": 'mlflow',")
 
 
 # ---- hand edits to the script's code -----------------------------------------------------------------------
