@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.dpo_data import form_pairs
+from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, item, render_check
+from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "closing"
@@ -66,15 +66,8 @@ def build(reading: Reading, task: str) -> RecipePlan:
     closing, whole = reading.params["closing"], reading.params["whole_line"]
     sep = "\n" if whole else " "
 
-    def chosen(f):
-        return f"{f.answer}{sep}{closing}"
-
-    def rejected(f, i):
-        return None if f.answer.endswith(closing) else f.answer
-
-    train = form_pairs("train", chosen, rejected, reading.understood)
-    heldout = form_pairs("heldout", chosen, rejected, reading.understood)
-    facts = [f for f in bundled_facts("heldout") if not f.answer.endswith(closing)][:6]
+    train, heldout, facts = edit_form_data(lambda a: f"{a}{sep}{closing}", lambda a: a.endswith(closing),
+                                           reading.understood)
     good = [item(f, f"{f.answer}{sep}{closing}") for f in facts[:3]]
     good += [item(facts[3], f"The answer is {facts[3].answer}\n{closing}\n"),
              item(facts[4], f"{facts[4].answer}\n\n{closing}")]

@@ -27,3 +27,20 @@ def form_pairs(
         raise RecipeRefused([understood], f"training pairs for it: only {len(rows)} bundled {split} answers can be "
                                           "written in the required form")
     return rows
+
+
+def form_splits(
+    chosen: Callable[[Fact], str | None], rejected: Callable[[Fact, int], str | None], understood: str
+) -> tuple[list[dict], list[dict]]:
+    """form_pairs for the training and the held-out facts."""
+    return (form_pairs("train", chosen, rejected, understood), form_pairs("heldout", chosen, rejected, understood))
+
+
+def edit_form_data(
+    apply: Callable[[str], str], has_form: Callable[[str], bool], understood: str
+) -> tuple[list[dict], list[dict], list[Fact]]:
+    """For a form that is an edit of the answer (a prefix, a closing line): chosen = the edited correct answer,
+    rejected = the same answer unedited; plus six held-out facts the form is not already met by, for examples."""
+    train, heldout = form_splits(lambda f: apply(f.answer), lambda f, i: None if has_form(f.answer) else f.answer,
+                                 understood)
+    return train, heldout, [f for f in bundled_facts("heldout") if not has_form(f.answer)][:6]

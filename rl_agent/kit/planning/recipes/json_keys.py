@@ -12,7 +12,7 @@ import json
 import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.dpo_data import form_pairs
+from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "json_keys"
@@ -156,8 +156,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
             return f.answer
         return json.dumps(_obj(keys, types, f.answer, drop=keys[slot]), ensure_ascii=False)
 
-    train = form_pairs("train", chosen, rejected, reading.understood)
-    heldout = form_pairs("heldout", chosen, rejected, reading.understood)
+    train, heldout = form_splits(chosen, rejected, reading.understood)
     facts = bundled_facts("heldout")[:8]
     good = [item(f, json.dumps(_obj(keys, types, f.answer), ensure_ascii=False)) for f in facts[:3]]
     good.append(item(facts[3], json.dumps(dict(reversed(list(_obj(keys, types, facts[3].answer).items()))), indent=2)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.dpo_data import form_pairs
+from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.planning.recipes.reading import NUMBER, TaskText, insist, parse_number
 
 NAME = "length"
@@ -115,8 +115,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
     def rejected(f, i):
         return _padded(f.answer, unit, limit)
 
-    train = form_pairs("train", chosen, rejected, reading.understood)
-    heldout = form_pairs("heldout", chosen, rejected, reading.understood)
+    train, heldout = form_splits(chosen, rejected, reading.understood)
     facts = [f for f in bundled_facts("heldout") if _count(f.answer, unit) <= limit][:6]
     good = [item(f, f.answer) for f in facts[:4]]
     base, first = facts[4].answer, facts[0].answer

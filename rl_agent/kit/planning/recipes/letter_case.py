@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.dpo_data import form_pairs
+from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "letter_case"
@@ -68,8 +68,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
     def rejected(f, i):
         return f.answer if i % 2 else _to(other, f.answer)
 
-    train = form_pairs("train", chosen, rejected, reading.understood)
-    heldout = form_pairs("heldout", chosen, rejected, reading.understood)
+    train, heldout = form_splits(chosen, rejected, reading.understood)
     facts = [f for f in bundled_facts("heldout") if _to(mode, f.answer) != f.answer and re.search(r"[A-Za-z]", f.answer)][:6]
     good = [item(f, _to(mode, f.answer)) for f in facts[:3]]
     good += [item(facts[3], _to(mode, f"The answer is {facts[3].answer} (100%)")),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.dpo_data import form_pairs
+from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "plain_text"
@@ -90,8 +90,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
     def rejected(f, i):
         return forms[i % len(forms)].format(a=f.answer)
 
-    train = form_pairs("train", chosen, rejected, reading.understood)
-    heldout = form_pairs("heldout", chosen, rejected, reading.understood)
+    train, heldout = form_splits(chosen, rejected, reading.understood)
     facts = [f for f in bundled_facts("heldout") if not _MARKUP.search(f.answer)][:6]
     good = [item(f, f.answer) for f in facts[:3]]
     good += [item(facts[3], f"The answer is {facts[3].answer} It is 5-10 km away, 3 * 4 = 12."),

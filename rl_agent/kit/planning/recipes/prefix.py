@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from rl_agent.kit.planning.recipes.banned import ban_spans
-from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.dpo_data import form_pairs
+from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, item, render_check
+from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "prefix"
@@ -64,15 +64,8 @@ def build(reading: Reading, task: str) -> RecipePlan:
     prefix = reading.params["prefix"]
     sep = "" if prefix[-1:].isspace() else " "
 
-    def chosen(f):
-        return f"{prefix}{sep}{f.answer}"
-
-    def rejected(f, i):
-        return None if f.answer.startswith(prefix) else f.answer
-
-    train = form_pairs("train", chosen, rejected, reading.understood)
-    heldout = form_pairs("heldout", chosen, rejected, reading.understood)
-    facts = [f for f in bundled_facts("heldout") if not f.answer.startswith(prefix)][:6]
+    train, heldout, facts = edit_form_data(lambda a: f"{prefix}{sep}{a}", lambda a: a.startswith(prefix),
+                                           reading.understood)
     good = [item(f, f"{prefix}{sep}{f.answer}") for f in facts[:3]]
     good += [item(facts[3], f"{prefix}{sep}The answer is {facts[3].answer}"),
              item(facts[4], f"  {prefix}{sep}{facts[4].answer}\n")]
