@@ -24,6 +24,20 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable
+
+
+def run_all(faults: list, workers: int, run: Callable[[Any], Any]) -> list[tuple[Any, Any]]:
+    """(fault, result) for each fault, `workers` at a time; a crash in the harness is the result (counted as not
+    repaired), so one broken fault never hides the others' figures."""
+    def safe(fault):
+        try:
+            return fault, run(fault)
+        except Exception as e:  # noqa: BLE001
+            return fault, e
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(safe, faults))
 
 
 def main() -> int:
@@ -59,15 +73,9 @@ def main() -> int:
         donor = make_donor(out / "donor", model_path=model, python=sys.executable) \
             if NEEDS_DONOR & {f.id for f in wanted} else Donor()
 
-        def one(fault):
-            try:
-                return fault, run_fault(fault, out / "catalogue" / fault.id, model_path=model, python=sys.executable,
-                                        cache_dir=cache, donor=donor if fault.id in NEEDS_DONOR else Donor())
-            except Exception as e:  # noqa: BLE001 - a crash in the harness counts as not repaired
-                return fault, e
-
-        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-            done = list(pool.map(one, wanted))
+        done = run_all(wanted, args.workers, lambda fault: run_fault(
+            fault, out / "catalogue" / fault.id, model_path=model, python=sys.executable, cache_dir=cache,
+            donor=donor if fault.id in NEEDS_DONOR else Donor()))
         rows = []
         print(f"\n== catalogue faults ==\n{'fault':<24} {'recognised as':<24} {'repaired':<9} {'attempts':>8} "
               f"{'seconds':>8}  patch")
@@ -93,15 +101,8 @@ def main() -> int:
         wanted = [f for f in EVERYDAY_FAULTS if not only or f.id in only]
         started = time.time()
 
-        def two(fault):
-            try:
-                return fault, run_everyday(fault, out / "everyday" / fault.id, model_path=model,
-                                           python=sys.executable, cache_dir=cache)
-            except Exception as e:  # noqa: BLE001
-                return fault, e
-
-        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-            done = list(pool.map(two, wanted))
+        done = run_all(wanted, args.workers, lambda fault: run_everyday(
+            fault, out / "everyday" / fault.id, model_path=model, python=sys.executable, cache_dir=cache))
         rows = []
         print(f"\n== everyday faults ==\n{'fault':<38} {'unrepaired':<14} {'repaired':<9} {'attempts':>8} "
               f"{'seconds':>8}  repairs")
