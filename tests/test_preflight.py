@@ -5,12 +5,13 @@ and a clean run is left alone. No training here (a checked run needs no process)
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+
+from run_copies import copy_run, outside_snapshot
 from rl_agent.agent.everyday_faults import EVERYDAY_FAULTS
 from rl_agent.agent.faults import prepare_run
 from rl_agent.agent.loop import REPAIRS_JSONL, REPAIRS_MD
@@ -40,17 +41,6 @@ def donor(tmp_path_factory, tiny_model):
     """One rendered run (model, data and render stages done), copied by each test."""
     return prepare_run(tmp_path_factory.mktemp("preflight-donor") / "run", model_path=tiny_model,
                        python=sys.executable).root
-
-
-def copy_run(donor: Path, dest: Path) -> RunFolder:
-    shutil.copytree(donor, dest)
-    state_file = dest / "run.json"
-    state_file.write_text(state_file.read_text().replace(str(donor), str(dest)))
-    return RunFolder(dest)
-
-
-def outside_snapshot(root: Path, run: Path) -> dict[str, float]:
-    return {str(p): p.stat().st_mtime for p in root.rglob("*") if p.is_file() and run not in p.parents}
 
 
 def test_a_clean_run_has_no_findings(donor, tmp_path):

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
+
 from rich.console import Console
 
+from run_copies import copy_run, outside_snapshot
 from rl_agent.agent.catalogue import CATALOGUE, Symptoms, diagnose
 from rl_agent.agent.everyday_faults import EVERYDAY_FAULTS, set_config
 from rl_agent.agent.fallbacks import unrecognised_repair
@@ -32,17 +33,6 @@ SHORT = {**FAST_DPO, "steps": 2, "save_steps": 2, "logging_steps": 1}
 def donor(tmp_path_factory, tiny_model):
     return prepare_run(tmp_path_factory.mktemp("everyday-donor") / "run", model_path=tiny_model,
                        python=sys.executable, dpo=SHORT).root
-
-
-def copy_run(donor: Path, dest: Path) -> RunFolder:
-    shutil.copytree(donor, dest)
-    state_file = dest / "run.json"
-    state_file.write_text(state_file.read_text().replace(str(donor), str(dest)))
-    return RunFolder(dest)
-
-
-def outside(root: Path, run: Path) -> dict[str, float]:
-    return {str(p): p.stat().st_mtime for p in root.rglob("*") if p.is_file() and run not in p.parents}
 
 
 def train(run: RunFolder) -> None:
@@ -83,7 +73,7 @@ def test_a_healthy_run_is_not_stopped(donor, tmp_path):
 def test_an_unrecognised_failure_after_a_hand_edit_is_re_rendered_from_the_spec(donor, tmp_path):
     run = copy_run(donor, tmp_path / "run")
     FAULTS["script_misspelt_call"].inject(run)
-    before = outside(tmp_path, run.root)
+    before = outside_snapshot(tmp_path, run.root)
     symptoms = failure(run)
     assert diagnose(symptoms, CATALOGUE) is None  # nothing in the catalogue knows this one
     record = unrecognised_repair(run, symptoms, 1, set())
@@ -94,14 +84,14 @@ def test_an_unrecognised_failure_after_a_hand_edit_is_re_rendered_from_the_spec(
     md = run.path(REPAIRS_MD).read_text()
     assert "user-edit-train_dpo.py.patch" in md and "trainer.trian" in md  # the diff is shown
     train(run)  # and the re-rendered script trains
-    assert outside(tmp_path, run.root) == before
+    assert outside_snapshot(tmp_path, run.root) == before
 
 
 def test_an_unrecognised_failure_from_a_changed_setting_is_reverted_by_trials(donor, tmp_path):
     """LoRA on a norm layer (present in the model, so preflight lets it by; PEFT refuses it at load)."""
     run = copy_run(donor, tmp_path / "run")
     set_spec(run, dpo__lora_targets=["q_proj", "norm"])
-    before = outside(tmp_path, run.root)
+    before = outside_snapshot(tmp_path, run.root)
     symptoms = failure(run)
     assert diagnose(symptoms, CATALOGUE) is None
     culprit, trials, why = find_culprit(run, steps=1)
@@ -112,4 +102,4 @@ def test_an_unrecognised_failure_from_a_changed_setting_is_reverted_by_trials(do
     apply_patch(run, revert_patch(culprit, run.load().spec))
     assert run.load().spec.dpo.lora_targets != ["q_proj", "norm"]
     train(run)
-    assert outside(tmp_path, run.root) == before
+    assert outside_snapshot(tmp_path, run.root) == before
