@@ -43,6 +43,17 @@ def tiny_model(tmp_path_factory) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory) -> Path:
+    """The wheel built from this checkout (`python -m build --wheel`), once per session."""
+    out = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPO)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (whl,) = out.glob("rl_agent-*.whl")
+    return whl
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
     """Run the real `rl-agent` CLI in a subprocess (python -m rl_agent), as a user would."""
     full_env = dict(os.environ)

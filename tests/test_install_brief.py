@@ -66,15 +66,10 @@ def _overlay_without_rl_agent(dest: Path) -> Path:
 @pytest.mark.skipif(not Path(LOCAL_INDEX.removeprefix("file://")).is_dir(),
                     reason="no local package index: a fresh venv needs setuptools>=77 for torch, and a test may not "
                            "download it")
-def test_brief_install_and_demo_run_literally(tmp_path, tiny_model):
-    dist = tmp_path / "dist"
-    build = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
-                           capture_output=True, text=True, timeout=600)
-    assert build.returncode == 0, build.stderr[-2000:]
+def test_brief_install_and_demo_run_literally(tmp_path, tiny_model, built_wheel):
     work = tmp_path / "user"
     work.mkdir()
-    (wheel,) = dist.glob("rl_agent-*.whl")
-    shutil.copy(wheel, work)
+    shutil.copy(built_wheel, work)
     # `python3` is this interpreter's base Python, so the .pth below fits its version.
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -100,7 +95,16 @@ def test_brief_install_and_demo_run_literally(tmp_path, tiny_model):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for command in ("setup", "resume", "new", "run", "grade", "pairs", "report"):
         assert command in proc.stdout
-    installed = subprocess.run([str(work / ".venv/bin/python"), "-c", "import rl_agent; print(rl_agent.__file__)"],
-                               env=env, capture_output=True, text=True, cwd=work)
-    assert str(sp) in installed.stdout, installed.stdout + installed.stderr
+    # Installed (not editable) into the new venv, under namespaced import names only, with its data.
+    probe = (
+        "import importlib.util, rl_agent, rl_agent.kit, rl_agent.agent\n"
+        "from rl_agent.kit.pipeline.render import render_template\n"
+        "assert importlib.util.find_spec('kit') is None and importlib.util.find_spec('agent') is None\n"
+        "from rl_agent.kit.dataio.pairs import load_pairs, bundled_pairs_path\n"
+        "assert len(load_pairs(bundled_pairs_path('train'))) >= 60\n"
+        "print(rl_agent.__file__)\n"
+    )
+    installed = subprocess.run([str(work / ".venv/bin/python"), "-c", probe], env=env, capture_output=True, text=True,
+                               cwd=work)
+    assert installed.returncode == 0 and str(sp) in installed.stdout, installed.stdout + installed.stderr
     assert (work / "runs" / "demo" / "report.json").is_file()
