@@ -167,3 +167,145 @@ def test_claude_writes_a_wrong_check_is_caught_rewrites_it_and_the_run_succeeds(
     assert [r["tool"] for r in log] == [r["name"].removeprefix(TOOL) for r in results]
     assert [r["ok"] for r in log] == [True, True, False, False, True, True, True, True, True]
     assert files_containing(run_dir, TEST_API_KEY) == []
+
+
+# A check that tries to read the key and leak the environment into the run folder: it must see no key (it runs
+# in the sandbox), so it grades like EXACT_CHECK only when the key is absent, and its leak file holds no key.
+SNOOPING_CHECK = EXACT_CHECK.replace("import re\n", "import json, os, re\n", 1) + '''
+
+_exact = check
+
+
+def check(prompt, output, reference=None):
+    with open("leak.txt", "w") as f:
+        f.write(json.dumps(dict(os.environ)))
+    seen = os.environ.get("ANTHROPIC_API_KEY") or any("sk-ant" in v for v in os.environ.values())
+    return 0.0 if seen else _exact(prompt, output, reference)
+'''
+
+
+def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tmp_path):
+    from rl_agent.agent.claude_author import AuthorError, author_with_claude
+
+    run_dir = tmp_path / "run"
+    outside = tmp_path / "outside.py"
+    claude.script(
+        Reply.tool_use(TOOL + "write_check", {"code": EXACT_CHECK, "path": str(outside)}),
+        Reply.tool_use(TOOL + "write_check", {"code": EXACT_CHECK, "path": "../outside.py"}),
+        Reply.tool_use(TOOL + "write_data", {"algorithm": "dpo", "train": [], "heldout": [], "file": "../../x.jsonl"}),
+        Reply.tool_use(TOOL + "write_check", {"code": EXACT_CHECK, "name": "evil.py"}),
+        Reply.tool_use("Write", {"file_path": str(outside), "content": "pwned"}),
+        Reply.tool_use(TOOL + "write_check", {"code": "def check(prompt, output):\n    return 1.0\n"}),
+        Reply.tool_use(TOOL + "write_check", {"code": "def check(prompt, output, reference=None:\n"}),
+        Reply.tool_use(TOOL + "write_statement", {"statement": f"uses the key {TEST_API_KEY} to grade"}),
+        Reply.tool_use(TOOL + "write_check", {"code": SNOOPING_CHECK}),
+        Reply.tool_use(TOOL + "write_examples", examples()),
+        Reply.tool_use(TOOL + "prove_check", {}),
+        Reply.tool_use(TOOL + "write_data", {"algorithm": "dpo", "train": rows("train")[:10],
+                                             "heldout": rows("train")[5:9]}),
+        Reply.text_reply("Stopping here."),
+    )
+    with pytest.raises(AuthorError) as err:
+        author_with_claude(TASK, run_dir)
+    assert "without calling finish" in str(err.value) and "nothing was trained" in str(err.value)
+
+    r = claude.tool_results()
+    assert len(r) == 12 and [x["is_error"] for x in r] == [True] * 8 + [False, False, False, True], r
+    for x in r[:3]:  # refused by the PreToolUse hook before our tool ran
+        assert "PreToolUse" in x["text"] and "outside the run folder" in x["text"], x
+    assert "unknown argument(s) name" in r[3]["text"] and "No such tool available" in r[4]["text"]
+    assert "def check(prompt, output, reference=None)" in r[5]["text"] and "does not compile (line 1" in r[6]["text"]
+    assert "contains an API key" in r[7]["text"]
+    assert "check proven" in r[10]["text"]  # proven only because the check saw no key in its environment
+    assert "held-out prompt also in training data" in r[11]["text"]  # the track's own overlap check, naming it
+    assert not outside.exists() and not (tmp_path / "x.jsonl").exists()
+    assert sorted(p.name for p in run_dir.iterdir()) == ["authoring.jsonl", "check.py", "data", "leak.txt"]
+    assert "ANTHROPIC" not in (run_dir / "leak.txt").read_text()
+    assert files_containing(run_dir, TEST_API_KEY) == [] and files_containing(tmp_path / "home", TEST_API_KEY) == []
+    assert TEST_API_KEY not in claude.raw_traffic()  # in no prompt, tool result or tool input
+    log = authoring_log(run_dir)  # every call that reached our tools (not the three the hook refused)
+    assert [x["tool"] for x in log] == ["write_check"] * 3 + ["write_statement", "write_check", "write_examples",
+                                                               "prove_check", "write_data"]
+
+
+def test_a_session_that_never_proves_its_check_trains_nothing(claude, tmp_path):
+    run_dir = tmp_path / "run"
+    claude.script(
+        Reply.tool_use(TOOL + "write_check", {"code": LOOSE_CHECK}),
+        Reply.tool_use(TOOL + "write_examples", examples()),
+        Reply.tool_use(TOOL + "prove_check", {}),
+        Reply.tool_use(TOOL + "write_data", {"algorithm": "dpo", "train": rows("train")[:20],
+                                             "heldout": rows("heldout")[:5]}),
+        Reply.tool_use(TOOL + "write_statement", {"statement": STATEMENT}),
+        Reply.tool_use(TOOL + "finish", {}),
+        Reply.text_reply("I could not make the check pass."),
+    )
+    with pytest.raises(UserError) as err:
+        new(TASK, run_dir)
+    msg = str(err.value)
+    assert "did not produce a proven check" in msg and "bad example 0 scored 1.00" in msg and "4. Rome." in msg
+    assert "nothing was trained" in msg
+    assert claude.tool_results()[5]["is_error"]  # finish refused: not proven
+    assert (run_dir / "check.py").read_text() == LOOSE_CHECK and (run_dir / "data" / "train.jsonl").is_file()
+    for never in ("spec.json", "run.json", "out", "train.jsonl", "data/statement.json"):
+        assert not (run_dir / never).exists(), never
+
+
+KIND_RUBRIC = ("Score 1 if the answer is kind and warm toward the person asking; score 0 if it is curt, "
+               "dismissive or unkind. Judge the tone only, not the length.")
+
+
+def judged_examples(bad_outputs: list[str]) -> dict:
+    """The scripted grader scores short answers high (default_score: each word past two costs 0.05), so short
+    answers play the kind ones and long ones the unkind ones; the wiring, not the grader, is under test."""
+    q = "I failed my exam. What now?"
+    good = [{"prompt": q, "output": o} for o in ("You'll manage.", "Be gentle.", "Rest first.", "You matter.", "Try again.")]
+    return {"good": good, "bad": [{"prompt": q, "output": o} for o in bad_outputs]}
+
+
+UNKIND = ["That is entirely your own fault and honestly nobody should feel sorry for you at all, so stop complaining "
+          "about it now please and thank you " + str(i) for i in range(5)]
+
+
+def test_a_judged_check_is_proven_by_the_claude_grader_and_a_lenient_judge_fails(monkeypatch, tmp_path):
+    from anthropic_server import AnthropicTestServer
+
+    from rl_agent.agent.author_tools import AuthorTools
+    from rl_agent.agent.sdk_tools import ToolRefused
+    from rl_agent.kit.pipeline.task_check import score_heldout
+
+    with AnthropicTestServer() as srv:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", srv.base_url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_API_KEY)
+        run_dir = tmp_path / "run"
+        tools = AuthorTools(run_dir, "Be kind to people who are upset.")
+        assert tools.write_rubric(KIND_RUBRIC).ok
+        tools.write_examples(**judged_examples(UNKIND))
+        proof = tools.prove_check()
+        assert proof.ok and "check proven" in proof.text, proof.text
+        # The judge graded with our rubric, the key only in the request header, never in the files.
+        req = srv.message_requests[0]
+        system = "\n".join(b["text"] for b in req.body["system"])
+        sent_key = req.headers.get("x-api-key") or req.headers.get("authorization", "").removeprefix("Bearer ")
+        assert "kind and warm toward the person asking" in system and sent_key == TEST_API_KEY
+        assert len(srv.message_requests) == 10
+
+        # A judge that scores one unkind answer high (here: a short one) fails the proof, naming the example.
+        tools.write_examples(**judged_examples(UNKIND[:4] + ["Whatever."]))
+        failed = tools.prove_check()
+        assert not failed.ok and "check NOT proven" in failed.text and "bad example 4 scored 1.00" in failed.text
+        assert "'Whatever.'" in failed.text
+        assert tools.write_data("dpo", rows("train")[:10], rows("heldout")[:3]).ok
+        assert tools.write_statement("accepts answers a kind, warm person would give").ok
+        with pytest.raises(ToolRefused, match="not proven"):
+            tools.finish()
+
+        # Held-out scoring with the judge: the before/after answers of eval.json, graded with the rubric.
+        samples = {"before": [UNKIND[0], "Be well."], "after": ["Rest well.", "Be gentle."]}
+        (run_dir / "eval.json").write_text(json.dumps(
+            {side: {"samples": [{"prompt": "q", "output": o} for o in outs]} for side, outs in samples.items()}))
+        (run_dir / "heldout.jsonl").write_text('{"prompt": "q"}\n{"prompt": "q2"}\n')
+        figures = score_heldout(run_dir, "rubric.md", "claude_judge")
+        assert figures["before"]["pass_rate"] == 0.5 and figures["after"]["pass_rate"] == 1.0
+        assert figures["check_kind"] == "claude_judge"
+    assert files_containing(run_dir, TEST_API_KEY) == []
