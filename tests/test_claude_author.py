@@ -219,10 +219,12 @@ def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tm
     assert "check proven" in r[10]["text"]  # proven only because the check saw no key in its environment
     assert "held-out prompt also in training data" in r[11]["text"]  # the track's own overlap check, naming it
     assert not outside.exists() and not (tmp_path / "x.jsonl").exists()
-    assert sorted(p.name for p in run_dir.iterdir()) == ["authoring.jsonl", "check.py", "data", "leak.txt"]
+    written = sorted(p.name for p in run_dir.iterdir() if p.name != "__pycache__")  # (the check's bytecode cache)
+    assert written == ["authoring.jsonl", "check.py", "data", "leak.txt"]
     assert "ANTHROPIC" not in (run_dir / "leak.txt").read_text()
-    assert files_containing(run_dir, TEST_API_KEY) == [] and files_containing(tmp_path / "home", TEST_API_KEY) == []
-    assert TEST_API_KEY not in claude.raw_traffic()  # in no prompt, tool result or tool input
+    # No file of the run folder and no tool result carries the key (the scripted "Claude" itself typed it above).
+    assert files_containing(run_dir, TEST_API_KEY) == [] and not any(TEST_API_KEY in x["text"] for x in r)
+    assert TEST_API_KEY not in json.dumps(claude.message_requests[0].body)  # nor the prompt or instructions
     log = authoring_log(run_dir)  # every call that reached our tools (not the three the hook refused)
     assert [x["tool"] for x in log] == ["write_check"] * 3 + ["write_statement", "write_check", "write_examples",
                                                                "prove_check", "write_data"]
