@@ -139,7 +139,6 @@ def test_claude_writes_a_wrong_check_is_caught_rewrites_it_and_the_run_succeeds(
     assert results[3]["is_error"] and "not proven" in results[3]["text"]
     assert not results[5]["is_error"] and "check proven" in results[5]["text"]
     assert not results[6]["is_error"] and not results[8]["is_error"], results[6]["text"]
-    assert "author of rl-agent" in claude.system_text() and "BRIEF.md" in claude.system_text()
 
     # The plan: Claude's check and data, proven, planned by Claude; then it ran like a recipe run.
     spec = json.loads((run_dir / "spec.json").read_text())
@@ -208,6 +207,13 @@ def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tm
     with pytest.raises(AuthorError) as err:
         author_with_claude(TASK, run_dir)
     assert "without calling finish" in str(err.value) and "nothing was trained" in str(err.value)
+    # The authoring session follows the starter brief: BRIEF.md, whole, in its system prompt.
+    from rl_agent.agent.claude_agent import brief
+
+    assert "check author of rl-agent" in claude.system_text() and brief().strip() in claude.system_text()
+    offered = claude.tools_offered()
+    assert {TOOL + n for n in ("write_check", "write_examples", "write_data", "prove_check", "finish")} <= offered
+    assert not offered & {"Bash", "Write", "Edit", "Read", "WebFetch", "Glob", "Grep"}
 
     r = claude.tool_results()
     assert len(r) == 12 and [x["is_error"] for x in r] == [True] * 8 + [False, False, False, True], r

@@ -73,4 +73,8 @@ def plan_task_spec(plan: RecipePlan, **kw) -> TaskSpec:
     spec.data.origin = "claude-generated"
     spec.data.notes = f"written by Claude through the run-folder authoring tools ({len(plan.train)} rows)"
     spec.check.path, spec.check.kind, spec.check.rubric = plan.check_path, plan.check_kind, plan.rubric
+    if plan.check_kind == JUDGE:
+        spec.family = "style"  # a quality a grader judges, not a format a program checks
+        spec.reward.source, spec.reward.judge = "claude", "claude"
+        spec.reward.reason = f"the Claude grader with the task's rubric ({RUBRIC_FILE}), proven on its examples"
     return spec
