@@ -53,7 +53,9 @@ STATEMENT = ("accepts an answer only if it is exactly three non-empty lines numb
 
 
 def three_steps(answer: str) -> str:
-    return f"1. Read the question.\n2. Recall the fact.\n3. {answer}"
+    """The answer first, where the tiny model recalls it best, then two fixed steps (a design that put the
+    answer last, "1. Think. 2. Check. 3. Paris.", taught the format but correctness fell)."""
+    return f"1. {answer}\n2. Check.\n3. Done."
 
 
 def rows(split: str) -> list[dict]:

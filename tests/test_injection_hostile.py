@@ -216,7 +216,7 @@ def test_cli_new_recipe_plan_keeps_hostile_text_as_data(kind, tmp_path, cli):
     assert not marker.exists() and not (run_dir / "run.json").exists()
 
 
-@pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell", "braces_quotes"])
+@pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell"])
 def test_hostile_task_text_in_the_claude_authoring_path_is_data(kind, tmp_path, monkeypatch):
     """A task the recipes refuse goes to Claude's authoring session: the task reaches Claude as a JSON string
     after fixed instructions, the authored spec.json holds it (and a hostile statement) exactly, and the

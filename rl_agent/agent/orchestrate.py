@@ -298,6 +298,9 @@ def _author_with_claude(task: str, folder: RunFolder, console: Console) -> Recip
                                   on_event=lambda s: console.print(s[:300], highlight=False, markup=False))
     except AuthorError as e:
         raise UserError(str(e)) from None
+    except ImportError as e:  # claude-agent-sdk is not installed in this build
+        raise UserError(f"this task needs Claude to write its check, but the Claude Agent SDK is not available ({e})"
+                        ) from None
 
 
 def _plan_with_claude(task: str, folder: RunFolder, console: Console) -> Plan | None:
