@@ -148,13 +148,13 @@ class AuthorTools:
 
     def finish(self) -> ToolResult:
         """Accepted only when the proof passed on the current files and the data and statement are written."""
+        if self.proven is None or self.proven != self._fingerprint():
+            raise ToolRefused("not finished: the check is not proven on the current files; call prove_check "
+                              "until it passes")
         missing = [what for what, ok in (("write_data", self.algorithm), ("write_statement", self.statement))
                    if not ok]
         if missing:
             raise ToolRefused(f"not finished: call {' and '.join(missing)} first")
-        if self.proven is None or self.proven != self._fingerprint():
-            raise ToolRefused("not finished: the check is not proven on the current files; call prove_check "
-                              "until it passes")
         if self.kind == JUDGE and self.algorithm != "dpo":
             raise ToolRefused("not finished: a judged check trains with DPO (preference pairs); call write_data "
                               "with algorithm dpo")
