@@ -337,3 +337,19 @@ def test_a_judged_check_is_proven_by_the_claude_grader_and_a_lenient_judge_fails
         assert figures["before"]["pass_rate"] == 0.5 and figures["after"]["pass_rate"] == 1.0
         assert figures["check_kind"] == "claude_judge"
     assert files_containing(run_dir, TEST_API_KEY) == []
+
+
+def test_a_multi_line_format_the_task_check_passes_is_not_diagnosed_as_a_run_on():
+    """A numbered list has line breaks by design: when the task's own check passes the tuned answers and the
+    verdict failed on something else (correctness), the catalogue must not blame the eos token."""
+    from rl_agent.agent.catalogue import CATALOGUE, Symptoms, diagnose
+
+    answers = tuple(three_steps(a) for a in ("Cairo.", "Two.", "Rome.", "Paris."))
+    failed = "correct did not fall (after >= before - 0.05): no"
+    passed = Symptoms(f"verdict: the before/after did not succeed (task check pass rate >= 0.8: yes, {failed})",
+                      "", None, answers, 40)
+    found = diagnose(passed, CATALOGUE)
+    assert found is None or found[0].id != "generation_never_stops"
+    run_on = Symptoms(f"verdict: the before/after did not succeed (task check pass rate >= 0.8: no, {failed})",
+                      "", None, answers, 40)
+    assert diagnose(run_on, CATALOGUE)[0].id == "generation_never_stops"  # without a passing check it still is
