@@ -72,9 +72,10 @@ def brief() -> str:
     return (resources.files("rl_agent") / "prompts" / "BRIEF.md").read_text(encoding="utf-8")
 
 
-def instructions() -> str:
-    own = (resources.files("rl_agent") / "prompts" / "agent_instructions.md").read_text(encoding="utf-8")
-    return own + "\n\n# The starter brief this project follows (BRIEF.md)\n\n" + brief()
+def instructions(own: str = "agent_instructions.md") -> str:
+    """A session's system prompt: its own instructions (a file in rl_agent/prompts) followed by BRIEF.md."""
+    text = (resources.files("rl_agent") / "prompts" / own).read_text(encoding="utf-8")
+    return text + "\n\n# The starter brief this project follows (BRIEF.md)\n\n" + brief()
 
 
 def refusal(run_dir: Path, tool_name: str, tool_input: dict[str, Any], allowed: set[str]) -> str | None:
@@ -116,12 +117,20 @@ def path_guard(run_dir: Path, allowed: set[str]) -> Callable[..., Any]:
 
 def agent_options(run_dir: Path, tools: RunTools, *, model: str | None, max_turns: int, budget_usd: float | None,
                   stderr: Callable[[str], None] | None = None) -> "ClaudeAgentOptions":
+    """The repair session: the run-folder repair tools, the repair instructions (with BRIEF.md)."""
+    return session_options(run_dir, build_server(tools), tool_names(), instructions(), model=model,
+                           max_turns=max_turns, budget_usd=budget_usd, stderr=stderr)
+
+
+def session_options(run_dir: Path, server: Any, names: list[str], system_prompt: str, *, model: str | None,
+                    max_turns: int, budget_usd: float | None,
+                    stderr: Callable[[str], None] | None = None) -> "ClaudeAgentOptions":
+    """A session locked to one in-process MCP server's tools (`names`) and the run folder (see the module doc)."""
     from claude_agent_sdk import ClaudeAgentOptions, HookMatcher
 
-    names = tool_names()
     return ClaudeAgentOptions(
-        system_prompt=instructions(),
-        mcp_servers={SERVER_NAME: build_server(tools)},
+        system_prompt=system_prompt,
+        mcp_servers={SERVER_NAME: server},
         strict_mcp_config=True,
         tools=[],
         allowed_tools=names,
@@ -183,16 +192,22 @@ def run_claude_agent(run_dir: Path, *, max_attempts: int = 3, model: str | None 
 
 async def _session(tools: RunTools, model: str | None, max_turns: int, budget_usd: float | None,
                    on_event: Callable[[str], None]) -> AgentOutcome:
-    from claude_agent_sdk import (AssistantMessage, ClaudeSDKError, ResultMessage, TextBlock, ToolUseBlock,
-                                  query)
-
     stderr: list[str] = []
     options = agent_options(tools.run_dir, tools, model=model, max_turns=max_turns, budget_usd=budget_usd,
                             stderr=stderr.append)
+    return await run_session(options, repair_prompt(tools), on_event, stderr)
+
+
+async def run_session(options: "ClaudeAgentOptions", prompt: str, on_event: Callable[[str], None],
+                      stderr: list[str]) -> AgentOutcome:
+    """One Agent SDK session to its end: Claude's texts and tool calls go to `on_event`; the turns, cost, stop
+    reason and any error (key redacted, with the CLI's last stderr lines) come back in the outcome."""
+    from claude_agent_sdk import AssistantMessage, ClaudeSDKError, ResultMessage, TextBlock, ToolUseBlock, query
+
     out = AgentOutcome(ok=False, status="failed", attempts=0)
     texts: list[str] = []
     try:
-        async for msg in query(prompt=_once(repair_prompt(tools)), options=options):
+        async for msg in query(prompt=_once(prompt), options=options):
             if isinstance(msg, AssistantMessage):
                 for block in msg.content:
                     if isinstance(block, TextBlock) and block.text.strip():

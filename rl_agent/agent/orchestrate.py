@@ -31,7 +31,8 @@ from rl_agent.kit.pipeline.driver import validate_data
 from rl_agent.kit.pipeline.start import UserError, training_env
 from rl_agent.kit.pipeline.base_answers import BaseAnswerError, base_answers, read_prompts
 from rl_agent.kit.planning.planner import ModelChoice, Plan, PlanRefused, plan_task, write_plan_files
-from rl_agent.kit.planning.recipe_spec import recipe_task_spec
+from rl_agent.kit.planning.authored import plan_task_spec
+from rl_agent.kit.planning.check_kinds import prove, read_examples, score
 from rl_agent.kit.planning.recipes import (
     CheckItem,
     CheckPathError,
@@ -39,8 +40,6 @@ from rl_agent.kit.planning.recipes import (
     RecipePlan,
     RecipeRefused,
     plan_recipe,
-    prove_check,
-    score_outputs,
 )
 from rl_agent.kit.planning.task_spec import ModelPlan
 from rl_agent.kit.pipeline.report import print_report
@@ -87,6 +86,11 @@ def new_run(console: Console, task: str, *, run_dir: Path | None, offline: bool,
         refused = e if "claude" not in e.needs else _as_needs_claude(recipe_refusal)
     if refused is not None and not ("claude" in refused.needs and use_claude):
         raise UserError(str(refused))
+    if refused is not None:  # Claude writes this task's check and data, proves the check, then it runs as a recipe
+        plan = _author_with_claude(task, folder, console)
+        _new_recipe_run(console, plan, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
+                        confirm=confirm, use_claude=use_claude)
+        return
     python = training_env(console, yes, confirm).python
     choice = _choose_model(python, offline, console)
     plan: Plan | None = None
@@ -147,12 +151,13 @@ def _as_needs_claude(refusal: RecipeRefused | None) -> PlanRefused:
 def _new_recipe_run(console: Console, recipe: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
                     steps: int | None, plan_only: bool, confirm: Callable[[str], bool] | None,
                     use_claude: bool) -> None:
-    """A recipe plan: write its check, data and spec.json; prove the check on its own examples; score the base
-    model's held-out answers with it; then train and evaluate with the check as the success measure."""
+    """A recipe plan (or one Claude authored): write its check, data and spec.json; prove the check on its own
+    examples; score the base model's held-out answers with it; then train and evaluate with the check as the
+    success measure."""
     python = training_env(console, yes, confirm).python
     choice = _choose_model(python, offline, console)
-    spec = recipe_task_spec(recipe, model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
-                            device=choice.device, precision=choice.precision, steps=steps)
+    spec = plan_task_spec(recipe, model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
+                          device=choice.device, precision=choice.precision, steps=steps)
     if spec.algorithm == "grpo" and not algorithm_available("grpo"):
         spec.needs = ["grpo"]
     _show_plan(console, spec)
@@ -180,13 +185,10 @@ def _new_recipe_run(console: Console, recipe: RecipePlan, folder: RunFolder, *, 
 
 def _prove(folder: RunFolder, spec: TaskSpec, console: Console) -> None:
     """The check must accept every good example and reject every bad one, or nothing trains."""
-    examples = [json.loads(x) for x in folder.path(spec.check.examples).read_text(encoding="utf-8").splitlines()
-                if x.strip()]
-    good = [CheckItem(e["prompt"], e["output"], e.get("reference")) for e in examples if e.get("kind") == "good"]
-    bad = [CheckItem(e["prompt"], e["output"], e.get("reference")) for e in examples if e.get("kind") == "bad"]
     try:
-        proof = prove_check(folder.root, spec.check.path, good, bad)
-    except (CheckRunError, CheckPathError) as e:
+        good, bad = read_examples(folder.path(spec.check.examples))
+        proof = prove(folder.root, spec.check.path, good, bad, spec.check.kind)
+    except (CheckRunError, CheckPathError, ValueError) as e:
         raise UserError(f"check NOT proven, nothing will train: {e}") from None
     if not proof.passed:
         raise UserError(proof.message() + f"\n  (fix {folder.path(spec.check.path)} or its examples, then "
@@ -207,8 +209,8 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
         answers = base_answers(python, model, [r["prompt"] for r in rows], chat_kwargs=chat_kwargs,
                                max_new_tokens=run_spec.settings.max_new_tokens,
                                offline=run_spec.model_source != "hub")
-        scores = score_outputs(folder.root, spec.check.path,
-                               [CheckItem(r["prompt"], a, r.get("reference")) for r, a in zip(rows, answers)])
+        scores = score(folder.root, spec.check.path,
+                       [CheckItem(r["prompt"], a, r.get("reference")) for r, a in zip(rows, answers)], spec.check.kind)
     except (BaseAnswerError, CheckRunError, CheckPathError) as e:
         raise UserError(str(e)) from None
     console.print(f"base model on the held-out prompts: the check passes {scores.pass_rate:.2f} of its answers "
@@ -283,6 +285,22 @@ def _choose_model(python: str, offline: bool, console: Console) -> ModelChoice:
     except ModelError as e:
         raise UserError(str(e)) from None
     return ModelChoice(c.name, c.source, c.reason, device, precision)  # type: ignore[arg-type]
+
+
+def _author_with_claude(task: str, folder: RunFolder, console: Console) -> RecipePlan:
+    """Claude's proven plan for a task the offline recipes refuse; UserError (nothing trains) if never proven."""
+    from rl_agent.agent.claude_author import AuthorError, author_with_claude
+
+    console.print("the offline recipes cannot plan this task: Claude writes its check, examples and data, and "
+                  "proves the check before anything trains", highlight=False)
+    try:
+        return author_with_claude(task, folder.root,
+                                  on_event=lambda s: console.print(s[:300], highlight=False, markup=False))
+    except AuthorError as e:
+        raise UserError(str(e)) from None
+    except ImportError as e:  # claude-agent-sdk is not installed in this build
+        raise UserError(f"this task needs Claude to write its check, but the Claude Agent SDK is not available ({e})"
+                        ) from None
 
 
 def _plan_with_claude(task: str, folder: RunFolder, console: Console) -> Plan | None:

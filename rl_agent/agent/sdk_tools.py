@@ -270,9 +270,9 @@ class RunTools:
 
 # ---- the SDK face -----------------------------------------------------------------------------------------
 
-def tool_names() -> list[str]:
-    """The fully qualified names Claude Code gives our tools (mcp__<server>__<tool>)."""
-    return [f"mcp__{SERVER_NAME}__{name}" for name in _SPECS]
+def tool_names(specs: dict[str, Any] | None = None) -> list[str]:
+    """The fully qualified names Claude Code gives our tools (mcp__<server>__<tool>); default: the repair tools."""
+    return [f"mcp__{SERVER_NAME}__{name}" for name in (_SPECS if specs is None else specs)]
 
 
 _SPECS: dict[str, tuple[str, dict[str, Any], bool]] = {
@@ -304,9 +304,6 @@ _SPECS: dict[str, tuple[str, dict[str, Any], bool]] = {
 
 def build_server(tools: RunTools) -> Any:
     """An in-process MCP server (create_sdk_mcp_server) whose tools call `tools` off the event loop."""
-    import anyio
-    from claude_agent_sdk import ToolAnnotations, create_sdk_mcp_server, tool
-
     calls: dict[str, Callable[[dict[str, Any]], ToolResult]] = {
         "read_log": lambda a: tools.read_log(a.get("lines", 60)),
         "read_file": lambda a: tools.read_file(a["path"]),
@@ -316,17 +313,28 @@ def build_server(tools: RunTools) -> Any:
         "render": lambda a: tools.render(),
         "run_step": lambda a: tools.run_step(a["step"], bool(a.get("fresh", False))),
     }
+    return mcp_server(_SPECS, calls)
+
+
+def mcp_server(specs: dict[str, tuple[str, dict[str, Any], bool]],
+               calls: dict[str, Callable[[dict[str, Any]], ToolResult]],
+               refused: tuple[type[Exception], ...] = (ToolRefused, RunFolderError)) -> Any:
+    """An in-process MCP server serving `calls` (name -> sync function of the arguments) with `specs`
+    (name -> description, JSON schema, read-only); each call runs off the event loop, and a refusal comes
+    back to Claude as an error result carrying its message."""
+    import anyio
+    from claude_agent_sdk import ToolAnnotations, create_sdk_mcp_server, tool
 
     def make(name: str) -> Any:
-        description, schema, read_only = _SPECS[name]
+        description, schema, read_only = specs[name]
 
         async def handler(args: dict[str, Any]) -> dict[str, Any]:
             try:
                 result = await anyio.to_thread.run_sync(calls[name], args)
-            except (ToolRefused, RunFolderError) as e:
+            except refused as e:
                 result = ToolResult(str(e), ok=False)
             return {"content": [{"type": "text", "text": result.text}], "is_error": not result.ok}
 
         return tool(name, description, schema, annotations=ToolAnnotations(readOnlyHint=read_only))(handler)
 
-    return create_sdk_mcp_server(SERVER_NAME, tools=[make(n) for n in _SPECS])
+    return create_sdk_mcp_server(SERVER_NAME, tools=[make(n) for n in specs])

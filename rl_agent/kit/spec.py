@@ -39,6 +39,9 @@ class _RunSpecBase(BaseModel):
                                    "when set, its held-out pass rate is the run's success measure")
     min_check_rate: float = Field(0.8, ge=0, le=1, description="success bar: share of tuned held-out answers the "
                                   "task check passes (score >= 0.9)")
+    check_kind: Literal["program", "claude_judge"] = Field("program", description="program: check_file is a "
+                                                           "check.py; claude_judge: check_file is the rubric the "
+                                                           "Claude grader scores with")
 
     @field_validator("algorithm")
     @classmethod

@@ -101,7 +101,7 @@ class Pipeline:
         self._run_command(state, [state.python, track.eval_script], "evaluation", track.script_env(state.spec))
         if state.spec.check_file:
             try:
-                result = score_heldout(self.folder.root, state.spec.check_file)
+                result = score_heldout(self.folder.root, state.spec.check_file, state.spec.check_kind)
             except TaskCheckError as e:
                 raise StageError(str(e)) from None
             b, a = result["before"]["pass_rate"], result["after"]["pass_rate"]

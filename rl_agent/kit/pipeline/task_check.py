@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rl_agent.kit.planning.check_kinds import PROGRAM, CheckKind, score
 from rl_agent.kit.planning.recipes.check_runner import CheckItem, CheckPathError, CheckRunError
-from rl_agent.kit.planning.recipes.proof import score_outputs
 
 CHECK_EVAL_FILE = "check_eval.json"
 
@@ -31,23 +31,25 @@ def _references(root: Path) -> list[str | None]:
     return rows
 
 
-def side_figures(root: Path, check_file: str, samples: list[dict], refs: list[str | None]) -> dict:
-    """Pass rate (score >= 0.9) and mean score of one model's held-out answers, with each score."""
+def side_figures(root: Path, check_file: str, samples: list[dict], refs: list[str | None],
+                 kind: CheckKind = PROGRAM) -> dict:
+    """Pass rate (score >= 0.9) and mean score of one model's held-out answers, with each score (a judged check:
+    the Claude grader with the run's rubric)."""
     items = [CheckItem(s["prompt"], s["output"], refs[i] if i < len(refs) else None) for i, s in enumerate(samples)]
     try:
-        scores = score_outputs(root, check_file, items)
+        scores = score(root, check_file, items, kind)
     except (CheckRunError, CheckPathError) as e:
         raise TaskCheckError(f"the task check could not score the held-out answers: {e}") from None
     return {"pass_rate": scores.pass_rate, "mean": scores.mean, "graded": scores.graded,
             "already_passes": scores.already_passes(), "scores": scores.scores}
 
 
-def score_heldout(root: Path, check_file: str) -> dict:
+def score_heldout(root: Path, check_file: str, kind: CheckKind = PROGRAM) -> dict:
     """check_eval.json: the task check's figures for the base ("before") and tuned ("after") answers."""
     ev = json.loads((root / "eval.json").read_text(encoding="utf-8"))
     refs = _references(root)
-    result = {side: side_figures(root, check_file, ev[side]["samples"], refs) for side in ("before", "after")}
-    result["check_file"] = str(check_file)
+    result = {side: side_figures(root, check_file, ev[side]["samples"], refs, kind) for side in ("before", "after")}
+    result["check_file"], result["check_kind"] = str(check_file), kind
     tmp = root / (CHECK_EVAL_FILE + ".tmp")
     tmp.write_text(json.dumps(result, indent=2), encoding="utf-8")
     tmp.replace(root / CHECK_EVAL_FILE)

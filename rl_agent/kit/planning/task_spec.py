@@ -72,7 +72,9 @@ class HeldoutPlan(BaseModel):
 
 class CheckPlan(BaseModel):
     """The task's own check program (check.py in the run folder), proven on good/bad examples before training.
-    `statement` says in plain words what it accepts, so a person can verify the plan does what was asked."""
+    `statement` says in plain words what it accepts, so a person can verify the plan does what was asked.
+    kind "claude_judge": the check is the Claude grader with `rubric` (a judged task: tone, empathy), and
+    `path` is the rubric file it reads; proven on the same examples."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -81,6 +83,8 @@ class CheckPlan(BaseModel):
     recipe: str = Field(description="the offline recipe that wrote it, or 'claude'")
     params: dict = Field(default_factory=dict)
     examples: str = "data/examples.jsonl"
+    kind: Literal["program", "claude_judge"] = "program"
+    rubric: Optional[str] = Field(None, description="the judge's rubric (kind claude_judge), as written from the task")
 
 
 class SuccessPlan(BaseModel):
@@ -148,6 +152,7 @@ class TaskSpec(BaseModel):
         )
         if self.check is not None:
             fields["check_file"] = str(resolve_data_path(self.check.path, base_dir))
+            fields["check_kind"] = self.check.kind
             fields["min_check_rate"] = self.success.min_check_rate
         if self.grpo is not None:
             fields["grpo"] = self.grpo

@@ -72,6 +72,12 @@ def prove_check(
     A None on an example is a failure: a check must be able to grade its own examples."""
     good, bad = list(good), list(bad)
     scores = run_check(run_dir, check_path, good + bad, timeout_s=timeout_s, memory_mb=memory_mb)
+    return proof_from_scores(good, bad, scores)
+
+
+def proof_from_scores(good: Sequence[CheckItem], bad: Sequence[CheckItem], scores: Sequence[float | None]) -> ProofResult:
+    """The proof's rules on given scores (good first, then bad), whatever scored them: a check program or a judge."""
+    good, bad, scores = list(good), list(bad), list(scores)
     result = ProofResult(scores[: len(good)], scores[len(good):])
     for kind, n in (("good", len(good)), ("bad", len(bad))):
         if n < MIN_EXAMPLES:
