@@ -10,7 +10,7 @@ not counted as a repair. Nothing is assumed: each figure comes from a run.
 
     python bench/repair.py [--set catalogue|everyday|both] [--workers 2] [--only id,id] [--out DIR] [--json F]
 
-Uses the embedded tiny model (built into RL_AGENT_CACHE, or the user cache, on first use) and this
+Uses the embedded tiny model (shipped in the package) and this
 interpreter for training. Each training process runs on one thread (OMP_NUM_THREADS=1).
 """
 
@@ -52,10 +52,9 @@ def main() -> int:
 
     from rl_agent.agent.everyday_faults import EVERYDAY_FAULTS, describe_everyday
     from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
-    from rl_agent.kit.models.tiny import default_cache_dir, embedded_model_dir
+    from rl_agent.kit.models.tiny import embedded_model_dir
 
     only = set(filter(None, args.only.split(",")))
-    cache = default_cache_dir()
     model = embedded_model_dir()
     out = args.out or Path(tempfile.mkdtemp(prefix="rl-agent-repair-bench-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -74,7 +73,7 @@ def main() -> int:
             if NEEDS_DONOR & {f.id for f in wanted} else Donor()
 
         done = run_all(wanted, args.workers, lambda fault: run_fault(
-            fault, out / "catalogue" / fault.id, model_path=model, python=sys.executable, cache_dir=cache,
+            fault, out / "catalogue" / fault.id, model_path=model, python=sys.executable,
             donor=donor if fault.id in NEEDS_DONOR else Donor()))
         rows = []
         print(f"\n== catalogue faults ==\n{'fault':<24} {'recognised as':<24} {'repaired':<9} {'attempts':>8} "
@@ -102,7 +101,7 @@ def main() -> int:
         started = time.time()
 
         done = run_all(wanted, args.workers, lambda fault: run_everyday(
-            fault, out / "everyday" / fault.id, model_path=model, python=sys.executable, cache_dir=cache))
+            fault, out / "everyday" / fault.id, model_path=model, python=sys.executable))
         rows = []
         print(f"\n== everyday faults ==\n{'fault':<38} {'unrepaired':<14} {'repaired':<9} {'attempts':>8} "
               f"{'seconds':>8}  repairs")

@@ -22,6 +22,7 @@ from claude_code_server import TEST_API_KEY, ClaudeCodeTestServer, Reply, bundle
 from rl_agent.agent.orchestrate import new_run
 from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects
 from rl_agent.kit.pipeline.start import UserError
+from rl_agent.kit.planning.recipe_spec import EMBEDDED_DPO
 from rl_agent.kit.planning.recipes import RecipeRefused, plan_recipe
 
 pytestmark = pytest.mark.skipif(bundled_cli() is None, reason="this platform's claude-agent-sdk has no bundled CLI")
@@ -153,7 +154,7 @@ def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_pla
     spec = json.loads((run_dir / "spec.json").read_text())
     assert spec["planned_by"] == "claude" and spec["check"]["recipe"] == "claude" and spec["task"] == TASK
     assert spec["check"]["kind"] == "program" and spec["check"]["statement"] == STATEMENT
-    assert spec["data"]["origin"] == "claude-generated" and spec["dpo"]["steps"] == 60
+    assert spec["data"]["origin"] == "claude-generated" and spec["dpo"]["steps"] == EMBEDDED_DPO["steps"]
     assert (run_dir / "check.py").read_text() == EXACT_CHECK
     assert "check proven" in out and not (run_dir / "run.json").exists()  # --plan-only: nothing trains
     log = authoring_log(run_dir)
@@ -162,17 +163,61 @@ def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_pla
     assert files_containing(run_dir, TEST_API_KEY) == []
 
 
-# The full run is opt-in like the recipe full runs (tests/test_recipe_runs.py), until a data design or schedule
-# reaches the bar on the embedded model. Measured (60 DPO steps, lr 5e-4, batch 8, 376 pairs, 31 held-out): the
-# task check went 0.00 -> 0.97, but correctness fell 1.00 -> 0.61 (the same 12 held-out facts lost whether the
-# answer came first or last, or the rejected side was hedged or plain), so the verdict rightly failed; 45 steps:
-# check 0.00 -> 0.03; 120 steps: check 0.97, correctness 0.77, still failed.
+# The full run: a second task outside the library, whose form the 2M-parameter embedded model can learn without
+# losing facts. (The numbered list above teaches its format, 0.00 -> 0.97 on the check, but correctness fell
+# 1.00 -> 0.61 whether the answer came first or last: the model loses held-out facts behind a lead-in it never
+# saw, as with the prefix and JSON recipes, and the verdict rightly failed.) Opt-in like the recipe full runs
+# (tests/test_recipe_runs.py), for the suite's time budget.
+EXCLAIM_TASK = "End every answer with an exclamation mark instead of a full stop."
+EXCLAIM_CHECK = '''import re
+
+def check(prompt, output, reference=None):
+    """1.0 for a one-line answer that says something and ends with one '!' (not '?!', not '.')."""
+    text = output.strip()
+    if "\\n" in text or not text.endswith("!") or text.endswith(("?!", "!!")):
+        return 0.0
+    return 1.0 if re.search(r"\\w", text[:-1]) else 0.0
+'''
+EXCLAIM_STATEMENT = "accepts a one-line answer that ends with a single '!' after some text; rejects everything else"
+
+
+def exclaim_rows(split: str) -> list[dict]:
+    """chosen: the correct terse answer ending in '!'; rejected: the same answer ending in '.'."""
+    out = []
+    for _, _, r in iter_jsonl_objects(bundled_pairs_path(split)):
+        ref = r.get("reference") or r["chosen"]
+        out.append({"prompt": r["prompt"], "chosen": ref.rstrip(".") + "!", "rejected": ref, "reference": ref})
+    return out
+
+
+def exclaim_examples() -> dict:
+    q, ref = "What is the capital of Italy?", "Rome."
+    good = [{"prompt": q, "output": "Rome!", "reference": ref}, {"prompt": q, "output": "It is Rome!"},
+            {"prompt": "What is 2 + 2?", "output": "4!", "reference": "4"}, {"prompt": q, "output": "  Rome, of course!\n"},
+            {"prompt": "How do I boil an egg?", "output": "Boil water, add the egg and wait ten minutes!"}]
+    bad = [{"prompt": q, "output": "Rome.", "reference": ref}, {"prompt": q, "output": "Rome"},
+           {"prompt": q, "output": "Rome!\nAnything else?"}, {"prompt": q, "output": "!"},
+           {"prompt": q, "output": "Rome?!"}, {"prompt": q, "output": "I think it is probably Rome."}]
+    return {"good": good, "bad": bad}
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not FULL_RUNS, reason="set RL_AGENT_FULL_RECIPE_RUNS=1 (no schedule verified yet)")
+@pytest.mark.skipif(not FULL_RUNS, reason="set RL_AGENT_FULL_RECIPE_RUNS=1 (a full training run)")
 def test_the_authored_plan_trains_to_a_verdict_measured_by_its_own_check(claude, tmp_path):
+    with pytest.raises(RecipeRefused):  # outside the offline library
+        plan_recipe(EXCLAIM_TASK)
     run_dir = tmp_path / "run"
-    script_authoring(claude)
-    out = new(TASK, run_dir)
+    claude.script(
+        Reply.tool_use(TOOL + "write_check", {"code": EXCLAIM_CHECK}),
+        Reply.tool_use(TOOL + "write_examples", exclaim_examples()),
+        Reply.tool_use(TOOL + "prove_check", {}),
+        Reply.tool_use(TOOL + "write_data", {"algorithm": "dpo", "train": exclaim_rows("train"),
+                                             "heldout": exclaim_rows("heldout")}),
+        Reply.tool_use(TOOL + "write_statement", {"statement": EXCLAIM_STATEMENT}),
+        Reply.tool_use(TOOL + "finish", {}),
+        Reply.text_reply("The check is proven; the plan is ready."),
+    )
+    out = new(EXCLAIM_TASK, run_dir)
     assert "check proven" in out and "base model on the held-out prompts" in out
     report = json.loads((run_dir / "report.json").read_text())
     tc, corr = report["task_check"], report["correctness"]

@@ -131,7 +131,7 @@ def rendered_track_run(root: Path, track_name: str, model: Path) -> RunFolder:
     folder = RunFolder(root)
     state = folder.create(spec)
     state.python, state.model_path, state.stages_done = sys.executable, str(model), ["model"]
-    pipe = Pipeline(folder, Console(file=io.StringIO()), root)
+    pipe = Pipeline(folder, Console(file=io.StringIO()))
     for stage in ("data", "render"):
         getattr(pipe, f"stage_{stage}")(state)
         state.stages_done.append(stage)

@@ -104,9 +104,9 @@ def _boom(run, message="rl-agent-test: an unknown failure"):
     run.save(state)
 
 
-def test_an_unknown_failure_is_reported_not_patched(run, rl_agent_cache):
+def test_an_unknown_failure_is_reported_not_patched(run):
     _boom(run)
-    result = run_with_repairs(run, cache_dir=rl_agent_cache)
+    result = run_with_repairs(run)
     assert (result.ok, result.status, result.attempts) == (False, "unrecognised", 0)
     assert "an unknown failure" in result.message
     events = [json.loads(x) for x in run.path(REPAIRS_JSONL).read_text().splitlines()]
@@ -114,22 +114,22 @@ def test_an_unknown_failure_is_reported_not_patched(run, rl_agent_cache):
     assert not run.path("report.json").exists() and run.load().status == "failed"
 
 
-def test_a_recognised_failure_without_a_fix_stops_at_once(run, rl_agent_cache):
+def test_a_recognised_failure_without_a_fix_stops_at_once(run):
     _boom(run)
     entry = KnownFailure("no_fix", "No fix", re.compile("an unknown failure"), "test cause", "none",
                          lambda ctx: None, lambda s, m: True)
-    result = run_with_repairs(run, cache_dir=rl_agent_cache, catalogue=(entry,))
+    result = run_with_repairs(run, catalogue=(entry,))
     assert (result.status, result.attempts) == ("unfixable", 0)
     assert "needs a person" in result.message
 
 
-def test_the_loop_is_bounded_and_logs_error_diagnosis_patch_outcome(run, rl_agent_cache):
+def test_the_loop_is_bounded_and_logs_error_diagnosis_patch_outcome(run):
     """A fix that does not address the cause: three patches, four runs, then a clear stop."""
     _boom(run)
     useless = KnownFailure("useless", "Useless fix", re.compile(r"an unknown (?P<what>failure)"), "test cause",
                            "touch a file", lambda ctx: Patch("touch a file", (WriteFile("touched.txt", "x"),), "train"),
                            lambda s, m: True)
-    result = run_with_repairs(run, cache_dir=rl_agent_cache, catalogue=(useless,), max_attempts=3)
+    result = run_with_repairs(run, catalogue=(useless,), max_attempts=3)
     assert (result.ok, result.status, result.attempts) == (False, "exhausted", 3)
     assert all(r.outcome.startswith("failed again") for r in result.repairs)
     events = [json.loads(x) for x in run.path(REPAIRS_JSONL).read_text().splitlines()]
@@ -142,12 +142,12 @@ def test_the_loop_is_bounded_and_logs_error_diagnosis_patch_outcome(run, rl_agen
 
 
 
-def test_an_unknown_failure_tries_the_fallbacks_inside_the_run_folder_then_stops(run, rl_agent_cache, tmp_path):
+def test_an_unknown_failure_tries_the_fallbacks_inside_the_run_folder_then_stops(run, tmp_path):
     """Re-render (nothing drifted) and revert trials (the failure stays with the recipe's defaults) both run
     and both write only inside the run folder; the loop then stops as unrecognised."""
     _boom(run)
     before = {str(p): p.stat().st_mtime for p in tmp_path.rglob("*") if p.is_file() and run.root not in p.parents}
-    result = run_with_repairs(run, cache_dir=rl_agent_cache)
+    result = run_with_repairs(run)
     assert result.status == "unrecognised" and result.attempts == 0
     trials = [json.loads(x) for x in run.path("revert-trials.jsonl").read_text().splitlines()]
     assert trials and not any(t["ok"] for t in trials)

@@ -37,7 +37,7 @@ def donor(tmp_path_factory, tiny_model):
 
 def train(run: RunFolder) -> None:
     state = run.load()
-    pipe = Pipeline(run, Console(file=io.StringIO()), run.root)
+    pipe = Pipeline(run, Console(file=io.StringIO()))
     if "render" not in state.stages_done:
         pipe.stage_render(state)
         state.stages_done.append("render")

@@ -19,7 +19,7 @@ from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fa
 from rl_agent.agent.loop import MAX_ATTEMPTS, REPAIRS_JSONL, REPAIRS_MD
 
 @pytest.fixture(scope="session")
-def fault_results(tmp_path_factory, tiny_model, rl_agent_cache):
+def fault_results(tmp_path_factory, tiny_model):
     root = tmp_path_factory.mktemp("faults")
     old = os.environ.get("OMP_NUM_THREADS")
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -31,7 +31,7 @@ def fault_results(tmp_path_factory, tiny_model, rl_agent_cache):
         def one(fault):
             try:
                 return run_fault(fault, root / fault.id, model_path=tiny_model, python=sys.executable,
-                                 cache_dir=rl_agent_cache, donor=donor if fault.id in NEEDS_DONOR else Donor())
+                                 donor=donor if fault.id in NEEDS_DONOR else Donor())
             except Exception as e:  # noqa: BLE001 - reported by that fault's own test
                 return e
 

@@ -33,26 +33,26 @@ class EverydayResult:
     result: LoopResult
 
 
-def unrepaired(fault: EverydayFault, root: Path, *, model_path: Path, python: str, cache_dir: Path) -> tuple[bool, str]:
+def unrepaired(fault: EverydayFault, root: Path, *, model_path: Path, python: str) -> tuple[bool, str]:
     """(failed, error) of the pipeline run with the fault and no repair."""
     folder = prepare_run(root, model_path=model_path, python=python)
     fault.inject(folder)
     try:
-        report = Pipeline(folder, Console(file=io.StringIO()), cache_dir).run(folder.load())
+        report = Pipeline(folder, Console(file=io.StringIO())).run(folder.load())
     except Exception as e:  # noqa: BLE001 - any crash is the failure being measured
         return True, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
     ok = bool(report.get("verdict", {}).get("succeeded"))
     return (not ok), ("" if ok else "the run completed but the verdict failed")
 
 
-def run_everyday(fault: EverydayFault, root: Path, *, model_path: Path, python: str, cache_dir: Path,
+def run_everyday(fault: EverydayFault, root: Path, *, model_path: Path, python: str,
                  baseline: bool = True) -> EverydayResult:
-    failed, error = (unrepaired(fault, root / "unrepaired", model_path=model_path, python=python,
-                                cache_dir=cache_dir) if baseline else (True, "(not measured)"))
+    failed, error = (unrepaired(fault, root / "unrepaired", model_path=model_path, python=python)
+                      if baseline else (True, "(not measured)"))
     folder = prepare_run(root / "repaired", model_path=model_path, python=python)
     fault.inject(folder)
     started = time.time()
-    result = run_with_repairs(folder, cache_dir=cache_dir)
+    result = run_with_repairs(folder)
     seconds = time.time() - started
     report = folder.path("report.json")
     verdict = report.is_file() and json.loads(report.read_text(encoding="utf-8"))["verdict"]["succeeded"]

@@ -73,7 +73,7 @@ def prepare_run(root: Path, *, model_path: Path, python: str, dpo: dict[str, Any
     state.python = python
     state.model_path = str(model_path)
     state.stages_done = ["model"]
-    pipe = Pipeline(folder, Console(file=io.StringIO()), root)
+    pipe = Pipeline(folder, Console(file=io.StringIO()))
     for stage in ("data", "render"):
         getattr(pipe, f"stage_{stage}")(state)
         state.stages_done.append(stage)
@@ -85,7 +85,7 @@ def make_donor(root: Path, *, model_path: Path, python: str) -> Donor:
     """Train 2 steps (a checkpoint each) with the standard settings; faults copy these checkpoints."""
     folder = prepare_run(root, model_path=model_path, python=python, dpo={**FAST_DPO, "steps": 2, "save_steps": 1})
     state = folder.load()
-    Pipeline(folder, Console(file=io.StringIO()), root).stage_train(state)
+    Pipeline(folder, Console(file=io.StringIO())).stage_train(state)
     return Donor(folder.path("out"))
 
 
@@ -122,7 +122,7 @@ def own_model(folder: RunFolder) -> Path:
 
 def _render(folder: RunFolder) -> None:
     state = folder.load()
-    Pipeline(folder, Console(file=io.StringIO()), folder.root).stage_render(state)
+    Pipeline(folder, Console(file=io.StringIO())).stage_render(state)
     state.stages_done = [s for s in ("model", "data")] + ["render"]
     folder.save(state)
 
@@ -299,13 +299,13 @@ def slowest_first(faults: tuple[Fault, ...] = FAULTS) -> list[Fault]:
     return sorted(faults, key=lambda f: SLOW.index(f.id) if f.id in SLOW else len(SLOW))
 
 
-def run_fault(fault: Fault, root: Path, *, model_path: Path, python: str, cache_dir: Path,
+def run_fault(fault: Fault, root: Path, *, model_path: Path, python: str,
               donor: Donor = Donor()) -> FaultResult:
     """Prepare a run in `root`, inject `fault`, run the repair loop; measure what happened."""
     folder = prepare_run(root, model_path=model_path, python=python)
     fault.inject(folder, donor)
     started = time.time()
-    result = run_with_repairs(folder, cache_dir=cache_dir)
+    result = run_with_repairs(folder)
     seconds = time.time() - started
     report = folder.path("report.json")
     verdict = report.is_file() and json.loads(report.read_text(encoding="utf-8"))["verdict"]["succeeded"]

@@ -161,7 +161,6 @@ def load_task(folder: RunFolder) -> TaskSpec | None:
 def run_with_repairs(
     folder: RunFolder,
     *,
-    cache_dir: Path,
     console: Console | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     catalogue: tuple[KnownFailure, ...] = CATALOGUE,
@@ -186,7 +185,7 @@ def run_with_repairs(
             log.note(len(repairs) + 1, msg, "stopped before the run: preflight found what it cannot fix safely")
             return LoopResult(False, "unfixable", repairs, None, None, msg, Symptoms(msg))
         state = folder.load()
-        symptoms, report, outcome = _attempt(folder, state, task, console, cache_dir)
+        symptoms, report, outcome = _attempt(folder, state, task, console)
         if symptoms is None:
             if repairs:
                 repairs[-1].outcome = "fixed"
@@ -239,13 +238,13 @@ def run_with_repairs(
         say(f"repair {attempt}: {entry.title}: {patch.summary}")
 
 
-def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
-             cache_dir: Path) -> tuple[Symptoms | None, dict | None, dict | None]:
+def _attempt(folder: RunFolder, state, task: TaskSpec | None,
+             console: Console) -> tuple[Symptoms | None, dict | None, dict | None]:
     """One pass of the pipeline: (None, report, outcome) on success, else (symptoms, report?, outcome?)."""
     log_path = folder.path(LOG_FILE)
     offset = log_path.stat().st_size if log_path.is_file() else 0
     try:
-        pipeline = Pipeline(folder, console, cache_dir)
+        pipeline = Pipeline(folder, console)
         report = pipeline.run(state)
     except (StageError, PairFileError) as e:
         state = folder.load()

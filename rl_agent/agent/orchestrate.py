@@ -45,7 +45,6 @@ from rl_agent.kit.planning.task_spec import ModelPlan
 from rl_agent.kit.pipeline.report import print_report
 from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError
 from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError
-from rl_agent.kit.models.tiny import default_cache_dir
 
 
 def validate_run_data(run_spec) -> None:
@@ -388,7 +387,7 @@ def _move_checkpoints_aside(folder: RunFolder) -> None:
 def _execute(folder: RunFolder, console: Console, use_claude: bool) -> None:
     console.print(f"run folder: {folder.root}")
     try:
-        result = run_with_repairs(folder, cache_dir=default_cache_dir(), console=console,
+        result = run_with_repairs(folder, console=console,
                                   on_event=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]"))
     except (RunFolderError, OSError) as e:
         raise UserError(str(e)) from None

@@ -57,7 +57,7 @@ def render_expected(folder: RunFolder, state: RunState) -> dict[str, str]:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     try:
-        pipe = Pipeline(RunFolder(scratch), Console(file=io.StringIO()), scratch)
+        pipe = Pipeline(RunFolder(scratch), Console(file=io.StringIO()))
         pipe.stage_render(state.model_copy(deep=True))
         return {name: (scratch / name).read_text(encoding="utf-8") for name in script_names(state)
                 if (scratch / name).is_file()}

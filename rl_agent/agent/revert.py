@@ -147,7 +147,7 @@ def _run_trial(folder: RunFolder, state: RunState, reverts: dict[str, Any], n: i
         for name in ("train.jsonl", "heldout.jsonl", "prompts.jsonl", "heldout_prompts.jsonl"):
             if folder.path(name).is_file():
                 shutil.copyfile(folder.path(name), sub.path(name))
-        pipe = Pipeline(sub, Console(file=io.StringIO()), root)
+        pipe = Pipeline(sub, Console(file=io.StringIO()))
         if "data" not in state.stages_done:
             pipe.stage_data(st)
         pipe.stage_render(st)

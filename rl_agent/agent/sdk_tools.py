@@ -28,7 +28,6 @@ from rl_agent.kit.dataio.pairs import PairFileError
 from rl_agent.kit.pipeline.driver import LOG_FILE, Pipeline, StageError
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunFolderError, RunState
 from rl_agent.kit.planning.task_spec import assess_outcome
-from rl_agent.kit.models.tiny import default_cache_dir
 
 SERVER_NAME = "rl_agent"
 REPAIRS_FILE = "repairs.jsonl"
@@ -213,8 +212,7 @@ class RunTools:
             missing = [s for s in STAGES[: STAGES.index(step)] if s not in state.stages_done] if step != "all" else []
             if missing:
                 raise ToolRefused(f"run {', '.join(missing)} before {step}")
-            pipeline = Pipeline(self.folder, Console(file=io.StringIO(), width=100),
-                                                            default_cache_dir())
+            pipeline = Pipeline(self.folder, Console(file=io.StringIO(), width=100))
             started = time.time()
             try:
                 if step == "all":

@@ -21,7 +21,6 @@ from rl_agent.kit.dataio.pairs import PairFileError
 from rl_agent.kit.pipeline.driver import LOG_FILE, Pipeline, StageError
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder
 from rl_agent.kit.planning.task_spec import SPEC_FILE
-from rl_agent.kit.models.tiny import default_cache_dir
 
 
 def status(run_dir: Path) -> dict[str, Any]:
@@ -92,7 +91,7 @@ def run_step(run_dir: Path, step: str = "all") -> dict[str, Any]:
     """Run one stage (its earlier stages must be done) or all remaining ones; never raises for a failed stage."""
     folder = RunFolder(run_dir)
     state = folder.load()
-    pipe = Pipeline(folder, Console(file=io.StringIO(), width=120), default_cache_dir())
+    pipe = Pipeline(folder, Console(file=io.StringIO(), width=120))
     try:
         if step == "all":
             pipe.run(state)
@@ -120,4 +119,4 @@ def render(run_dir: Path) -> dict[str, Any]:
 
 def repair(run_dir: Path, max_attempts: int = 3) -> LoopResult:
     """The deterministic repair loop (catalogue fixes only) on this run."""
-    return run_with_repairs(RunFolder(run_dir), cache_dir=default_cache_dir(), max_attempts=max_attempts)
+    return run_with_repairs(RunFolder(run_dir), max_attempts=max_attempts)

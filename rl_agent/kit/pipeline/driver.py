@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from pathlib import Path
 
 from rich.console import Console
 
@@ -42,10 +41,9 @@ def validate_data(spec: RunSpec) -> tuple[list, list]:
 class Pipeline:
     """Runs one run folder's stages over its spec's track."""
 
-    def __init__(self, folder: RunFolder, console: Console, cache_dir: Path, track: Track | None = None):
+    def __init__(self, folder: RunFolder, console: Console, track: Track | None = None):
         self.folder = folder
         self.console = console
-        self.cache_dir = cache_dir
         self._track = track
 
     def track(self, state: RunState) -> Track:

@@ -170,7 +170,7 @@ def execute(folder: RunFolder, state: RunState, console: Console) -> dict:
     except PreflightFailed as e:
         raise UserError(f"{e}\n(fix it and run `rl-agent resume {folder.root}`)") from None
     try:
-        return Pipeline(folder, console, default_cache_dir()).run(state)
+        return Pipeline(folder, console).run(state)
     except (StageError, PairFileError, RunFolderError) as e:
         raise UserError(f"{e}  (fix it and run `rl-agent resume {folder.root}`)") from None
     except KeyboardInterrupt:
