@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,6 @@ from rl_agent.kit.planning.recipes import RecipeRefused, plan_recipe
 pytestmark = pytest.mark.skipif(bundled_cli() is None, reason="this platform's claude-agent-sdk has no bundled CLI")
 
 TOOL = "mcp__rl_agent__"
-FULL_RUNS = os.environ.get("RL_AGENT_FULL_RECIPE_RUNS") == "1"
 TASK = "Answer as a numbered list of exactly three steps."
 
 # The first check Claude "writes" is wrong: it accepts three OR MORE steps. The proof must catch it.
@@ -166,8 +164,8 @@ def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_pla
 # The full run: a second task outside the library, whose form the 2M-parameter embedded model can learn without
 # losing facts. (The numbered list above teaches its format, 0.00 -> 0.97 on the check, but correctness fell
 # 1.00 -> 0.61 whether the answer came first or last: the model loses held-out facts behind a lead-in it never
-# saw, as with the prefix and JSON recipes, and the verdict rightly failed.) Opt-in like the recipe full runs
-# (tests/test_recipe_runs.py), for the suite's time budget.
+# saw, as with the prefix and JSON recipes, and the verdict rightly failed.) Measured: task check 0.26 -> 1.00,
+# correctness 1.00 -> 1.00 ('Good question! Perhaps it might be Cairo.' -> 'Cairo!'), about a minute.
 EXCLAIM_TASK = "End every answer with an exclamation mark instead of a full stop."
 EXCLAIM_CHECK = '''import re
 
@@ -202,7 +200,6 @@ def exclaim_examples() -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not FULL_RUNS, reason="set RL_AGENT_FULL_RECIPE_RUNS=1 (a full training run)")
 def test_the_authored_plan_trains_to_a_verdict_measured_by_its_own_check(claude, tmp_path):
     with pytest.raises(RecipeRefused):  # outside the offline library
         plan_recipe(EXCLAIM_TASK)
