@@ -293,9 +293,13 @@ def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tm
     # No file of the run folder and no tool result carries the key (the scripted "Claude" itself typed it above).
     assert files_containing(run_dir, TEST_API_KEY) == [] and not any(TEST_API_KEY in x["text"] for x in r)
     assert TEST_API_KEY not in json.dumps(claude.message_requests[0].body)  # nor the prompt or instructions
-    log = authoring_log(run_dir)  # every call that reached our tools (not the three the hook refused)
-    assert [x["tool"] for x in log] == ["write_check"] * 3 + ["write_statement", "write_check", "write_examples",
-                                                               "prove_check", "write_data"]
+    log = authoring_log(run_dir)  # every call, the three the hook refused first (they never reached our tools)
+    assert [(x["tool"], x["refused_by"]) for x in log[:3]] == [("write_check", "path guard")] * 2 + [
+        ("write_data", "path guard")]
+    assert all("outside the run folder" in x["result"] for x in log[:3])
+    assert [x["tool"] for x in log[3:]] == ["write_check"] * 3 + ["write_statement", "write_check", "write_examples",
+                                                                   "prove_check", "write_data"]
+    assert [x["refused_by"] for x in log[3:]] == ["tool"] * 4 + [None, None, None, "tool"]
 
 
 def test_a_session_that_never_proves_its_check_trains_nothing(claude, tmp_path):

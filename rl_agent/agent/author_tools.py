@@ -6,7 +6,8 @@ inside the run folder; they validate what they write the way the run will read i
 the track's own data loaders and overlap check); and `finish` is accepted only once `prove_check` passed on
 the files as they are now. Check programs run only in the sandbox (check_runner: own process, limits, no
 API key); a judged check is scored by the Claude grader in this process. Text carrying the API key is
-refused, every result is redacted, and each call is logged to authoring.jsonl in the run folder.
+refused, every result is redacted, and each call is logged to authoring.jsonl in the run folder (calls the
+session's path guard refuses too, marked refused_by "path guard").
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from rl_agent.agent.sdk_tools import ToolRefused, ToolResult, inside, mcp_server, redact, secrets_in_env, tool_names
+from rl_agent.agent.sdk_tools import (SERVER_NAME, ToolRefused, ToolResult, inside, mcp_server, redact, secrets_in_env,
+                                      tool_names)
 from rl_agent.kit.dataio.pairs import PairFileError
 from rl_agent.kit.pipeline.driver import validate_data
 from rl_agent.kit.planning.authored import STATEMENT_FILE
@@ -191,13 +193,17 @@ class AuthorTools:
             h.update(rel.encode() + b"\0" + (p.read_bytes() if p.is_file() else b"") + b"\0")
         return h.hexdigest()
 
-    def log(self, tool: str, args: dict[str, Any], result: ToolResult) -> None:
+    def log_refusal(self, tool: str, args: dict[str, Any], reason: str) -> None:
+        """A call the session's path guard refused before it reached these tools, logged like the others."""
+        self.log(tool.removeprefix(f"mcp__{SERVER_NAME}__"), args, ToolResult(reason, ok=False), by="path guard")
+
+    def log(self, tool: str, args: dict[str, Any], result: ToolResult, by: str = "tool") -> None:
         """One line of authoring.jsonl: the call (long texts cut), whether it was accepted, the start of the reply."""
         self.calls += 1
         shown = {k: (v if len(json.dumps(v, ensure_ascii=False)) <= 2000 else f"({len(json.dumps(v))} chars)")
                  for k, v in args.items()}
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "call": self.calls, "tool": tool, "args": shown,
-                  "ok": result.ok, "result": result.text[:1500]}
+                  "ok": result.ok, "refused_by": None if result.ok else by, "result": result.text[:1500]}
         with open(self.run_dir / AUTHOR_LOG, "a", encoding="utf-8") as f:
             f.write(redact(json.dumps(record, ensure_ascii=False)) + "\n")
 

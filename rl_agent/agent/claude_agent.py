@@ -102,13 +102,18 @@ def _walk(value: Any, key: str = "") -> Any:
         yield key, value
 
 
-def path_guard(run_dir: Path, allowed: set[str]) -> Callable[..., Any]:
-    """A PreToolUse hook: hooks see every tool call, including pre-approved ones, so this is the gate."""
+def path_guard(run_dir: Path, allowed: set[str],
+               on_refuse: Callable[[str, dict[str, Any], str], None] | None = None) -> Callable[..., Any]:
+    """A PreToolUse hook: hooks see every tool call, including pre-approved ones, so this is the gate.
+    `on_refuse(tool, input, reason)` records a refused call (it never reaches our tools to be logged there)."""
 
     async def guard(hook_input: dict[str, Any], tool_use_id: str | None, context: Any) -> dict[str, Any]:
-        reason = refusal(run_dir, hook_input.get("tool_name", ""), hook_input.get("tool_input") or {}, allowed)
+        name, args = hook_input.get("tool_name", ""), hook_input.get("tool_input") or {}
+        reason = refusal(run_dir, name, args, allowed)
         if reason is None:
             return {}
+        if on_refuse is not None:
+            on_refuse(name, args, reason)
         return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
                                        "permissionDecisionReason": reason}}
 
@@ -123,8 +128,8 @@ def agent_options(run_dir: Path, tools: RunTools, *, model: str | None, max_turn
 
 
 def session_options(run_dir: Path, server: Any, names: list[str], system_prompt: str, *, model: str | None,
-                    max_turns: int, budget_usd: float | None,
-                    stderr: Callable[[str], None] | None = None) -> "ClaudeAgentOptions":
+                    max_turns: int, budget_usd: float | None, stderr: Callable[[str], None] | None = None,
+                    on_refuse: Callable[[str, dict[str, Any], str], None] | None = None) -> "ClaudeAgentOptions":
     """A session locked to one in-process MCP server's tools (`names`) and the run folder (see the module doc)."""
     from claude_agent_sdk import ClaudeAgentOptions, HookMatcher
 
@@ -136,7 +141,7 @@ def session_options(run_dir: Path, server: Any, names: list[str], system_prompt:
         allowed_tools=names,
         disallowed_tools=list(BUILTIN_TOOLS),
         permission_mode="dontAsk",
-        hooks={"PreToolUse": [HookMatcher(matcher=None, hooks=[path_guard(run_dir, set(names))])]},
+        hooks={"PreToolUse": [HookMatcher(matcher=None, hooks=[path_guard(run_dir, set(names), on_refuse)])]},
         setting_sources=[],
         cwd=str(run_dir),
         max_turns=max_turns,

@@ -42,7 +42,7 @@ def author_with_claude(task: str, run_dir: Path, *, model: str | None = None, ma
     stderr: list[str] = []
     options = session_options(tools.run_dir, author_server(tools), author_tool_names(),
                               instructions("author_instructions.md"), model=model, max_turns=max_turns,
-                              budget_usd=budget_usd, stderr=stderr.append)
+                              budget_usd=budget_usd, stderr=stderr.append, on_refuse=tools.log_refusal)
     outcome: AgentOutcome = anyio.run(run_session, options, author_prompt(task), on_event or (lambda s: None), stderr)
     if not tools.finished:
         why = outcome.error or f"the session ended ({outcome.stop or 'no result'}) without calling finish"
