@@ -115,11 +115,7 @@ def test_a_sane_but_changed_config_is_not_flagged(donor, tmp_path):
 
 def rendered_track_run(root: Path, track_name: str, model: Path) -> RunFolder:
     """A run of `track_name` on its bundled data, model/data/render stages done (as `rl-agent setup` leaves it)."""
-    import io
-
-    from rich.console import Console
-
-    from rl_agent.kit.pipeline.driver import Pipeline
+    from rl_agent.agent.faults import render_stages
     from rl_agent.kit.spec import RunSpec
     from rl_agent.kit.tracks.registry import get_track
 
@@ -129,14 +125,7 @@ def rendered_track_run(root: Path, track_name: str, model: Path) -> RunFolder:
                    train_file=str(Path(plan.train_file).resolve()), heldout_file=str(Path(plan.heldout_file).resolve()),
                    min_correct=plan.min_correct, **{track_name: plan.settings})
     folder = RunFolder(root)
-    state = folder.create(spec)
-    state.python, state.model_path, state.stages_done = sys.executable, str(model), ["model"]
-    pipe = Pipeline(folder, Console(file=io.StringIO()))
-    for stage in ("data", "render"):
-        getattr(pipe, f"stage_{stage}")(state)
-        state.stages_done.append(stage)
-    folder.save(state)
-    return folder
+    return render_stages(folder, folder.create(spec), python=sys.executable, model_path=model)
 
 
 @pytest.mark.parametrize("track_name", ["dpo", "grpo", "sft", "kto"])

@@ -79,9 +79,13 @@ def prepare_run(root: Path, *, model_path: Path, python: str, dpo: dict[str, Any
     state = folder.create(spec)
     write_plan_files(plan, folder.root)
     plan.spec.write(folder.path(SPEC_FILE))
-    state.python = python
-    state.model_path = str(model_path)
-    state.stages_done = ["model"]
+    return render_stages(folder, state, python=python, model_path=model_path)
+
+
+def render_stages(folder: RunFolder, state, *, python: str, model_path: Path) -> RunFolder:
+    """Mark the model stage done with `model_path`, run the data and render stages and save: the run as it
+    stands just before training."""
+    state.python, state.model_path, state.stages_done = python, str(model_path), ["model"]
     pipe = Pipeline(folder, Console(file=io.StringIO()))
     for stage in ("data", "render"):
         getattr(pipe, f"stage_{stage}")(state)

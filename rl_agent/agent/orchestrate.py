@@ -43,7 +43,7 @@ from rl_agent.kit.planning.recipes import (
 )
 from rl_agent.kit.planning.task_spec import ModelPlan
 from rl_agent.kit.pipeline.report import print_report
-from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError
+from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
 from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError
 
 
@@ -128,10 +128,18 @@ def new_run(console: Console, task: str, *, run_dir: Path | None, offline: bool,
 
 def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool) -> None:
     """Create the run folder's state (nothing earlier wrote run.json) and run it with repairs."""
+    _run_state(folder, _new_state(folder, run_spec), python, console, use_claude)
+
+
+def _new_state(folder: RunFolder, run_spec) -> RunState:
     try:
-        state = folder.create(run_spec)
+        return folder.create(run_spec)
     except RunFolderError as e:
         raise UserError(str(e)) from None
+
+
+def _run_state(folder: RunFolder, state: RunState, python: str, console: Console, use_claude: bool) -> None:
+    """Save the run's state with the interpreter it trains with, then run it with repairs."""
     state.python = python
     folder.save(state)
     _execute(folder, console, use_claude)
@@ -236,9 +244,7 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
     try:
         run_spec = task.to_run_spec(folder.root)
         validate_run_data(run_spec)
-    except (TaskSpecError, PairFileError) as e:
-        raise UserError(f"{spec_path}: {e}") from None
-    except ValueError as e:
+    except (TaskSpecError, PairFileError, ValueError) as e:
         raise UserError(f"{spec_path}: {e}") from None
     if task.check is not None:  # an edited check (or its examples) is proven again before anything runs
         _prove(folder, task, console)
@@ -261,13 +267,8 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
                                          for c in changed):
                 _move_checkpoints_aside(folder)
     else:
-        try:
-            state = folder.create(run_spec)
-        except RunFolderError as e:
-            raise UserError(str(e)) from None
-    state.python = python
-    folder.save(state)
-    _execute(folder, console, claude_available(offline))
+        state = _new_state(folder, run_spec)
+    _run_state(folder, state, python, console, claude_available(offline))
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------

@@ -113,15 +113,8 @@ def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
     rows = iter_jsonl_objects(path, missing="no such pair file",
                               expected=f"a JSON object with {', '.join(REQUIRED_FIELDS)}")
     for lineno, where, row in rows:
-        for key in REQUIRED_FIELDS:
-            if key not in row:
-                raise PairFileError(f"{where}: missing field {key!r}")
-            if not isinstance(row[key], str):
-                raise PairFileError(f"{where}: field {key!r} must be a string, got {type(row[key]).__name__}")
-            if not row[key].strip():
-                raise PairFileError(f"{where}: field {key!r} is empty")
-        pair = PreferencePair(row["prompt"].strip(), row["chosen"].strip(), row["rejected"].strip(),
-                              _text(row, "reference", where, required=False))
+        prompt, chosen, rejected = (_text(row, key, where) for key in REQUIRED_FIELDS)
+        pair = PreferencePair(prompt, chosen, rejected, _text(row, "reference", where, required=False))
         if pair.chosen == pair.rejected:
             raise PairFileError(f"{where}: 'chosen' and 'rejected' are identical")
         key3 = (pair.prompt, pair.chosen, pair.rejected)
