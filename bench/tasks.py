@@ -4,6 +4,7 @@ phrasings with the reason, and the counts.
 
     python bench/tasks.py [--width 70]              # plan and prove every phrasing (seconds)
     python bench/tasks.py --run [--recipe NAME]     # also a full `rl-agent new` run, one task per recipe
+    python bench/tasks.py --run --keep runs/tasks   # ... keeping each run folder to read its report.md
 
 With --run, one phrasing of each recipe (tests/recipe_suite.py FULL_RUN) is run end to end on the embedded model (plan, prove, base
 answers, train, evaluate) and the table shows the task check's held-out pass rate before -> after, the
@@ -72,6 +73,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=70, help="width of the task and check columns")
     ap.add_argument("--run", action="store_true", help="a full run on the embedded model, one task per recipe")
     ap.add_argument("--recipe", action="append", help="with --run: only these recipes")
+    ap.add_argument("--keep", type=Path, help="with --run: keep each run folder as KEEP/<recipe>/run, to read its "
+                                              "report.md (the held-out answers side by side)")
     args = ap.parse_args()
     ran: set[str] = set()
     w = args.width
@@ -84,7 +87,8 @@ def main() -> None:
             plan, proof = plan_and_prove(task, tmp)
             run = (args.run and FULL_RUN.get(plan.recipe) == task and plan.recipe not in ran
                    and (not args.recipe or plan.recipe in args.recipe))
-            rates = before_after(plan, Path(tmp)) if run and proof.passed else None
+            where = args.keep / plan.recipe if args.keep else Path(tmp)
+            rates = before_after(plan, where) if run and proof.passed else None
             if run:
                 ran.add(plan.recipe)
         proven += proof.passed

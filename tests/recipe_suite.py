@@ -56,7 +56,8 @@ PLANNED: list[tuple[str, str, dict]] = [
 
 # The phrasing of each recipe that `bench/tasks.py --run` and the opt-in full-run tests train on the embedded
 # model. Chosen within what a 2M-parameter model trained on facts and single-digit sums can learn: two-digit
-# products or sorting are beyond it (its base answers score 0, so GRPO has no signal), not a fault of the plan.
+# products or sorting are beyond it (its base answers score 0, so GRPO has no signal), not a fault of the plan;
+# its base answers seldom use Markdown, so the plain-text task has nothing to learn there.
 FULL_RUN: dict[str, str] = {
     "banned": "Don't say 'I think' or 'probably'.",
     "terse": "Be terse and direct: no hedging, no filler.",
@@ -65,7 +66,7 @@ FULL_RUN: dict[str, str] = {
     "json_keys": 'Always answer in JSON like {"answer": "..."}',
     "letter_case": "Write every answer in lowercase only.",
     "length": "Answer in at most five words.",
-    "plain_text": "No bullet points.",
+    "plain_text": "Plain text only, no Markdown.",
     "arithmetic": "Sums of three single-digit numbers: give the final answer after '####'.",
     "list_transform": "Sort the given list of numbers in ascending order.",
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, assert_exit_follows_verdict, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def trained_run(tmp_path_factory, tiny_model):
     proc = run_cli("setup", "--offline", "--yes", "--steps", "10", "--run-dir", str(run_dir), "--data", str(data),
                    "--columns", "conversation=prompt,thumbs_up_reply=chosen,thumbs_down_reply=rejected",
                    "--report-to", "tensorboard")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert_exit_follows_verdict(proc, run_dir)
     return run_dir, proc
 
 

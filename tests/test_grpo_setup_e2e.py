@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import run_cli
+from conftest import assert_exit_follows_verdict, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +21,7 @@ def grpo_run(tmp_path_factory, tiny_model):
     run_dir = tmp_path_factory.mktemp("grpo") / "run"
     started = time.time()
     proc = run_cli("setup", "--offline", "--yes", "--track", "grpo", "--run-dir", str(run_dir))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert_exit_follows_verdict(proc, run_dir)
     return run_dir, proc, time.time() - started
 
 
@@ -75,7 +75,7 @@ def test_a_format_only_reward_climbs_but_is_flagged_and_fails(format_only_run):
     """The reward pays for "#### N" whether N is right or not: it climbs, correctness does not, and the
     run must say so in plain words and not call itself a success."""
     run_dir, proc = format_only_run
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]  # the run completed; it did not succeed
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # the run completed; it did not succeed
     report = json.loads((run_dir / "report.json").read_text())
     assert report["reward_trend"]["climbed"] is True
     assert report["after"]["correct"] <= report["before"]["correct"] + 0.05

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, assert_exit_follows_verdict, run_cli
 from rl_agent.agent.everyday_faults import config_max_steps_zero
 from rl_agent.kit.dataio.pairs import bundled_pairs_path
 from rl_agent.kit.pipeline.run_folder import RunFolder
@@ -61,7 +61,7 @@ def test_kill_mid_training_then_resume(tmp_path, tiny_model):
     # it and restores the spec's value before any process starts, logged as a repair.
     config_max_steps_zero(RunFolder(run_dir))
     proc2 = run_cli("resume", str(run_dir))
-    assert proc2.returncode == 0, proc2.stdout[-3000:] + proc2.stderr[-3000:]
+    assert_exit_follows_verdict(proc2, run_dir)
     out = " ".join(proc2.stdout.split())
     assert "resuming" in out
     assert "preflight: train_dpo.py:" in out and "CONFIG['max_steps']: max_steps is 0" in out

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import assert_exit_follows_verdict, run_cli
 from rl_agent.kit.models.tiny import embedded_model_dir
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def setup_run(tmp_path_factory, tiny_model):
     run_dir = tmp_path_factory.mktemp("setup") / "run"
     started = time.time()
     proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(run_dir), "--steps", "60")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert_exit_follows_verdict(proc, run_dir)
     return run_dir, proc, time.time() - started
 
 
@@ -71,7 +71,7 @@ def test_every_run_uses_the_shipped_model(setup_run, tmp_path):
     heldout.write_text("".join((run_dir / "heldout.jsonl").read_text().splitlines(keepends=True)[:3]))
     proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(tmp_path / "again"), "--steps", "2",
                    "--heldout", str(heldout))
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert_exit_follows_verdict(proc, tmp_path / "again")
     assert "embedded model (shipped with rl-agent" in proc.stdout
     first = json.loads((run_dir / "run.json").read_text())["model_path"]
     second = json.loads((tmp_path / "again" / "run.json").read_text())["model_path"]

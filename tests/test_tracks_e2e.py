@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from conftest import assert_exit_follows_verdict, run_cli
 
 pytestmark = pytest.mark.slow
 STEPS = 8
@@ -19,7 +19,7 @@ def track_run(request, tmp_path_factory, tiny_model):
     run_dir = tmp_path_factory.mktemp(request.param) / "run"
     proc = run_cli("setup", "--offline", "--yes", "--track", request.param, "--run-dir", str(run_dir),
                    "--steps", str(STEPS))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert_exit_follows_verdict(proc, run_dir)
     return request.param, run_dir, proc
 
 
@@ -55,7 +55,7 @@ def test_the_track_resumes_at_the_first_unfinished_stage(track_run):
     (run_dir / "report.json").unlink()
     trained = (run_dir / "out" / "train_metrics.json").stat().st_mtime_ns
     proc = run_cli("resume", str(run_dir))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert_exit_follows_verdict(proc, run_dir)
     assert "finished so far: model, data, render, train" in proc.stdout
     assert json.loads(state_path.read_text())["status"] == "complete"
     assert (run_dir / "report.json").is_file()

@@ -1,21 +1,27 @@
 """Build the embedded default model that ships in the package (rl_agent/data/embedded_model/).
 
-    python tools/build_embedded_model.py            # rebuild it (about 10 minutes on 2 CPU cores)
+    python tools/build_embedded_model.py            # rebuild it (about 14 minutes on 2 CPU cores)
     python tools/build_embedded_model.py --check    # only evaluate the shipped model
 
 Why shipped rather than built on first use: a model that knows its facts must see them many times, which
 takes minutes, while `rl-agent setup --offline` must finish in under two. So the model is built here, once,
 deterministically (fixed seeds, 2 threads, the same torch build gives the same weights), and the result
-(about 13 MB) is package data. What it is:
+(about 8.5 MB) is package data. What it is:
 
-- a Qwen3-architecture causal LM (3.3M parameters) with a byte-level BPE tokenizer trained on the same
+- a Qwen3-architecture causal LM (2.1M parameters) with a byte-level BPE tokenizer trained on the same
   text, and a Qwen-style chat template;
 - "pretrained" on a knowledge corpus the project ships (rl_agent/data/knowledge/facts.tsv: 407 facts,
   each as a statement and as a question answered tersely twice and hedgily three times, so the base model
-  knows the answers in both styles and more often hedges them) and on arithmetic (the addition table, and worked or
+  knows the answers in both styles and hedges about a third of them; a quarter of the facts have one
+  hedge with the answer in Markdown bold) and on arithmetic (the addition table, and worked or
   guessed answers to three-number sums, see tools/make_arithmetic.py);
+- and on format-literate documents (tools/pretraining_forms.py: each fact's answer also behind a label, in
+  JSON, in another case, with a closing line, as a bullet), so a recipe's short run reaches forms the base
+  model rarely writes; and on 600 sorted or reversed lists, half of them right (which the model memorised
+  without learning to sort: see pretraining_forms.py);
 - so that the DPO demo can change the style while the answers stay right, and GRPO's arithmetic task
-  starts with the base model right on about a third of held-out sums.
+  starts with the base model right on about half of held-out sums (measured: held-out facts 1.00 right,
+  0.48 hedged; held-out sums 0.47).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import make_arithmetic  # noqa: E402
 import make_bundled_pairs  # noqa: E402
+import pretraining_forms  # noqa: E402
 from rl_agent.kit.models.tiny import CHAT_TEMPLATE  # noqa: E402  (one template for the build and the repairer)
 
 OUT = ROOT / "rl_agent" / "data" / "embedded_model"
@@ -49,13 +56,13 @@ RECIPE = {
     "num_key_value_heads": 2,
     "head_dim": 32,
     "max_position_embeddings": 512,
-    "steps": 1000,
+    "steps": 1200,
     "lr": 3e-3,
     "batch_size": 16,
     "row_tokens": 256,
     "seed": 1234,
     "threads": 2,
-    "version": 2,
+    "version": 3,
 }
 
 
@@ -75,10 +82,37 @@ def warmup_documents() -> list[tuple[str, str | None]]:
         docs.append((q, a))
         docs.append((q, make_bundled_pairs.hedged(i, a)))
         docs.append((q, make_bundled_pairs.hedged(i + 5, a)))
-        docs.append((q, make_bundled_pairs.hedged(i + 11, a)))
+        third = make_bundled_pairs.hedged(i + 11, a)
+        if i % 4 == 0:  # some hedges put the answer in Markdown bold, as chat models do
+            third = bold_answer(third, a)
+        docs.append((q, third))
+    docs += pretraining_forms.form_documents(make_bundled_pairs.load_facts())
     docs += [(s, None) for s in make_arithmetic.addition_table()]
     docs += make_arithmetic.warmup_conversations()
+    docs += pretraining_forms.list_documents(list_recipe_prompts())
     return docs
+
+
+def bold_answer(hedge: str, answer: str) -> str:
+    """The hedge with its answer in **bold** (the answer as hedged() wrote it: maybe lower-cased first)."""
+    a = answer.rstrip(".")
+    for form in (a, a[:1].lower() + a[1:]):
+        if form and form in hedge:
+            return hedge.replace(form, f"**{form}**", 1)
+    return hedge
+
+
+def list_recipe_prompts() -> set[tuple[int, ...]]:
+    """Every list the list recipe's seeded generator uses, for each transform, so the warm-up avoids them."""
+    from rl_agent.kit.planning.recipes import list_transform
+
+    seen: set[tuple[int, ...]] = set()
+    for op in ("sort", "reverse", "unique", "sum"):
+        for order in ("ascending", "descending"):
+            train, heldout = list_transform.generate({"op": op, "order": order, "seed": 0, "train": 200, "heldout": 40})
+            for row in train + heldout:
+                seen.add(tuple(json.loads(row["prompt"].split(": ", 1)[1].split("]")[0] + "]")))
+    return seen
 
 
 def data_fingerprint(docs) -> str:

@@ -73,10 +73,14 @@ def resume(run_dir: Path = typer.Argument(..., help="A run folder made by `rl-ag
 
 
 def show(console: Console, root: Path, report: dict) -> None:
+    """Print the before/after; exit 1 when its verdict failed, as `new` and `run` do, so that a script or CI
+    calling setup never takes a run whose answers did not pass for a success."""
     console.rule("[bold]Before / after")
     print_report(console, report)
     plot = TRACKS[report["algorithm"]].plot_name
     console.print(f"report: {root / 'report.md'} (and report.json, {plot})")
+    if not report["verdict"]["succeeded"]:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

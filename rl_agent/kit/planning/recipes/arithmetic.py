@@ -102,6 +102,11 @@ def check(prompt, output, reference=None):
 '''
 
 
+# Problems are asked in several ways, as users ask them, so training does not fit one phrasing (and a model that
+# works sums out for one phrasing but guesses for another is taught to work them out for all).
+PHRASINGS = ("What is {}?", "Compute {}.", "{} = ?", "Calculate {}.", "Work out {}.")
+
+
 def generate(params: dict) -> tuple[list[dict], list[dict]]:
     """Seeded (train, held-out) rows prompt/reference; held-out problems are disjoint from training."""
     rng = random.Random(params["seed"])
@@ -126,7 +131,8 @@ def generate(params: dict) -> tuple[list[dict], list[dict]]:
         for n in nums[1:]:  # one operator per problem, so left to right is the usual order
             value = {"+": value + n, "-": value - n, "*": value * n, "/": value // n if n else 0}[op]
         sign = {"*": "\u00d7", "/": "\u00f7"}.get(op, op)
-        rows.append({"prompt": f"What is {f' {sign} '.join(map(str, nums))}?", "reference": str(value)})
+        ask = PHRASINGS[len(rows) % len(PHRASINGS)]
+        rows.append({"prompt": ask.format(f" {sign} ".join(map(str, nums))), "reference": str(value)})
     if len(rows) < want:
         raise RecipeRefused([f"arithmetic with operands {params['low']}..{params['high']}"],
                             "a wider operand range: too few distinct problems for training and held-out")
