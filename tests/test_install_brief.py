@@ -89,10 +89,10 @@ def test_brief_install_and_demo_run_literally(tmp_path, tiny_model, built_wheel)
     # venv seed) comes from the local index, as it would from PyPI for a user
     venv_block = find_block("python3 -m venv .venv")
     install = find_block(".whl[train]")
-    demo = find_block("rl-agent setup --offline").strip() + " --steps 10 --run-dir brief-run"
+    demo = find_block("rl-agent setup --offline").strip() + " --steps 10"
     script = "set -e\n" + venv_block + "\n" + install + "\nrl-agent --help\n" + demo + "\n"
     proc = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=900)
-    assert_exit_follows_verdict(proc, work / "brief-run")  # 10 steps may fall short of the verdict: exit 1 then
+    assert_exit_follows_verdict(proc, work / "runs" / "demo")  # 10 steps may fall short of the verdict: exit 1 then
     for command in ("setup", "resume", "new", "run", "grade", "pairs", "report"):
         assert command in proc.stdout
     # Installed (not editable) into the new venv, under namespaced import names only, with its data.

@@ -45,7 +45,7 @@ def test_a_half_read_task_is_refused_not_planned_without_its_second_requirement(
 
 def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
     run_dir = tmp_path / "run"
-    proc = cli("new", "Make the answers terse and direct: no hedging.", "--offline", "--yes", "--steps", "40",
+    proc = cli("new", "Make the answers terse and direct: no hedging.", "--offline", "--yes", "--steps", "80",
                "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     spec = json.loads((run_dir / "spec.json").read_text())
@@ -55,12 +55,12 @@ def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
     assert report["verdict"]["succeeded"] is True
     # spec.json follows the run: the steps asked for, or what a repair changed them to (and logged).
     assert spec["dpo"] == state["spec"]["dpo"]
-    if (run_dir / "repairs.jsonl").exists():  # 40 steps may be too few: then the loop trained longer
+    if (run_dir / "repairs.jsonl").exists():  # 80 steps may be too few: then the loop trained longer
         events = [json.loads(x) for x in (run_dir / "repairs.jsonl").read_text().splitlines()]
         assert [e for e in events if "outcome" in e][-1]["outcome"].startswith("fixed")
         assert "Repairs" in proc.stdout and any("spec.json updated" in c for e in events for c in e.get("changes", []))
     else:
-        assert spec["dpo"]["steps"] == 40
+        assert spec["dpo"]["steps"] == 80
 
     # Unchanged and complete: nothing runs.
     proc = cli("run", str(run_dir / "spec.json"), "--yes")
