@@ -22,22 +22,7 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
-
-
-def run_all(faults: list, workers: int, run: Callable[[Any], Any]) -> list[tuple[Any, Any]]:
-    """(fault, result) for each fault, `workers` at a time; a crash in the harness is the result (counted as not
-    repaired), so one broken fault never hides the others' figures."""
-    def safe(fault):
-        try:
-            return fault, run(fault)
-        except Exception as e:  # noqa: BLE001
-            return fault, e
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(safe, faults))
 
 
 def main() -> int:
@@ -51,7 +36,7 @@ def main() -> int:
     os.environ["OMP_NUM_THREADS"] = "1"
 
     from rl_agent.agent.everyday_faults import EVERYDAY_FAULTS, describe_everyday
-    from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
+    from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_all, run_fault, slowest_first
     from rl_agent.kit.models.tiny import embedded_model_dir
 
     only = set(filter(None, args.only.split(",")))

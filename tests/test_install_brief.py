@@ -107,4 +107,3 @@ def test_brief_install_and_demo_run_literally(tmp_path, tiny_model, built_wheel)
     installed = subprocess.run([str(work / ".venv/bin/python"), "-c", probe], env=env, capture_output=True, text=True,
                                cwd=work)
     assert installed.returncode == 0 and str(sp) in installed.stdout, installed.stdout + installed.stderr
-    assert (work / "runs" / "demo" / "report.json").is_file()

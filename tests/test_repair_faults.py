@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_fault, slowest_first
+from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_all, run_fault, slowest_first
 from rl_agent.agent.loop import MAX_ATTEMPTS, REPAIRS_JSONL, REPAIRS_MD
 
 @pytest.fixture(scope="session")
@@ -28,15 +27,10 @@ def fault_results(tmp_path_factory, tiny_model):
         order = slowest_first()
         workers = int(os.environ.get("RL_AGENT_REPAIR_WORKERS", "2"))
 
-        def one(fault):
-            try:
-                return run_fault(fault, root / fault.id, model_path=tiny_model, python=sys.executable,
-                                 donor=donor if fault.id in NEEDS_DONOR else Donor())
-            except Exception as e:  # noqa: BLE001 - reported by that fault's own test
-                return e
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = dict(zip([f.id for f in order], pool.map(one, order)))
+        done = run_all(order, workers, lambda fault: run_fault(  # a harness crash is reported by that fault's test
+            fault, root / fault.id, model_path=tiny_model, python=sys.executable,
+            donor=donor if fault.id in NEEDS_DONOR else Donor()))
+        results = {fault.id: result for fault, result in done}
     finally:
         if old is None:
             os.environ.pop("OMP_NUM_THREADS", None)

@@ -107,11 +107,9 @@ def list_recipe_prompts() -> set[tuple[int, ...]]:
     from rl_agent.kit.planning.recipes import list_transform
 
     seen: set[tuple[int, ...]] = set()
-    for op in ("sort", "reverse", "unique", "sum"):
-        for order in ("ascending", "descending"):
-            train, heldout = list_transform.generate({"op": op, "order": order, "seed": 0, "train": 200, "heldout": 40})
-            for row in train + heldout:
-                seen.add(tuple(json.loads(row["prompt"].split(": ", 1)[1].split("]")[0] + "]")))
+    for op, order in (("sort", "ascending"), ("sort", "descending"), ("reverse", ""), ("unique", ""), ("sum", "")):
+        train, heldout = list_transform.generate({"op": op, "order": order, "seed": 0, "train": 200, "heldout": 40})
+        seen.update(tuple(list_transform.prompt_numbers(row["prompt"])) for row in train + heldout)
     return seen
 
 

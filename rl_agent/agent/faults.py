@@ -13,6 +13,7 @@ import json
 import shutil
 import stat
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -306,6 +307,19 @@ NEEDS_DONOR = {"stale_checkpoint", "corrupt_checkpoint"}
 # Faults that need two full runs (a verdict-level failure) or a bigger batch: start them first, so parallel
 # workers finish together.
 SLOW = ("loss_diverged", "out_of_memory", "generation_never_stops", "undertrained", "model_missing")
+
+
+def run_all(faults: list, workers: int, run: Callable[[Any], Any]) -> list[tuple[Any, Any]]:
+    """(fault, result) for each fault, `workers` at a time (the work is subprocesses, so threads suffice); a crash
+    in the harness is that fault's result (counted as not repaired), so one broken fault never hides the others."""
+    def safe(fault):
+        try:
+            return fault, run(fault)
+        except Exception as e:  # noqa: BLE001
+            return fault, e
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(safe, faults))
 
 
 def slowest_first(faults: tuple[Fault, ...] = FAULTS) -> list[Fault]:

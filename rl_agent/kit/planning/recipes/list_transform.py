@@ -102,6 +102,11 @@ def _prompt(params: dict, numbers: list[int]) -> str:
     return f"{ask}: {json.dumps(numbers)}. {form}"
 
 
+def prompt_numbers(prompt: str) -> list[int]:
+    """The list a generated prompt gives (its first [...])."""
+    return json.loads(re.search(r"\[[^\]]*\]", prompt).group(0))
+
+
 def generate(params: dict) -> tuple[list[dict], list[dict]]:
     """Seeded (train, held-out) rows prompt/reference (a JSON value); held-out lists are disjoint from training."""
     rng = random.Random(params["seed"])
@@ -126,7 +131,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
         return CheckItem(h[i]["prompt"], output, h[i]["reference"])
 
     want = [json.loads(x["reference"]) for x in h[:8]]
-    given = [json.loads(re.search(r"\[[^\]]*\]", x["prompt"]).group(0)) for x in h[:8]]
+    given = [prompt_numbers(x["prompt"]) for x in h[:8]]
     if params["op"] == "sum":
         good = [it(0, str(want[0])), it(1, f"The total is {want[1]}."), it(2, f"{' + '.join(map(str, given[2]))} = {want[2]}"),
                 it(3, f"{want[3]}.0"), it(4, f"Sum: {want[4]}")]
