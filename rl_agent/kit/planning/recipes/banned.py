@@ -12,15 +12,15 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
-from rl_agent.kit.planning.recipes.reading import TaskText, insist
+from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "banned"
 EXTRA = frozenset("words word phrases phrase expressions sentence sentences ever again anymore".split())
 _NEG = r"(?:never|don't|dont|do not|not|no|avoid|stop|shouldn't|mustn't|can't|cannot|refrain from)"
 _QS = r"(?P<qs>«q\d+»(?:\s*(?:,|or|and|nor|, or|, and|/)\s*«q\d+»)*)"
-_FILL = r"(?:(?:ever|to|your|any|an|the|a|answers?|replies|reply|responses?|by|with|you|it|them|sentences?|messages?|" \
+_FILL = r"(?:(?:ever|to|your|any|an|the|a|answers?|replies|reply|responses?|by|with|you|it|them|messages?|" \
         r"should|must|will|one)\s+){0,4}"
-OPENER = re.compile(_NEG + r"\s+" + _FILL + r"(?:start|begin|open|lead)\w*\b(?:\s+\w+){0,3}?\s+with\s+"
+OPENER = re.compile(_NEG + r"\s+" + _FILL + r"(?:start|begin|open|lead)\w*\b(?P<gap>(?:\s+\w+){0,3}?)\s+with\s+"
                     r"(?:(?:the|a|an)\s+)?(?:(?:words?|phrases?|text|greetings?)\s+)?(?:like\s+)?" + _QS)
 PHRASE = re.compile(
     r"(?:" + _NEG + r"\s+" + r"(?:(?:ever|you|to|the|any|of)\s+){0,3}"
@@ -51,6 +51,8 @@ def read(text: TaskText) -> Reading | None:
         rest = clause
         for kind, m in spans:
             qs = text.quote_markers(m.group("qs"))
+            if kind == "opener":
+                check_gap(m.group("gap"), clause, _understood([text.quote(q) for q in qs], []), text)
             markers.update(qs)
             (openers if kind == "opener" else phrases).extend(text.quote(q) for q in qs)
             rest = rest.replace(m.group(0), " ")
@@ -61,8 +63,9 @@ def read(text: TaskText) -> Reading | None:
     if any(not s.strip() for s in openers + phrases):
         raise RecipeRefused([_understood(openers, phrases)], "non-empty quoted text for every banned phrase")
     params = {"openers": _dedupe(openers), "phrases": _dedupe(phrases)}
+    unsure = next(filter(None, map(template_need, openers + phrases)), None)
     return Reading(NAME, params, _understood(params["openers"], params["phrases"]), frozenset(markers),
-                   clauses=frozenset(claimed), leftover=tuple(left.items()))
+                   clauses=frozenset(claimed), leftover=tuple(left.items()), unsure=unsure)
 
 
 def _dedupe(items: list[str]) -> list[str]:

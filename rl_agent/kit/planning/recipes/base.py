@@ -42,6 +42,7 @@ class Reading:
     clauses: frozenset[int] = frozenset()  # indices of the task's clauses this reading accounts for
     leftover: tuple[tuple[int, frozenset[str]], ...] = ()  # (clause, words in it this reading did not read)
     priority: int = 0
+    unsure: str | None = None  # why this reading cannot be planned, said if no other reading absorbs it
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,14 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
-from rl_agent.kit.planning.recipes.reading import TaskText, insist
+from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "closing"
 TRIGGER = re.compile(
-    r"\b(?:(?:end|finish|close|conclude|sign off|wrap up)\w*\b(?:\s+[\w']+){0,4}?\s+with\s+"
-    r"|(?:the\s+)?(?:last|final|closing)\s+line\s+(?:\w+\s+){0,3}?(?:be|is|reads?|says?)\s+(?:exactly\s+)?)"
-    r"(?:(?:the|a)\s+)?(?P<line>(?:(?:exact|closing|final|separate)\s+)?(?:line|sentence|sign-off|signature)\s+)?"
+    r"\b(?:(?:end|finish|close|conclude|sign off|wrap up)\w*\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
+    r"|(?P<lastline>(?:the\s+)?(?:last|final|closing)\s+line)(?P<gap2>(?:\s+\w+){0,3}?)\s+(?:be|is|reads?|says?)\s+"
+    r"(?:exactly\s+)?)"
+    r"(?:(?:the|a)\s+)?(?P<line>(?:(?:exact|closing|final|separate)\s+)?(?P<noun>line|sentence|sign-off|signature)\s+)?"
     r"(?:(?:word|words|text|phrase)\s+)?(?P<q>«q\d+»)(?P<more>\s*(?:,|or|and|/)\s*«q\d+»)?")
 
 
@@ -29,7 +30,9 @@ def read(text: TaskText) -> Reading | None:
         if not m:
             continue
         closing = text.quote(m.group("q"))
-        whole_line = bool(m.group("line")) or "line" in m.group(0).split("«")[0]
+        check_gap(m.group("gap") or m.group("gap2"), clause, f"answers end with {closing!r}", text)
+        # "the line X" / "the last line is X": X alone on the last line; "the sentence X": the answer ends with X
+        whole_line = m.group("noun") == "line" or bool(m.group("lastline"))
         if m.group("more"):
             raise RecipeRefused([f"answers end with {closing!r} or another quoted text"], "one required closing")
         left[ci] = insist(clause.replace(m.group(0), " "), clause, f"something about answers ending with {closing!r}", text)
@@ -43,7 +46,8 @@ def read(text: TaskText) -> Reading | None:
         raise RecipeRefused(["answers end with an empty quoted text"], "the closing text inside the quotes")
     what = "the last line must be exactly" if whole_line else "every answer must end with"
     return Reading(NAME, {"closing": closing, "whole_line": whole_line}, f"{what} {closing!r}",
-                   frozenset(q for _, q, _, _ in found), frozenset(ci for ci, _, _, _ in found), leftover=tuple(left.items()))
+                   frozenset(q for _, q, _, _ in found), frozenset(ci for ci, _, _, _ in found), leftover=tuple(left.items()),
+                   unsure=template_need(closing))
 
 
 CHECK_BODY = r'''

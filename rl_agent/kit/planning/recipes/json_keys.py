@@ -3,7 +3,10 @@
 Keys come from quoted names after "key(s)"/"field(s)"/"properties" ('keys "answer" and "confidence"'),
 or from a JSON example object in the task. Every named key is checked (dropping one was today's bug).
 A type is read only when stated next to its key ("confidence" (a number)); a constraint the library
-cannot check (a range, an enum) is refused rather than dropped. Extra keys are allowed.
+cannot check (a range, an enum) is refused rather than dropped. Extra keys are allowed unless the task says
+"only the keys", "exactly the keys", "no other keys" or "and nothing else". Alternatives ("'answer' or
+'result'", two example objects joined by "or") and a type after several keys ("'a' and 'b' of type string":
+both, or only 'b'?) are refused.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "json_keys"
 EXTRA = frozenset("object objects valid named called containing contains holding key keys field fields properties "
-                  "property".split())
+                  "property return returns".split())
+# "only the keys", "exactly these keys", "no other keys", "and nothing else": no key beyond the named ones
+EXACT = re.compile(r"\b(?:only|exactly|just)\s+(?:the\s+|these\s+)?(?=(?:keys?|fields?|properties)\b)|\b(?:no other|"
+                   r"no extra|no additional|no more)\s+(?:keys?|fields?|properties)\b|,?\s*\band nothing else\b")
 TRIGGER = re.compile(r"\bjson\b(?:\s+(?:object|format|dict\w*))?")
 KEYS = re.compile(r"\b(?:keys?|fields?|properties|property|attributes?|members?)\b\s*(?:named\s+|called\s+|:\s*)?"
                   r"(?P<list>«q\d+»(?:[^«]{0,40}?«q\d+»)*)(?P<tail>[^«]*)")
@@ -29,7 +35,7 @@ TYPE_WORD = re.compile(r"\b(" + "|".join(sorted(map(re.escape, TYPES), key=len, 
 UNCHECKED = re.compile(r"\d|\b(between|range|from|at least|at most|one of|either|enum|only|must be|less|more|"
                        r"positive|negative|non-empty|empty|optional|nullable|null|lowercase|uppercase)\b")
 LEADING_TYPE = re.compile(r"^[\s(:,]*(?:(?:as|a|an|of|type|is|being)\s+)*" + TYPE_WORD.pattern)
-GLUE = re.compile(r"^[\s,()]*(?:and|or|a|an|the|as|is|of|type|value|with|:|,|\(|\)|\s)*[\s,()]*$")
+GLUE = re.compile(r"^[\s,()]*(?:and|a|an|the|as|is|of|type|value|with|:|,|\(|\)|\s)*[\s,()]*$")  # no "or": "'answer' or 'result'" is a choice, refused
 
 
 def read(text: TaskText) -> Reading | None:
@@ -42,7 +48,11 @@ def read(text: TaskText) -> Reading | None:
         return None
     keys: dict[str, str | None] = {}
     markers: set[str] = set()
+    exact = False
     for ci, clause in enumerate(text.clauses()):
+        if EXACT.search(clause) and (ci in json_clauses or KEYS.search(clause)):
+            exact = True
+            clause = EXACT.sub(" ", clause)
         m = KEYS.search(clause)
         if ci in json_clauses or m or "«j" in clause:
             claimed.add(ci)
@@ -60,7 +70,7 @@ def read(text: TaskText) -> Reading | None:
             rest = rest.replace(f"«j{jm}»", " ")
         if ci in claimed:
             rest = TRIGGER.sub(" ", rest)
-            rest = re.sub(r"\b(?:only|nothing else|and nothing else|no other text)\b", " ", rest)
+            rest = re.sub(r"\b(?:only|no other text)\b", " ", rest)  # "only JSON", "no other text": the whole answer is JSON
             left[ci] = insist(rest, clause, _understood(keys) if keys else "a JSON answer", text, EXTRA)
     if text.broken_braces and not text.examples:
         raise RecipeRefused(["a JSON answer"], "an example object that is valid JSON (with double-quoted keys)")
@@ -70,7 +80,10 @@ def read(text: TaskText) -> Reading | None:
     if any(not k.strip() for k in keys):
         raise RecipeRefused([_understood(keys)], "non-empty key names")
     params = {"keys": list(keys), "types": {k: t for k, t in keys.items() if t}}
-    return Reading(NAME, params, _understood(keys), frozenset(markers), frozenset(claimed), leftover=tuple(left.items()))
+    if exact:
+        params["exact"] = True
+    return Reading(NAME, params, _understood(keys, exact), frozenset(markers), frozenset(claimed),
+                   leftover=tuple(left.items()))
 
 
 def _read_key_list(text: TaskText, fragment: str, tail: str, keys: dict[str, str | None], markers: set[str]) -> None:
@@ -87,6 +100,10 @@ def _read_key_list(text: TaskText, fragment: str, tail: str, keys: dict[str, str
             t = LEADING_TYPE.match(tail)
             if not t and TYPE_WORD.search(tail):
                 raise RecipeRefused([f"a JSON key {name!r}"], f"which key the type in {tail.strip()!r} belongs to")
+            if t and len(names) > 1 and not re.search(r"\b(?:a|an)\s+$", tail[:t.start(1)]):
+                # "'a' and 'b' of type string": both, or only 'b'? ("'city' and 'score' as a number" is 'score')
+                raise RecipeRefused([f"JSON keys {', '.join(repr(text.quote(m)) for m, _ in names)}"],
+                                    f"which of the keys the type in {tail.strip()!r} is for (say it after each key)")
         else:
             t = TYPE_WORD.search(after)
             leftover = TYPE_WORD.sub(" ", after)
@@ -95,9 +112,9 @@ def _read_key_list(text: TaskText, fragment: str, tail: str, keys: dict[str, str
         keys[name] = TYPES[t.group(1)] if t else keys.get(name)
 
 
-def _understood(keys: dict[str, str | None]) -> str:
+def _understood(keys: dict[str, str | None], exact: bool = False) -> str:
     named = ", ".join(f"{k!r}" + (f" ({t})" if t else "") for k, t in keys.items())
-    return f"answers must be a JSON object with the keys {named}"
+    return f"answers must be a JSON object with {'exactly ' if exact else ''}the keys {named}"
 
 
 CHECK_BODY = r'''
@@ -125,6 +142,8 @@ def check(prompt, output, reference=None):
         kind = PARAMS["types"].get(key)
         if kind and not TYPES[kind](value[key]):
             return 0.0
+    if PARAMS.get("exact") and set(value) != set(PARAMS["keys"]):
+        return 0.0
     return 1.0
 '''
 
@@ -160,20 +179,28 @@ def build(reading: Reading, task: str) -> RecipePlan:
     facts = bundled_facts("heldout")[:8]
     good = [item(f, json.dumps(_obj(keys, types, f.answer), ensure_ascii=False)) for f in facts[:3]]
     good.append(item(facts[3], json.dumps(dict(reversed(list(_obj(keys, types, facts[3].answer).items()))), indent=2)))
-    good.append(item(facts[4], json.dumps({**_obj(keys, types, facts[4].answer), "note": "extra keys are fine"})))
+    exact = bool(reading.params.get("exact"))
+    extra = item(facts[4], json.dumps({**_obj(keys, types, facts[4].answer), "note": "an extra key"}))
+    if exact:
+        good.append(item(facts[4], json.dumps(_obj(keys, types, facts[4].answer), indent=1)))
+    else:
+        good.append(extra)
     bad = [item(facts[0], facts[0].answer)]
     bad += [item(facts[(i + 1) % 8], json.dumps(_obj(keys, types, facts[(i + 1) % 8].answer, drop=k)))
             for i, k in enumerate(keys)]
     bad += [item(facts[5], "Here it is: " + json.dumps(_obj(keys, types, facts[5].answer))),
             item(facts[6], json.dumps([_obj(keys, types, facts[6].answer)])),
             item(facts[7], "{" + ", ".join(f"'{k}': '{facts[7].answer}'" for k in keys) + "}")]
+    if exact:
+        bad.append(extra)
     for k, kind in types.items():
         wrong = 1 if kind in ("string", "boolean", "array", "object") else "1"
         bad.append(item(facts[2], json.dumps({**_obj(keys, types, facts[2].answer), k: wrong})))
     typed = "; ".join(f"{k!r} must be a {t}" for k, t in types.items())
     statement = (f"accepts only answers that are exactly one JSON object containing every key: "
                  + ", ".join(map(repr, keys)) + (f" ({typed})" if typed else "")
-                 + "; other keys are allowed; text around the JSON, arrays and invalid JSON are rejected")
+                 + ("; no other key is allowed" if exact else "; other keys are allowed")
+                 + "; text around the JSON, arrays and invalid JSON are rejected")
     notes = ["DPO: chosen is the correct answer as the JSON object, rejected the plain answer or the object "
              "missing one key"]
     if len(keys) > 1:

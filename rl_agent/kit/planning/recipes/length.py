@@ -12,17 +12,17 @@ import re
 
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
-from rl_agent.kit.planning.recipes.reading import NUMBER, TaskText, insist, parse_number
+from rl_agent.kit.planning.recipes.reading import NUMBER, TaskText, check_gap, insist, parse_number
 
 NAME = "length"
 EXTRA = frozenset("short shorter brief concise succinct long length total max".split())
 _UNIT = r"(?P<unit>words?|sentences?)"
 _N = r"(?P<n>" + NUMBER + r")"
 AT_MOST = re.compile(
-    r"\b(?P<op>at most|no more than|not more than|maximum of|a maximum of|max(?:imum)?\.?|up to|within|"
+    r"\b(?P<op>at most|no more than|not more than|never more than|not over|never over|maximum of|a maximum of|max(?:imum)?\.?|up to|within|"
     r"no longer than|not longer than|(?:do not|don't|never) (?:use|write|go over|exceed|go beyond)(?: more than)?|"
-    r"(?:must |should )?not exceed|never exceed|under|fewer than|less than|below|limit(?:ed)? (?:\w+ )?to|"
-    r"cap(?:ped)? (?:\w+ )?at|keep (?:\w+ )?(?:under|below|within|to))\s+" + _N + r"\s+" + _UNIT + r"\b"
+    r"(?:must |should )?not exceed|never exceed|under|fewer than|less than|below|limit(?:ed)? (?P<s1>\w+ )?to|"
+    r"cap(?:ped)? (?P<s2>\w+ )?at|keep (?P<s3>\w+ )?(?:under|below|within|to))\s+" + _N + r"\s+" + _UNIT + r"\b"
     r"|\b" + _N.replace("<n>", "<n2>") + r"\s+" + _UNIT.replace("<unit>", "<unit2>") +
     r"\s+(?P<op2>or (?:fewer|less)|max(?:imum)?|at most|or under|tops)\b"
     r"|\b(?:in|as|with|using|to|into)\s+(?:just\s+|only\s+)?(?P<one>one|a single|a|single)\s+sentence\b"
@@ -49,6 +49,7 @@ def read(text: TaskText) -> Reading | None:
             if re.search(r"\b(words?|sentences?)\b", clause) and (LOOSE.search(clause) or re.search(r"\blength\b", clause)):
                 mentioned.append(clause)
             continue
+        check_gap(m.group("s1") or m.group("s2") or m.group("s3"), clause, f"a length limit {m.group(0)!r}", text)
         if m.group("one") or m.group("one2"):
             unit, n, op = "sentences", 1, "one"
         else:

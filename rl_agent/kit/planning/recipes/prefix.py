@@ -13,10 +13,10 @@ import re
 from rl_agent.kit.planning.recipes.banned import ban_spans
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
-from rl_agent.kit.planning.recipes.reading import TaskText, insist
+from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "prefix"
-TRIGGER = re.compile(r"\b(?:start|begin|open|prefix|preface|lead)\w*\b(?:\s+[\w']+){0,4}?\s+with\s+"
+TRIGGER = re.compile(r"\b(?:start|begin|open|prefix|preface|lead)\w*\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
                      r"(?:(?:the|a)\s+)?(?:(?:word|words|text|phrase|string|label|token)\s+)?(?P<q>«q\d+»)"
                      r"(?P<more>\s*(?:,|or|and|/)\s*«q\d+»)?")
 
@@ -32,6 +32,7 @@ def read(text: TaskText) -> Reading | None:
         if not m:
             continue
         prefix = text.quote(m.group("q"))
+        check_gap(m.group("gap"), clause, f"answers start with {prefix!r}", text)
         if m.group("more"):
             raise RecipeRefused([f"answers start with {prefix!r} or another quoted text"],
                                 "one required prefix (several alternatives are not read offline)")
@@ -46,7 +47,8 @@ def read(text: TaskText) -> Reading | None:
     if not prefix.strip():
         raise RecipeRefused(["answers start with an empty quoted text"], "the prefix text inside the quotes")
     return Reading(NAME, {"prefix": prefix}, f"every answer must start with {prefix!r}",
-                   frozenset(q for _, q, _ in found), frozenset(ci for ci, _, _ in found), leftover=tuple(left.items()))
+                   frozenset(q for _, q, _ in found), frozenset(ci for ci, _, _ in found), leftover=tuple(left.items()),
+                   unsure=template_need(prefix))
 
 
 CHECK_BODY = r'''

@@ -26,7 +26,9 @@ PERMISSION = re.compile(
     r"either|if you (like|want|wish|prefer)|as you (like|wish|want|see fit))\b")
 CONDITION = re.compile(
     r"\b(if|unless|except|excepting|when|whenever|but not|other than|apart from|sometimes|occasionally|usually|"
-    r"mostly|often|rarely|in some cases)\b")
+    r"mostly|often|rarely|in some cases|at times|from time to time|now and then|once in a while|every other|"
+    r"some|(?<!at )most|many|few|half|several|occasional\w*|frequently|generally|typically|normally|ideally|"
+    r"preferably|where possible|try to|tries to)\b")
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -159,12 +161,24 @@ def qualifier(fragment: str) -> str | None:
 # recipe did not read, so the task is refused instead of planned with that part dropped.
 GLUE = frozenset("""
 a an the answer answers answered answering reply replies replying respond responds responding response responses
-write writes writing written output outputs text every each all always your you yours in on with of to for and or
+write writes writing written output outputs text every each all always your you yours in on with of to for and
 only please must should shall will would need needs be is are it its them they their use using used make makes
 model model's assistant bot keep per message messages format formatted formatting form give gives just so that
-this these those as at by from question questions user users time times like following whole entire whatever
-any do does should've also every-time strictly exactly everything reply's output's chat chats
+as at by from question questions user users time times like following whole entire
+any do does should've also every-time strictly everything reply's output's chat chats
 """.split())
+# Not glue, on purpose: "or" (alternatives), "this/these/those" (a scope: "for this question only"),
+# "exactly" (JSON with exactly these keys) and "whatever" carry a requirement a recipe must read or refuse.
+
+# Words the gap inside a trigger may hold ("start each one of your answers with", "the last line of every
+# reply must be"): who the requirement is for, nothing that negates, counts or narrows it. "Start no answers
+# with", "start some answers with", "start answers about weather with", "end every line with" are refused.
+SUBJECT = frozenset("""
+every each all your the a an answer answers reply replies response responses message messages output outputs
+of one it them you always must should shall will would need needs to be
+""".split())
+PLACEHOLDER = re.compile(r"<[A-Za-z_][\w -]{0,30}>|(?<!\{)\{[A-Za-z_]\w{0,30}\}(?!\})|\[[A-Za-z_][\w -]{0,30}\]|\.\.\.|\u2026|"
+                         r"(?<![A-Za-z])(?:N|X|Y|Z|NN|XX|XYZ)(?![A-Za-z])")
 
 
 def unexplained(fragment: str, extra: frozenset[str] = frozenset()) -> list[str]:
@@ -183,3 +197,22 @@ def insist(rest: str, clause: str, understood: str, text: "TaskText", extra: fro
         raise RecipeRefused([understood], f"certainty about {cue!r} in {text.show(clause)!r} (required, allowed, "
                                           "banned or conditional?)")
     return frozenset(unexplained(rest, extra))
+
+
+def check_gap(gap: str, clause: str, understood: str, text: "TaskText") -> None:
+    """Refuse unless every word in a trigger's gap is a SUBJECT word (see there)."""
+    from rl_agent.kit.planning.recipes.base import RecipeRefused
+
+    odd = [w for w in re.findall(r"[a-z][a-z'-]*", gap or "") if w not in SUBJECT]
+    if odd:
+        raise RecipeRefused([understood], f"what {' '.join(odd)!r} in {text.show(clause)!r} changes (which answers or "
+                                          "which part of them, how often, or whether at all); the library reads a "
+                                          "requirement on every whole answer")
+
+
+def template_need(quoted: str) -> str | None:
+    """Why a quoted text cannot be read as fixed text ('Dear <name>,', 'Score: X/10'), or None: the checks
+    compare fixed text. A recipe that reads templates (arithmetic's 'Answer: N') may still absorb the reading."""
+    m = PLACEHOLDER.search(quoted)
+    return (f"a fixed text: {quoted!r} holds a placeholder ({m.group(0)!r}) that stands for varying text; a "
+            "template needs Claude") if m else None

@@ -83,12 +83,17 @@ def read_recipe(task: str) -> Reading:
 
 
 def _read(text) -> Reading:
+    if "?" in text.masked:  # "Should answers start with 'Answer:'?" asks; it does not require
+        raise RecipeRefused([], "an instruction rather than a question: state what every answer must do "
+                                "(e.g. 'Start every answer with \"Answer:\"')")
     readings = _absorb([r for r in (m.read(text) for m in RECIPES) if r is not None])
     if not readings:
         raise RecipeRefused([], f"a requirement the offline library covers ({COVERED})")
     if len(readings) > 1:
         raise RecipeRefused([r.understood for r in readings], "one check for several requirements at once")
     reading = readings[0]
+    if reading.unsure:
+        raise RecipeRefused([reading.understood], reading.unsure)
     clauses = text.clauses()
     for ci, words in reading.leftover:
         if words:
