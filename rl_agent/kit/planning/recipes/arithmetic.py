@@ -52,6 +52,7 @@ AFTER = re.compile(r"\b(?:after|following|marked (?:with|by)|prefixed (?:with|by
                    r"|\bmark\s+(?:the\s+|your\s+)?(?:final\s+)?(?:answer|result)\s+(?:with|by)\s+(?P<q2>«q\d+»)"
                    r"|(?P<q3>«q\d+»)\s+(?:right\s+|just\s+|immediately\s+)?before\s+(?:the\s+|your\s+)?(?:final\s+)?"
                    r"(?:answer|number|result)\b")
+THEN = re.compile(r"\bthen\b(?=.*«q\d+»)")  # "show your work, then end with 'X'": the marker comes last, as checked
 ADD_MARKER = re.compile(r"\badd(?:ing)?\s+(?=«q\d+»)")  # "add 'Answer: N' at the end" names the marker, not "+"
 MIN_PROBLEMS = 48  # fewer distinct problems leave too few for training plus 8 held-out examples
 
@@ -97,7 +98,7 @@ def read(text: TaskText) -> Reading | None:
                                                         "(a mix or a choice needs Claude)")
     for ci in claimed:
         rest = clauses[ci]
-        for rx in (AFTER, ADD_MARKER, TRIGGER, TERMS, DIGIT, FINAL):
+        for rx in (THEN, AFTER, ADD_MARKER, TRIGGER, TERMS, DIGIT, FINAL):
             rest = re.sub(rx, " ", rest)
         if re.search(r"\d", re.sub(r"«[qj]\d+»", " ", rest)):  # "numbers from 1 to 50": a range the generator would not honour
             raise RecipeRefused([f"{understood}, final answer after {marker!r}"],

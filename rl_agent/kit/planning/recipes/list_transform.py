@@ -55,6 +55,7 @@ NOT_WHOLE_LIST = {
         r"second|third|top|bottom|how many|count|counts|number of)\b"),
 }
 
+
 def read(text: TaskText) -> Reading | None:
     left: dict[int, frozenset[str]] = {}
     clauses = text.clauses()
@@ -63,8 +64,12 @@ def read(text: TaskText) -> Reading | None:
         return None
     whole = " ".join(clauses[ci] for ci in hits)
     understood = "a transform of a list of numbers"
-    phrases = [m.group(0) for rx in (ASC, DESC, REVERSE_ORDER) for m in rx.finditer(whole)]
-    bare = _strip(whole, ASC, DESC, REVERSE_ORDER)
+    found: dict[str, list[str]] = {}
+    bare = whole
+    for name, rx in (("reverse", REVERSE_ORDER), ("descending", DESC), ("ascending", ASC)):  # longest first
+        found[name] = [m.group(0) for m in rx.finditer(bare)]
+        bare = rx.sub(" ", bare)
+    phrases = [p for ps in found.values() for p in ps]
     given = INPUT_ORDER.search(whole)
     if given:
         raise RecipeRefused([understood], f"an order for the result only: {given.group(0)!r} describes the input's "
@@ -78,9 +83,9 @@ def read(text: TaskText) -> Reading | None:
         raise RecipeRefused([understood], f"one order for the result ({' and '.join(map(repr, phrases))} named)")
     sort = bool(SORT.search(bare) or (phrases and ARRANGE.search(_strip(bare, *OPS.values()))))
     ops = [op for op, rx in OPS.items() if rx.search(bare)]
-    if REVERSE_ORDER.search(whole) and not sort:
+    if found["reverse"] and not sort:
         ops.append("reverse")  # "return the list in reverse order"
-    elif ASC.search(whole) or DESC.search(whole) or REVERSE_ORDER.search(whole):
+    elif phrases:
         sort = True
     ops = (["sort"] if sort else []) + sorted(set(ops), key=list(OPS).index)
     if not ops:
@@ -88,12 +93,12 @@ def read(text: TaskText) -> Reading | None:
     if len(ops) > 1:
         raise RecipeRefused([f"{understood}: {' and '.join(ops)}"], "one transform (combinations need Claude)")
     op = ops[0]
-    order = "descending" if op == "sort" and (DESC.search(whole) or REVERSE_ORDER.search(whole)) else "ascending"
+    order = "descending" if op == "sort" and (found["descending"] or found["reverse"]) else "ascending"
     for ci in hits:
         if not OBJECT.search(clauses[ci]):
             raise RecipeRefused([f"{understood}: {op}"], f"a given list of numbers to transform ('a list of "
                                                          f"numbers', 'the numbers in a list') in {text.show(clauses[ci])!r}")
-        rest = _strip(clauses[ci], OBJECT, ASC, DESC, REVERSE_ORDER, SORT, *OPS.values(), *((ARRANGE,) if phrases else ()))
+        rest = _strip(clauses[ci], OBJECT, REVERSE_ORDER, DESC, ASC, SORT, *OPS.values(), *((ARRANGE,) if phrases else ()))
         if re.search(r"\d", rest):  # "a list of 5 numbers": a size or range the generator would not honour
             raise RecipeRefused([f"{understood}: {op}"], f"a reading of the numbers in {text.show(clauses[ci])!r}")
         unread = insist(rest, clauses[ci], f"{understood}: {op}", text, EXTRA)
