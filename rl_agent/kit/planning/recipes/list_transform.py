@@ -3,7 +3,9 @@
 
 Each prompt gives a list and asks for the result as a bracketed list (or, for a sum, a number), so the
 check can read it: the LAST [...] in the answer, or the last number for a sum. Two transforms at once,
-or a transform that is negated or optional, is refused.
+or a transform that is negated or optional, is refused. The transform and its order are read from what is asked
+for the result, never from words describing the input ("given in descending order"); a task on each number
+(its digits), one value of the list, a count, or a list to make rather than transform is refused.
 """
 
 from __future__ import annotations
@@ -17,18 +19,41 @@ from rl_agent.kit.planning.recipes.check_runner import CheckItem
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "list_transform"
-EXTRA = frozenset("given provided input ascending order increasing smallest lowest low first into up result "
-                  "resulting return returned new same numerical numerically value values elements items "
-                  "their".split())
+# Words that change nothing about the transform. Order, position and size words ("first", "smallest", "value",
+# "into", "their") are deliberately absent: they are read by the phrases below or the task is refused.
+EXTRA = frozenset("given provided input result resulting return returned new".split())
 LIST = re.compile(r"\b(lists?|arrays?|sequences?)\b")
 NUMBERS = re.compile(r"\b(numbers?|integers?|ints|numeric|digits)\b")
-OPS = {"sort": r"\b(sort\w*|order\w*|ascending|descending)\b", "reverse": r"\b(revers\w*|backwards?)\b",
-       "unique": r"\b(unique|dedup\w*|de-dup\w*|duplicates?|distinct|repeats?|repeated)\b",
-       "sum": r"\b(sum|summ\w*|total|add (?:them |it )?up|adds up)\b"}
-DESC = re.compile(r"\b(descending|decreasing|largest first|biggest first|highest first|high(?:est)? to low(?:est)?|"
-                  r"reverse order|reverse-sorted|greatest first)\b")
-_OWN = re.compile(r"\b(?:remove|drop|without|no|strip|eliminate|get rid of)\s+(?:the\s+|any\s+|all\s+)?"
-                  r"(?:duplicates?|repeats?|repeated (?:numbers|values))\b")
+_GIVEN = r"(?:(?:given|provided|input)\s+)?"
+# The thing transformed: a given list of numbers ("List the numbers from 1 to 10" makes one, it is not given).
+OBJECT = re.compile(rf"\b{_GIVEN}(?:lists?|arrays?|sequences?)\s+of\s+(?:numbers|integers|ints|whole numbers)\b"
+                    rf"|\b(?:numbers|integers)\s+(?:in|of|from)\s+(?:a|an|the|this|that)?\s*{_GIVEN}(?:lists?|arrays?|sequences?)\b"
+                    rf"|\b{_GIVEN}(?:numeric|integer|number)\s+(?:lists?|arrays?|sequences?)\b")
+_INTO = r"(?:(?:in|into)\s+)?"
+_SMALL, _BIG = r"(?:smallest|lowest|least|low)", r"(?:largest|highest|greatest|biggest|high)"
+# The order asked for the result. An order that describes the input ("given in descending order") is refused.
+ASC = re.compile(rf"{_INTO}\b(?:ascending|increasing)\b(?:\s+order\b)?|\bascendingly\b|{_INTO}\bnumerical\s+order\b|"
+                 rf"\bnumerically\b|\bfrom\s+(?:the\s+)?{_SMALL}\s+to\s+(?:the\s+)?{_BIG}\b|\b(?:from\s+)?(?:the\s+)?{_SMALL}\s+first\b")
+DESC = re.compile(rf"{_INTO}\b(?:descending|decreasing)\b(?:\s+order\b)?|\bdescendingly\b|\breverse-sorted\b|"
+                  rf"\bfrom\s+(?:the\s+)?{_BIG}\s+to\s+(?:the\s+)?{_SMALL}\b|\b(?:from\s+)?(?:the\s+)?{_BIG}\s+first\b")
+REVERSE_ORDER = re.compile(rf"{_INTO}\breversed?\s+(?:sorted\s+|numerical\s+)?order\b")  # sorted: descending; else reversed
+SORT = re.compile(r"\b(?:sort|sorts|sorted|sorting)\b")
+ARRANGE = re.compile(r"\b(?:order|reorder|arrange|rearrange|put)\b")  # a sort only with an order phrase
+OPS = {"reverse": re.compile(r"\breverse\s+the\s+order\s+of\b|\b(?:reverse|reverses|reversed|reversing)\b|\bbackwards?\b"),
+       "unique": re.compile(r"\b(?:remove|drop|strip|eliminate|delete|get rid of|filter out)\s+(?:the\s+|any\s+|all\s+)?"
+                            r"(?:duplicates?|duplicated\s+(?:numbers|values|entries)|repeats|repeated\s+(?:numbers|values|entries))"
+                            r"(?:\s+from)?\b|\b(?:dedup\w*|de-dup\w*|unique|distinct)\b|\bwithout\s+(?:any\s+)?(?:duplicates|repeats)\b"),
+       "sum": re.compile(r"\b(?:sum|sums|summed|summing|total)\b|\badds?\s+(?:them\s+|it\s+|all\s+)?up\b")}
+# Tasks that look like a list transform but are not one; each is refused with what it asks instead.
+INPUT_ORDER = re.compile(r"\b(?:given|provided|supplied|arriving|already|that\s+(?:is|are)|which\s+(?:is|are))\s+"
+                         r"(?:(?:sorted|ordered|arranged)\s+)?in\s+(?:\w+\s+){0,2}order\b|\balready\s+(?:sorted|ordered|reversed)\b")
+NOT_WHOLE_LIST = {
+    "works on each number or its digits, not on the list": re.compile(
+        r"\b(?:each|every|individual)\s+(?:number|integer|element|item|entry|value)\b|\bdigits?\b"),
+    "asks for one value or a count, not the transformed list": re.compile(
+        r"\b(?:smallest|largest|biggest|highest|lowest|minimum|maximum|min|max|median|mean|average|first|last|middle|"
+        r"second|third|top|bottom|how many|count|counts|number of)\b"),
+}
 
 
 def read(text: TaskText) -> Reading | None:
@@ -38,25 +63,59 @@ def read(text: TaskText) -> Reading | None:
     if not hits:
         return None
     whole = " ".join(clauses[ci] for ci in hits)
-    ops = [op for op, rx in OPS.items() if re.search(rx, whole)]
-    if ops == ["sort", "reverse"] and DESC.search(whole):
-        ops = ["sort"]
     understood = "a transform of a list of numbers"
+    found: dict[str, list[str]] = {}
+    bare = whole
+    for name, rx in (("reverse", REVERSE_ORDER), ("descending", DESC), ("ascending", ASC)):  # longest first
+        found[name] = [m.group(0) for m in rx.finditer(bare)]
+        bare = rx.sub(" ", bare)
+    phrases = [p for ps in found.values() for p in ps]
+    given = INPUT_ORDER.search(whole)
+    if given:
+        raise RecipeRefused([understood], f"an order for the result only: {given.group(0)!r} describes the input's "
+                                          "order, which generated lists do not follow")
+    for why, rx in NOT_WHOLE_LIST.items():  # order phrases ("largest first") are out of `bare` already
+        cue = rx.search(bare)
+        if cue:
+            raise RecipeRefused([understood], f"a plain sort, reverse, remove-duplicates or sum of the whole list: "
+                                              f"{cue.group(0)!r} {why}")
+    if len(phrases) > 1:
+        raise RecipeRefused([understood], f"one order for the result ({' and '.join(map(repr, phrases))} named)")
+    sort = bool(SORT.search(bare) or (phrases and ARRANGE.search(_strip(bare, *OPS.values()))))
+    ops = [op for op, rx in OPS.items() if rx.search(bare)]
+    if found["reverse"] and not sort:
+        ops.append("reverse")  # "return the list in reverse order"
+    elif phrases:
+        sort = True
+    ops = (["sort"] if sort else []) + sorted(set(ops), key=list(OPS).index)
     if not ops:
         raise RecipeRefused([understood], "which transform: sort, reverse, remove duplicates or sum")
     if len(ops) > 1:
         raise RecipeRefused([f"{understood}: {' and '.join(ops)}"], "one transform (combinations need Claude)")
     op = ops[0]
+    order = "descending" if op == "sort" and (found["descending"] or found["reverse"]) else "ascending"
     for ci in hits:
-        rest = DESC.sub(" ", _OWN.sub(" ", clauses[ci]))
-        for rx in (OPS[op], LIST.pattern, NUMBERS.pattern):
-            rest = re.sub(rx, " ", rest)
-        left[ci] = insist(rest, clauses[ci], f"{understood}: {op}", text, EXTRA)
-    order = "descending" if op == "sort" and DESC.search(whole) else "ascending"
+        if not OBJECT.search(clauses[ci]):
+            raise RecipeRefused([f"{understood}: {op}"], f"a given list of numbers to transform ('a list of "
+                                                         f"numbers', 'the numbers in a list') in {text.show(clauses[ci])!r}")
+        rest = _strip(clauses[ci], OBJECT, REVERSE_ORDER, DESC, ASC, SORT, *OPS.values(), *((ARRANGE,) if phrases else ()))
+        if re.search(r"\d", rest):  # "a list of 5 numbers": a size or range the generator would not honour
+            raise RecipeRefused([f"{understood}: {op}"], f"a reading of the numbers in {text.show(clauses[ci])!r}")
+        unread = insist(rest, clauses[ci], f"{understood}: {op}", text, EXTRA)
+        if unread:
+            raise RecipeRefused([f"{understood}: {op}"], f"a reading of {' '.join(sorted(unread)[:8])!r} in "
+                                                         f"{text.show(clauses[ci])!r}, which the list check does not enforce")
+        left[ci] = unread
     params = {"op": op, "order": order, "seed": 0, "train": 200, "heldout": 40}
     what = {"sort": f"sorted {order}", "reverse": "reversed", "unique": "with repeated numbers removed (first "
             "occurrences kept, in order)", "sum": "summed"}[op]
     return Reading(NAME, params, f"the given list of numbers {what}", frozenset(), frozenset(hits), priority=2, leftover=tuple(left.items()))
+
+
+def _strip(fragment: str, *patterns: re.Pattern[str]) -> str:
+    for rx in patterns:
+        fragment = rx.sub(" ", fragment)
+    return fragment
 
 
 CHECK_BODY = r'''
@@ -113,12 +172,16 @@ def generate(params: dict) -> tuple[list[dict], list[dict]]:
     seen: set[tuple] = set()
     rows: list[dict] = []
     hi = 9 if params["op"] == "unique" else 99
-    while len(rows) < params["train"] + params["heldout"]:
+    for _ in range(100 * (params["train"] + params["heldout"])):  # lists of 3-7 numbers: a bound, never a hang
+        if len(rows) == params["train"] + params["heldout"]:
+            break
         numbers = [rng.randint(0, hi) for _ in range(rng.randint(3, 7))]
         if tuple(numbers) in seen or transform(params, numbers) == numbers:
             continue
         seen.add(tuple(numbers))
         rows.append({"prompt": _prompt(params, numbers), "reference": json.dumps(transform(params, numbers))})
+    if len(rows) < params["train"] + params["heldout"]:
+        raise RecipeRefused([f"a {params['op']} of a list of numbers"], "more distinct lists than the generator found")
     return rows[: params["train"]], rows[params["train"]:]
 
 
