@@ -175,8 +175,13 @@ any do does should've also every-time strictly everything reply's output's chat 
 # with", "start some answers with", "start answers about weather with", "end every line with" are refused.
 SUBJECT = frozenset("""
 every each all your the a an answer answers reply replies response responses message messages output outputs
-of one it them you always must should shall will would need needs to be
+of one it them you yourself always must should shall will would need needs to be
 """.split())
+# A scope that narrows which answers a requirement is for ("answers to short questions", "for math questions",
+# "in emails to customers"): its words must be SUBJECT words, or the task is refused (a narrowed scope needs Claude).
+_PREP = r"(?:to|for|about|on|regarding|in|with|from)"
+SCOPE = re.compile(r"\b" + _PREP + r"\s+((?:(?!" + _PREP + r"\b)[a-z'-]+\s+){1,3}?)(?:questions?|topics?|users?|"
+                   r"customers?|clients?|emails?|requests?|prompts?|queries|conversations?|chats?|people|tickets?)\b")
 PLACEHOLDER = re.compile(r"<[A-Za-z_][\w -]{0,30}>|(?<!\{)\{[A-Za-z_]\w{0,30}\}(?!\})|\[[A-Za-z_][\w -]{0,30}\]|\.\.\.|\u2026|"
                          r"(?<![A-Za-z])(?:N|X|Y|Z|NN|XX|XYZ)(?![A-Za-z])")
 
@@ -192,6 +197,11 @@ def insist(rest: str, clause: str, understood: str, text: "TaskText", extra: fro
     router refuses unless another reading of the same clause reads them)."""
     from rl_agent.kit.planning.recipes.base import RecipeRefused
 
+    for m in SCOPE.finditer(rest):
+        odd = [w for w in m.group(1).split() if w not in SUBJECT]
+        if odd:
+            raise RecipeRefused([understood], f"which answers {m.group(0).strip()!r} in {text.show(clause)!r} covers; "
+                                              "the library reads a requirement on every answer")
     cue = qualifier(rest)
     if cue:
         raise RecipeRefused([understood], f"certainty about {cue!r} in {text.show(clause)!r} (required, allowed, "

@@ -92,8 +92,6 @@ def _read(text) -> Reading:
     if len(readings) > 1:
         raise RecipeRefused([r.understood for r in readings], "one check for several requirements at once")
     reading = readings[0]
-    if reading.unsure:
-        raise RecipeRefused([reading.understood], reading.unsure)
     clauses = text.clauses()
     for ci, words in reading.leftover:
         if words:
@@ -106,6 +104,8 @@ def _read(text) -> Reading:
     stray = [m for m in re.findall(r"«q\d+»", text.masked) if m not in reading.quotes]
     if stray:
         raise RecipeRefused([reading.understood], f"what the quoted text {text.quote(stray[0])!r} asks for")
+    if reading.unsure:
+        raise RecipeRefused([reading.understood], reading.unsure)
     return reading
 
 

@@ -15,7 +15,7 @@ from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefuse
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "terse"
-EXTRA = frozenset("be more less stop just say saying get point straight questions clear".split())
+EXTRA = frozenset("be more less stop just say saying get point straight questions clear words phrases".split())
 BREVITY = re.compile(r"\b(?:short(?:er)?|brief\w*|concise\w*|succinct\w*)\b")
 # Hedging and filler are only ever read when negated: "Hedge your answers" / "Use filler" ask for the opposite.
 _NO_HEDGE = (r"(?:no|without|stop|avoid|never|don't|dont|do not|zero|less|fewer)\s+(?:any\s+|more\s+)?"

@@ -1,0 +1,161 @@
+"""The form recipes (prefix, closing, banned, letter case, length, Markdown, JSON, terse) against the planner
+probe's findings and new variants of each class: a task is planned only with what it asks for, or refused
+naming what was not read; never the opposite (a ban read as a requirement), never a narrower or wider check
+than the task (a scope, a frequency or a template dropped; a requirement added), never a question as an order.
+Each planned check is then shown saying "no" to answers that break the task and "yes" to ones the task allows."""
+
+from __future__ import annotations
+
+import pytest
+
+from rl_agent.kit.planning.recipes import CheckItem, RecipeRefused, plan_and_prove, run_check
+
+# (task, expected): a dict of parameters the plan must have, or a word the refusal must name.
+REPORT = [
+    # a ban read as a requirement: words between the verb and "with"
+    ("Start no answers with 'Well'.", "'no'"),
+    ("Begin your replies not with 'Honestly'.", "'not'"),
+    ("Begin none of your answers with 'Look'.", "'none'"),
+    ("Start answers never with 'Well'.", "'never'"),
+    ("End none of your replies with 'Cheers'.", "'none'"),
+    ("Finish no reply with 'Regards'.", "'no'"),
+    # asking for hedging/filler is not the terse task
+    ("Hedge your answers.", "a requirement the offline library covers"),
+    ("Always hedge.", "a requirement the offline library covers"),
+    ("Use more filler.", "a requirement the offline library covers"),
+    # a frequency
+    ("Answer in all caps at times.", "at times"),
+    ("Reply in all caps from time to time.", "from time to time"),
+    ("Start most answers with 'Okay'.", "'most'"),
+    ("Start some answers with 'Hmm'.", "'some'"),
+    ("Avoid Markdown from time to time.", "from time to time"),
+    ("Never say 'I think' from time to time.", "from time to time"),
+    # JSON
+    ("Reply in JSON with the key 'answer' or 'result'.", "'or'"),
+    ('Reply in JSON like {"answer": "..."} or {"error": "..."}.', "'or'"),
+    ("Reply in JSON with only the keys 'answer' and 'source'.", {"keys": ["answer", "source"], "exact": True}),
+    ("Reply with a JSON object with exactly the keys 'answer' and 'source'.", {"keys": ["answer", "source"], "exact": True}),
+    ("Reply in JSON with keys 'a' and 'b' of type string.", "which of the keys"),
+    ("Reply in JSON with keys 'answer' and 'notes' and nothing else.", {"keys": ["answer", "notes"], "exact": True}),
+    # a unit or a scope inside the trigger
+    ("End every line with ';'.", "'line'"),
+    ("End online answers with 'Bye'.", "'online'"),
+    ("Never start a sentence with 'And'.", "'sentence'"),
+    ("Don't begin sentences with 'So'.", "'sentences'"),
+    ("Never start a paragraph with 'Also'.", "'paragraph'"),
+    ("Prefix every line with '> '.", "'line'"),
+    ("Start every paragraph with 'Note:'.", "'paragraph'"),
+    ("End each sentence with '!'.", "'sentence'"),
+    ("Never start replies except greetings with 'Hi'.", "except"),
+    ("Never start answers about weather with 'Sure'.", "weather"),
+    ("Start answers to history questions with 'Fact:'.", "history"),
+    ("End replies to complaints with 'Sorry for the trouble.'", "complaints"),
+    ("Keep answers to short questions under 10 words.", "short questions"),
+    ("Keep introductions under 20 words.", "introductions"),
+    ("Limit explanations to 3 sentences.", "explanations"),
+    ("Cap greetings at 5 words.", "greetings"),
+    ("Use all caps only for those users.", "those"),
+    ("For this question only, reply in all caps.", "this"),
+    # a requirement added
+    ("No bold text.", {"ban": "elements", "elements": ["bold"]}),
+    ("Don't use tables.", {"ban": "elements", "elements": ["table"]}),
+    ("Avoid headings.", {"ban": "elements", "elements": ["heading"]}),
+    ("No code blocks.", {"ban": "elements", "elements": ["code"]}),
+    ("Conclude every response with the sentence 'Have a nice day.'", {"closing": "Have a nice day.", "whole_line": False}),
+    ("Don't hedge.", {"word_limit": None, "fillers": []}),
+    # a template
+    ("Begin with 'Dear <name>,' in every reply.", "placeholder"),
+    ("End every answer with 'Confidence: N%'.", "placeholder"),
+    ("End every answer with 'Score: X/10'.", "placeholder"),
+    ("Never begin a reply with 'As a <role>'.", "placeholder"),
+    # a question
+    ("Should answers start with 'Answer:'?", "question"),
+    ("Do answers need to start with 'Answer:'?", "question"),
+    ("Should answers be in all caps?", "question"),
+    # in-library phrasings that were refused, or refused as the opposite
+    ("Be less verbose.", {"word_limit": 12}),
+    ("Don't be verbose.", {"word_limit": 12}),
+    ("Never more than 20 words.", {"unit": "words", "max": 20}),
+    ("Not over 20 words.", {"unit": "words", "max": 20}),
+    ("Never use bullet points or numbered lists.", {"ban": "bullets"}),
+]
+
+VARIANTS = [
+    ("Open none of the replies with 'Look'.", "'none'"),
+    ("Start not a single answer with 'So'.", "not"),
+    ("Close no answer with 'Bye'.", "'no'"),
+    ("Begin a few answers with 'Hey'.", "few"),
+    ("Start half of your answers with 'Note:'.", "half"),
+    ("End many replies with 'Cheers'.", "many"),
+    ("Write in lowercase every now and then.", "now and then"),
+    ("Answer in capital letters once in a while.", "once in a while"),
+    ("Begin every other answer with 'Tip:'.", "every other"),
+    ("Ideally, keep answers under 12 words.", "ideally"),
+    ("Start every bullet with '-'.", "bullet"),
+    ("End each paragraph with 'Next.'", "paragraph"),
+    ("Start each list item with '*'.", "list item"),
+    ("Never open emails to customers with 'Hey'.", "emails"),
+    ("Answer history questions in at most five words.", "history"),
+    ("Reply in lowercase to casual users.", "casual"),
+    ("Start answers about cooking with 'Chef says:'.", "cooking"),
+    ("Finish every answer with 'Regards, {name}'.", "placeholder"),
+    ("Start every answer with '[Bot]: ...'.", "placeholder"),
+    ("Start every answer with 'Step N:'.", "placeholder"),
+    ("Is it OK to answer in lowercase?", "question"),
+    ("Must answers be under 10 words?", "question"),
+    ("Please be brief and hedge where unsure.", "where"),
+    ("Do hedge.", "a requirement the offline library covers"),
+    ("Reply in JSON with key 'answer', or 'text' if it is long.", "or"),
+    ("Answer in JSON with exactly the fields 'name' and 'age'.", {"keys": ["name", "age"], "exact": True}),
+    ('Reply in JSON with keys "answer" and "confidence" as numbers.', "numbers"),
+    ("No italics.", {"ban": "elements", "elements": ["italic"]}),
+    ("Avoid bold and tables.", {"ban": "elements", "elements": ["bold", "table"]}),
+    ("No hedging.", {"word_limit": None, "fillers": []}),
+    ("No filler words.", {"word_limit": None, "hedges": []}),
+    ("Stop being so verbose.", {"word_limit": 12}),
+    ("End every answer with the line 'Over.'", {"closing": "Over.", "whole_line": True}),
+    ("Limit yourself to 30 words.", {"unit": "words", "max": 30}),
+    ("Answer in at most five words for all questions.", {"unit": "words", "max": 5}),
+]
+
+
+@pytest.mark.parametrize("task, expected", REPORT + VARIANTS, ids=[t[:50] for t, _ in REPORT + VARIANTS])
+def test_each_task_is_planned_with_what_it_asks_or_refused(task, expected, tmp_path):
+    if isinstance(expected, str):
+        with pytest.raises(RecipeRefused) as e:
+            plan_and_prove(task, tmp_path)
+        assert expected.lower() in str(e.value).lower() and "Would need:" in str(e.value)
+        return
+    plan, proof = plan_and_prove(task, tmp_path)
+    assert {k: plan.params[k] for k in expected} == expected
+    assert proof.passed, proof.message()
+
+
+def test_variants_are_at_least_half_as_many_as_the_report_strings():
+    assert len(VARIANTS) * 2 >= len(REPORT)
+
+
+# (task, answers the check must reject, answers the task allows and the check must accept)
+SAYS_NO = [
+    ("No bold text.", ["**Paris.**", "It is __Paris__."], ["Paris.", "- Paris\n- Lyon", "# Answer\n\nParis.", "`Paris`"]),
+    ("Don't use tables.", ["| city |\n|---|\n| Paris |"], ["**Paris.**", "- Paris"]),
+    ("Reply in JSON with only the keys 'answer' and 'source'.",
+     ['{"answer": "Paris", "source": "atlas", "mood": "happy"}', '{"answer": "Paris"}', "Paris."],
+     ['{"answer": "Paris", "source": "atlas"}', '{"source": "atlas", "answer": "Paris"}']),
+    ("Reply in JSON with the keys 'answer' and 'source'.", ['{"answer": "Paris"}'],
+     ['{"answer": "Paris", "source": "atlas", "mood": "happy"}']),
+    ("Conclude every response with the sentence 'Have a nice day.'", ["Paris.", "Have a nice day. Paris."],
+     ["Paris. Have a nice day.", "Paris.\nHave a nice day."]),
+    ("Don't hedge.", ["I think it is Paris.", "Probably Paris."],
+     ["Paris.", "Paris is the capital of France, on the Seine, and has been for a very long time indeed."]),
+    ("No filler words.", ["Great question! Paris."], ["Paris.", "Paris, as far as I know it is the capital of France."]),
+]
+
+
+@pytest.mark.parametrize("task, bad, allowed", SAYS_NO, ids=[t[:40] for t, _, _ in SAYS_NO])
+def test_the_planned_check_rejects_what_breaks_the_task_and_nothing_more(task, bad, allowed, tmp_path):
+    plan, proof = plan_and_prove(task, tmp_path)
+    assert proof.passed, proof.message()
+    q = "What is the capital of France?"
+    scores = run_check(tmp_path, "check.py", [CheckItem(q, a, "Paris.") for a in bad + allowed])
+    assert scores == [0.0] * len(bad) + [1.0] * len(allowed), list(zip(bad + allowed, scores))
