@@ -60,7 +60,7 @@ REPORT = [
     ("No bold text.", {"ban": "elements", "elements": ["bold"]}),
     ("Don't use tables.", {"ban": "elements", "elements": ["table"]}),
     ("Avoid headings.", {"ban": "elements", "elements": ["heading"]}),
-    ("No code blocks.", {"ban": "elements", "elements": ["code"]}),
+    ("No code blocks.", {"ban": "elements", "elements": ["code_block"]}),
     ("Conclude every response with the sentence 'Have a nice day.'", {"closing": "Have a nice day.", "whole_line": False}),
     ("Don't hedge.", {"word_limit": None, "fillers": []}),
     # a template
@@ -118,8 +118,49 @@ VARIANTS = [
     ("Answer in at most five words for all questions.", {"unit": "words", "max": 5}),
 ]
 
+# the second probe (new kinds of wording)
+SECOND = [
+    ('Reply in JSON like [{"name": "...", "age": 0}].', "array of objects"),
+    ('Reply in JSON like [{"name": "..."}, {"name": "..."}].', "array of objects"),
+    ("Never write 3 sentences.", "exactly or at most"),
+    ("Don't use 50 words.", "exactly or at most"),
+    ('Reply in JSON like {"answer": "...", "meta": {"source": "...", "year": 0}}.', "nested"),
+    ('Reply in JSON like {"result": {"answer": "..."}}.', "nested"),
+    ('Reply in JSON like {"answer": "...", "steps": [{"n": 1, "text": "..."}]}.', "nested"),
+    ("Don't hedge, don't ramble.", {"word_limit": 12}),
+    ("No hedging, no waffle.", {"word_limit": 12}),
+    ('Reply in JSON like {"answer": "string", "score": "number"}.', {"types": {"answer": "string", "score": "number"}}),
+    ('Reply in JSON with keys "user.name" and "user.email".', "nested key"),
+    ("Never start with a greeting like 'Hi'.", "examples of a kind"),
+    ("Don't begin with greetings like 'Hello' or 'Hey'.", "examples of a kind"),
+    ("Avoid words like 'very'.", "examples of a kind"),
+    ("Never use phrases like 'to be honest'.", "examples of a kind"),
+    ("Don't use `**bold**`.", "formatting or the literal text"),
+    ("Never use `*italics*`.", "formatting or the literal text"),
+    ("Start every answer with the word 'Yes'.", {"prefix": "Yes"}),
+    ("End every answer with the word 'done'.", {"closing": "done", "whole_line": False}),
+    ("Never use numbered lists.", {"ban": "elements", "elements": ["numbered"]}),
+    ("Don't use code blocks.", {"ban": "elements", "elements": ["code_block"]}),
+    ("No fluff.", {"word_limit": None, "hedges": []}),
+    ('Reply in JSON like {"answer": "Paris", "confidence": 0.9}.', {"types": {"confidence": "number"}}),
+    ('Reply with JSON like {"answer": "...", "sources": []}.', {"types": {"sources": "array"}}),
+    ("No longer than 15 words.", {"unit": "words", "max": 15}),
+    # new variants of the same kinds
+    ('Answer with a JSON list like [{"id": 1}].', "array of objects"),
+    ('Reply in JSON like {"a": {"b": 1}}.', "nested"),
+    ('Reply in JSON with the fields "address/city" and "zip".', "nested key"),
+    ("Don't use 12 words.", "exactly or at most"),
+    ("Avoid fillers such as 'um'.", "such"),
+    ("Don't say things like 'no problem'.", "a requirement the offline library covers"),
+    ("Don't say words like 'no problem'.", "examples of a kind"),
+    ("Never use `# headings`.", "formatting or the literal text"),
+    ("Begin each reply with the word 'No'.", {"prefix": "No"}),
+    ("Avoid numbered lists in your replies.", {"ban": "elements", "elements": ["numbered"]}),
+    ('Reply in JSON like {"ok": true, "answer": "..."}.', {"types": {"ok": "boolean"}}),
+    ("Stop rambling.", {"word_limit": 12}),
+]
 
-@pytest.mark.parametrize("task, expected", REPORT + VARIANTS, ids=[t[:50] for t, _ in REPORT + VARIANTS])
+@pytest.mark.parametrize("task, expected", REPORT + VARIANTS + SECOND, ids=[t[:50] for t, _ in REPORT + VARIANTS + SECOND])
 def test_each_task_is_planned_with_what_it_asks_or_refused(task, expected, tmp_path):
     if isinstance(expected, str):
         with pytest.raises(RecipeRefused) as e:
@@ -149,6 +190,14 @@ SAYS_NO = [
     ("Don't hedge.", ["I think it is Paris.", "Probably Paris."],
      ["Paris.", "Paris is the capital of France, on the Seine, and has been for a very long time indeed."]),
     ("No filler words.", ["Great question! Paris."], ["Paris.", "Paris, as far as I know it is the capital of France."]),
+    ("Start every answer with the word 'Yes'.", ["Yesterday it was Paris.", "Paris."], ["Yes, Paris.", "Yes Paris."]),
+    ("End every answer with the word 'done'.", ["Paris is undone", "Paris."], ["Paris, done", "Paris. done"]),
+    ("Never use numbered lists.", ["1. Paris\n2. Lyon"], ["- Paris\n- Lyon", "**Paris**"]),
+    ("Don't use code blocks.", ["```\nParis\n```"], ["`Paris`", "- Paris"]),
+    ('Reply in JSON like {"answer": "Paris", "confidence": 0.9}.', ['{"answer": "Paris", "confidence": "very"}'],
+     ['{"answer": "Paris", "confidence": 0.9}', '{"answer": "Paris", "confidence": 1}']),
+    ("Don't hedge, don't ramble.", ["Paris, which is the capital of France and its largest city, on the river Seine."],
+     ["Paris."]),
 ]
 
 

@@ -30,6 +30,10 @@ PHRASE = re.compile(
     r"\s*(?:(?:the|any)\s+)?(?:(?:words?|phrases?|expressions?|terms?)\s+)?(?:like\s+)?" + _QS)
 
 
+# Markdown shown as an example inside quotes ("Don't use `**bold**`"): the formatting, or the literal text?
+MARKUP = re.compile(r"^\s*(\*\*?|__?|`+)[^*_`\n]+\1\s*$|^\s*#{1,6}\s+\S|^\s*(?:[-*+]|\d+[.)])\s+\S")
+
+
 def ban_spans(clause: str) -> list[tuple[str, re.Match]]:
     """('opener' | 'phrase', match) for every ban construction in a masked clause."""
     found = [("opener", m) for m in OPENER.finditer(clause)]
@@ -51,6 +55,16 @@ def read(text: TaskText) -> Reading | None:
         rest = clause
         for kind, m in spans:
             qs = text.quote_markers(m.group("qs"))
+            if re.search(r"\b(?:like|such as|e\.?g\.?|for example|for instance|including)\s*,?\s*$",
+                         clause[:m.start("qs")]):
+                quoted = [text.quote(q) for q in qs]
+                raise RecipeRefused([_understood(quoted, []) if kind == "opener" else _understood([], quoted)],
+                                    f"the exact texts to ban: {text.show(m.group(0))!r} gives examples of a kind of "
+                                    "opening or phrase, and a kind needs Claude (quote every text to ban, without 'like')")
+            markup = [text.quote(q) for q in qs if MARKUP.search(text.quote(q))]
+            if markup:
+                raise RecipeRefused([f"a ban on {markup[0]!r}"], "whether the formatting or the literal text is banned "
+                                    "(for formatting, say 'no bold', 'no Markdown')")
             if kind == "opener":
                 check_gap(m.group("gap"), clause, _understood([text.quote(q) for q in qs], []), text)
             markers.update(qs)

@@ -62,7 +62,10 @@ def check(prompt, output, reference=None):
         return 1.0 if re.search(r"\w", " ".join(lines[:-1])) else 0.0
     if not text.endswith(closing):
         return 0.0
-    return 1.0 if re.search(r"\w", text[: len(text) - len(closing)]) else 0.0
+    before = text[: len(text) - len(closing)]
+    if closing[:1].isalnum() and before[-1:].isalnum():
+        return 0.0  # 'done' does not end 'undone'
+    return 1.0 if re.search(r"\w", before) else 0.0
 '''
 
 
@@ -80,8 +83,11 @@ def build(reading: Reading, task: str) -> RecipePlan:
            item(facts[4], f"{facts[4].answer}{sep}{closing[:-1] if len(closing) > 1 else ''}")]
     if whole:
         bad.append(item(facts[5], f"{facts[5].answer} and {closing}"))
+    elif closing[:1].isalnum():
+        bad.append(item(facts[5], f"{facts[5].answer.rstrip('.')}{closing}"))
     statement = (f"accepts only answers whose last line is exactly {closing!r}, after at least one line of answer"
-                 if whole else f"accepts only answers that end with exactly {closing!r} after some answer text")
+                 if whole else f"accepts only answers that end with exactly {closing!r} after some answer text"
+                 + (" (as a whole word)" if closing[:1].isalnum() else ""))
     return RecipePlan(NAME, task, reading.params, "dpo", statement + "; rejects everything else", reading.understood,
                       render_check(NAME, reading.params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer with the closing, rejected the same answer without"])

@@ -63,10 +63,18 @@ def read(text: TaskText) -> Reading | None:
             rest = clause.replace(m.group(0), " " + (tail[typed.end():] if typed else tail))  # the tail is read too
         else:
             rest = clause
+        if re.search(r"\[\s*«j\d+»", clause):
+            raise RecipeRefused(["a JSON answer"], "one JSON object per answer: an array of objects needs Claude")
         for jm in re.findall(r"«j(\d+)»", clause):
             example = text.examples[int(jm)]
-            for k in example:
+            for k, v in example.items():
                 keys.setdefault(str(k), None)
+                kind = _example_type(v)
+                if kind == "nested":
+                    raise RecipeRefused([_understood(keys)], f"top-level keys only: {k!r} holds nested keys, which "
+                                                             "need Claude")
+                if kind:
+                    keys[str(k)] = kind
             rest = rest.replace(f"«j{jm}»", " ")
         if ci in claimed:
             rest = TRIGGER.sub(" ", rest)
@@ -79,6 +87,10 @@ def read(text: TaskText) -> Reading | None:
                             'the key names in quotes, e.g. with keys "answer" and "confidence"')
     if any(not k.strip() for k in keys):
         raise RecipeRefused([_understood(keys)], "non-empty key names")
+    dotted = [k for k in keys if re.fullmatch(r"[A-Za-z_]\w*(?:[./][A-Za-z_]\w*)+", k.strip())]
+    if dotted:
+        raise RecipeRefused([_understood(keys)], f"top-level keys only: {dotted[0]!r} reads as a path to a nested key, "
+                                                 "which needs Claude")
     params = {"keys": list(keys), "types": {k: t for k, t in keys.items() if t}}
     if exact:
         params["exact"] = True
@@ -110,6 +122,25 @@ def _read_key_list(text: TaskText, fragment: str, tail: str, keys: dict[str, str
             if UNCHECKED.search(leftover) or not GLUE.match(leftover):
                 raise RecipeRefused([f"a JSON key {name!r}"], f"a constraint the library can check (read {after.strip()!r})")
         keys[name] = TYPES[t.group(1)] if t else keys.get(name)
+
+
+def _example_type(value) -> str | None:
+    """The type an example object shows for a key: a number, boolean or list value, or a type name written as
+    the value ("score": "number"); None for text ("...", "Paris": any answer text); "nested" for an object or a
+    list of objects."""
+    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+        return "nested"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "number"  # 0 in an example is a number, not necessarily a whole one
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str) and value.strip().lower() in TYPES:
+        return TYPES[value.strip().lower()]
+    return None
 
 
 def _understood(keys: dict[str, str | None], exact: bool = False) -> str:

@@ -28,12 +28,14 @@ MENTION = re.compile(r"\b(?:bullet\w*|markdown|lists?|formatting|headings?|bold|
 
 # A ban of named Markdown elements bans those elements only ("No bold text" allows a bulleted list).
 ELEMENTS = {"bold": r"bold", "italic": r"italics?", "table": r"tables?", "heading": r"headings?|headers?",
-            "code": r"code blocks?", "bullets": r"bullet\w*|bullets|numbered|lists?"}
+            "code_block": r"code blocks?", "numbered": r"numbered lists?|numbered list items|numbering",
+            "bullets": r"bullet\w*|bullets|(?<!numbered )lists?"}
 _WHOLE = re.compile(r"markdown|\bmd\b|formatting|plain")
 
 
 def _banned_elements(fragment: str) -> set[str]:
-    return {name for name, rx in ELEMENTS.items() if re.search(r"\b(?:" + rx + r")\b", fragment)}
+    named = {name for name, rx in ELEMENTS.items() if re.search(r"\b(?:" + rx + r")\b", fragment)}
+    return {"bullets"} | (named - {"numbered"}) if {"bullets", "numbered"} <= named else named
 
 
 def read(text: TaskText) -> Reading | None:
@@ -48,7 +50,7 @@ def read(text: TaskText) -> Reading | None:
             elements |= named
             if _WHOLE.search(m.group(0)) or mode == "markdown":
                 mode = "markdown"
-            elif named - {"bullets"} or mode == "elements":
+            elif named - {"bullets"} or mode == "elements":  # numbered lists only, bold only, ...
                 mode = "elements"
             else:
                 mode = "bullets"
@@ -75,7 +77,8 @@ def read(text: TaskText) -> Reading | None:
 
 
 _ELEMENT_WORDS = {"bold": "bold text", "italic": "italics", "table": "tables", "heading": "headings",
-                  "code": "code", "bullets": "bullet points or numbered list items"}
+                  "code_block": "code blocks", "numbered": "numbered list items",
+                  "bullets": "bullet points or numbered list items"}
 
 
 CHECK_BODY = r'''
@@ -85,6 +88,8 @@ MARKDOWN = {
     "bold": [re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")],
     "italic": [re.compile(r"(?<![\w*])\*[^*\s][^*\n]*\*(?![\w*])"), re.compile(r"(?<![\w_])_[^_\s][^_\n]*_(?![\w_])")],
     "code": [re.compile(r"`")],
+    "code_block": [re.compile(r"^\s*(?:```|~~~)", re.MULTILINE)],
+    "numbered": [re.compile(r"^\s*\d+[.)][ \t]+(?=\S)", re.MULTILINE)],
     "link": [re.compile(r"\[[^\]\n]+\]\([^)\n]*\)")],
     "quote": [re.compile(r"^\s{0,3}>", re.MULTILINE)],
     "table": [re.compile(r"^\s*\|.*\|\s*$", re.MULTILINE)],
@@ -101,7 +106,7 @@ def check(prompt, output, reference=None):
     named = PARAMS.get("elements", [])
     if (ban in ("bullets", "markdown") or "bullets" in named) and BULLET.search(output):
         return 0.0
-    kinds = list(MARKDOWN) if ban == "markdown" else [k for k in named if k in MARKDOWN]
+    kinds = [k for k in MARKDOWN if k != "numbered"] if ban == "markdown" else [k for k in named if k in MARKDOWN]
     if any(rx.search(output) for k in kinds for rx in MARKDOWN[k]):
         return 0.0
     return 1.0
@@ -113,7 +118,8 @@ _MARKUP = re.compile(r"[*_`#>|\[\]]|^\s*(?:[-+]|\d+[.)])[ \t]+\S", re.MULTILINE)
 
 
 _ELEMENT_FORMS = {"bold": "**{a}**", "italic": "_{a}_", "table": "| answer |\n|---|\n| {a} |",
-                  "heading": "# Answer\n\n{a}", "code": "`{a}`", "bullets": "- {a}"}
+                  "heading": "# Answer\n\n{a}", "code_block": "```\n{a}\n```", "numbered": "1. {a}",
+                  "bullets": "- {a}"}
 
 
 def build(reading: Reading, task: str) -> RecipePlan:

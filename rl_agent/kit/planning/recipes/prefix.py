@@ -53,12 +53,16 @@ def read(text: TaskText) -> Reading | None:
 
 CHECK_BODY = r'''
 def check(prompt, output, reference=None):
-    """1.0 when the answer starts with the prefix (exact, case-sensitive) and says something after it."""
+    """1.0 when the answer starts with the prefix (exact, case-sensitive, a whole word when it ends in a letter or
+    digit) and says something after it."""
     text = output.strip()
     prefix = PARAMS["prefix"]
     if not text.startswith(prefix):
         return 0.0
-    return 1.0 if re.search(r"\w", text[len(prefix):]) else 0.0
+    rest = text[len(prefix):]
+    if prefix[-1:].isalnum() and rest[:1].isalnum():
+        return 0.0  # 'Yes' is not the start of 'Yesterday'
+    return 1.0 if re.search(r"\w", rest) else 0.0
 '''
 
 
@@ -77,8 +81,11 @@ def build(reading: Reading, task: str) -> RecipePlan:
            item(facts[3], prefix), item(facts[4], f"Sure! {prefix}{sep}{facts[4].answer}")]
     if swapped != prefix:
         bad.append(item(facts[5], f"{swapped}{sep}{facts[5].answer}"))
-    statement = (f"accepts only answers that start with exactly {prefix!r} (case-sensitive, leading spaces ignored) "
-                 "followed by some answer text; rejects everything else")
+    whole_word = prefix[-1:].isalnum()
+    if whole_word:
+        bad.append(item(facts[0], f"{prefix}{facts[0].answer.lower()}"))
+    statement = (f"accepts only answers that start with exactly {prefix!r} (case-sensitive, leading spaces ignored"
+                 + (", as a whole word" if whole_word else "") + ") followed by some answer text; rejects everything else")
     return RecipePlan(NAME, task, reading.params, "dpo", statement, reading.understood,
                       render_check(NAME, reading.params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer with the prefix, rejected the same answer without"])

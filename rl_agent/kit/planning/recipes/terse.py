@@ -19,16 +19,16 @@ EXTRA = frozenset("be more less stop just say saying get point straight question
 BREVITY = re.compile(r"\b(?:short(?:er)?|brief\w*|concise\w*|succinct\w*)\b")
 # Hedging and filler are only ever read when negated: "Hedge your answers" / "Use filler" ask for the opposite.
 _NO_HEDGE = (r"(?:no|without|stop|avoid|never|don't|dont|do not|zero|less|fewer)\s+(?:any\s+|more\s+)?"
-             r"(?:hedg\w*|filler\w*)")
+             r"(?:hedg\w*|filler\w*|fluff\w*|rambl\w*|waffl\w*)")
 # "Be less verbose", "don't be verbose": asks for shorter answers (a bare "verbose" asks for longer ones)
 NOT_VERBOSE = r"(?:less|not|never|don't be|do not be|stop being|avoid being|no longer)\s+(?:so\s+|too\s+|as\s+)?verbose"
 TERSE = re.compile(
     r"\b(terse\w*|concise\w*|brief\w*|succinct\w*|to the point|direct(?:ly)?|blunt\w*|straight(?:forward)? answers?|"
-    r"short(?:er)? (?:answers?|replies|responses)|" + _NO_HEDGE + r"|fewer words|" + NOT_VERBOSE + r"|no fluff)\b")
+    r"short(?:er)? (?:answers?|replies|responses)|" + _NO_HEDGE + r"|fewer words|" + NOT_VERBOSE + r")\b")
 OPPOSITE = re.compile(
     r"(\bnot|n't|\bnever|\bless|\bstop being|\bavoid being|\binstead of being)\s+(\w+\s+){0,2}?(terse|concise|brief|"
     r"succinct|short|direct|blunt)\b|\b(more (detail|detailed|verbose|elaborate|thorough)|verbose|longer|"
-    r"elaborate|in (depth|detail)|step[- ]by[- ]step)\b")
+    r"elaborate|in (depth|detail)|step[- ]by[- ]step)\b(?!\s+than)")
 _OWN_NEGATIONS = re.compile(r"\b(?:no|without|stop|avoid|never|don't|do not)\s+(?:any\s+)?(?:hedg\w*|filler\w*|fluff|"
                             r"waffl\w*|rambl\w*|saying)\b|\b" + NOT_VERBOSE + r"\b|\bfewer words\b")
 
@@ -48,7 +48,9 @@ def read(text: TaskText) -> Reading | None:
         claimed.add(ci)
         if any(not BREVITY.fullmatch(h) for h in hits):
             only_brevity = False
-        asked.update("hedges" if "hedg" in h else "fillers" if "filler" in h else "style" for h in hits)
+        # rambling/waffling is length: the whole terse style; fluff is filler
+        asked.update("hedges" if "hedg" in h else "fillers" if ("filler" in h or "fluff" in h) else "style"
+                     for h in hits)
         rest = TERSE.sub(" ", _OWN_NEGATIONS.sub(" ", clause))
         left[ci] = insist(re.sub(r"«q\d+»", " ", rest), clause, "terse, direct answers", text, EXTRA)
     if not claimed:
