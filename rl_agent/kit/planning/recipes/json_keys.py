@@ -2,7 +2,9 @@
 
 Keys come from quoted names after "key(s)"/"field(s)"/"properties" ('keys "answer" and "confidence"'),
 or from a JSON example object in the task. Every named key is checked (dropping one was today's bug).
-A type is read only when stated next to its key ("confidence" (a number)); a constraint the library
+A type is read only when stated next to its key ("confidence" (a number)) or shown by an example's value
+(0.9 or 0: a number, true: a boolean, []: an array, "number": that type; text like "..." sets none); an
+array of objects, a nested object or a dotted key ("user.name") is refused; a constraint the library
 cannot check (a range, an enum) is refused rather than dropped. Extra keys are allowed unless the task says
 "only the keys", "exactly the keys", "no other keys" or "and nothing else". Alternatives ("'answer' or
 'result'", two example objects joined by "or") and a type after several keys ("'a' and 'b' of type string":
