@@ -138,3 +138,22 @@ def generic_bad(recipe: str, params: dict) -> list[str]:
         return bad + ["- " + HEDGY_PARAGRAPH.replace(". ", ".\n- ")] + (
             ["**Paris** is the answer", "# Answer\nParis"] if params["ban"] == "markdown" else [])
     return bad + [HEDGY_PARAGRAPH]
+
+
+def planned_as_expected(task: str, expected: dict | str, run_dir):
+    """Plan and prove `task`: when `expected` is a word, the task must be refused with a message naming it
+    (None is returned); when it is a dict, the plan must have exactly those parameters and a passing proof
+    (the plan is returned). Shared by the probe tests."""
+    import pytest
+
+    from rl_agent.kit.planning.recipes import RecipeRefused, plan_and_prove
+
+    if isinstance(expected, str):
+        with pytest.raises(RecipeRefused) as e:
+            plan_and_prove(task, run_dir)
+        assert expected.lower() in str(e.value).lower() and "Would need:" in str(e.value)
+        return None
+    plan, proof = plan_and_prove(task, run_dir)
+    assert {k: plan.params[k] for k in expected} == expected
+    assert proof.passed, proof.message()
+    return plan

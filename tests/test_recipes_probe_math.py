@@ -12,7 +12,7 @@ import signal
 
 import pytest
 
-from recipe_suite import FULL_RUN
+from recipe_suite import FULL_RUN, planned_as_expected
 from rl_agent.kit.planning.recipes import CheckItem, RecipeRefused, plan_and_prove, plan_recipe, run_check
 from rl_agent.kit.planning.recipes import arithmetic
 
@@ -139,14 +139,8 @@ CASES = [("arithmetic", t, e) for t, e in ARITHMETIC_REPORT + ARITHMETIC_VARIANT
 @pytest.mark.parametrize("recipe,task,expected", CASES, ids=[t[:50] for _, t, _ in CASES])
 def test_each_task_is_planned_right_or_refused(recipe, task, expected, tmp_path):
     with within(30):
-        if isinstance(expected, str):
-            with pytest.raises(RecipeRefused) as e:
-                plan_and_prove(task, tmp_path)
-            assert expected.lower() in str(e.value).lower() and "Would need:" in str(e.value)
-            return
-        plan, proof = plan_and_prove(task, tmp_path)
-    assert plan.recipe == recipe and {k: plan.params[k] for k in expected} == expected
-    assert proof.passed, proof.message()
+        plan = planned_as_expected(task, expected, tmp_path)
+    assert plan is None or plan.recipe == recipe
 
 
 def test_variants_are_at_least_as_many_as_the_report_strings():
