@@ -161,8 +161,55 @@ SECOND = [
     ("Stop rambling.", {"word_limit": 12}),
 ]
 
+# the third probe: negations and frequencies written as symbols or numbers, contradictions, nested arithmetic
+THIRD = [
+    ("❌ Capital letters", "❌"),
+    ("🚫 ALL CAPS", "🚫"),
+    ("Uppercase ✗", "✗"),
+    ("⛔ Reply in lowercase.", "⛔"),
+    ("🚫 Start with 'Hello'.", "🚫"),
+    ("Start every answer with 'Well,' ❌", "❌"),
+    ("End with 'Cheers' 👎", "👎"),
+    ("At most 5 words ❌", "❌"),
+    ("Capital letters: 0.", "'0'"),
+    ("ALL CAPS: 0%", "0%"),
+    ("Answers starting with 'Hi': 0", "'0'"),
+    ("Be direct and use more words.", "longer"),
+    ("Be concise and say more.", "longer"),
+    ("Compute the sum of products; final answer after '####'.", "one operation per problem"),
+    ("Compute the product of differences; final answer after '####'.", "one operation per problem"),
+    ("Start with 'Answer:' in 50% of answers.", "50%"),
+    ("Start 2 of 3 answers with 'Tip:'.", "2 3"),
+    ("In 2025, start every answer with 'Hi'.", "2025"),
+    ("At most 10 words in 90% of answers.", "90%"),
+    ("Reply in all caps on 12/25.", "12/25"),
+    ("Don't say 'sorry' 2 times.", "'2'"),
+    ("At most 50 words (±10).", "±"),
+    ("Don't use uppercase letters to shout.", "shout"),
+    ("No caps.", "a requirement the offline library covers"),
+    ("Don't write 'IT'.", "any case"),
+    ("End every answer with '\\n'.", "line break"),
+    ("Don't use 'z'.", "the letter"),
+    ("~~Start every answer with 'Answer:'~~", "~"),
+    ("Answer with a sentence.", "a requirement the offline library covers"),
+    # faithful readings whose own proof used to fail
+    ("No bullet points or headings.", {"ban": "elements", "elements": ["bullets", "heading"]}),
+    ("End every answer with '?'.", {"closing": "?", "whole_line": False}),
+    ("Start every answer with 'Sure'.", {"prefix": "Sure"}),
+    # new variants of the same kinds
+    ("✅ Lowercase only. ❌ Capitals.", "one letter case"),
+    ("Bullet points: never (0).", "a ban I can read"),
+    ("Use 'Answer:' as the prefix 3 times out of 4.", "a requirement the offline library covers"),
+    ("Keep it under 30 words, say more if needed.", "'if'"),
+    ("Compute totals of products; final answer after 'Answer:'.", "totals"),
+    ("Never say 'OK'.", "any case"),
+    ("Never start with 'I'.", "the letter"),
+    ("Start every answer with '\\t'.", "line break"),
+]
 
-@pytest.mark.parametrize("task, expected", REPORT + VARIANTS + SECOND, ids=[t[:50] for t, _ in REPORT + VARIANTS + SECOND])
+
+@pytest.mark.parametrize("task, expected", REPORT + VARIANTS + SECOND + THIRD,
+                         ids=[t[:50] for t, _ in REPORT + VARIANTS + SECOND + THIRD])
 def test_each_task_is_planned_with_what_it_asks_or_refused(task, expected, tmp_path):
     planned_as_expected(task, expected, tmp_path)
 
@@ -193,6 +240,8 @@ SAYS_NO = [
      ['{"answer": "Paris", "confidence": 0.9}', '{"answer": "Paris", "confidence": 1}']),
     ("Don't hedge, don't ramble.", ["Paris, which is the capital of France and its largest city, on the river Seine."],
      ["Paris."]),
+    ("No bullet points or headings.", ["- Paris", "1. Paris", "# Paris"], ["**Paris**", "Paris."]),
+    ("End every answer with '?'.", ["Paris.", "?"], ["Paris?", "Is it Paris?"]),
 ]
 
 

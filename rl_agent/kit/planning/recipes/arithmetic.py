@@ -30,6 +30,8 @@ LIST_OF_NUMBERS = re.compile(r"\b(?:lists?|arrays?|sequences?)\b")
 _SPEC = r"(?:together\s+)?(?:two|three|four|[234]|single|one|numbers|integers)\b"  # what a verb works on
 # An operation is a noun naming it, or its verb followed by what it works on ("add two numbers"), never a word
 # that merely contains one: "add 'Answer: N' at the end", "additionally", "at all times".
+_OP_NOUN = r"(?:sums?|products?|differences?|quotients?|totals?)"
+COMPOSITE = re.compile(r"\b" + _OP_NOUN + r"\s+of\s+(?:the\s+)?(?:\w+\s+){0,2}?" + _OP_NOUN + r"\b")
 OPS = {"+": rf"\b(?:additions?|sums|sum(?=\s+of\b)|(?:add|adding)(?=\s+{_SPEC}))\b",
        "-": rf"\b(?:subtractions?|differences|difference(?=\s+of\b)|(?:subtract|subtracting)(?=\s+{_SPEC}))\b",
        "*": rf"\b(?:multiplications?|products|product(?=\s+of\b)|(?:multiply|multiplying)(?=\s+{_SPEC}))\b",
@@ -110,6 +112,10 @@ def read(text: TaskText) -> Reading | None:
                                 f"a reading of {' '.join(sorted(unread)[:8])!r} in {text.show(clauses[ci])!r}, which the "
                                 "arithmetic check does not enforce (a position, a kind of problem or a range)")
         left[ci] = unread
+    nested = COMPOSITE.search(whole)
+    if nested:  # "the sum of products": one expression with two operations, not a mix of one-operation problems
+        raise RecipeRefused([understood], f"one operation per problem: {nested.group(0)!r} nests one in another, "
+                                          "which needs Claude")
     ops = ["+", "-", "*", "/"] if ALL_FOUR.search(whole) else [op for op, rx in OPS.items() if re.search(rx, whole)]
     ops = ops or ["+", "-", "*"]
     lo, hi = sizes.pop() if sizes else (1, 99)

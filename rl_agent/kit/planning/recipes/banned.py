@@ -78,6 +78,12 @@ def read(text: TaskText) -> Reading | None:
         raise RecipeRefused([_understood(openers, phrases)], "non-empty quoted text for every banned phrase")
     params = {"openers": _dedupe(openers), "phrases": _dedupe(phrases)}
     unsure = next(filter(None, map(template_need, openers + phrases)), None)
+    for q in openers + phrases:  # the check ignores case: 'IT' would ban "it"; 'z' alone, the word or the letter?
+        if len(q.strip()) == 1 and q.strip().isalpha():
+            unsure = unsure or f"whether {q!r} bans the letter anywhere or only the word {q!r}"
+        elif len(q) >= 2 and q.isalpha() and q.isupper():
+            unsure = unsure or (f"whether {q!r} is banned in any case ({q.lower()!r}, {q.capitalize()!r}) or only as "
+                                "written (the check ignores case)")
     return Reading(NAME, params, _understood(params["openers"], params["phrases"]), frozenset(markers),
                    clauses=frozenset(claimed), leftover=tuple(left.items()), unsure=unsure)
 

@@ -79,7 +79,8 @@ def build(reading: Reading, task: str) -> RecipePlan:
     good += [item(facts[3], f"The answer is {facts[3].answer}\n{closing}\n"),
              item(facts[4], f"{facts[4].answer}\n\n{closing}")]
     bad = [item(facts[0], facts[0].answer), item(facts[1], f"{closing}{sep}{facts[1].answer}"),
-           item(facts[2], closing), item(facts[3], f"{facts[3].answer}{sep}{closing} Anything else?"),
+           item(facts[2], closing), item(facts[3], f"{facts[3].answer}{sep}{closing} " + next(
+               t for t in ("Anything else?", "Anything else.", "Anything else") if not t.endswith(closing))),
            item(facts[4], f"{facts[4].answer}{sep}{closing[:-1] if len(closing) > 1 else ''}")]
     if whole:
         bad.append(item(facts[5], f"{facts[5].answer} and {closing}"))

@@ -26,7 +26,8 @@ AT_MOST = re.compile(
     r"cap(?:ped)? (?P<s2>\w+ )?at|keep (?P<s3>\w+ )?(?:under|below|within|to))\s+" + _N + r"\s+" + _UNIT + r"\b"
     r"|\b" + _N.replace("<n>", "<n2>") + r"\s+" + _UNIT.replace("<unit>", "<unit2>") +
     r"\s+(?P<op2>or (?:fewer|less)|max(?:imum)?|at most|or under|tops)\b"
-    r"|\b(?:in|as|with|using|to|into)\s+(?:just\s+|only\s+)?(?P<one>one|a single|a|single)\s+sentence\b"
+    r"|\b(?:in|to|into)\s+(?:just\s+|only\s+)?(?P<one>one|a single|a|single)\s+sentence\b"
+    r"|\b(?:as|with|using)\s+(?:just\s+|only\s+)?(?P<one3>one|a single|single)\s+sentence\b"
     r"|\b(?P<one2>one|single)[- ]sentence\b")
 OTHER = re.compile(r"\b(?:(?P<min>at least|minimum(?: of)?|more than|over|no fewer than|no less than)\s+)?"
                    + _N + r"\s+" + _UNIT + r"\b")
@@ -51,7 +52,7 @@ def read(text: TaskText) -> Reading | None:
                 mentioned.append(clause)
             continue
         check_gap(m.group("s1") or m.group("s2") or m.group("s3"), clause, f"a length limit {m.group(0)!r}", text)
-        if m.group("one") or m.group("one2"):
+        if m.group("one") or m.group("one2") or m.group("one3"):
             unit, n, op = "sentences", 1, "one"
         else:
             n = parse_number(m.group("n") or m.group("n2"))

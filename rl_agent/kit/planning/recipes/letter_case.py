@@ -14,11 +14,11 @@ from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "letter_case"
-EXTRA = frozenset("letters letter characters shout shouting case".split())
+EXTRA = frozenset("letters letter characters case".split())  # not "shout": "no caps for shouting" is not "no capitals"
 _CAPS = r"(?:all[- ]caps|all[- ]capitals?|caps lock|upper[- ]?case(?: letters)?|capital letters|block capitals|capitals)"
 _LOWER = r"(?:all[- ]lower[- ]?case|lower[- ]?case(?: letters)?|small letters)"
 NO_CAPS = re.compile(r"\b(?:no|without|never use|don't use|do not use|avoid(?: using)?|zero)\s+(?:any\s+)?"
-                     r"(?:capital letters|capitals|upper[- ]?case(?: letters)?|caps)\b")
+                     r"(?:capital letters|capitals|upper[- ]?case(?: letters)?)\b")  # bare "no caps": no shouting, or no capitals?
 UPPER = re.compile(r"\b" + _CAPS + r"\b")
 LOWER = re.compile(r"\b" + _LOWER + r"\b")
 

@@ -125,6 +125,7 @@ _ELEMENT_FORMS = {"bold": "**{a}**", "italic": "_{a}_", "table": "| answer |\n|-
 def build(reading: Reading, task: str) -> RecipePlan:
     ban = reading.params["ban"]
     named = reading.params.get("elements", [])
+    covered = set(named) | ({"numbered"} if "bullets" in named else set())  # a bullet ban covers numbered items
     forms = (_MARKED if ban == "markdown" else _BULLETED if ban == "bullets"
              else tuple(_ELEMENT_FORMS[n] for n in named))
 
@@ -139,7 +140,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
     good = [item(f, f.answer) for f in facts[:3]]
     good += [item(facts[3], f"The answer is {facts[3].answer} It is 5-10 km away, 3 * 4 = 12."),
              item(facts[4], f"{facts[4].answer}\n\nFirst, it is well known. Second, it is in every atlas.")]
-    allowed = [k for k in _ELEMENT_FORMS if k not in named]
+    allowed = [k for k in _ELEMENT_FORMS if k not in covered]
     if ban == "elements":  # what was not banned stays allowed: the check must not add a requirement
         good += [item(facts[i % 3], _ELEMENT_FORMS[k].format(a=facts[i % 3].answer)) for i, k in enumerate(allowed)]
     bad = [item(f, forms[i % len(forms)].format(a=f.answer)) for i, f in enumerate(facts[:5])]

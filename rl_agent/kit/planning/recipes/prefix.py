@@ -78,7 +78,8 @@ def build(reading: Reading, task: str) -> RecipePlan:
     swapped = prefix.lower() if prefix.lower() != prefix else prefix.upper()
     bad = [item(facts[0], facts[0].answer), item(facts[1], f"{facts[1].answer} {prefix}"),
            item(facts[2], f"The answer is {facts[2].answer} {prefix}{sep}{facts[2].answer}"),
-           item(facts[3], prefix), item(facts[4], f"Sure! {prefix}{sep}{facts[4].answer}")]
+           item(facts[3], prefix), item(facts[4], next(o for o in ("Sure! ", "Well, ", "Okay. ") if not o.startswith(prefix))
+                                 + f"{prefix}{sep}{facts[4].answer}")]
     if swapped != prefix:
         bad.append(item(facts[5], f"{swapped}{sep}{facts[5].answer}"))
     whole_word = prefix[-1:].isalnum()

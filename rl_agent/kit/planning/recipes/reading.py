@@ -186,10 +186,20 @@ PLACEHOLDER = re.compile(r"<[A-Za-z_][\w -]{0,30}>|(?<!\{)\{[A-Za-z_]\w{0,30}\}(
                          r"(?<![A-Za-z])(?:N|X|Y|Z|NN|XX|XYZ)(?![A-Za-z])")
 
 
+# Punctuation that carries no requirement; any other symbol left in a clause ("❌", "0%", "±5", "~~", "12/25")
+# is unread, like an unknown word: a negation or a frequency written as a symbol or a number is not dropped.
+_PLAIN_PUNCT = set(".,;:!?'\"()-\u2013\u2014")
+
+
 def unexplained(fragment: str, extra: frozenset[str] = frozenset()) -> list[str]:
-    """Words of `fragment` (quotes and examples taken out) that are neither glue nor in `extra`."""
-    words = re.findall(r"[a-z][a-z'-]*", re.sub(r"«[qj]\d+»", " ", fragment))
-    return [w for w in words if w not in GLUE and w not in extra]
+    """Words, numbers and symbols of `fragment` (quotes and examples taken out) that are neither glue, nor in
+    `extra`, nor plain punctuation."""
+    return [t for t in _tokens(fragment) if t not in GLUE and t not in extra and t not in _PLAIN_PUNCT]
+
+
+def _tokens(fragment: str) -> list[str]:
+    """Words, numbers ("50%", "12/25") and single symbols of a masked fragment, quotes and examples taken out."""
+    return re.findall(r"[a-z][a-z'-]*|\d[\d.,/:%]*|[^\sa-z\d]", re.sub(r"«[qj]\d+»", " ", fragment))
 
 
 def insist(rest: str, clause: str, understood: str, text: "TaskText", extra: frozenset[str] = frozenset()) -> frozenset[str]:
@@ -213,7 +223,7 @@ def check_gap(gap: str, clause: str, understood: str, text: "TaskText") -> None:
     """Refuse unless every word in a trigger's gap is a SUBJECT word (see there)."""
     from rl_agent.kit.planning.recipes.base import RecipeRefused
 
-    odd = [w for w in re.findall(r"[a-z][a-z'-]*", gap or "") if w not in SUBJECT]
+    odd = [w for w in _tokens(gap or "") if w not in SUBJECT and w not in _PLAIN_PUNCT]
     if odd:
         raise RecipeRefused([understood], f"what {' '.join(odd)!r} in {text.show(clause)!r} changes (which answers or "
                                           "which part of them, how often, or whether at all); the library reads a "
@@ -224,5 +234,9 @@ def template_need(quoted: str) -> str | None:
     """Why a quoted text cannot be read as fixed text ('Dear <name>,', 'Score: X/10'), or None: the checks
     compare fixed text. A recipe that reads templates (arithmetic's 'Answer: N') may still absorb the reading."""
     m = PLACEHOLDER.search(quoted)
-    return (f"a fixed text: {quoted!r} holds a placeholder ({m.group(0)!r}) that stands for varying text; a "
-            "template needs Claude") if m else None
+    if m:
+        return (f"a fixed text: {quoted!r} holds a placeholder ({m.group(0)!r}) that stands for varying text; a "
+                "template needs Claude")
+    esc = re.search(r"^\s*\\[ntr]|\\[ntr]\s*$", quoted)  # '\n' alone or at an end: a line break, or typed?
+    return (f"whether {esc.group(0)!r} in {quoted!r} is a line break (or tab) or the characters themselves"
+            if esc else None)

@@ -28,7 +28,8 @@ TERSE = re.compile(
 OPPOSITE = re.compile(
     r"(\bnot|n't|\bnever|\bless|\bstop being|\bavoid being|\binstead of being)\s+(\w+\s+){0,2}?(terse|concise|brief|"
     r"succinct|short|direct|blunt)\b|\b(more (detail|detailed|verbose|elaborate|thorough)|verbose|longer|"
-    r"elaborate|in (depth|detail)|step[- ]by[- ]step)\b(?!\s+than)")
+    r"elaborate|in (depth|detail)|step[- ]by[- ]step|more (words|sentences|text)|say more|tell more|expand\w*)\b"
+    r"(?!\s+than)")
 _OWN_NEGATIONS = re.compile(r"\b(?:no|without|stop|avoid|never|don't|do not)\s+(?:any\s+)?(?:hedg\w*|filler\w*|fluff|"
                             r"waffl\w*|rambl\w*|saying)\b|\b" + NOT_VERBOSE + r"\b|\bfewer words\b")
 
