@@ -205,6 +205,8 @@ THIRD = [
     ("Never say 'OK'.", "any case"),
     ("Never start with 'I'.", "the letter"),
     ("Start every answer with '\\t'.", "line break"),
+    ("Never start with \"'Sure'\".", {"openers": ["Sure"]}),  # a quote inside a quote is the text it quotes
+    ("Never use over 10 words.", {"unit": "words", "max": 10}),
 ]
 
 

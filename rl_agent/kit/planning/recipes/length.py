@@ -21,7 +21,7 @@ _N = r"(?P<n>" + NUMBER + r")"
 AT_MOST = re.compile(
     r"\b(?P<op>at most|no more than|not more than|never more than|not over|never over|maximum of|a maximum of|max(?:imum)?\.?|up to|within|"
     r"no longer than|not longer than|(?:do not|don't|never) (?:go over|exceed|go beyond)(?: more than)?|"
-    r"(?:do not|don't|never) (?:use|write) more than|"
+    r"(?:do not|don't|never) (?:use|write) (?:more than|over)|"
     r"(?:must |should )?not exceed|never exceed|under|fewer than|less than|below|limit(?:ed)? (?P<s1>\w+ )?to|"
     r"cap(?:ped)? (?P<s2>\w+ )?at|keep (?P<s3>\w+ )?(?:under|below|within|to))\s+" + _N + r"\s+" + _UNIT + r"\b"
     r"|\b" + _N.replace("<n>", "<n2>") + r"\s+" + _UNIT.replace("<unit>", "<unit2>") +

@@ -117,13 +117,19 @@ def read_task(task: str) -> TaskText:
             end = _closing_quote(text, i)
             if end is not None:
                 out.append(f" «q{len(quotes)}» ")
-                quotes.append(" ".join(text[i + 1:end].split()))
+                quotes.append(_unwrap(" ".join(text[i + 1:end].split())))
                 i = end + 1
                 continue
         out.append(c.lower())
         i += 1
     masked = re.sub(r"[ ]+", " ", "".join(out))
     return TaskText(task, masked, tuple(quotes), tuple(examples), broken)
+
+
+def _unwrap(quoted: str) -> str:
+    """"'Sure'" -> Sure: a quote written inside another quote is the text it quotes."""
+    m = re.fullmatch(r"(['\"`])\s*([^'\"`]+?)\s*\1", quoted)  # only a plain inner text: anything else stays verbatim
+    return m.group(2) if m else quoted
 
 
 def _closing_quote(text: str, start: int) -> int | None:
