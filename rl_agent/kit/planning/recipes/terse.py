@@ -2,8 +2,10 @@
 
 DPO on the shipped pairs (terse correct answer chosen, hedging answer rejected). The check is the terse
 style rule as a pass/fail: some words, at most the terse word limit, no hedge or filler phrase. The phrase
-lists are passed as data from the kit's terse judge (one source). "Don't be so terse" and "more detail"
-are the opposite task and are refused.
+lists are passed as data from the kit's terse judge (one source). A task that names only hedging ("Don't
+hedge") or only filler ("no fluff") gets only that part of the check, with no word limit. "Don't be so
+terse", "more detail" and "use more words" are the opposite task and are refused, and so is a bare "hedge
+your answers" (hedging and filler are read only when negated).
 """
 
 from __future__ import annotations
