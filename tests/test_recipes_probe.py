@@ -209,9 +209,39 @@ THIRD = [
     ("Never use over 10 words.", {"unit": "words", "max": 10}),
 ]
 
+# the fourth probe: sentences about someone else's text, past habits and permissions are not orders
+FOURTH = [
+    ("User messages are in JSON with the key 'query'.", "is about"),
+    ("The user writes in all caps.", "is about 'user'"),
+    ("Questions start with 'Q:'.", "is about 'questions'"),
+    ("Questions end with '?'.", "is about 'questions'"),
+    ("Chats end with 'Bye'.", "is about 'chats'"),
+    ("Questions are under 20 words.", "is about 'questions'"),
+    ("Answers from the user start with 'Q:'.", "from the user"),
+    ("Answers used to be in all caps.", "used to"),
+    ("Answers used to start with 'Sure'.", "used to"),
+    ("You used to reply in lowercase.", "used to"),
+    ("Answers started with 'Sure'.", "a requirement the offline library covers"),
+    ("Replies ended with 'Cheers'.", "a requirement the offline library covers"),
+    ("Answers need not start with 'Sure'.", "need not"),
+    ("You need not say 'please'.", "need not"),
+    ("Answers need not use bullet points.", "need not"),
+    ("They must start with 'Sure'.", "is about 'they'"),
+    ("Begin each answer with '>> '.", {"prefix": ">> "}),
+    ("Start every answer with 'Q: '.", {"prefix": "Q: "}),
+    # new variants of the same kinds
+    ("Customers always write in lowercase.", "is about 'customers'"),
+    ("Prompts end with 'Answer:'.", "is about 'prompts'"),
+    ("The model used to start every answer with 'Sure'.", "used to"),
+    ("Answers opened with 'Well'.", "a requirement the offline library covers"),
+    ("You don't have to use JSON with the key 'answer'.", "have to"),
+    ("Bullet points are not required.", "not required"),
+    ("Start every answer with '-> '.", {"prefix": "-> "}),
+]
 
-@pytest.mark.parametrize("task, expected", REPORT + VARIANTS + SECOND + THIRD,
-                         ids=[t[:50] for t, _ in REPORT + VARIANTS + SECOND + THIRD])
+
+@pytest.mark.parametrize("task, expected", REPORT + VARIANTS + SECOND + THIRD + FOURTH,
+                         ids=[t[:50] for t, _ in REPORT + VARIANTS + SECOND + THIRD + FOURTH])
 def test_each_task_is_planned_with_what_it_asks_or_refused(task, expected, tmp_path):
     planned_as_expected(task, expected, tmp_path)
 
@@ -244,6 +274,7 @@ SAYS_NO = [
      ["Paris."]),
     ("No bullet points or headings.", ["- Paris", "1. Paris", "# Paris"], ["**Paris**", "Paris."]),
     ("End every answer with '?'.", ["Paris.", "?"], ["Paris?", "Is it Paris?"]),
+    ("Begin each answer with '>> '.", [">>Paris.", "Paris."], [">> Paris."]),
 ]
 
 

@@ -20,7 +20,7 @@ _NEG = r"(?:never|don't|dont|do not|not|no|avoid|stop|shouldn't|mustn't|can't|ca
 _QS = r"(?P<qs>«q\d+»(?:\s*(?:,|or|and|nor|, or|, and|/)\s*«q\d+»)*)"
 _FILL = r"(?:(?:ever|to|your|any|an|the|a|answers?|replies|reply|responses?|by|with|you|it|them|messages?|" \
         r"should|must|will|one)\s+){0,4}"
-OPENER = re.compile(_NEG + r"\s+" + _FILL + r"(?:start|begin|open|lead)\w*\b(?P<gap>(?:\s+\w+){0,3}?)\s+with\s+"
+OPENER = re.compile(_NEG + r"\s+" + _FILL + r"(?:start|begin|open|lead)(?:s|ing|ning)?\b(?P<gap>(?:\s+\w+){0,3}?)\s+with\s+"
                     r"(?:(?:the|a|an)\s+)?(?:(?:words?|phrases?|text|greetings?)\s+)?(?:like\s+)?" + _QS)
 PHRASE = re.compile(
     r"(?:" + _NEG + r"\s+" + r"(?:(?:ever|you|to|the|any|of)\s+){0,3}"

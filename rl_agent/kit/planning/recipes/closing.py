@@ -15,7 +15,8 @@ from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_
 
 NAME = "closing"
 TRIGGER = re.compile(
-    r"\b(?:(?:end|finish|close|conclude|sign off|wrap up)\w*\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
+    r"\b(?:(?:ends?|ending|finish(?:es|ing)?|close[s]?|closing|conclude[s]?|concluding|sign(?:s|ing)? off|"
+    r"wrap(?:s|ping)? up)\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
     r"|(?P<lastline>(?:the\s+)?(?:last|final|closing)\s+line)(?P<gap2>(?:\s+\w+){0,3}?)\s+(?:be|is|reads?|says?)\s+"
     r"(?:exactly\s+)?)"
     r"(?:(?:the|a)\s+)?(?P<line>(?:(?:exact|closing|final|separate)\s+)?(?P<noun>line|sentence|sign-off|signature)\s+)?"

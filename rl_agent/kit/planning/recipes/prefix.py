@@ -16,7 +16,7 @@ from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
 from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "prefix"
-TRIGGER = re.compile(r"\b(?:start|begin|open|prefix|preface|lead)\w*\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
+TRIGGER = re.compile(r"\b(?:start|begin|open|prefix|preface|lead)(?:s|es|ing|ning)?\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
                      r"(?:(?:the|a)\s+)?(?:(?:word|words|text|phrase|string|label|token)\s+)?(?P<q>«q\d+»)"
                      r"(?P<more>\s*(?:,|or|and|/)\s*«q\d+»)?")
 
@@ -31,7 +31,7 @@ def read(text: TaskText) -> Reading | None:
         m = TRIGGER.search(rest)
         if not m:
             continue
-        prefix = text.quote(m.group("q"))
+        prefix = text.quote(m.group("q")) + (" " if text.ends_in_space(m.group("q")) else "")  # '>> ' keeps its space
         check_gap(m.group("gap"), clause, f"answers start with {prefix!r}", text)
         if m.group("more"):
             raise RecipeRefused([f"answers start with {prefix!r} or another quoted text"],

@@ -23,7 +23,8 @@ NEGATION = re.compile(
     r"needn't|shouldn't|mustn't|can't|cannot|won't|refrain\w*|neither)\b")
 PERMISSION = re.compile(
     r"\b(may|might|can|could|allowed|permitted|fine|ok|okay|optional\w*|feel free|free to|up to you|acceptable|"
-    r"either|if you (like|want|wish|prefer)|as you (like|wish|want|see fit))\b")
+    r"either|if you (like|want|wish|prefer)|as you (like|wish|want|see fit)|need not|needn't|no need|"
+    r"(?:do not|don't|does not|doesn't) (?:need|have) to|not (?:required|necessary|needed|mandatory))\b")
 CONDITION = re.compile(
     r"\b(if|unless|except|excepting|when|whenever|but not|other than|apart from|sometimes|occasionally|usually|"
     r"mostly|often|rarely|in some cases|at times|from time to time|now and then|once in a while|every other|"
@@ -69,9 +70,13 @@ class TaskText:
     quotes: tuple[str, ...]
     examples: tuple[dict, ...]
     broken_braces: bool  # a `{` that did not start a valid JSON object
+    spaced: frozenset[int] = frozenset()  # quotes whose text ended in a space ('>> '): a prefix keeps it
 
     def quote(self, marker: str) -> str:
         return self.quotes[int(marker[2:-1])]
+
+    def ends_in_space(self, marker: str) -> bool:
+        return int(marker[2:-1]) in self.spaced
 
     def quote_markers(self, fragment: str) -> list[str]:
         return re.findall(r"«q\d+»", fragment)
@@ -96,6 +101,7 @@ def read_task(task: str) -> TaskText:
     text = normalise(task)
     out: list[str] = []
     quotes: list[str] = []
+    spaced: set[int] = set()
     examples: list[dict] = []
     broken = False
     decoder = json.JSONDecoder()
@@ -117,13 +123,16 @@ def read_task(task: str) -> TaskText:
             end = _closing_quote(text, i)
             if end is not None:
                 out.append(f" «q{len(quotes)}» ")
-                quotes.append(_unwrap(" ".join(text[i + 1:end].split())))
+                raw = text[i + 1:end]
+                if raw[-1:].isspace() and raw.strip():
+                    spaced.add(len(quotes))
+                quotes.append(_unwrap(" ".join(raw.split())))
                 i = end + 1
                 continue
         out.append(c.lower())
         i += 1
     masked = re.sub(r"[ ]+", " ", "".join(out))
-    return TaskText(task, masked, tuple(quotes), tuple(examples), broken)
+    return TaskText(task, masked, tuple(quotes), tuple(examples), broken, frozenset(spaced))
 
 
 def _unwrap(quoted: str) -> str:
@@ -168,7 +177,7 @@ def qualifier(fragment: str) -> str | None:
 GLUE = frozenset("""
 a an the answer answers answered answering reply replies replying respond responds responding response responses
 write writes writing written output outputs text every each all always your you yours in on with of to for and
-only please must should shall will would need needs be is are it its them they their use using used make makes
+only please must should shall will would need needs be is are it its them they their use using make makes
 model model's assistant bot keep per message messages format formatted formatting form give gives just so that
 as at by from question questions user users time times like following whole entire
 any do does should've also every-time strictly everything reply's output's chat chats
@@ -185,7 +194,7 @@ of one it them you yourself always must should shall will would need needs to be
 """.split())
 # A scope that narrows which answers a requirement is for ("answers to short questions", "for math questions",
 # "in emails to customers"): its words must be SUBJECT words, or the task is refused (a narrowed scope needs Claude).
-_PREP = r"(?:to|for|about|on|regarding|in|with|from)"
+_PREP = r"(?:to|for|about|on|regarding|in|with|from|by)"
 SCOPE = re.compile(r"\b" + _PREP + r"\s+((?:(?!" + _PREP + r"\b)[a-z'-]+\s+){1,3}?)(?:questions?|topics?|users?|"
                    r"customers?|clients?|emails?|requests?|prompts?|queries|conversations?|chats?|people|tickets?)\b")
 PLACEHOLDER = re.compile(r"<[A-Za-z_][\w -]{0,30}>|(?<!\{)\{[A-Za-z_]\w{0,30}\}(?!\})|\[[A-Za-z_][\w -]{0,30}\]|\.\.\.|\u2026|"
@@ -215,7 +224,7 @@ def insist(rest: str, clause: str, understood: str, text: "TaskText", extra: fro
 
     for m in SCOPE.finditer(rest):
         odd = [w for w in m.group(1).split() if w not in SUBJECT]
-        if odd:
+        if odd or m.group(0).startswith(("from", "by")):  # "answers from the user", "by the user": not the model's
             raise RecipeRefused([understood], f"which answers {m.group(0).strip()!r} in {text.show(clause)!r} covers; "
                                               "the library reads a requirement on every answer")
     cue = qualifier(rest)

@@ -27,13 +27,17 @@ from rl_agent.kit.planning.recipes import (
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused
 from rl_agent.kit.planning.recipes.check_runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
 from rl_agent.kit.planning.recipes.proof import ProofResult, prove_check
-from rl_agent.kit.planning.recipes.reading import read_task
+from rl_agent.kit.planning.recipes.reading import PERMISSION, read_task
 
 RECIPES = (banned, prefix, closing, letter_case, length, plain_text, json_keys, arithmetic, list_transform, terse)
 BY_NAME = {m.NAME: m for m in RECIPES}
 TASK_MAX_CHARS = 20_000
 NEUTRAL = re.compile(r"^(?:please|thanks?|thank you|ok(?:ay)?|always|every time|that'?s all|that is all|"
                      r"for (?:every|each|all) (?:answers?|replies|responses|questions?))$")
+# A clause whose subject is someone else's text, or a past habit: not what the model's answers must do.
+OTHER_SUBJECT = re.compile(r"^(?:the\s+|all\s+|every\s+|incoming\s+)?(users?'?s?|customers?'?s?|questions?|chats?|"
+                           r"prompts?|inputs?|queries|people|they|he|she|it|user messages|messages from (?:the )?users?)\b"
+                           r"|^(?:\w+\s+){0,2}?(used to)\b")
 COVERED = ("required JSON keys, a required prefix or closing line, letter case, at most N words/sentences, no bullet "
            "points/Markdown, banned openers/phrases, arithmetic with a final-answer marker, a sort/reverse/unique/sum "
            "of a list of numbers, and the bundled terse style")
@@ -86,6 +90,14 @@ def _read(text) -> Reading:
     if "?" in text.masked:  # "Should answers start with 'Answer:'?" asks; it does not require
         raise RecipeRefused([], "an instruction rather than a question: state what every answer must do "
                                 "(e.g. 'Start every answer with \"Answer:\"')")
+    for clause in text.clauses():
+        other = OTHER_SUBJECT.match(clause)
+        if other:  # "The user writes in all caps", "Questions end with '?'": a fact about the input, not an order
+            about = f"is about {other.group(1)!r}" if other.group(1) else "tells a past habit ('used to')"
+            raise RecipeRefused([], f"a requirement on the model's answers: {clause!r} {about}")
+        cue = PERMISSION.search(clause)
+        if cue and cue.group(0).startswith(("need", "no need", "do", "does", "not")):
+            raise RecipeRefused([], f"a requirement, not a permission: {cue.group(0)!r} in {clause!r} allows")
     readings = _absorb([r for r in (m.read(text) for m in RECIPES) if r is not None])
     if not readings:
         raise RecipeRefused([], f"a requirement the offline library covers ({COVERED})")
