@@ -130,7 +130,7 @@ SECOND = [
     ('Reply in JSON like {"answer": "...", "steps": [{"n": 1, "text": "..."}]}.', "nested"),
     ("Don't hedge, don't ramble.", {"word_limit": 12}),
     ("No hedging, no waffle.", {"word_limit": 12}),
-    ('Reply in JSON like {"answer": "string", "score": "number"}.', {"types": {"answer": "string", "score": "number"}}),
+    ('Reply in JSON like {"answer": "string", "score": "number"}.', "type or its value"),
     ('Reply in JSON with keys "user.name" and "user.email".', "nested key"),
     ("Never start with a greeting like 'Hi'.", "examples of a kind"),
     ("Don't begin with greetings like 'Hello' or 'Hey'.", "examples of a kind"),
@@ -239,9 +239,49 @@ FOURTH = [
     ("Start every answer with '-> '.", {"prefix": "-> "}),
 ]
 
+# the fifth probe: other parties named anywhere, conditions repeating the trigger, "not every time", verbatim quotes
+FIFTH = [
+    ("Only questions are in lowercase.", "question"),
+    ("Only the user starts with 'Hi'.", "user"),
+    ("Each question ends with '?'.", "question"),
+    ("A user always starts with 'Hi'.", "user"),
+    ("Your users write in lowercase.", "users"),
+    ("Text from users is in lowercase.", "from users"),
+    ("Every answer the user writes is in lowercase.", "user"),
+    ("Messages to you end with 'Over'.", "messages to you"),
+    ("Their replies are in all caps.", "their"),
+    ("Reply in all caps to questions in all caps.", "questions"),
+    ("Under 10 words for questions under 10 words.", "questions"),
+    ("Be concise with concise users.", "users"),
+    ("Use all caps in case you need to.", "in case"),
+    ("Don't say 'sorry' every time.", "sometimes"),
+    ("Don't use bullet points all the time.", "sometimes"),
+    ("Don't start every answer with 'So'.", "negates every answer"),
+    ("Do not say 'yes' or 'no' only.", "'only'"),
+    ("Never start with 'And' in any sentence.", "sentence"),
+    ('Reply in JSON like {"type": "list", "items": []}.', "type or its value"),
+    ("Brief the user.", "user"),
+    ("Direct your answers to the user.", "a requirement the offline library covers"),
+    ("Give a list of numbers in ascending order.", "what to do with a given list"),
+    ("Given a list of numbers in descending order, sort it.", "describes the input"),
+    ("Start every answer with '答：'.", {"prefix": "答："}),
+    ("Start every answer with 'Ａ:'.", {"prefix": "Ａ:"}),
+    ("Reply in JSON with the keys 'x²' and 'y²'.", {"keys": ["x²", "y²"]}),
+    # still read: the harmless mentions
+    ("Please answer every question in lowercase.", {"case": "lower"}),
+    ("Answer every question in at most 10 words.", {"unit": "words", "max": 10}),
+    ("Never start any answer with 'Sure'.", {"openers": ["Sure"]}),
+    # new variants of the same kinds
+    ("Customers' messages end with 'Thanks'.", "customers"),
+    ("Reply in lowercase to lowercase users.", "users"),
+    ("Don't end with 'Cheers' each time.", "sometimes"),
+    ("Don't say 'like' only.", "'only'"),
+    ("Start every answer with '①'.", {"prefix": "①"}),
+]
 
-@pytest.mark.parametrize("task, expected", REPORT + VARIANTS + SECOND + THIRD + FOURTH,
-                         ids=[t[:50] for t, _ in REPORT + VARIANTS + SECOND + THIRD + FOURTH])
+
+@pytest.mark.parametrize("task, expected", REPORT + VARIANTS + SECOND + THIRD + FOURTH + FIFTH,
+                         ids=[t[:50] for t, _ in REPORT + VARIANTS + SECOND + THIRD + FOURTH + FIFTH])
 def test_each_task_is_planned_with_what_it_asks_or_refused(task, expected, tmp_path):
     planned_as_expected(task, expected, tmp_path)
 

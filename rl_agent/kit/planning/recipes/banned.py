@@ -15,7 +15,7 @@ from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "banned"
-EXTRA = frozenset("words word phrases phrase expressions sentence sentences ever again anymore".split())
+EXTRA = frozenset("words word phrases phrase expressions ever again anymore".split())
 _NEG = r"(?:never|don't|dont|do not|not|no|avoid|stop|shouldn't|mustn't|can't|cannot|refrain from)"
 _QS = r"(?P<qs>«q\d+»(?:\s*(?:,|or|and|nor|, or|, and|/)\s*«q\d+»)*)"
 _FILL = r"(?:(?:ever|to|your|any|an|the|a|answers?|replies|reply|responses?|by|with|you|it|them|messages?|" \
@@ -67,6 +67,10 @@ def read(text: TaskText) -> Reading | None:
                                     "(for formatting, say 'no bold', 'no Markdown')")
             if kind == "opener":
                 check_gap(m.group("gap"), clause, _understood([text.quote(q) for q in qs], []), text)
+                if re.search(r"\b(?:every|all|always|each)\b", m.group(0)[:m.start("qs") - m.start()]):
+                    raise RecipeRefused([_understood([text.quote(q) for q in qs], [])],
+                                        f'how often: "{text.show(m.group(0))}" negates every answer, which means some '
+                                        "answers may (not never)")
             markers.update(qs)
             (openers if kind == "opener" else phrases).extend(text.quote(q) for q in qs)
             rest = rest.replace(m.group(0), " ")

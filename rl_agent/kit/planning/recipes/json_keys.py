@@ -72,6 +72,9 @@ def read(text: TaskText) -> Reading | None:
             for k, v in example.items():
                 keys.setdefault(str(k), None)
                 kind = _example_type(v)
+                if isinstance(v, str) and kind:  # {"score": "number"}: its type, or its value? {"type": "list"}
+                    raise RecipeRefused([_understood(keys)], f"whether {v!r} under {k!r} in the example is the key's "
+                                                             "type or its value (say 'with the key ... (a number)')")
                 if kind == "nested":
                     raise RecipeRefused([_understood(keys)], f"top-level keys only: {k!r} holds nested keys, which "
                                                              "need Claude")

@@ -45,7 +45,9 @@ OPS = {"reverse": re.compile(r"\breverse\s+the\s+order\s+of\b|\b(?:reverse|rever
                             r"(?:\s+from)?\b|\b(?:dedup\w*|de-dup\w*|unique|distinct)\b|\bwithout\s+(?:any\s+)?(?:duplicates|repeats)\b"),
        "sum": re.compile(r"\b(?:sum|sums|summed|summing|total)\b|\badds?\s+(?:them\s+|it\s+|all\s+)?up\b")}
 # Tasks that look like a list transform but are not one; each is refused with what it asks instead.
-INPUT_ORDER = re.compile(r"\b(?:given|provided|supplied|arriving|already|that\s+(?:is|are)|which\s+(?:is|are))\s+"
+INPUT_ORDER = re.compile(r"\b(?:given|for|with)\s+(?:a|an|the)\s+(?:lists?|arrays?|sequences?)\s+of\s+\w+\s+in\s+(?:\w+\s+){0,2}"
+                         r"order\b|"
+                         r"\b(?:given|provided|supplied|arriving|already|that\s+(?:is|are)|which\s+(?:is|are))\s+"
                          r"(?:(?:sorted|ordered|arranged)\s+)?in\s+(?:\w+\s+){0,2}order\b|\balready\s+(?:sorted|ordered|reversed)\b")
 NOT_WHOLE_LIST = {
     "works on each number or its digits, not on the list": re.compile(
@@ -85,8 +87,8 @@ def read(text: TaskText) -> Reading | None:
     ops = [op for op, rx in OPS.items() if rx.search(bare)]
     if found["reverse"] and not sort:
         ops.append("reverse")  # "return the list in reverse order"
-    elif phrases:
-        sort = True
+    elif phrases and not sort:  # "Give a list of numbers in ascending order": no list is given to sort
+        raise RecipeRefused([understood], "what to do with a given list: say 'sort the list of numbers in ... order'")
     ops = (["sort"] if sort else []) + sorted(set(ops), key=list(OPS).index)
     if not ops:
         raise RecipeRefused([understood], "which transform: sort, reverse, remove duplicates or sum")

@@ -29,7 +29,7 @@ CONDITION = re.compile(
     r"\b(if|unless|except|excepting|when|whenever|but not|other than|apart from|sometimes|occasionally|usually|"
     r"mostly|often|rarely|in some cases|at times|from time to time|now and then|once in a while|every other|"
     r"some|(?<!at )most|many|few|half|several|occasional\w*|frequently|generally|typically|normally|ideally|"
-    r"preferably|where possible|try to|tries to)\b")
+    r"preferably|where possible|try to|tries to|in case)\b")
 
 _UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
           "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -93,7 +93,9 @@ class TaskText:
 
 
 def normalise(task: str) -> str:
-    return unicodedata.normalize("NFKC", task).translate(_QUOTE_MAP).replace("\t", " ")
+    """Curly quotes as straight and tabs as spaces; the compatibility forms (full-width letters, "²") are
+    folded later, outside quoted text only: a quote is taken verbatim ('答：' stays '答：')."""
+    return task.translate(_QUOTE_MAP).replace("\t", " ")
 
 
 def read_task(task: str) -> TaskText:
@@ -129,7 +131,7 @@ def read_task(task: str) -> TaskText:
                 quotes.append(_unwrap(" ".join(raw.split())))
                 i = end + 1
                 continue
-        out.append(c.lower())
+        out.append(unicodedata.normalize("NFKC", c).lower())
         i += 1
     masked = re.sub(r"[ ]+", " ", "".join(out))
     return TaskText(task, masked, tuple(quotes), tuple(examples), broken, frozenset(spaced))
@@ -177,11 +179,16 @@ def qualifier(fragment: str) -> str | None:
 GLUE = frozenset("""
 a an the answer answers answered answering reply replies replying respond responds responding response responses
 write writes writing written output outputs text every each all always your you yours in on with of to for and
-only please must should shall will would need needs be is are it its them they their use using make makes
+only please must should shall will would need needs be is are it its them use using make makes
 model model's assistant bot keep per message messages format formatted formatting form give gives just so that
-as at by from question questions user users time times like following whole entire
-any do does should've also every-time strictly everything reply's output's chat chats
+as at by from time times like following whole entire
+any do does should've also every-time strictly everything reply's output's
 """.split())
+# Not glue either: "user(s)", "question(s)", "they/their", "chat(s)" name someone else's text ("Questions end with
+# '?'", "Only users write in all caps"); the harmless phrases that mention them are read by HARMLESS_OTHER.
+HARMLESS_OTHER = re.compile(r"(?:^\s*|(?<=please )|(?<=always )|(?<=and ))(?:answer|reply to|respond to)\s+(?:every|each|all|any|"
+                            r"the|a|your)\s+(?:questions?|users?)\b|\b(?:for|to)\s+(?:every|each|all|any)\s+(?:questions?|"
+                            r"users?)\b|\bto the user\b")
 # Not glue, on purpose: "or" (alternatives), "this/these/those" (a scope: "for this question only"),
 # "exactly" (JSON with exactly these keys) and "whatever" carry a requirement a recipe must read or refuse.
 
@@ -189,7 +196,7 @@ any do does should've also every-time strictly everything reply's output's chat 
 # reply must be"): who the requirement is for, nothing that negates, counts or narrows it. "Start no answers
 # with", "start some answers with", "start answers about weather with", "end every line with" are refused.
 SUBJECT = frozenset("""
-every each all your the a an answer answers reply replies response responses message messages output outputs
+every each all any your the a an answer answers reply replies response responses message messages output outputs
 of one it them you yourself always must should shall will would need needs to be
 """.split())
 # A scope that narrows which answers a requirement is for ("answers to short questions", "for math questions",
@@ -222,6 +229,12 @@ def insist(rest: str, clause: str, understood: str, text: "TaskText", extra: fro
     router refuses unless another reading of the same clause reads them)."""
     from rl_agent.kit.planning.recipes.base import RecipeRefused
 
+    rest = HARMLESS_OTHER.sub(" ", rest)
+    if NEGATION.search(clause) and re.search(r"\b(?:every time|each time|all the time|for everything|always)\b", rest):
+        raise RecipeRefused([understood], f'how often: "{text.show(clause)}" negates "always"/"every time", which '
+                                          "means sometimes, not never")
+    if re.search(r"«q\d+»\s*,?\s*only\b", clause):
+        raise RecipeRefused([understood], f"what 'only' after the quoted text in {text.show(clause)!r} limits")
     for m in SCOPE.finditer(rest):
         odd = [w for w in m.group(1).split() if w not in SUBJECT]
         if odd or m.group(0).startswith(("from", "by")):  # "answers from the user", "by the user": not the model's

@@ -36,7 +36,8 @@ NEUTRAL = re.compile(r"^(?:please|thanks?|thank you|ok(?:ay)?|always|every time|
                      r"for (?:every|each|all) (?:answers?|replies|responses|questions?))$")
 # A clause whose subject is someone else's text, or a past habit: not what the model's answers must do.
 OTHER_SUBJECT = re.compile(r"^(?:the\s+|all\s+|every\s+|incoming\s+)?(users?'?s?|customers?'?s?|questions?|chats?|"
-                           r"prompts?|inputs?|queries|people|they|he|she|it|user messages|messages from (?:the )?users?)\b"
+                           r"prompts?|inputs?|queries|people|they|he|she|it|its|their|his|her|user messages|"
+                           r"messages (?:from (?:the )?users?|to you))\b"
                            r"|^(?:\w+\s+){0,2}?(used to)\b")
 COVERED = ("required JSON keys, a required prefix or closing line, letter case, at most N words/sentences, no bullet "
            "points/Markdown, banned openers/phrases, arithmetic with a final-answer marker, a sort/reverse/unique/sum "

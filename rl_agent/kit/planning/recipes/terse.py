@@ -17,7 +17,7 @@ from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefuse
 from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "terse"
-EXTRA = frozenset("be more less stop just say saying get point straight questions clear words phrases".split())
+EXTRA = frozenset("be more less stop just say saying get point straight clear words phrases".split())
 BREVITY = re.compile(r"\b(?:short(?:er)?|brief\w*|concise\w*|succinct\w*)\b")
 # Hedging and filler are only ever read when negated: "Hedge your answers" / "Use filler" ask for the opposite.
 _NO_HEDGE = (r"(?:no|without|stop|avoid|never|don't|dont|do not|zero|less|fewer)\s+(?:any\s+|more\s+)?"
@@ -25,7 +25,8 @@ _NO_HEDGE = (r"(?:no|without|stop|avoid|never|don't|dont|do not|zero|less|fewer)
 # "Be less verbose", "don't be verbose": asks for shorter answers (a bare "verbose" asks for longer ones)
 NOT_VERBOSE = r"(?:less|not|never|don't be|do not be|stop being|avoid being|no longer)\s+(?:so\s+|too\s+|as\s+)?verbose"
 TERSE = re.compile(
-    r"\b(terse\w*|concise\w*|brief\w*|succinct\w*|to the point|direct(?:ly)?|blunt\w*|straight(?:forward)? answers?|"
+    r"\b(terse\w*|concise\w*|(?<!\ba )(?<!\bthe )brief(?:ly|er|est)?|succinct\w*|to the point|"
+    r"direct(?:ly)?(?!\s+(?:your|the|it|them|this|that|answers?\s+to)\b)|blunt\w*|straight(?:forward)? answers?|"
     r"short(?:er)? (?:answers?|replies|responses)|" + _NO_HEDGE + r"|fewer words|" + NOT_VERBOSE + r")\b")
 OPPOSITE = re.compile(
     r"(\bnot|n't|\bnever|\bless|\bstop being|\bavoid being|\binstead of being)\s+(\w+\s+){0,2}?(terse|concise|brief|"
