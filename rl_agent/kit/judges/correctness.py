@@ -95,19 +95,21 @@ def _negated(tokens, start, end):
 def _alternative(tokens, start, end):
     """Whether the mention tokens[start:end] is one of alternatives: "X or Y", "either Y or X", "X, or Y"."""
     prev = start - 2 if start > 1 and tokens[start - 1] == "|" else start - 1
-    nxt = end + 1 if end + 1 < len(tokens) and end < len(tokens) and tokens[end] == "|" else end
+    nxt = end + 1 if end + 1 < len(tokens) and tokens[end] == "|" else end
     return (prev >= 0 and tokens[prev] in _ALTERNATIVE) or (nxt < len(tokens) and tokens[nxt] in _ALTERNATIVE)
 
 
-def _mentions(tokens, ref):
-    """(start, end, counted) for each whole-word run of ref in tokens ("|" breaks are not words)."""
+def _counted_mentions(tokens, ref):
+    """(start, end) of each whole-word run of ref in tokens ("|" breaks are not words) that is neither negated
+    nor one of alternatives."""
     words = [i for i, t in enumerate(tokens) if t != "|"]
     n = len(ref)
     found = []
     for k in range(len(words) - n + 1):
         if [tokens[i] for i in words[k:k + n]] == ref:
             start, end = words[k], words[k + n - 1] + 1
-            found.append((start, end, not (_negated(tokens, start, end) or _alternative(tokens, start, end))))
+            if not (_negated(tokens, start, end) or _alternative(tokens, start, end)):
+                found.append((start, end))
     return found
 
 
@@ -121,7 +123,7 @@ def contains_reference(answer, reference, prompt=None):
     if FINAL_MARKER in str(answer):
         return normalise_answer(str(answer).rsplit(FINAL_MARKER, 1)[1]) == ref
     tokens = _tokens(answer, breaks=True)
-    counted = [(s, e) for s, e, ok in _mentions(tokens, ref) if ok]
+    counted = _counted_mentions(tokens, ref)
     if not counted:
         return False
     if len(ref) != 1 or not _is_number(ref[0]):

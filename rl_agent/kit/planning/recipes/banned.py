@@ -55,24 +55,24 @@ def read(text: TaskText) -> Reading | None:
         rest = clause
         for kind, m in spans:
             qs = text.quote_markers(m.group("qs"))
+            quoted = [text.quote(q) for q in qs]
+            said = _understood(quoted, []) if kind == "opener" else _understood([], quoted)
             if re.search(r"\b(?:like|such as|e\.?g\.?|for example|for instance|including)\s*,?\s*$",
                          clause[:m.start("qs")]):
-                quoted = [text.quote(q) for q in qs]
-                raise RecipeRefused([_understood(quoted, []) if kind == "opener" else _understood([], quoted)],
-                                    f"the exact texts to ban: {text.show(m.group(0))!r} gives examples of a kind of "
-                                    "opening or phrase, and a kind needs Claude (quote every text to ban, without 'like')")
-            markup = [text.quote(q) for q in qs if MARKUP.search(text.quote(q))]
+                raise RecipeRefused([said], f"the exact texts to ban: {text.show(m.group(0))!r} gives examples of a kind "
+                                            "of opening or phrase, and a kind needs Claude (quote every text to ban, "
+                                            "without 'like')")
+            markup = [q for q in quoted if MARKUP.search(q)]
             if markup:
                 raise RecipeRefused([f"a ban on {markup[0]!r}"], "whether the formatting or the literal text is banned "
                                     "(for formatting, say 'no bold', 'no Markdown')")
             if kind == "opener":
-                check_gap(m.group("gap"), clause, _understood([text.quote(q) for q in qs], []), text)
+                check_gap(m.group("gap"), clause, said, text)
                 if re.search(r"\b(?:every|all|always|each)\b", m.group(0)[:m.start("qs") - m.start()]):
-                    raise RecipeRefused([_understood([text.quote(q) for q in qs], [])],
-                                        f'how often: "{text.show(m.group(0))}" negates every answer, which means some '
-                                        "answers may (not never)")
+                    raise RecipeRefused([said], f'how often: "{text.show(m.group(0))}" negates every answer, which means '
+                                                "some answers may (not never)")
             markers.update(qs)
-            (openers if kind == "opener" else phrases).extend(text.quote(q) for q in qs)
+            (openers if kind == "opener" else phrases).extend(quoted)
             rest = rest.replace(m.group(0), " ")
         claimed.add(ci)
         left[ci] = insist(rest, clause, _understood(openers, phrases), text, EXTRA)

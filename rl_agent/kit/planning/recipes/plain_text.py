@@ -22,7 +22,6 @@ _ITEM = (r"(?:bullet(?:ed)?(?:[- ]points?)?|bullets|bulleted lists?|numbered lis
          r"headings?|headers?|bold(?: text)?|italics?|tables?|code blocks?)")
 NEGATED = re.compile(r"\b" + _NEG + r"\s+(?:any\s+)?" + _ITEM + r"(?:\s*(?:,|or|and|nor|, or|, and)\s+(?:any\s+)?" + _ITEM
                      + r")*\b|\bplain[- ]text(?: only)?\b")
-MARKDOWN_WORDS = re.compile(r"markdown|\bmd\b|formatting|heading|header|bold|italic|table|code|plain")
 MENTION = re.compile(r"\b(?:bullet\w*|markdown|lists?|formatting|headings?|bold|italics?|tables?)\b")
 
 
@@ -30,6 +29,9 @@ MENTION = re.compile(r"\b(?:bullet\w*|markdown|lists?|formatting|headings?|bold|
 ELEMENTS = {"bold": r"bold", "italic": r"italics?", "table": r"tables?", "heading": r"headings?|headers?",
             "code_block": r"code blocks?", "numbered": r"numbered lists?|numbered list items|numbering",
             "bullets": r"bullet\w*|bullets|(?<!numbered )lists?"}
+_ELEMENT_WORDS = {"bold": "bold text", "italic": "italics", "table": "tables", "heading": "headings",
+                  "code_block": "code blocks", "numbered": "numbered list items",
+                  "bullets": "bullet points or numbered list items"}
 _WHOLE = re.compile(r"markdown|\bmd\b|formatting|plain")
 
 
@@ -75,10 +77,6 @@ def read(text: TaskText) -> Reading | None:
         if mode == "markdown" else "no bullet points or numbered list items"
     return Reading(NAME, {"ban": mode}, f"answers must use {words}", frozenset(), frozenset(modes), leftover=tuple(left.items()))
 
-
-_ELEMENT_WORDS = {"bold": "bold text", "italic": "italics", "table": "tables", "heading": "headings",
-                  "code_block": "code blocks", "numbered": "numbered list items",
-                  "bullets": "bullet points or numbered list items"}
 
 
 CHECK_BODY = r'''

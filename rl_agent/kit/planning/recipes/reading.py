@@ -21,10 +21,12 @@ _QUOTE_MAP = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f
 NEGATION = re.compile(
     r"\b(not|never|no|none|don't|dont|do not|doesn't|does not|didn't|without|avoid\w*|stop\w*|nor|isn't|aren't|"
     r"needn't|shouldn't|mustn't|can't|cannot|won't|refrain\w*|neither)\b")
+# "Answers need not start with 'Sure'": a permission spelt with a negation, which a ban would otherwise read
+NOT_REQUIRED = re.compile(r"\b(?:need not|needn't|no need|(?:do not|don't|does not|doesn't) (?:need|have) to|"
+                          r"not (?:required|necessary|needed|mandatory))\b")
 PERMISSION = re.compile(
     r"\b(may|might|can|could|allowed|permitted|fine|ok|okay|optional\w*|feel free|free to|up to you|acceptable|"
-    r"either|if you (like|want|wish|prefer)|as you (like|wish|want|see fit)|need not|needn't|no need|"
-    r"(?:do not|don't|does not|doesn't) (?:need|have) to|not (?:required|necessary|needed|mandatory))\b")
+    r"either|if you (like|want|wish|prefer)|as you (like|wish|want|see fit))\b|" + NOT_REQUIRED.pattern)
 CONDITION = re.compile(
     r"\b(if|unless|except|excepting|when|whenever|but not|other than|apart from|sometimes|occasionally|usually|"
     r"mostly|often|rarely|in some cases|at times|from time to time|now and then|once in a while|every other|"

@@ -27,7 +27,7 @@ from rl_agent.kit.planning.recipes import (
 from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused
 from rl_agent.kit.planning.recipes.check_runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
 from rl_agent.kit.planning.recipes.proof import ProofResult, prove_check
-from rl_agent.kit.planning.recipes.reading import PERMISSION, read_task
+from rl_agent.kit.planning.recipes.reading import NOT_REQUIRED, read_task
 
 RECIPES = (banned, prefix, closing, letter_case, length, plain_text, json_keys, arithmetic, list_transform, terse)
 BY_NAME = {m.NAME: m for m in RECIPES}
@@ -96,8 +96,8 @@ def _read(text) -> Reading:
         if other:  # "The user writes in all caps", "Questions end with '?'": a fact about the input, not an order
             about = f"is about {other.group(1)!r}" if other.group(1) else "tells a past habit ('used to')"
             raise RecipeRefused([], f"a requirement on the model's answers: {clause!r} {about}")
-        cue = PERMISSION.search(clause)
-        if cue and cue.group(0).startswith(("need", "no need", "do", "does", "not")):
+        cue = NOT_REQUIRED.search(clause)  # the whole clause: a ban's own "not" would hide it from the recipe
+        if cue:
             raise RecipeRefused([], f"a requirement, not a permission: {cue.group(0)!r} in {clause!r} allows")
     readings = _absorb([r for r in (m.read(text) for m in RECIPES) if r is not None])
     if not readings:
