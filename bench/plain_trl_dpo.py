@@ -1,11 +1,14 @@
 """A plain, hand-written TRL DPO + LoRA script: the baseline that bench/overhead.py compares rl-agent to.
 
-Same model, data and settings as rl-agent's default DPO run, written the way the TRL docs would.
+Same model, data and settings as rl-agent's default DPO run, written the way the TRL docs would. On a CUDA
+machine it trains on the GPU in bf16 (bench/gpu.py), else on the CPU (bench/overhead.py).
     python bench/plain_trl_dpo.py MODEL_DIR TRAIN_JSONL OUTPUT_DIR STEPS
 """
 
 import json
 import sys
+
+import torch
 
 from datasets import Dataset
 from peft import LoraConfig
@@ -37,8 +40,8 @@ args = DPOConfig(
     gradient_accumulation_steps=1,
     max_length=128,
     gradient_checkpointing=False,
-    bf16=False,
-    use_cpu=True,
+    bf16=torch.cuda.is_available(),
+    use_cpu=not torch.cuda.is_available(),
     save_strategy="steps",
     save_steps=20,
     save_total_limit=2,
@@ -53,5 +56,6 @@ peft_config = LoraConfig(
     target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
 )
 trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)
-trainer.train()
+result = trainer.train()
+print("TRAIN_METRICS " + json.dumps(result.metrics))
 trainer.save_model(output_dir + "/adapter")

@@ -15,7 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES = ("setup", "agent", "grading", "report", "check", "export", "try_cmd")
+COMMAND_MODULES = ("setup", "agent", "tasks", "grading", "report", "check", "export", "try_cmd")
 
 for _name in COMMAND_MODULES:
     importlib.import_module(f"rl_agent.commands.{_name}").register(app)

@@ -1,124 +1,119 @@
-"""The task suite for the offline recipe library: phrasings people write, what each must plan to, and
-phrasings that must be refused (negations, permissions, near-misses, combinations). Shared by the tests
-and bench/tasks.py, so the table and the tests cannot drift apart."""
+"""The recipe suite: recipes with parameters (as `--set KEY=VALUE` strings), what each must plan to, combined
+recipes, and parameter mistakes that must be refused naming the parameter. Shared by the tests and
+bench/tasks.py, so the table and the tests cannot drift apart. No entry is English to be read: the words
+people use for these tasks live in skills/rl-agent/SKILL.md ("Mapping words to recipes"), for Claude."""
 
 from __future__ import annotations
 
-# (task text, recipe, parameters the plan must have)
-PLANNED: list[tuple[str, str, dict]] = [
-    ('Never start an answer with "Sure" or "Certainly".', "banned", {"openers": ["Sure", "Certainly"], "phrases": []}),
-    ("Don\u2019t begin your replies with \u201cGreat question\u201d or \u201cAbsolutely\u201d.", "banned",
-     {"openers": ["Great question", "Absolutely"]}),
-    ("Answers should not start with 'Of course'.", "banned", {"openers": ["Of course"]}),
-    ("Don't say 'I think' or 'probably'.", "banned", {"openers": [], "phrases": ["I think", "probably"]}),
-    ('Never use the phrase "as an AI language model".', "banned", {"phrases": ["as an AI language model"]}),
-    ("Stop saying 'I think' and 'probably' - just answer directly", "terse", {}),
-    ('Start every answer with "Answer:"', "prefix", {"prefix": "Answer:"}),
-    ("Begin each reply with the word 'Verdict:'", "prefix", {"prefix": "Verdict:"}),
-    ("Every answer must start with \u201c>>\u201d.", "prefix", {"prefix": ">>"}),
-    ('End every answer with the line "Hope this helps."', "closing", {"closing": "Hope this helps.", "whole_line": True}),
-    ("Finish each reply with 'Over and out.'", "closing", {"closing": "Over and out.", "whole_line": False}),
-    ('The last line must be exactly "-- bot"', "closing", {"closing": "-- bot", "whole_line": True}),
-    ('Reply with a JSON object with the keys "answer" and "confidence".', "json_keys",
-     {"keys": ["answer", "confidence"], "types": {}}),
-    ('Always answer in JSON like {"answer": "..."}', "json_keys", {"keys": ["answer"]}),
-    ('Answer in JSON. Use the fields "answer" (a string) and "sources" (a list).', "json_keys",
+# (recipe, --set values, parameters the plan must have)
+PLANNED: list[tuple[str, list[str], dict]] = [
+    ("banned", ["openers=Sure", "openers=Certainly"], {"openers": ["Sure", "Certainly"], "phrases": []}),
+    ("banned", ["openers=Great question", "openers=Absolutely"], {"openers": ["Great question", "Absolutely"]}),
+    ("banned", ["phrases=I think", "phrases=probably"], {"openers": [], "phrases": ["I think", "probably"]}),
+    ("banned", ['phrases=["as an AI language model"]'], {"phrases": ["as an AI language model"]}),
+    ("prefix", ["prefix=Answer:"], {"prefix": "Answer:"}),
+    ("prefix", ["prefix=Answer: "], {"prefix": "Answer: "}),
+    ("prefix", ["prefix=>>"], {"prefix": ">>"}),
+    ("prefix", ["prefix=>> "], {"prefix": ">> "}),
+    ("prefix", ["prefix=答："], {"prefix": "答："}),
+    ("closing", ["closing=Hope this helps.", "whole_line=true"], {"closing": "Hope this helps.", "whole_line": True}),
+    ("closing", ["closing=Over and out."], {"closing": "Over and out.", "whole_line": False}),
+    ("closing", ["closing=-- bot", "whole_line=yes"], {"closing": "-- bot", "whole_line": True}),
+    ("json_keys", ["keys=answer", "keys=confidence"], {"keys": ["answer", "confidence"], "types": {}}),
+    ("json_keys", ["keys=answer"], {"keys": ["answer"]}),
+    ("json_keys", ['keys=["answer", "sources"]', 'types={"answer": "string", "sources": "array"}'],
      {"keys": ["answer", "sources"], "types": {"answer": "string", "sources": "array"}}),
-    ('Reply in JSON with keys "answer" and "confidence", no other keys.', "json_keys",
-     {"keys": ["answer", "confidence"], "exact": True}),
-    ('Respond in JSON with keys "city" and "score" as a number.', "json_keys",
-     {"keys": ["city", "score"], "types": {"score": "number"}}),
-    ("Reply in ALL CAPS.", "letter_case", {"case": "upper"}),
-    ("Write every answer in lowercase only.", "letter_case", {"case": "lower"}),
-    ("Use no capital letters.", "letter_case", {"case": "lower"}),
-    ("Answer in at most five words.", "length", {"unit": "words", "max": 5}),
-    ("Keep answers under 10 words.", "length", {"unit": "words", "max": 9}),
-    ("No more than two sentences per answer.", "length", {"unit": "sentences", "max": 2}),
-    ("Answer in one sentence.", "length", {"unit": "sentences", "max": 1}),
-    ("Answer in twenty-five words or fewer.", "length", {"unit": "words", "max": 25}),
-    ("Keep answers short: at most ten words.", "length", {"unit": "words", "max": 10}),
-    ("No bullet points.", "plain_text", {"ban": "bullets"}),
-    ("Plain text only, no Markdown.", "plain_text", {"ban": "markdown"}),
-    ("Don't use bullet points or Markdown formatting.", "plain_text", {"ban": "markdown"}),
-    ('Solve arithmetic problems and end with "Answer: <number>".', "arithmetic",
-     {"marker": "Answer:", "ops": ["+", "-", "*"]}),
-    ("For addition problems with two-digit numbers, give the final answer after '####'.", "arithmetic",
-     {"marker": "####", "ops": ["+"], "low": 10, "high": 99}),
-    ("Do multiplication; finish with 'Final answer: N'.", "arithmetic", {"marker": "Final answer:", "ops": ["*"]}),
-    ("Sums of three single-digit numbers: give the final answer after '####'.", "arithmetic",
+    ("json_keys", ["keys=answer", "keys=confidence", "exact=true"], {"keys": ["answer", "confidence"], "exact": True}),
+    ("json_keys", ["keys=city", "keys=score", 'types={"score": "number"}'], {"types": {"score": "number"}}),
+    ("letter_case", ["case=upper"], {"case": "upper"}),
+    ("letter_case", ["case=lower"], {"case": "lower"}),
+    ("length", ["max=5"], {"unit": "words", "max": 5}),
+    ("length", ["max=25"], {"unit": "words", "max": 25}),
+    ("length", ["unit=sentences", "max=2"], {"unit": "sentences", "max": 2}),
+    ("length", ["max=1", "unit=sentences"], {"unit": "sentences", "max": 1}),
+    ("plain_text", ["ban=bullets"], {"ban": "bullets"}),
+    ("plain_text", ["ban=markdown"], {"ban": "markdown"}),
+    ("plain_text", ["ban=elements", "elements=bold"], {"ban": "elements", "elements": ["bold"]}),
+    ("plain_text", ["ban=elements", "elements=table", "elements=bold"], {"elements": ["bold", "table"]}),
+    ("arithmetic", ["marker=Answer:"], {"marker": "Answer:", "ops": ["+", "-", "*"]}),
+    ("arithmetic", ["marker=####", "ops=+", "low=10", "high=99"], {"marker": "####", "ops": ["+"], "low": 10, "high": 99}),
+    ("arithmetic", ["marker=Final answer:", "ops=*"], {"marker": "Final answer:", "ops": ["*"]}),
+    ("arithmetic", ["marker=####", "ops=+", "terms=3", "low=1", "high=9"],
      {"marker": "####", "ops": ["+"], "terms": 3, "low": 1, "high": 9}),
-    ("Sort the given list of numbers in ascending order.", "list_transform", {"op": "sort", "order": "ascending"}),
-    ("Sort a list of integers from largest first.", "list_transform", {"op": "sort", "order": "descending"}),
-    ("Reverse the given list of numbers.", "list_transform", {"op": "reverse"}),
-    ("Remove duplicates from a list of numbers.", "list_transform", {"op": "unique"}),
-    ("Sum a list of numbers.", "list_transform", {"op": "sum"}),
-    ("Be terse and direct: no hedging, no filler.", "terse", {}),
-    ("Be concise.", "terse", {}),
+    ("arithmetic", ["marker=####", 'ops=["+", "-", "*", "/"]'], {"ops": ["+", "-", "*", "/"]}),
+    ("list_transform", ["op=sort"], {"op": "sort", "order": "ascending"}),
+    ("list_transform", ["op=sort", "order=descending"], {"op": "sort", "order": "descending"}),
+    ("list_transform", ["op=reverse"], {"op": "reverse"}),
+    ("list_transform", ["op=unique"], {"op": "unique"}),
+    ("list_transform", ["op=sum"], {"op": "sum"}),
+    ("terse", [], {"bans": ["hedges", "fillers", "length"]}),
+    ("terse", ["bans=hedges"], {"bans": ["hedges"]}),
+    ("terse", ["bans=fillers"], {"bans": ["fillers"]}),
 ]
 
-# The phrasing of each recipe that `bench/tasks.py --run` and the opt-in full-run tests train on the embedded
-# model. Chosen within what a 2M-parameter model trained on facts and single-digit sums can learn: two-digit
-# products or sorting are beyond it (its base answers score 0, so GRPO has no signal), not a fault of the plan;
-# its base answers seldom use Markdown, so the plain-text task has nothing to learn there.
-FULL_RUN: dict[str, str] = {
-    "banned": "Don't say 'I think' or 'probably'.",
-    "terse": "Be terse and direct: no hedging, no filler.",
-    "prefix": 'Start every answer with "Answer:"',
-    "closing": 'End every answer with the line "Hope this helps."',
-    "json_keys": 'Always answer in JSON like {"answer": "..."}',
-    "letter_case": "Write every answer in lowercase only.",
-    "length": "Answer in at most five words.",
-    "plain_text": "Plain text only, no Markdown.",
-    "arithmetic": "Sums of three single-digit numbers: give the final answer after '####'.",
-    "list_transform": "Sort the given list of numbers in ascending order.",
+# The parameters of each recipe that `bench/tasks.py --run` and the opt-in full-run tests train on the embedded
+# model (the tasks measured before the recipes took parameters: the same data). Chosen within what a
+# 2M-parameter model trained on facts and single-digit sums can learn: two-digit products or sorting are beyond
+# it (its base answers score 0, so GRPO has no signal), not a fault of the plan; its base answers seldom use
+# Markdown, so the plain-text task has nothing to learn there.
+FULL_RUN: dict[str, list[str]] = {
+    "banned": ["phrases=I think", "phrases=probably"],
+    "terse": [],
+    "prefix": ["prefix=Answer: "],
+    "closing": ["closing=Hope this helps.", "whole_line=true"],
+    "json_keys": ["keys=answer"],
+    "letter_case": ["case=lower"],
+    "length": ["max=5"],
+    "plain_text": ["ban=markdown"],
+    "arithmetic": ["marker=####", "ops=+", "terms=3", "low=1", "high=9"],
+    "list_transform": ["op=sort"],
 }
 
-# (task text, a word the refusal must name: what it understood or what it needs)
-REFUSED: list[tuple[str, str]] = [
-    ("Answers may start with 'Sure'.", "may"),
-    ('It\'s fine to start with "Sure".', "fine"),
-    ('Don\'t forget to start every answer with "Answer:".', "don't"),
-    ("Don't always start with 'Sure'.", "don't"),
-    ("Start with 'A:' or 'B:'.", "one required prefix"),
-    ('Never end with "Hope this helps".', "never"),
-    ("Never start with a greeting.", "covers"),
-    ("Use as many words as you like.", "maximum"),
-    ("Answer in at least 50 words.", "minimum"),
-    ("Answer in five words.", "exactly or at most"),
-    ("No need to keep answers under 10 words.", "no"),
-    ("Don't limit answers to five words.", "don't"),
-    ("You can use up to 50 words.", "can"),
-    ("Don't use all caps.", "don't"),
-    ("Write in all caps except proper nouns.", "except"),
-    ("Sometimes reply in all caps.", "sometimes"),
-    ("Use bullet points.", "ban"),
-    ("Markdown is fine.", "ban"),
-    ("No bullet points, but use Markdown headings.", "headings"),
-    ("Don't answer in JSON.", "don't"),
-    ("Reply in JSON.", "key names"),
-    ('Answer in JSON with keys "answer" and "confidence" (a number between 0 and 1).', "between"),
-    ('If the question is about math, answer in JSON with key "answer".', "if"),
-    ("Don't sort the list of numbers.", "don't"),
-    ("Sort a list of numbers and remove duplicates.", "one transform"),
-    ("Solve arithmetic problems.", "marked"),
-    ("Division of three numbers; end with 'Answer: N'.", "two numbers"),
-    ("Don't be so terse, explain your reasoning.", "opposite"),
-    ("Make the answers longer and more detailed.", "opposite"),
-    ("Make the model funnier.", "covers"),
-    ("Start every answer with 'Answer:' and never with 'Sure'.", "never"),
-    ("Reply in all caps, in at most five words.", "several requirements"),
-    ("Start every answer with 'Answer:'. Be polite.", "be polite"),
-    ("Sort a list of words alphabetically.", "covers"),
-    # a recipe's trigger with words it does not read: a scope, a condition or a second requirement
-    ("Use lowercase for the first word.", "first word"),
-    ("Write like a pirate in all caps.", "pirate"),
-    ('Start every answer with "Answer:" in bold.', "bold"),
-    ("Keep answers under 10 words when talking about history.", "when"),
-    ("Answer in at most five words, in French.", "french"),
-    ("Sum a list of numbers and explain each step.", "explain"),
-    ("Don't say 'I think' to customers.", "customers"),
-    ('Never start an answer with "Sure" in formal emails.', "formal"),
-    ("Sort the list of numbers by absolute value.", "absolute"),
+# Recipes combined into one task: (groups, what the combination must accept, what it must reject)
+COMBINED: list[tuple[list[tuple[str, list[str]]], list[str], list[str]]] = [
+    ([("length", ["max=25"]), ("plain_text", ["ban=bullets"])],
+     ["Paris.", "It is Paris, on the Seine."],
+     ["- Paris.", "Paris " + "and more " * 15 + "words.", "1. Paris"]),
+    ([("prefix", ["prefix=Answer: "]), ("closing", ["closing=Hope this helps.", "whole_line=true"]),
+      ("banned", ["phrases=I think"])],
+     ["Answer: Paris.\nHope this helps."],
+     ["Answer: Paris.", "Paris.\nHope this helps.", "Answer: I think Paris.\nHope this helps."]),
+    ([("terse", ["bans=hedges"]), ("letter_case", ["case=lower"])],
+     ["paris.", "it is paris."],
+     ["Paris.", "i think it is paris.", "probably paris."]),
+    ([("json_keys", ["keys=answer"]), ("length", ["max=5"])],
+     ['{"answer": "Paris."}'],
+     ["Paris.", '{"answer": "Paris is the capital of France."}', '{"city": "Paris"}']),
+]
+
+# Combinations refused before anything is written: (groups, words the error must name)
+COMBINED_REFUSED: list[tuple[list[tuple[str, list[str]]], list[str]]] = [
+    ([("letter_case", ["case=upper"]), ("prefix", ["prefix=Answer:"])], ["cannot all hold", "letter_case"]),
+    ([("length", ["max=1"]), ("prefix", ["prefix=Answer:"])], ["cannot all hold", "length"]),
+    ([("arithmetic", ["marker=####"]), ("length", ["max=5"])], ["arithmetic", "GRPO", "--task-dir"]),
+    ([("json_keys", ["keys=answer"]), ("prefix", ["prefix=Answer:"])], ["cannot all hold", "json_keys"]),
+]
+
+# Parameter mistakes: (groups, words the error must name)
+PARAM_ERRORS: list[tuple[list[tuple[str, list[str]]], list[str]]] = [
+    ([("prefix", [])], ["prefix", "needs --set prefix="]),
+    ([("length", ["max=five"])], ["'max'", "'length'", "whole number", "'five'"]),
+    ([("length", ["max=0"])], ["'max'", "'length'", "greater than or equal to 1"]),
+    ([("letter_case", ["case=title"])], ["'case'", "'letter_case'", "upper, lower", "'title'"]),
+    ([("nope", [])], ["no recipe named 'nope'", "prefix"]),
+    ([("prefix", ["pre=x"])], ["no parameter 'pre'", "prefix"]),
+    ([("prefix", ["prefix"])], ["KEY=VALUE", "'prefix'"]),
+    ([("prefix", ["prefix=  "])], ["'prefix'", "some text"]),
+    ([("banned", [])], ["'banned'", "at least one"]),
+    ([("closing", ["closing=ok", "whole_line=maybe"])], ["'whole_line'", "true or false"]),
+    ([("json_keys", ["keys=a", 'types={"b": "number"}'])], ["'json_keys'", "'b'"]),
+    ([("json_keys", ["keys=a", "types=number"])], ["'types'", "JSON object"]),
+    ([("json_keys", ["keys=a", 'types={"a": "float"}'])], ["'types'", "number"]),
+    ([("arithmetic", ["marker=A1:"])], ["'marker'", "digit"]),
+    ([("arithmetic", ["marker=#", "ops=/", "terms=3"])], ["division", "terms=2"]),
+    ([("arithmetic", ["marker=#", "ops=-", "low=1", "high=9"])], ["45 distinct problems", "at least 48"]),
+    ([("plain_text", ["ban=elements"])], ["elements"]),
+    ([("terse", ["bans=jokes"])], ["'bans'", "'hedges', 'fillers' or 'length'", "jokes"]),
 ]
 
 HEDGY_PARAGRAPH = ("Well, I think it might possibly be something along those lines, but honestly I'm not entirely "
@@ -127,33 +122,18 @@ HEDGY_PARAGRAPH = ("Well, I think it might possibly be something along those lin
                    "any other questions. ") * 3
 
 
-
 def generic_bad(recipe: str, params: dict) -> list[str]:
     """Bad answers written without looking at the plan's own examples: nothing at all, a long hedging
     non-answer, and for checks whose requirement a plain paragraph meets (bans), that paragraph breaking it."""
     bad = ["", "   \n "]
     if recipe == "banned":
         return bad + [f"{b.lower()} {HEDGY_PARAGRAPH}" for b in params["openers"] + params["phrases"]]
+    if recipe == "plain_text" and params["ban"] == "elements":  # only the named elements are banned
+        forms = {"bold": "**Paris** is the answer", "table": "| city |\n|---|\n| Paris |", "italic": "_Paris_",
+                 "heading": "# Answer\nParis", "code_block": "```\nParis\n```", "numbered": "1. Paris",
+                 "bullets": "- Paris"}
+        return bad + [forms[e] for e in params["elements"]]
     if recipe == "plain_text":
         return bad + ["- " + HEDGY_PARAGRAPH.replace(". ", ".\n- ")] + (
             ["**Paris** is the answer", "# Answer\nParis"] if params["ban"] == "markdown" else [])
     return bad + [HEDGY_PARAGRAPH]
-
-
-def planned_as_expected(task: str, expected: dict | str, run_dir):
-    """Plan and prove `task`: when `expected` is a word, the task must be refused with a message naming it
-    (None is returned); when it is a dict, the plan must have exactly those parameters and a passing proof
-    (the plan is returned). Shared by the probe tests."""
-    import pytest
-
-    from rl_agent.kit.planning.recipes import RecipeRefused, plan_and_prove
-
-    if isinstance(expected, str):
-        with pytest.raises(RecipeRefused) as e:
-            plan_and_prove(task, run_dir)
-        assert expected.lower() in str(e.value).lower() and "Would need:" in str(e.value)
-        return None
-    plan, proof = plan_and_prove(task, run_dir)
-    assert {k: plan.params[k] for k in expected} == expected
-    assert proof.passed, proof.message()
-    return plan

@@ -13,13 +13,11 @@ import itertools
 import json
 import sys
 from pathlib import Path
-from typing import Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
 
 from claude_code_server import TEST_API_KEY, ClaudeCodeTestServer, Reply, bundled_cli, isolate
-from rl_agent.agent.claude_agent import AgentError, plan_with_claude, run_claude_agent
+from rl_agent.agent.claude_agent import run_claude_agent
 from rl_agent.agent.sdk_tools import RunTools
 from rl_agent.kit.dataio.pairs import bundled_pairs_path
 from rl_agent.kit.pipeline.run_folder import RunFolder
@@ -180,54 +178,6 @@ def test_a_rejected_api_key_is_reported_without_the_key(claude, tmp_path, monkey
     assert not outcome.ok and "HTTP 401" in outcome.error and "Invalid API key" in outcome.error
     assert TEST_API_KEY not in outcome.error
     assert files_containing(run_dir, TEST_API_KEY) == []
-
-
-class _Plan(BaseModel):
-    """A stand-in spec type: planning is generic over the pydantic model it fills."""
-
-    model_config = ConfigDict(extra="forbid")
-    task: str
-    algorithm: Literal["dpo", "grpo"]
-    steps: int = Field(ge=1)
-
-
-def test_plan_with_claude_returns_the_structured_plan(claude, tmp_path):
-    plan = {"task": "terse answers", "algorithm": "dpo", "steps": 60}
-    claude.script(Reply.tool_use("StructuredOutput", plan), Reply.text_reply("Planned."))
-    got = plan_with_claude("Make answers terse", tmp_path / "run", spec_type=_Plan)
-    assert got == _Plan(**plan)
-    first = claude.message_requests[0].body
-    offered = {t["name"]: t for t in first["tools"]}
-    assert offered["StructuredOutput"]["input_schema"]["required"] == ["task", "algorithm", "steps"]
-    assert not set(offered) & {"Bash", "Write", "Edit", "Read"}
-    assert "Make answers terse" in json.dumps(first["messages"])
-
-
-def test_an_invalid_plan_is_an_agent_error(claude, tmp_path):
-    claude.script(Reply.tool_use("StructuredOutput", {"task": "x", "algorithm": "ppo", "steps": 0}),
-                  Reply.tool_use("StructuredOutput", {"task": "x", "algorithm": "ppo", "steps": 0}),
-                  Reply.tool_use("StructuredOutput", {"task": "x", "algorithm": "ppo", "steps": 0}),
-                  Reply.text_reply("I give up."))
-    with pytest.raises(AgentError, match="turn limit"):  # the CLI itself rejects output off the schema
-        plan_with_claude("Make answers terse", tmp_path / "run", spec_type=_Plan)
-    rejected = claude.tool_results()[0]
-    assert rejected["is_error"] and "does not match required schema" in rejected["text"]
-
-
-def test_plan_with_claude_fills_a_task_spec(claude, tmp_path):
-    from rl_agent.kit.planning.task_spec import TaskSpec
-
-    plan = {"task": "Answer tersely, no hedging", "summary": "Terse answers", "family": "style",
-            "algorithm": "dpo", "algorithm_reason": "a style shown by pairs",
-            "reward": {"source": "verifier", "judge": "terse"},
-            "data": {"origin": "bundled", "train_file": "bundled:terse/train"},
-            "heldout": {"file": "bundled:terse/heldout", "size": 20}}
-    claude.script(Reply.tool_use("StructuredOutput", plan), Reply.text_reply("Planned."))
-    spec = plan_with_claude("Answer tersely, no hedging", tmp_path / "run")
-    assert isinstance(spec, TaskSpec) and spec.planned_by == "claude" and spec.algorithm == "dpo"
-    assert spec.to_run_spec(tmp_path / "run").heldout_file.endswith("heldout.jsonl")
-    schema = {t["name"]: t for t in claude.message_requests[0].body["tools"]}["StructuredOutput"]["input_schema"]
-    assert {"task", "algorithm", "reward", "data", "heldout"} <= set(schema["required"])
 
 
 def test_a_complete_run_that_failed_its_checks_goes_to_claude(claude, tmp_path):

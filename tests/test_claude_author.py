@@ -1,5 +1,6 @@
-"""Claude authors the check and data for a task the offline recipe library refuses, through run-folder tools,
-with the real bundled Claude Code CLI talking to the scripted Anthropic server (tests/claude_code_server.py).
+"""Claude reads a task given in words and writes its task folder (task.json, check.py or rubric.md,
+examples.jsonl, data/) through run-folder tools, with the real bundled Claude Code CLI talking to the scripted
+Anthropic server (tests/claude_code_server.py).
 
 No model decides anything here: the server plays Claude from a script. What is tested is that the tools
 write only what they should, where they should; that the proof is the gate (a first check that accepts four
@@ -22,7 +23,6 @@ from rl_agent.agent.orchestrate import new_run
 from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects
 from rl_agent.kit.pipeline.start import UserError
 from rl_agent.kit.planning.recipe_spec import EMBEDDED_DPO
-from rl_agent.kit.planning.recipes import RecipeRefused, plan_recipe
 
 pytestmark = pytest.mark.skipif(bundled_cli() is None, reason="this platform's claude-agent-sdk has no bundled CLI")
 
@@ -130,8 +130,6 @@ def script_authoring(claude: ClaudeCodeTestServer) -> None:
 
 
 def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_planned(claude, tmp_path):
-    with pytest.raises(RecipeRefused):  # outside the offline library
-        plan_recipe(TASK)
     run_dir = tmp_path / "run"
     script_authoring(claude)
     out = new(TASK, run_dir, plan_only=True)
@@ -154,6 +152,11 @@ def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_pla
     assert spec["check"]["kind"] == "program" and spec["check"]["statement"] == STATEMENT
     assert spec["data"]["origin"] == "claude-generated" and spec["dpo"]["steps"] == EMBEDDED_DPO["steps"]
     assert (run_dir / "check.py").read_text() == EXACT_CHECK
+    # the task folder under the contract: what `rl-agent prove` and `new --task-dir` read
+    assert json.loads((run_dir / "task.json").read_text()) == {"statement": STATEMENT, "algorithm": "dpo",
+                                                               "check_kind": "program"}
+    assert {json.loads(x)["kind"] for x in (run_dir / "examples.jsonl").read_text().splitlines()} == {"good", "bad"}
+    assert spec["check"]["examples"] == "examples.jsonl" and spec["data"]["train_file"] == "data/train.jsonl"
     assert "check proven" in out and not (run_dir / "run.json").exists()  # --plan-only: nothing trains
     log = authoring_log(run_dir)
     assert [r["tool"] for r in log] == [r["name"].removeprefix(TOOL) for r in results]
@@ -201,8 +204,6 @@ def exclaim_examples() -> dict:
 
 @pytest.mark.slow
 def test_the_authored_plan_trains_to_a_verdict_measured_by_its_own_check(claude, tmp_path):
-    with pytest.raises(RecipeRefused):  # outside the offline library
-        plan_recipe(EXCLAIM_TASK)
     run_dir = tmp_path / "run"
     claude.script(
         Reply.tool_use(TOOL + "write_check", {"code": EXCLAIM_CHECK}),
@@ -288,7 +289,7 @@ def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tm
     assert "held-out prompt also in training data" in r[11]["text"]  # the track's own overlap check, naming it
     assert not outside.exists() and not (tmp_path / "x.jsonl").exists()
     written = sorted(p.name for p in run_dir.iterdir() if p.name != "__pycache__")  # (the check's bytecode cache)
-    assert written == ["authoring.jsonl", "check.py", "data", "leak.txt"]
+    assert written == ["authoring.jsonl", "check.py", "data", "examples.jsonl", "leak.txt"]
     assert "ANTHROPIC" not in (run_dir / "leak.txt").read_text()
     # No file of the run folder and no tool result carries the key (the scripted "Claude" itself typed it above).
     assert files_containing(run_dir, TEST_API_KEY) == [] and not any(TEST_API_KEY in x["text"] for x in r)
@@ -321,7 +322,7 @@ def test_a_session_that_never_proves_its_check_trains_nothing(claude, tmp_path):
     assert "nothing was trained" in msg
     assert claude.tool_results()[5]["is_error"]  # finish refused: not proven
     assert (run_dir / "check.py").read_text() == LOOSE_CHECK and (run_dir / "data" / "train.jsonl").is_file()
-    for never in ("spec.json", "run.json", "out", "train.jsonl", "data/statement.json"):
+    for never in ("spec.json", "run.json", "out", "train.jsonl", "task.json"):
         assert not (run_dir / never).exists(), never
 
 

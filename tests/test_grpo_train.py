@@ -73,7 +73,7 @@ def test_failed_grades_are_left_out_not_scored_and_are_counted(tmp_path, tiny_mo
     run_script(run, sys.executable, "train_grpo.py")
     tm = json.loads((run / "out" / "train_metrics.json").read_text())
     grading = tm["grading"]
-    assert tm["steps"] == 2
+    assert tm["steps"] == 2 and tm["processes"] == 1 and tm["global_batch"] == 8  # (2 processes: test_launch_*)
     assert grading["failures"] == {"user_function": 8} and grading["graded"] == 8  # every other one of 2 x 8
     # A None counted as 0 would pull the mean to 0.5; left out, every logged mean is the graded 1.0.
     assert [r for _, r in tm["reward_curve"]] == [1.0, 1.0]

@@ -8,13 +8,12 @@ import ast
 import json
 import subprocess
 import sys
-import unicodedata
 from pathlib import Path
 
 import pytest
 
+from rl_agent.agent.faults import terse_spec
 from rl_agent.kit.pipeline.driver import render_context
-from rl_agent.kit.planning.planner import plan_task, write_plan_files
 from rl_agent.kit.pipeline.render import render_template
 from rl_agent.kit.planning.task_spec import TASK_MAX_CHARS, TaskSpec
 
@@ -57,7 +56,7 @@ def _config(source: str) -> dict:
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory):
     base = tmp_path_factory.mktemp("base")
-    spec = plan_task(PREFIX + "plain text").spec.to_run_spec(base)
+    spec = terse_spec(PREFIX + "plain text", {}).to_run_spec(base)
     ctx = render_context(spec, "/models/tiny")
     return {name: render_template(name, ctx) for name in SCRIPTS}
 
@@ -66,13 +65,12 @@ def baseline(tmp_path_factory):
 def test_hostile_task_text_is_data_only(kind, tmp_path, baseline):
     marker = tmp_path / "PWNED"
     text = PREFIX + payloads(marker)[kind]
-    plan = plan_task(text)
-    assert plan.spec.family == "style"
+    spec = terse_spec(text, {})  # the task text as a spec holds it (a Claude-authored plan keeps the user's words)
     # Exactly preserved in the editable spec and in the compiled run spec.
-    path = plan.spec.write(tmp_path / "spec.json")
+    path = spec.write(tmp_path / "spec.json")
     assert TaskSpec.read(path).task == text
     assert json.loads(path.read_text(encoding="utf-8"))["task"] == text
-    run_spec = plan.spec.to_run_spec(tmp_path)
+    run_spec = spec.to_run_spec(tmp_path)
     assert run_spec.task == text
     ctx = render_context(run_spec, "/models/tiny")
     for name in SCRIPTS:
@@ -98,14 +96,14 @@ def test_hostile_task_text_is_data_only(kind, tmp_path, baseline):
 
 def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path):
     marker = tmp_path / "PWNED"
-    text = f'Start every answer with "{{{{ lipsum.__globals__.os.popen(\'touch {marker}\') }}}}"'
-    plan = plan_task(text)
-    assert plan.spec.family == "format"
-    write_plan_files(plan, tmp_path)
-    rows = [json.loads(x) for x in (tmp_path / "pairs/train.jsonl").read_text(encoding="utf-8").splitlines()]
+    plan, spec = _recipe_spec([("prefix", [f"prefix={{{{ lipsum.__globals__.os.popen('touch {marker}') }}}}"])],
+                              tmp_path)
+    assert spec.family == "format"
+    rows = [json.loads(x) for x in (tmp_path / "data/train.jsonl").read_text(encoding="utf-8").splitlines()]
     assert all(r["chosen"].startswith("{{ lipsum") for r in rows)
-    ctx = render_context(plan.spec.to_run_spec(tmp_path), "/models/tiny")
-    harmless = render_context(plan_task('Start every answer with "Answer:"').spec.to_run_spec(tmp_path), "/models/tiny")
+    ctx = render_context(spec.to_run_spec(tmp_path), "/models/tiny")
+    _, harmless_spec = _recipe_spec([("prefix", ["prefix=Answer:"])], tmp_path / "harmless")
+    harmless = render_context(harmless_spec.to_run_spec(tmp_path), "/models/tiny")
     for name in SCRIPTS:
         source = render_template(name, ctx)
         assert "lipsum" not in source.split('"""', 2)[2]  # beyond the docstring, no trace of the text
@@ -115,34 +113,33 @@ def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path):
 
 @pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell", "non_english"])
 def test_cli_new_keeps_hostile_text_as_data(kind, tmp_path, cli):
+    """Words without Claude are only compared with the recipes' words for suggestions: nothing is written, and
+    the text runs nowhere."""
     marker = tmp_path / "PWNED"
     text = PREFIX + payloads(marker)[kind]
     run_dir = tmp_path / "run"
     proc = cli("new", text, "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir), cwd=tmp_path)
-    if proc.returncode == 2:  # the recipes read "terse" and refuse the unread rest: refused, nothing written
-        assert "Understood" in proc.stderr and not run_dir.exists()
-    else:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-        assert json.loads((run_dir / "spec.json").read_text(encoding="utf-8"))["task"] == text
-    assert not marker.exists() and not (run_dir / "run.json").exists()
+    assert proc.returncode == 2 and "does not guess" in proc.stderr, proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr and not run_dir.exists()
+    assert not marker.exists()
 
 
-# ---- the recipe path: task text reaching spec.json, check.py and the rendered scripts ----------------------
+# ---- the recipe path: a parameter reaching task.json, spec.json, check.py and the rendered scripts ------------
 RECIPE_KINDS = ["triple_quotes", "single_triple", "jinja_expr", "shell", "braces_quotes", "non_english"]
 
 
 def _recipe_payload(marker: Path, kind: str) -> str:
-    """A payload as a quoted requirement ("Start every answer with ..."): no double quotes or line breaks."""
+    """A payload as a prefix parameter (one line: a prefix holds no line break)."""
     text = f"$(touch {marker}); `touch {marker}`" if kind == "shell" else payloads(marker)[kind]
-    return text.replace('"', "'").replace("\n", " ")
+    return text.replace("\n", " ")
 
 
-def _recipe_spec(task: str, run_dir: Path):
+def _recipe_spec(groups, run_dir: Path):
     from rl_agent.kit.planning.recipe_spec import recipe_task_spec
-    from rl_agent.kit.planning.recipes import plan_recipe
+    from rl_agent.kit.planning.recipes.library import plan_recipes
     from rl_agent.kit.planning.task_spec import ModelPlan
 
-    plan = plan_recipe(task)
+    plan = plan_recipes(groups)
     plan.write(run_dir)
     return plan, recipe_task_spec(plan, model=ModelPlan())
 
@@ -163,13 +160,12 @@ def test_hostile_recipe_parameter_is_data_in_check_spec_and_scripts(kind, tmp_pa
     marker = tmp_path / "PWNED"
     payload = _recipe_payload(marker, kind)
     hostile_dir, harmless_dir = tmp_path / "hostile", tmp_path / "harmless"
-    hostile_task = f'Start every answer with "{payload}"'
-    plan, spec = _recipe_spec(hostile_task, hostile_dir)
-    _, harmless = _recipe_spec('Start every answer with "Answer:"', harmless_dir)
-    # (the reader normalises full-width punctuation, NFKC: "，" is read as ",")
-    assert unicodedata.normalize("NFKC", plan.params["prefix"]) == unicodedata.normalize("NFKC", payload)
+    plan, spec = _recipe_spec([("prefix", [f"prefix={payload}"])], hostile_dir)
+    _, harmless = _recipe_spec([("prefix", ["prefix=Answer:"])], harmless_dir)
+    assert plan.params["prefix"] == payload  # verbatim: a parameter is never folded or read
     spec.write(hostile_dir / "spec.json")
-    assert TaskSpec.read(hostile_dir / "spec.json").task == hostile_task
+    assert TaskSpec.read(hostile_dir / "spec.json").check.params["prefix"] == payload
+    assert json.loads((hostile_dir / "task.json").read_text(encoding="utf-8"))["params"]["prefix"] == payload
     check = (hostile_dir / "check.py").read_text(encoding="utf-8")
     assert _check_shape(check) == _check_shape((harmless_dir / "check.py").read_text(encoding="utf-8"))
     ctx = render_context(spec.to_run_spec(hostile_dir), "/models/tiny")
@@ -187,7 +183,7 @@ def test_hostile_task_text_in_a_grpo_check_run_renders_as_data(kind, tmp_path):
     """GRPO with the task check as its reward: the scripts inline the check runner; the task text stays in
     the docstring and changes nothing the scripts do."""
     marker = tmp_path / "PWNED"
-    _, spec = _recipe_spec("Sort the given list of numbers in ascending order.", tmp_path)
+    _, spec = _recipe_spec([("list_transform", ["op=sort"])], tmp_path)
     hostile = spec.model_copy(update={"task": payloads(marker)[kind]})
     ctx = render_context(hostile.to_run_spec(tmp_path), "/models/tiny")
     ctx0 = render_context(spec.to_run_spec(tmp_path), "/models/tiny")
@@ -206,19 +202,19 @@ def test_hostile_task_text_in_a_grpo_check_run_renders_as_data(kind, tmp_path):
 def test_cli_new_recipe_plan_keeps_hostile_text_as_data(kind, tmp_path, cli):
     marker = tmp_path / "PWNED"
     payload = _recipe_payload(marker, kind)
-    text = f'Start every answer with "{payload}"'
     run_dir = tmp_path / "run"
-    proc = cli("new", text, "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir), cwd=tmp_path)
+    proc = cli("new", "--recipe", "prefix", "--set", f"prefix={payload}", "--offline", "--yes", "--plan-only",
+               "--run-dir", str(run_dir), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     spec = json.loads((run_dir / "spec.json").read_text(encoding="utf-8"))
-    assert spec["task"] == text and spec["check"]["params"]["prefix"] == unicodedata.normalize("NFKC", payload)
+    assert payload in spec["task"] and spec["check"]["params"]["prefix"] == payload
     assert "check proven" in proc.stdout
     assert not marker.exists() and not (run_dir / "run.json").exists()
 
 
 @pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell"])
 def test_hostile_task_text_in_the_claude_authoring_path_is_data(kind, tmp_path, monkeypatch):
-    """A task the recipes refuse goes to Claude's authoring session: the task reaches Claude as a JSON string
+    """A task in words goes to Claude's authoring session: the task reaches Claude as a JSON string
     after fixed instructions, the authored spec.json holds it (and a hostile statement) exactly, and the
     rendered scripts do what a harmless task's do."""
     from claude_code_server import ClaudeCodeTestServer, Reply, bundled_cli, isolate

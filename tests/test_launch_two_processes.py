@@ -1,5 +1,6 @@
 """Scale-out for real: a rendered GRPO run launched by `accelerate launch` from the generated config, as
-two processes on the CPU (gloo DDP). Both processes generate and grade their share of every step."""
+two processes on the CPU (gloo DDP). Both processes generate and grade their share of every step, and
+together they train on the global batch of a one-process run (DPO, SFT, KTO: test_launch_every_track.py)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,10 @@ def test_two_cpu_processes_train_grpo_through_accelerate_launch(tmp_path, tiny_m
 
     tm = json.loads((run / "out" / "train_metrics.json").read_text())
     assert tm["processes"] == 2 and tm["grading"]["processes"] == 2
-    # Per step each process grades its own 8 completions: 2 processes x 8 x 2 steps.
-    assert tm["grading"]["graded"] + tm["grading"]["failed"] == 2 * 8 * 2
+    # The global batch of 8 completions a step (a one-process run's, test_grpo_train.py) is split: 4 per process.
+    assert tm["global_batch"] == 8 and (tm["per_device_train_batch_size"], tm["gradient_accumulation_steps"]) == (4, 1)
+    # Each process grades its own 4 completions a step: 2 processes x 4 x 2 steps, as one process grades 8 x 2.
+    assert tm["grading"]["graded"] + tm["grading"]["failed"] == 2 * 4 * 2
     assert [step for step, _ in tm["reward_curve"]] == [1, 2]
     assert (run / "adapter" / "adapter_config.json").is_file()
     assert proc.stdout.count("done: 2 steps") == 1  # only the main process reports and writes files

@@ -1,5 +1,7 @@
-"""With Claude available, `rl-agent new` takes Claude's plan; if Claude cannot plan, it says so and the
-rule-based planner takes over. Claude itself is replaced here: its planner has its own tests."""
+"""Words go to Claude or nowhere: with a key (and without --offline) `rl-agent new "..."` hands the words to the
+Agent SDK authoring session, whose task folder then runs like any other; if that session fails, it says so and
+nothing is planned from the words by anything else. Claude itself is replaced here: the session has its own
+tests (test_claude_author.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,8 @@ import io
 import pytest
 from rich.console import Console
 
-from rl_agent.agent import orchestrate as agent_cmd
-from rl_agent.kit.planning.planner import plan_task
-from rl_agent.kit.pipeline.run_folder import RunFolder
+from rl_agent.agent import orchestrate
+from rl_agent.kit.pipeline.start import UserError
 
 
 @pytest.fixture
@@ -18,33 +19,74 @@ def console():
     return Console(file=io.StringIO(), width=200)
 
 
-def test_claudes_plan_is_used_and_marked(monkeypatch, tmp_path, console):
-    import rl_agent.agent.claude_agent as claude_agent
+@pytest.fixture
+def planned(monkeypatch):
+    """What reached the run step: the plan, instead of running it."""
+    seen = []
+    monkeypatch.setattr(orchestrate, "_new_plan_run", lambda console, plan, folder, **kw: seen.append((plan, folder)))
+    return seen
 
-    planned = plan_task("be terse").spec.model_copy(update={"summary": "Claude's summary"})
-    monkeypatch.setattr(claude_agent, "plan_with_claude", lambda task, run_dir: planned)
-    plan = agent_cmd._plan_with_claude("be terse", RunFolder(tmp_path / "run"), console)
-    assert plan.spec.summary == "Claude's summary" and plan.spec.planned_by == "claude"
+
+def test_words_with_a_key_go_to_claudes_authoring_session(monkeypatch, tmp_path, console, planned):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    sent = []
+    monkeypatch.setattr(orchestrate, "_author_with_claude", lambda task, folder, console: sent.append(task) or "PLAN")
+    orchestrate.new_run(console, "be kind", run_dir=tmp_path / "run", offline=False, yes=True, steps=None,
+                        plan_only=True)
+    assert sent == ["be kind"] and [p for p, _ in planned] == ["PLAN"]
 
 
-def test_a_failed_claude_plan_falls_back_to_the_rules_and_says_so(monkeypatch, tmp_path, console):
-    import rl_agent.agent.claude_agent as claude_agent
+def test_claudes_task_folder_is_read_back_and_marked_as_claudes(monkeypatch, tmp_path, console):
+    """The session's folder is read back from disk (the contract), planned by Claude, the user's words as the task."""
+    import rl_agent.agent.claude_author as claude_author
+    from rl_agent.kit.planning.authored import AUTHOR, plan_task_spec, read_task_folder
+    from rl_agent.kit.planning.recipes.library import plan_recipes
+    from rl_agent.kit.planning.task_spec import ModelPlan
 
-    def broken(task, run_dir):
-        run_dir.mkdir(parents=True, exist_ok=True)
-        raise claude_agent.AgentError("Claude Code reported an error (HTTP 401): invalid x-api-key")
+    def session(task, run_dir, on_event=None):
+        plan_recipes([("prefix", ["prefix=Note: "])]).write(run_dir)
+        return read_task_folder(run_dir, task, planned_by=AUTHOR)
 
-    monkeypatch.setattr(claude_agent, "plan_with_claude", broken)
-    run_dir = tmp_path / "run"
-    assert agent_cmd._plan_with_claude("be terse", RunFolder(run_dir), console) is None
+    monkeypatch.setattr(claude_author, "author_with_claude", session)
+    plan = orchestrate._author_with_claude("Start every answer with 'Note: '", orchestrate.RunFolder(tmp_path / "r"),
+                                           console)
+    spec = plan_task_spec(plan, model=ModelPlan())
+    assert (spec.planned_by, spec.check.recipe, spec.task) == ("claude", "claude", "Start every answer with 'Note: '")
+    assert spec.data.origin == "claude-generated" and "Claude reads the task" in console.file.getvalue()
+
+
+def test_a_failed_authoring_session_trains_nothing_and_guesses_nothing(monkeypatch, tmp_path, console, planned):
+    import rl_agent.agent.claude_author as claude_author
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+
+    def broken(task, run_dir, on_event=None):
+        raise claude_author.AuthorError("Claude did not produce a proven check: Claude Code reported an error "
+                                        "(HTTP 401): invalid x-api-key")
+
+    monkeypatch.setattr(claude_author, "author_with_claude", broken)
+    with pytest.raises(UserError) as e:
+        orchestrate.new_run(console, "Be terse.", run_dir=tmp_path / "run", offline=False, yes=True, steps=None,
+                            plan_only=True)
+    assert "did not produce a proven check" in str(e.value) and "401" in str(e.value)
+    assert planned == [] and not (tmp_path / "run" / "spec.json").exists()
+
+
+def test_offline_words_are_never_sent_to_claude_nor_guessed(monkeypatch, tmp_path, console, planned):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    monkeypatch.setattr(orchestrate, "_author_with_claude", lambda *a: pytest.fail("sent to Claude with --offline"))
+    with pytest.raises(UserError) as e:
+        orchestrate.new_run(console, "Start every answer with 'Answer:'", run_dir=tmp_path / "run", offline=True,
+                            yes=True, steps=None, plan_only=True)
+    assert e.value.code == orchestrate.NO_GUESS_EXIT == 2 and planned == []
     out = console.file.getvalue()
-    assert "Claude could not plan the task" in out and "rule-based planner" in out and "401" in out
-    assert not run_dir.exists()  # the empty folder Claude's planner made is removed again
+    assert "Suggestions only" in out and out.index("  prefix:") < out.index("  closing:")  # closest first
+    assert not (tmp_path / "run").exists()
 
 
 def test_claude_is_used_only_with_a_key_and_without_offline(monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
-    assert agent_cmd.claude_available(offline=False) is True
-    assert agent_cmd.claude_available(offline=True) is False
+    assert orchestrate.claude_available(offline=False) is True
+    assert orchestrate.claude_available(offline=True) is False
     monkeypatch.setenv("ANTHROPIC_API_KEY", " ")
-    assert agent_cmd.claude_available(offline=False) is False
+    assert orchestrate.claude_available(offline=False) is False

@@ -28,7 +28,7 @@ CAUGHT = {
     "config_max_steps_zero": "train_dpo.py:", "config_learning_rate_1e3": "train_dpo.py:",
     "config_grad_accum_zero": "train_dpo.py:", "config_max_length_8": "train_dpo.py:",
     "config_lora_targets_bert": "train_dpo.py:", "config_lora_r_zero": "train_dpo.py:",
-    "script_syntax_error": "train_dpo.py:27", "train_question_good_bad": "my-train.jsonl",
+    "script_syntax_error": "train_dpo.py:29", "train_question_good_bad": "my-train.jsonl",
     "heldout_instruction_positive_negative": "my-heldout.jsonl", "train_conversational_lists": "train-conversational.jsonl",
     "train_capitalised_keys": "Train.jsonl", "train_bom_crlf": "train-windows.jsonl", "model_config_deleted": "model",
     "env_python_gone": "run.json python", "env_shadowing_module": "datasets.py",

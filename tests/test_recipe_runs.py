@@ -1,5 +1,5 @@
-"""`rl-agent new` on recipe tasks as a user runs it: the plan carries its check, the check is proven before
-anything trains, the base model's answers are scored by it, and the verdict is the task's own check.
+"""`rl-agent new --recipe NAME --set KEY=VALUE` as a user runs it: the plan carries its check, the check is proven
+before anything trains, the base model's answers are scored by it, and the verdict is the task's own check.
 
 The full runs (marked slow) train the embedded model on a few representative recipes; every recipe is run
 by `python bench/tasks.py --run`, which prints the before -> after table."""
@@ -26,20 +26,25 @@ from recipe_suite import FULL_RUN
 FULL_RUNS = os.environ.get("RL_AGENT_FULL_RECIPE_RUNS") == "1"
 
 
+def recipe_args(recipe: str, sets: list[str]) -> list[str]:
+    return ["--recipe", recipe] + [a for s in sets for a in ("--set", s)]
+
+
 def test_a_check_that_fails_its_own_examples_is_not_run(tmp_path, cli):
     """An edited check that accepts what the task forbids: `rl-agent run` names the example and trains nothing."""
     run_dir = tmp_path / "run"
-    proc = cli("new", 'Never start an answer with "Sure".', "--offline", "--yes", "--plan-only",
+    proc = cli("new", "--recipe", "banned", "--set", "openers=Sure", "--offline", "--yes", "--plan-only",
                "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr + proc.stdout
     spec = json.loads((run_dir / "spec.json").read_text())
     assert spec["check"]["recipe"] == "banned" and "Sure" in spec["check"]["statement"]
     assert spec["data"]["train_file"] == "data/train.jsonl" and spec["check"]["path"] == "check.py"
-    assert "check proven" in proc.stdout
+    assert "check proven" in proc.stdout and spec["planned_by"] == "recipe"
     (run_dir / "check.py").write_text("def check(prompt, output, reference=None):\n    return 1.0\n")
     proc = cli("run", str(run_dir / "spec.json"), "--yes")
     err = " ".join(proc.stderr.split())
     assert proc.returncode == 2 and "check NOT proven" in err and "bad example 0 scored 1.00" in err
+    assert f"{run_dir / 'examples.jsonl'}:6" in err  # the example's file and line
     assert not (run_dir / "run.json").exists() and not (run_dir / "out").exists()
 
 
@@ -47,7 +52,7 @@ def test_a_task_the_base_model_already_does_has_nothing_to_learn(tmp_path, cli):
     """The embedded model answers in at most about twenty words, hedged or not: "at most forty words" is
     already met, so nothing trains."""
     run_dir = tmp_path / "run"
-    proc = cli("new", "Keep answers short: at most forty words.", "--offline", "--yes", "--run-dir", str(run_dir))
+    proc = cli("new", "--recipe", "length", "--set", "max=40", "--offline", "--yes", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr + proc.stdout
     out = " ".join(proc.stdout.split())
     assert "check proven" in out and "nothing to learn" in out and "base model on the held-out prompts" in out
@@ -62,9 +67,8 @@ SUCCEEDS_ON_EMBEDDED = ["closing", "banned", "length", "arithmetic", "prefix", "
     r if FULL_RUNS else pytest.param(r, marks=pytest.mark.skip(reason="set RL_AGENT_FULL_RECIPE_RUNS=1"))
     for r in SUCCEEDS_ON_EMBEDDED])
 def test_recipe_task_runs_to_a_verdict_measured_by_its_own_check(recipe, tmp_path, cli):
-    task = FULL_RUN[recipe]
     run_dir = tmp_path / "run"
-    proc = cli("new", task, "--offline", "--yes", "--run-dir", str(run_dir))
+    proc = cli("new", *recipe_args(recipe, FULL_RUN[recipe]), "--offline", "--yes", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     assert "check proven" in proc.stdout and "base model on the held-out prompts" in proc.stdout
     report = json.loads((run_dir / "report.json").read_text())

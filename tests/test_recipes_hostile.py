@@ -1,6 +1,7 @@
-"""Hostile task text in the recipe library: whatever the quotes hold (Jinja delimiters, Python code, shell
-metacharacters, triple quotes, control characters), check.py compiles to the same program as for harmless
-text, with the text only as a string inside PARAMS, and running the check executes none of it."""
+"""Hostile parameter values in the recipe library: whatever a `--set` value holds (Jinja delimiters, Python
+code, shell metacharacters, triple quotes, control characters), check.py compiles to the same program as for
+harmless text, with the text only as a string inside PARAMS (or PARTS, for combined recipes), and running the
+check executes none of it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from rl_agent.kit.planning.recipes import RecipeRefused, plan_and_prove, plan_recipe, read_recipe
+from rl_agent.kit.planning.recipes import RecipeError, prove_check
+from rl_agent.kit.planning.recipes.library import plan_recipes
 
 
 def payloads(marker: Path) -> dict[str, str]:
@@ -27,13 +29,18 @@ def payloads(marker: Path) -> dict[str, str]:
     }
 
 
+# recipe -> the --set values with the payload in place of {p}
 TEMPLATES = {
-    "prefix": "Start every answer with \u201c{p}\u201d.",
-    "banned": "Never start an answer with \u201c{p}\u201d.",
-    "closing": "End every answer with the line \u201c{p}\u201d.",
-    "json_keys": "Reply with a JSON object with the keys \u201canswer\u201d and \u201c{p}\u201d.",
+    "prefix": ["prefix={p}"],
+    "banned": ["openers={p}"],
+    "closing": ["closing={p}", "whole_line=true"],
+    "json_keys": ["keys=answer", "keys={p}"],
 }
 HARMLESS = "Hello"
+
+
+def _sets(recipe: str, p: str) -> list[str]:
+    return [s.replace("{p}", p) for s in TEMPLATES[recipe]]
 
 
 def _shape(source: str) -> str:
@@ -45,70 +52,76 @@ def _shape(source: str) -> str:
     return ast.dump(tree)
 
 
-def _params_literal(source: str) -> dict:
+def _literal(source: str, name: str = "PARAMS"):
     for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "PARAMS":
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
             return json.loads(ast.literal_eval(node.value.args[0]))
-    raise AssertionError("no PARAMS")
+    raise AssertionError(f"no {name}")
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for v in value for s in _strings(v)] if isinstance(value, list) else []
 
 
 @pytest.mark.parametrize("recipe", list(TEMPLATES))
 @pytest.mark.parametrize("kind", list(payloads(Path("/x"))))
-def test_quoted_hostile_text_is_data_in_the_check(recipe, kind, tmp_path):
+def test_a_hostile_parameter_is_data_in_the_check(recipe, kind, tmp_path):
     marker = tmp_path / "PWNED"
     payload = payloads(marker)[kind]
-    task = TEMPLATES[recipe].format(p=payload)
-    harmless = plan_recipe(TEMPLATES[recipe].format(p=HARMLESS))
+    harmless = plan_recipes([(recipe, _sets(recipe, HARMLESS))])
     try:
-        plan, proof = plan_and_prove(task, tmp_path / "run")
-    except RecipeRefused as e:  # refusing is fine; executing is not
-        assert "Understood" in str(e)
+        plan = plan_recipes([(recipe, _sets(recipe, payload))])
+    except RecipeError as e:  # refusing is fine (a line break in a prefix); executing is not
+        assert recipe in str(e)
         assert not marker.exists()
         return
     assert plan.recipe == recipe
     compile(plan.check_source, "check.py", "exec")
     assert _shape(plan.check_source) == _shape(harmless.check_source)
-    values = json.dumps(_params_literal(plan.check_source))
-    assert "touch" in values  # the text is there, as a string value
-    assert proof.passed, proof.message()  # running the check on its examples ran none of the text
+    assert payload in _strings(_literal(plan.check_source))  # there, as a string value
+    files = plan.write(tmp_path / "run")
+    assert prove_check(tmp_path / "run", files["check.py"], plan.good, plan.bad).passed  # ran none of the text
     assert not marker.exists()
 
 
-def test_hostile_prefix_is_kept_exactly_and_matched_literally(tmp_path):
+def test_a_hostile_prefix_is_kept_exactly_and_matched_literally(tmp_path):
     marker = tmp_path / "PWNED"
     payload = payloads(marker)["jinja_expr"]
-    plan, proof = plan_and_prove(f'Start every answer with "{payload}"', tmp_path)
-    assert plan.params["prefix"] == payload and proof.passed
+    plan = plan_recipes([("prefix", [f"prefix={payload}"])])
+    files = plan.write(tmp_path)
+    assert plan.params["prefix"] == payload and prove_check(tmp_path, files["check.py"], plan.good, plan.bad).passed
     assert all(r["chosen"].startswith(payload) for r in plan.train)
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("kind", list(payloads(Path("/x"))))
-def test_unquoted_hostile_text_is_refused_not_planned(kind, tmp_path):
-    """Code outside quotes is a clause no recipe reads: refused, never half-planned."""
-    text = "Be terse and direct. " + payloads(tmp_path / "PWNED")[kind]
-    with pytest.raises(RecipeRefused):
-        read_recipe(text)
+@pytest.mark.parametrize("kind", ["jinja_expr", "python", "repr_breakout", "json_breakout"])
+def test_a_hostile_parameter_in_a_combined_check_is_data(kind, tmp_path):
+    """Combined recipes: each part's parameters go in PARTS, a JSON literal; the program is the harmless one."""
+    marker = tmp_path / "PWNED"
+    payload = payloads(marker)[kind]
+
+    def groups(p):
+        return [("banned", [f"phrases={p}"]), ("length", ["max=25"])]
+
+    plan, harmless = plan_recipes(groups(payload)), plan_recipes(groups(HARMLESS))
+    assert _shape(plan.check_source) == _shape(harmless.check_source)
+    assert _literal(plan.check_source, "PARTS")[0]["params"]["phrases"] == [payload]
+    files = plan.write(tmp_path / "run")
+    assert prove_check(tmp_path / "run", files["check.py"], plan.good, plan.bad).passed
+    assert not marker.exists()
 
 
-def test_very_long_text_is_refused_or_planned_quickly():
-    with pytest.raises(RecipeRefused, match="under 20000 characters"):
-        read_recipe("Be terse. " + "A" * 20_000)
-    long_quote = "x" * 500  # a quote longer than the reader takes is not a quote: nothing is guessed
-    with pytest.raises(RecipeRefused):
-        read_recipe(f'Start every answer with "{long_quote}"')
-    with pytest.raises(RecipeRefused, match="raw") as e:  # a word no recipe reads, deep in a long clause
-        read_recipe("Be terse " + "and direct " * 1500 + "{% raw %} {{ 7 * 7 }}")
-    assert len(str(e.value)) < 1500  # the refusal quotes the task cut short
-
-
-def test_most_hostile_quotes_are_planned_so_the_data_test_is_not_vacuous():
+def test_most_hostile_values_are_planned_so_the_data_test_is_not_vacuous():
     planned = 0
     for payload in payloads(Path("/x")).values():
-        for template in TEMPLATES.values():
+        for recipe in TEMPLATES:
             try:
-                read_recipe(template.format(p=payload))
+                plan_recipes([(recipe, _sets(recipe, payload))])
                 planned += 1
-            except RecipeRefused:
+            except RecipeError:
                 pass
-    assert planned >= 20
+    assert planned >= 28

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from rl_agent.kit.planning.recipes import CheckPathError, plan_recipe
+from rl_agent.kit.planning.recipes import CheckPathError
+from rl_agent.kit.planning.recipes.library import plan_recipes
 from rl_agent.kit.planning.recipes.reward import CheckReward
 
 
 def test_the_arithmetic_check_rewards_the_right_final_answer(tmp_path):
-    plan = plan_recipe('Solve arithmetic problems and end with "Answer: <number>".')
+    plan = plan_recipes([("arithmetic", ["marker=Answer:"])])
     plan.write(tmp_path)
     rows = plan.heldout[:3]
     reward = CheckReward(tmp_path)

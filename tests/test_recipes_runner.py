@@ -102,7 +102,7 @@ def test_the_proof_passes_a_right_check_and_lists_what_a_wrong_one_gets_wrong(tm
     write(tmp_path, "def check(p, o, r=None):\n    return 1.0\n", "yes.py")  # says yes to everything
     proof = prove_check(tmp_path, "yes.py", good, bad)
     assert not proof.passed and [(f.kind, f.index) for f in proof.failures] == [("bad", i) for i in range(5)]
-    assert "bad example 0 scored 1.00, needs <= 0.1: output 'bad 0'" in proof.message()
+    assert "bad example 0 scored 1.00, needs <= 0.1: prompt 'b0', output 'bad 0'" in proof.message()
     write(tmp_path, "def check(p, o, r=None):\n    return 0.0 if o.endswith('3') else 1.0\n", "inverted.py")
     proof = prove_check(tmp_path, "inverted.py", good, bad)
     assert [(f.kind, f.index) for f in proof.failures] == [("good", 3)] + [("bad", i) for i in (0, 1, 2, 4)]

@@ -35,6 +35,8 @@ def test_the_track_trains_and_reports_its_before_after(track_run):
     checks = report["verdict"]["checks"]
     assert "judge_score improved" in checks and report["verdict"]["succeeded"] == all(checks.values())
     assert report["settings"]["max_length"] == 128
+    # One process (the plain script), on the global batch a two-process launch keeps (test_launch_every_track.py).
+    assert report["processes"] == 1 and report["global_batch"] == 8 and (run_dir / "accelerate_config.yaml").is_file()
     script = {"sft": "train_sft.py", "kto": "train_kto.py"}[track]
     text = (run_dir / script).read_text()
     assert ("SFTTrainer" if track == "sft" else "KTOTrainer") in text and "CONFIG = {" in text

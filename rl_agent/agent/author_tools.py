@@ -1,10 +1,10 @@
-"""The tools Claude authors a task's check and data with, for a task the offline recipe library refuses.
+"""The tools Claude writes a task folder with (planning/contract.py), for a task given in words.
 
-Why these tools: they write exactly the files a recipe plan writes (check.py or a judge's rubric.md, the
-train/held-out data, the good/bad examples, the check in plain words) and nothing else, at fixed names
-inside the run folder; they validate what they write the way the run will read it (the check contract,
-the track's own data loaders and overlap check); and `finish` is accepted only once `prove_check` passed on
-the files as they are now. Check programs run only in the sandbox (check_runner: own process, limits, no
+Why these tools: they write exactly the task folder a recipe writes (check.py or a judge's rubric.md,
+data/train.jsonl and data/heldout.jsonl, examples.jsonl, and task.json with the check in plain words) and
+nothing else, at fixed names inside the run folder; they validate what they write the way the run will read
+it (the check contract, the track's own data loaders and overlap check); and `finish`, which writes
+task.json, is accepted only once `prove_check` passed on the files as they are now. Check programs run only in the sandbox (check_runner: own process, limits, no
 API key); a judged check is scored by the Claude grader in this process. Text carrying the API key is
 refused, every result is redacted, and each call is logged to authoring.jsonl in the run folder (calls the
 session's path guard refuses too, marked refused_by "path guard").
@@ -12,7 +12,6 @@ session's path guard refuses too, marked refused_by "path guard").
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import time
@@ -24,9 +23,19 @@ from rl_agent.agent.sdk_tools import (SERVER_NAME, ToolRefused, ToolResult, insi
                                       tool_names)
 from rl_agent.kit.dataio.pairs import PairFileError
 from rl_agent.kit.pipeline.driver import validate_data
-from rl_agent.kit.planning.authored import STATEMENT_FILE
-from rl_agent.kit.planning.check_kinds import JUDGE, PROGRAM, RUBRIC_FILE, CheckKind, prove, read_examples
-from rl_agent.kit.planning.recipes.base import CHECK_FILE, EXAMPLES_FILE, HELDOUT_FILE, TRAIN_FILE
+from rl_agent.kit.planning.check_kinds import JUDGE, PROGRAM, CheckKind, prove, read_examples
+from rl_agent.kit.planning.contract import (
+    ALGORITHMS,
+    CHECK_FILE,
+    EXAMPLES_FILE,
+    HELDOUT_FILE,
+    RUBRIC_FILE,
+    TASK_FILE,
+    TRAIN_FILE,
+    TaskMeta,
+    check_source_problem,
+    meta_text,
+)
 from rl_agent.kit.planning.recipes.check_runner import CheckItem, CheckPathError, CheckRunError
 from rl_agent.kit.planning.recipes.proof import MIN_EXAMPLES
 from rl_agent.kit.spec import RunSpec
@@ -34,7 +43,6 @@ from rl_agent.kit.spec import RunSpec
 AUTHOR_LOG = "authoring.jsonl"
 MAX_TEXT_CHARS = 40_000
 MAX_STATEMENT_CHARS = 600
-CHECK_ARGS = ["prompt", "output", "reference"]
 
 
 @dataclass
@@ -59,16 +67,9 @@ class AuthorTools:
     def write_check(self, code: str) -> ToolResult:
         """check.py: must compile and define check(prompt, output, reference=None) at its top level."""
         code = self._text(code, "code")
-        try:
-            tree = ast.parse(code, CHECK_FILE)
-            compile(tree, CHECK_FILE, "exec")
-        except SyntaxError as e:
-            raise ToolRefused(f"not written: check.py does not compile (line {e.lineno}: {e.msg})") from None
-        fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
-        names = [a.arg for a in fn.args.args] if fn else []
-        if fn is None or names[:3] != CHECK_ARGS or len(names) - len(fn.args.defaults) > 2:
-            raise ToolRefused("not written: check.py must define, at its top level, "
-                              "def check(prompt, output, reference=None) returning a score in [0, 1] or None")
+        problem = check_source_problem(code)
+        if problem:
+            raise ToolRefused(f"not written: check.py {problem}")
         self._write(CHECK_FILE, code if code.endswith("\n") else code + "\n")
         self.kind = PROGRAM
         return ToolResult(f"wrote check.py ({len(code.splitlines())} lines). Call prove_check to test it on the "
@@ -84,7 +85,7 @@ class AuthorTools:
         return ToolResult(f"wrote {RUBRIC_FILE}: the check is now the Claude judge with this rubric. Call prove_check.")
 
     def write_examples(self, good: list, bad: list) -> ToolResult:
-        """data/examples.jsonl: at least 5 answers that do what the task asks and 5 that do not."""
+        """examples.jsonl: at least 5 answers that do what the task asks and 5 that do not."""
         rows = []
         for kind, items in (("good", good), ("bad", bad)):
             if not isinstance(items, list) or len(items) < MIN_EXAMPLES:
@@ -96,8 +97,9 @@ class AuthorTools:
 
     def write_data(self, algorithm: str, train: list, heldout: list) -> ToolResult:
         """data/train.jsonl and data/heldout.jsonl, validated by the track's own loaders and overlap check."""
-        if algorithm not in ("dpo", "grpo"):
-            raise ToolRefused("not written: algorithm must be dpo (preference pairs) or grpo (prompts with references)")
+        if algorithm not in ALGORITHMS:
+            raise ToolRefused("not written: algorithm must be dpo (preference pairs), grpo (prompts with references), "
+                              "sft (answers to imitate) or kto (answers labelled good or bad)")
         for name, rows in (("train", train), ("heldout", heldout)):
             if not isinstance(rows, list) or not rows:
                 raise ToolRefused(f"not written: {name} must be a non-empty list of objects")
@@ -119,7 +121,7 @@ class AuthorTools:
                           f"{algorithm.upper()}; both pass the training pipeline's own checks")
 
     def write_statement(self, statement: str) -> ToolResult:
-        """The check in plain words a person can verify (shown with the plan and in spec.json)."""
+        """The check in plain words a person can verify (task.json's statement; shown with the plan and in spec.json)."""
         statement = " ".join(self._text(statement, "statement").split())
         if not 10 <= len(statement) <= MAX_STATEMENT_CHARS:
             raise ToolRefused(f"not written: the statement must be 10 to {MAX_STATEMENT_CHARS} characters")
@@ -160,8 +162,8 @@ class AuthorTools:
         if self.kind == JUDGE and self.algorithm != "dpo":
             raise ToolRefused("not finished: a judged check trains with DPO (preference pairs); call write_data "
                               "with algorithm dpo")
-        meta = {"statement": self.statement, "algorithm": self.algorithm, "check_kind": self.kind}
-        self._write(STATEMENT_FILE, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+        meta = TaskMeta(statement=self.statement, algorithm=self.algorithm, check_kind=self.kind)
+        self._write(TASK_FILE, meta_text(meta))
         self.finished = True
         return ToolResult("finished: the plan is complete and its check proven; rl-agent takes it from here")
 
@@ -234,22 +236,26 @@ AUTHOR_SPECS: dict[str, tuple[str, dict[str, Any], bool]] = {
     "write_rubric": ("For a judged task (tone, empathy, kindness): write the rubric the Claude grader scores each "
                      "answer with (what scores 1, what scores 0). Replaces check.py as the check.",
                      {"type": "object", "properties": {"rubric": {"type": "string"}}, "required": ["rubric"]}, False),
-    "write_examples": (f"Write at least {MIN_EXAMPLES} good answers (do what the task asks) and {MIN_EXAMPLES} bad "
-                       "ones (do not), each {prompt, output, reference?}.",
+    "write_examples": (f"Write examples.jsonl: at least {MIN_EXAMPLES} good answers (do what the task asks) and "
+                       f"{MIN_EXAMPLES} bad ones (do not), each {{prompt, output, reference?}}.",
                        {"type": "object", "properties": {"good": {"type": "array", "items": _ITEM},
                                                          "bad": {"type": "array", "items": _ITEM}},
                         "required": ["good", "bad"]}, False),
-    "write_data": ("Write the training and held-out data. dpo: rows {prompt, chosen, rejected, reference?}; grpo: "
-                   "rows {prompt, reference}. Held-out rows {prompt, reference?}; no prompt on both sides.",
-                   {"type": "object", "properties": {"algorithm": {"type": "string", "enum": ["dpo", "grpo"]},
+    "write_data": ("Write data/train.jsonl and data/heldout.jsonl. Training rows: dpo {prompt, chosen, rejected, "
+                   "reference?}; grpo {prompt, reference}; sft {prompt, completion}; kto {prompt, completion, label "
+                   "(true/false)}. Held-out rows: grpo {prompt, reference}; the others {prompt, chosen, rejected, "
+                   "reference?}. No prompt on both sides.",
+                   {"type": "object", "properties": {"algorithm": {"type": "string", "enum": list(ALGORITHMS)},
                                                      "train": _ROWS, "heldout": _ROWS},
                     "required": ["algorithm", "train", "heldout"]}, False),
-    "write_statement": ("State the check in plain words a person can verify, e.g. 'accepts answers that ...'.",
+    "write_statement": ("State the check in plain words a person can verify, e.g. 'accepts answers that ...' "
+                        "(task.json's statement).",
                         {"type": "object", "properties": {"statement": {"type": "string"}},
                          "required": ["statement"]}, False),
     "prove_check": ("Score the examples with the check: every good must score >= 0.9, every bad <= 0.1. Lists "
                     "every example it got wrong.", {"type": "object", "properties": {}}, True),
-    "finish": ("Hand the plan over; accepted only once prove_check passed on the current check and examples.",
+    "finish": ("Write task.json and hand the task folder over; accepted only once prove_check passed on the current "
+               "check and examples.",
                {"type": "object", "properties": {}}, False),
 }
 

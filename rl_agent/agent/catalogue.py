@@ -189,11 +189,13 @@ def fix_eos(ctx: Context) -> Patch | None:
 
 
 def fix_lora_targets(ctx: Context) -> Patch | None:
-    leaves = {n.rsplit(".", 2)[-2] for n in weight_names(model_dir(ctx)) if n.endswith(".weight") and "." in n}
-    found = [t for t in LORA_TARGETS if t in leaves]
-    targets: list[str] | str = found or "all-linear"
-    return Patch(f"target the model's own projection layers ({targets if isinstance(targets, str) else ', '.join(found)})",
-                 (SetSpec(f"{settings_key(ctx)}.lora_targets", targets),), "render")
+    """Every linear layer of the model, by PEFT's all-linear, not a subset of a fixed name list: Phi-3's fused
+    qkv_proj/gate_up_proj or GPT-2's c_attn are the model's attention and MLP, and keeping only the names a
+    Llama-style list shares with them (o_proj, down_proj) would silently drop them."""
+    leaves = sorted({n.rsplit(".", 2)[-2] for n in weight_names(model_dir(ctx)) if n.endswith(".weight") and "." in n})
+    own = [t for t in leaves if "norm" not in t and not t.startswith(("ln_", "embed", "wte", "wpe", "lm_head"))]
+    return Patch(f"target every linear layer of the model ({LORA_TARGETS}: {', '.join(own) or 'its own names'})",
+                 (SetSpec(f"{settings_key(ctx)}.lora_targets", LORA_TARGETS),), "render")
 
 
 # Arguments TRL/transformers renamed (old -> new) or removed outright with a safe default (new None).

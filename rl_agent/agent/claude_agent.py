@@ -1,4 +1,4 @@
-"""Claude as planner and repair agent, on the Claude Agent SDK (which drives the Claude Code CLI).
+"""Claude as repair agent (and, through claude_author.py, task-folder author), on the Claude Agent SDK (which drives the Claude Code CLI).
 
 Why the SDK: Claude Code's agent loop (tool calls, turn and budget limits, permission checks) drives our
 own in-process run-folder tools (sdk_tools), so rl-agent does not reimplement an agent loop for Claude.
@@ -20,8 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from pydantic import BaseModel
-
 from rl_agent.agent.loop import REPAIRS_MD, RepairLog, render_repairs_md
 from rl_agent.agent.sdk_tools import (REPAIRS_FILE, SERVER_NAME, RunTools, ToolRefused, build_server, inside, redact,
                                       tool_names)
@@ -29,8 +27,6 @@ from rl_agent.kit.pipeline.run_folder import RunFolder
 
 if TYPE_CHECKING:
     from claude_agent_sdk import ClaudeAgentOptions
-
-    from rl_agent.kit.planning.task_spec import TaskSpec
 
 # Built-in Claude Code tools, disallowed by name in case a CLI version ignores tools=[].
 BUILTIN_TOOLS = ("Bash", "BashOutput", "KillShell", "Read", "Write", "Edit", "MultiEdit", "NotebookEdit", "Glob",
@@ -255,69 +251,3 @@ def _result_error(msg: Any) -> str:
 def _append(path: Path, record: dict[str, Any]) -> None:
     with open(path, "a", encoding="utf-8") as f:
         f.write(redact(json.dumps(record, ensure_ascii=False)) + "\n")
-
-
-# ---- planning -------------------------------------------------------------------------------------------
-
-PLAN_PROMPT = """You plan training runs for rl-agent, which fine-tunes small open language models with DPO or
-GRPO + LoRA. Turn the user's plain-English task into a spec that matches the given JSON schema exactly.
-
-- algorithm: dpo when the goal is a style or preference that pairs of better/worse answers can show; grpo when
-  answers can be checked by a program (reward.source "verifier") or graded by a rubric (reward.source "claude").
-- reward.judge: terse | regex:PATTERN | python:rl_agent.kit.tracks.grpo_verifiers:short_answer | claude.
-- data.train_file and heldout.file: bundled:terse/train and bundled:terse/heldout (terse, unhedged answers),
-  bundled:short_answer/train and bundled:short_answer/heldout (checkable short answers), or a path relative to
-  the run folder for data that still has to be written (then say so in data.notes and list "claude" in needs).
-- Keep the embedded model and the default settings unless the task clearly needs otherwise; state every
-  choice's reason in the matching *reason field, and the success criterion in success.description.
-Answer only through the structured output."""
-
-
-def plan_with_claude(task: str, run_dir: Path, *, model: str | None = None, budget_usd: float | None = 0.5,
-                     spec_type: type[BaseModel] | None = None) -> "TaskSpec":
-    """Claude turns `task` into a validated TaskSpec (structured output against its JSON schema; another
-    pydantic model with `spec_type`). Raises AgentError when Claude cannot be reached or the plan is invalid."""
-    import anyio
-    from pydantic import ValidationError
-
-    if spec_type is None:
-        from rl_agent.kit.planning.task_spec import TaskSpec
-
-        spec_type = TaskSpec
-    run_dir = Path(run_dir).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    data = anyio.run(_plan, task, run_dir, spec_type.model_json_schema(), model, budget_usd)
-    if "planned_by" in spec_type.model_fields:
-        data["planned_by"] = "claude"  # whatever Claude wrote there, this plan is Claude's
-    try:
-        return spec_type.model_validate(data)  # type: ignore[return-value]
-    except ValidationError as e:
-        first = "; ".join(f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors()[:3])
-        raise AgentError(f"Claude's plan does not validate: {first}") from None
-
-
-async def _plan(task: str, run_dir: Path, schema: dict[str, Any], model: str | None,
-                budget_usd: float | None) -> dict[str, Any]:
-    from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKError, ResultMessage, query
-
-    options = ClaudeAgentOptions(
-        system_prompt=PLAN_PROMPT + "\n\n# The starter brief this project follows (BRIEF.md)\n\n" + brief(), tools=[], allowed_tools=["StructuredOutput"],
-        disallowed_tools=list(BUILTIN_TOOLS), permission_mode="dontAsk", setting_sources=[], cwd=str(run_dir),
-        output_format={"type": "json_schema", "schema": schema}, max_turns=4, max_budget_usd=budget_usd,
-        model=model, env=dict(CLI_ENV),
-    )
-    result: Any = None
-    error: str | None = None
-    try:  # read the stream to its end (raising inside `async for` would leave the CLI session half-closed)
-        async for msg in query(prompt=_once(f"Task: {task}"), options=options):
-            if isinstance(msg, ResultMessage):
-                result, error = msg.structured_output, _result_error(msg) if msg.is_error else None
-    except ClaudeSDKError as e:
-        error = error or f"Claude could not plan the task: {e}"
-    except OSError as e:
-        error = f"could not start Claude Code: {e}"
-    if error:
-        raise AgentError(redact(error))
-    if not isinstance(result, dict):
-        raise AgentError("Claude returned no structured plan")
-    return result

@@ -1,4 +1,5 @@
-"""Claude writes the check, examples and data for a task the offline recipe library refuses, and proves it.
+"""Claude reads a task given in words and writes its task folder (planning/contract.py: task.json, check.py or
+rubric.md, examples.jsonl, data/), proving the check, with the Agent SDK.
 
 Why a session rather than one structured answer: a first check is often wrong; the session runs the proof,
 reads which examples it got wrong and rewrites, within a turn and budget limit. It is locked down like the
@@ -16,7 +17,8 @@ from typing import Callable
 from rl_agent.agent.author_tools import AUTHOR_LOG, AuthorTools, author_server, author_tool_names
 from rl_agent.agent.claude_agent import AgentOutcome, instructions, run_session, session_options
 from rl_agent.agent.sdk_tools import redact
-from rl_agent.kit.planning.authored import AuthoredPlan, read_authored
+from rl_agent.kit.planning.authored import AUTHOR, AuthoredPlan, read_task_folder
+from rl_agent.kit.planning.contract import TaskFolderError
 
 AUTHOR_MAX_TURNS = 30
 AUTHOR_BUDGET_USD = 3.0
@@ -28,7 +30,7 @@ class AuthorError(RuntimeError):
 
 def author_prompt(task: str) -> str:
     """The task goes in as quoted data (a JSON string) after the fixed instructions, never spliced into them."""
-    return redact("Write and prove the check and data for this task (the user's words, as a JSON string):\n"
+    return redact("Write and prove the task folder for this task (the user's words, as a JSON string):\n"
                   f"{json.dumps(task, ensure_ascii=False)}")
 
 
@@ -50,6 +52,6 @@ def author_with_claude(task: str, run_dir: Path, *, model: str | None = None, ma
         raise AuthorError(redact(f"Claude did not produce a proven check: {why}. Last proof: {proof}. "
                                  f"What it wrote is in {tools.run_dir} (log: {AUTHOR_LOG}); nothing was trained."))
     try:
-        return read_authored(tools.run_dir, task)
-    except (OSError, ValueError, KeyError) as e:
+        return read_task_folder(tools.run_dir, task, planned_by=AUTHOR)
+    except (OSError, TaskFolderError) as e:
         raise AuthorError(f"Claude's plan in {tools.run_dir} cannot be read back: {e}") from None

@@ -23,10 +23,19 @@ from rich.console import Console
 from rl_agent.agent.loop import LoopResult, run_with_repairs
 from rl_agent.agent.repairer import MODEL_COPY, CopyModelIn, Patch, apply_patch, invalidate
 from rl_agent.kit.pipeline.driver import Pipeline
-from rl_agent.kit.planning.planner import ModelChoice, plan_task, write_plan_files
 from rl_agent.kit.pipeline.run_folder import RunFolder
 from rl_agent.kit.spec import RunSpec
-from rl_agent.kit.planning.task_spec import SPEC_FILE, resolve_data_path
+from rl_agent.kit.planning.task_spec import (
+    SPEC_FILE,
+    DataPlan,
+    HeldoutPlan,
+    ModelPlan,
+    RewardPlan,
+    SuccessPlan,
+    TaskSpec,
+    resolve_data_path,
+)
+from rl_agent.kit.tracks.dpo import DPOSettings
 
 TASK = "Make the answers terse and direct: no hedging, no filler."
 # Settings that reach held-out preference accuracy 1.0 on the embedded model in 30 steps (measured).
@@ -64,22 +73,37 @@ class FaultResult:
 
 # ---- preparing a rendered run -------------------------------------------------------------------------------
 
+def terse_spec(task: str, dpo: dict[str, Any]) -> TaskSpec:
+    """The fault runs' plan: DPO on the bundled terse pairs, judged by the offline terse judge, embedded model."""
+    held = resolve_data_path("bundled:terse/heldout", Path("."))
+    return TaskSpec(
+        task=task, summary=" ".join(task.split())[:120], family="style", algorithm="dpo",
+        model=ModelPlan(reason="offline: the embedded tiny Qwen3"),
+        algorithm_reason="preference pairs exist (bundled terse/hedging pairs)",
+        reward=RewardPlan(source="verifier", judge="terse", reason="the offline terse-style judge"),
+        data=DataPlan(origin="bundled", train_file="bundled:terse/train"),
+        heldout=HeldoutPlan(file="bundled:terse/heldout", size=sum(1 for x in held.read_text(encoding="utf-8")
+                                                                    .splitlines() if x.strip())),
+        success=SuccessPlan(description="held-out preference accuracy reaches the bar, the terse judge score rises "
+                                        "and hedges fall"),
+        dpo=DPOSettings.model_validate({**DPOSettings().model_dump(), **dpo}))
+
+
 def prepare_run(root: Path, *, model_path: Path, python: str, dpo: dict[str, Any] | None = None,
                 task: str = TASK, heldout_rows: int | None = FAULT_HELDOUT_ROWS) -> RunFolder:
     """A run folder planned from `task`, with the model stage done (the cached embedded model), the data
     copied and the scripts rendered: what `rl-agent new` has before training starts. With `heldout_rows`,
     the plan's held-out file is cut to its first rows (a copy in the run folder, named in spec.json too)."""
-    plan = plan_task(task, model=ModelChoice(), dpo_overrides=dpo if dpo is not None else FAST_DPO)
+    task_spec = terse_spec(task, dpo if dpo is not None else FAST_DPO)
     folder = RunFolder(root)
     if heldout_rows:
-        rows = resolve_data_path(plan.spec.heldout.file, root).read_text(encoding="utf-8").splitlines(keepends=True)
+        rows = resolve_data_path(task_spec.heldout.file, root).read_text(encoding="utf-8").splitlines(keepends=True)
         root.mkdir(parents=True, exist_ok=True)
         (root / HELDOUT_SUBSET).write_text("".join(rows[:heldout_rows]), encoding="utf-8")
-        plan.spec.heldout.file, plan.spec.heldout.size = HELDOUT_SUBSET, min(heldout_rows, len(rows))
-    spec = plan.spec.to_run_spec(folder.root)
+        task_spec.heldout.file, task_spec.heldout.size = HELDOUT_SUBSET, min(heldout_rows, len(rows))
+    spec = task_spec.to_run_spec(folder.root)
     state = folder.create(spec)
-    write_plan_files(plan, folder.root)
-    plan.spec.write(folder.path(SPEC_FILE))
+    task_spec.write(folder.path(SPEC_FILE))
     return render_stages(folder, state, python=python, model_path=model_path)
 
 

@@ -1,6 +1,11 @@
-"""What `rl-agent new "TASK"` (plain English -> spec.json -> a run that repairs itself) and `rl-agent run
-SPEC` (re-run an edited spec) do, below the command layer: planning, re-run logic, checkpoint handling and
-the hand-over to Claude. Failures a user can fix raise UserError (one line, an exit code).
+"""What `rl-agent new` (a task -> spec.json -> a run that repairs itself) and `rl-agent run SPEC` (re-run an
+edited spec) do, below the command layer: planning, re-run logic, checkpoint handling and the hand-over to
+Claude. Failures a user can fix raise UserError (one line, an exit code).
+
+A task comes one of three ways, and each becomes the same task folder in the run folder (planning/contract.py):
+recipes with typed parameters (`--recipe NAME --set KEY=VALUE`, several combine), a task folder someone wrote
+(`--task-dir DIR`), or words, which only Claude reads (the Agent SDK authoring session, with a key). Without
+Claude, words are never guessed at: `new` lists the recipes closest to them and plans nothing (exit 2).
 
 Order matters for "nothing half-written": the task is planned (and refused, if it must be) before the run
 folder exists; the folder is created only once the plan and its data are valid.
@@ -12,8 +17,9 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -30,21 +36,16 @@ from rl_agent.kit.dataio.pairs import PairFileError
 from rl_agent.kit.pipeline.driver import validate_data
 from rl_agent.kit.pipeline.start import UserError, training_env
 from rl_agent.kit.pipeline.base_answers import BaseAnswerError, base_answers, read_prompts
-from rl_agent.kit.planning.planner import ModelChoice, Plan, PlanRefused, plan_task, write_plan_files
-from rl_agent.kit.planning.authored import plan_task_spec
-from rl_agent.kit.planning.check_kinds import prove, read_examples, score
-from rl_agent.kit.planning.recipes import (
-    CheckItem,
-    CheckPathError,
-    CheckRunError,
-    RecipePlan,
-    RecipeRefused,
-    plan_recipe,
-)
+from rl_agent.kit.planning.authored import CONTRACT_FILES, TASK_DIR, plan_task_spec, read_task_folder
+from rl_agent.kit.planning.check_kinds import prove_examples, score
+from rl_agent.kit.planning.contract import TaskFolderError
+from rl_agent.kit.planning.recipes import CheckItem, CheckPathError, CheckRunError, RecipeError, RecipePlan
 from rl_agent.kit.planning.task_spec import ModelPlan
 from rl_agent.kit.pipeline.report import print_report
 from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
 from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError
+
+NO_GUESS_EXIT = 2  # words without Claude: the recipes are suggested, nothing is planned
 
 
 def validate_run_data(run_spec) -> None:
@@ -56,74 +57,94 @@ def claude_available(offline: bool) -> bool:
     return not offline and bool(os.environ.get("ANTHROPIC_API_KEY", "").strip())
 
 
-def new_run(console: Console, task: str, *, run_dir: Path | None, offline: bool, yes: bool, steps: int | None,
+@dataclass(frozen=True)
+class ModelChoice:
+    name: str = "embedded:tiny-qwen3"
+    source: Literal["embedded", "hub", "local"] = "embedded"
+    reason: str = "offline: the embedded tiny Qwen3"
+    device: Literal["cpu", "cuda"] = "cpu"
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+
+
+def new_run(console: Console, task: str | None = None, *, recipes: Sequence[tuple[str, Sequence[str]]] = (),
+            task_dir: Path | None = None, run_dir: Path | None, offline: bool, yes: bool, steps: int | None,
             plan_only: bool, confirm: Callable[[str], bool] | None = None) -> None:
-    """Turn a plain-English task into a spec (spec.json in the run folder) and run it, repairing known failures."""
+    """Plan a task (recipes, a task folder, or words Claude reads), write it into the run folder with spec.json,
+    prove its check, and run it, repairing known failures."""
+    given = [what for what, ok in (("a task in words", task is not None), ("--recipe", bool(recipes)),
+                                   ("--task-dir", task_dir is not None)) if ok]
+    if len(given) != 1:
+        raise UserError("give exactly one of: --recipe NAME [--set KEY=VALUE ...] (rl-agent recipes lists them), "
+                        "--task-dir DIR (a task folder), or a task in words (read by Claude)"
+                        + (f"; got {' and '.join(given)}" if given else ""))
     folder = RunFolder(run_dir or Path("runs") / time.strftime("new-%Y%m%d-%H%M%S"))
     if folder.state_path.exists() or folder.path(SPEC_FILE).exists():
         raise UserError(f"{folder.root} already holds a run; edit its spec.json and use `rl-agent run`, or choose another --run-dir")
-
-    # 1. Plan (nothing is written until the plan is complete and valid). The recipe library first: a plan
-    # that carries its own check program, proven on examples before anything trains.
     use_claude = claude_available(offline)
-    try:
-        recipe = plan_recipe(task)
-        recipe_refusal = None
-    except RecipeRefused as e:
-        recipe, recipe_refusal = None, e
-    if recipe is not None:
-        _new_recipe_run(console, recipe, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
-                        confirm=confirm, use_claude=use_claude)
-        return
-    try:  # the rule-based planner, kept for the bundled data sets it plans with the kit's own judges
-        rules = plan_task(task, grpo_available=algorithm_available("grpo"))  # a refusal costs nothing
-        # Only where the recipes read no requirement at all: a task they half-read (a requirement they
-        # understood next to one they did not) would lose a requirement in the rule-based plan.
-        usable = rules.spec.family in RULE_FAMILIES and not recipe_refusal.understood
-        refused = None if usable else _as_needs_claude(recipe_refusal)
-    except PlanRefused as e:
-        refused = e if "claude" not in e.needs else _as_needs_claude(recipe_refusal)
-    if refused is not None and not ("claude" in refused.needs and use_claude):
-        raise UserError(str(refused))
-    if refused is not None:  # Claude writes this task's check and data, proves the check, then it runs as a recipe
-        plan = _author_with_claude(task, folder, console)
-        _new_recipe_run(console, plan, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
-                        confirm=confirm, use_claude=use_claude)
-        return
-    python = training_env(console, yes, confirm).python
-    choice = _choose_model(python, offline, console)
-    plan: Plan | None = None
-    if use_claude:
-        plan = _plan_with_claude(task, folder, console)
-    if plan is None:
+    if recipes:
         try:
-            plan = plan_task(task, model=choice, steps=steps, grpo_available=algorithm_available("grpo"))
-        except PlanRefused as e:
+            plan: RecipePlan = _plan_recipes(recipes)
+        except RecipeError as e:
             raise UserError(str(e)) from None
-    elif steps:
-        plan.spec.dpo.steps = steps
-    spec = plan.spec
-    if spec.needs and not plan_only:
-        raise UserError(_needs_message(spec))
-    _show_plan(console, spec)
+    elif task_dir is not None:
+        plan = _take_task_folder(Path(task_dir), folder)
+    else:
+        assert task is not None
+        if not task.strip():
+            raise UserError("the task is empty: say what the model should do, or use --recipe / --task-dir")
+        if not use_claude:
+            console.print(no_guess_message(task, offline), highlight=False, markup=False, soft_wrap=True)
+            raise UserError("nothing was planned: without Claude, rl-agent does not guess a task from words; pick a "
+                            "recipe above, or write a task folder", code=NO_GUESS_EXIT)
+        plan = _author_with_claude(task, folder, console)
+    _new_plan_run(console, plan, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
+                  confirm=confirm, use_claude=use_claude)
 
-    # 2. Write the plan (and its data), then the run.
+
+def _plan_recipes(groups: Sequence[tuple[str, Sequence[str]]]) -> RecipePlan:
+    from rl_agent.kit.planning.recipes.library import plan_recipes
+
+    return plan_recipes(groups)
+
+
+def no_guess_message(task: str, offline: bool) -> str:
+    """What `new "words"` says without Claude: the recipes, closest first by shared words (suggestions, labelled as
+    such), each with its command line; the task-folder way; the Claude ways."""
+    from rl_agent.kit.planning.recipes.library import example_command, suggest
+
+    lines = ["rl-agent does not guess a plan from words without Claude" + (" (--offline)" if offline else
+             " (no ANTHROPIC_API_KEY)") + ": nothing was planned or trained.", "",
+             "Suggestions only: the recipes, closest first by the words your task shares with each recipe's name, "
+             "description and parameters. Check the parameters before you run one.", ""]
+    for module, shared in suggest(task):
+        said = f"   (shares: {', '.join(shared)})" if shared else ""
+        lines += [f"  {module.NAME}: {module.DESCRIPTION}{said}", f"      {example_command(module)}"]
+    lines += ["",
+              "Recipes combine: repeat --recipe ... --set ... (an answer must pass all of them), e.g.",
+              "      rl-agent new --recipe length --set max=25 --recipe plain_text --set ban=bullets",
+              "Every parameter, its type and default: rl-agent recipes",
+              "None fits? Write a task folder (task.json, check.py, examples.jsonl, data/train.jsonl, "
+              "data/heldout.jsonl), prove it with `rl-agent prove DIR`, then run `rl-agent new --task-dir DIR`.",
+              "With Claude: in Claude Code, the rl-agent plugin's /rl-agent:new maps your words to a recipe or writes "
+              "the task folder (no API key needed); or set ANTHROPIC_API_KEY and run `rl-agent new \"...\"` without "
+              "--offline."]
+    return "\n".join(lines)
+
+
+def _take_task_folder(src: Path, folder: RunFolder) -> RecipePlan:
+    """A task folder someone wrote, validated where it is, then copied (its contract files only) into the run
+    folder and read back from there: what runs is the run folder's copy."""
     try:
-        folder.root.mkdir(parents=True, exist_ok=True)
-        write_plan_files(plan, folder.root)
-        run_spec = spec.to_run_spec(folder.root)
-        validate_run_data(run_spec)
-    except (PairFileError, TaskSpecError, OSError) as e:
-        for rel in plan.files:
-            folder.path(rel).unlink(missing_ok=True)
-        raise UserError(f"the plan's data is not usable: {e}") from None
-    spec.write(folder.path(SPEC_FILE))
-    console.print(f"plan: {folder.path(SPEC_FILE)} (edit it and re-run with `rl-agent run {folder.path(SPEC_FILE)}`)")
-    if plan_only:
-        if spec.needs:
-            console.print(_needs_message(spec))
-        return
-    _start_run(folder, run_spec, python, console, use_claude)
+        read_task_folder(src)
+    except TaskFolderError as e:
+        raise UserError(f"the task folder does not follow the contract: {e}") from None
+    if src.resolve() != folder.root.resolve():
+        for rel in CONTRACT_FILES:
+            if (src / rel).is_file():
+                dest = folder.path(rel)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src / rel, dest)
+    return read_task_folder(folder.root, planned_by=TASK_DIR)
 
 
 def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool) -> None:
@@ -145,33 +166,25 @@ def _run_state(folder: RunFolder, state: RunState, python: str, console: Console
     _execute(folder, console, use_claude)
 
 
-# Families the rule-based planner still plans offline: the bundled data sets with the kit's own judges. Format
-# tasks go through the recipe library, whose checks are proven on examples (or are refused).
-RULE_FAMILIES = ("style", "checkable")
-
-
-def _as_needs_claude(refusal: RecipeRefused | None) -> PlanRefused:
-    text = str(refusal) if refusal is not None else "no offline plan covers this task"
-    return PlanRefused(f"this task needs Claude: {text}", needs=["claude"])
-
-
-def _new_recipe_run(console: Console, recipe: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
-                    steps: int | None, plan_only: bool, confirm: Callable[[str], bool] | None,
-                    use_claude: bool) -> None:
-    """A recipe plan (or one Claude authored): write its check, data and spec.json; prove the check on its own
-    examples; score the base model's held-out answers with it; then train and evaluate with the check as the
+def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
+                  steps: int | None, plan_only: bool, confirm: Callable[[str], bool] | None,
+                  use_claude: bool) -> None:
+    """A plan (recipes', a task folder's, or Claude's): write its task folder and spec.json; prove the check on its
+    own examples; score the base model's held-out answers with it; then train and evaluate with the check as the
     success measure."""
     python = training_env(console, yes, confirm).python
     choice = _choose_model(python, offline, console)
-    spec = plan_task_spec(recipe, model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
+    spec = plan_task_spec(plan, model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
                           device=choice.device, precision=choice.precision, steps=steps)
     if spec.algorithm == "grpo" and not algorithm_available("grpo"):
         spec.needs = ["grpo"]
     _show_plan(console, spec)
-    console.print(f"check: {spec.check.statement}", highlight=False)
+    console.print(f"check: {spec.check.statement}", highlight=False, markup=False)
+    for note in plan.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
     try:
         folder.root.mkdir(parents=True, exist_ok=True)
-        recipe.write(folder.root)
+        plan.write(folder.root)
         run_spec = spec.to_run_spec(folder.root)
         validate_run_data(run_spec)
     except (PairFileError, TaskSpecError, OSError, ValueError) as e:
@@ -193,8 +206,7 @@ def _new_recipe_run(console: Console, recipe: RecipePlan, folder: RunFolder, *, 
 def _prove(folder: RunFolder, spec: TaskSpec, console: Console) -> None:
     """The check must accept every good example and reject every bad one, or nothing trains."""
     try:
-        good, bad = read_examples(folder.path(spec.check.examples))
-        proof = prove(folder.root, spec.check.path, good, bad, spec.check.kind)
+        proof = prove_examples(folder.root, spec.check.path, folder.path(spec.check.examples), spec.check.kind)
     except (CheckRunError, CheckPathError, ValueError) as e:
         raise UserError(f"check NOT proven, nothing will train: {e}") from None
     if not proof.passed:
@@ -211,9 +223,8 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
         from rl_agent.kit.models.tiny import embedded_model_dir
 
         model = str(embedded_model_dir())
-    chat_kwargs = {"enable_thinking": False} if spec.algorithm == "grpo" else {}
-    try:
-        answers = base_answers(python, model, [r["prompt"] for r in rows], chat_kwargs=chat_kwargs,
+    try:  # asked exactly as the evaluation asks (thinking off, the family's stop tokens)
+        answers = base_answers(python, model, [r["prompt"] for r in rows],
                                max_new_tokens=run_spec.settings.max_new_tokens,
                                offline=run_spec.model_source != "hub")
         scores = score(folder.root, spec.check.path,
@@ -225,6 +236,11 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
     if scores.already_passes():
         console.print(f"nothing to learn: the base model already passes the check on {scores.pass_rate:.2f} of the "
                       f"held-out prompts; no run was started", highlight=False)
+        return False
+    if spec.algorithm == "grpo" and scores.graded and scores.mean == 0:
+        console.print("no reward signal: every held-out answer of the base model scores 0 on the check, so GRPO's "
+                      "sampled answers would be rewarded 0 and nothing learnt; no run was started (a stronger model "
+                      f"in spec.json, then `rl-agent run {folder.path(SPEC_FILE)}`, may have one)", highlight=False)
         return False
     return True
 
@@ -288,38 +304,20 @@ def _choose_model(python: str, offline: bool, console: Console) -> ModelChoice:
 
 
 def _author_with_claude(task: str, folder: RunFolder, console: Console) -> RecipePlan:
-    """Claude's proven plan for a task the offline recipes refuse; UserError (nothing trains) if never proven."""
+    """Claude's proven plan for a task in words (the Agent SDK authoring session writes the task folder into the
+    run folder); UserError (nothing trains) if never proven."""
     from rl_agent.agent.claude_author import AuthorError, author_with_claude
 
-    console.print("the offline recipes cannot plan this task: Claude writes its check, examples and data, and "
-                  "proves the check before anything trains", highlight=False)
+    console.print("Claude reads the task and writes its task folder (check, examples, data), proving the check "
+                  "before anything trains", highlight=False)
     try:
         return author_with_claude(task, folder.root,
                                   on_event=lambda s: console.print(s[:300], highlight=False, markup=False))
     except AuthorError as e:
         raise UserError(str(e)) from None
     except ImportError as e:  # claude-agent-sdk is not installed in this build
-        raise UserError(f"this task needs Claude to write its check, but the Claude Agent SDK is not available ({e})"
-                        ) from None
-
-
-def _plan_with_claude(task: str, folder: RunFolder, console: Console) -> Plan | None:
-    """Claude's plan, or None (with the reason shown) so the rule-based planner takes over."""
-    try:
-        from rl_agent.agent.claude_agent import plan_with_claude
-    except ImportError as e:
-        console.print(f"Claude planning is not available in this build ({e}); using the rule-based planner")
-        return None
-    created = not folder.root.exists()
-    try:
-        spec = plan_with_claude(task, folder.root)
-    except Exception as e:  # noqa: BLE001 - any failure of the remote planner falls back to the rules
-        console.print(f"Claude could not plan the task ({e}); using the rule-based planner")
-        if created and folder.root.is_dir() and not any(folder.root.iterdir()):
-            folder.root.rmdir()
-        return None
-    spec.planned_by = "claude"
-    return Plan(spec)
+        raise UserError(f"a task in words needs Claude, but the Claude Agent SDK is not available ({e}); use "
+                        "--recipe (rl-agent recipes) or --task-dir") from None
 
 
 def _needs_message(spec: TaskSpec) -> str:

@@ -395,7 +395,7 @@ def check_config(folder: RunFolder, state: RunState, task: TaskSpec | None = Non
     if leaves and isinstance(targets, list):
         absent = [t for t in targets if t not in leaves]
         if absent:
-            own = [t for t in LORA_TARGETS if t in leaves] or "all-linear"
+            own = LORA_TARGETS  # PEFT's all-linear: the model's own names, fused projections included
 
             def targets_ok(x: Any) -> bool:
                 return x == "all-linear" or (isinstance(x, list) and bool(x) and all(t in leaves for t in x))

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from rl_agent.kit.pipeline.estimate import DEFAULT_BUDGET_MINUTES
 from rl_agent.kit.pipeline.report import print_report
 from rl_agent.kit.pipeline.start import UserError, resume_run, setup_run
 from rl_agent.kit.tracks.registry import DEFAULT_TRACK, TRACKS
@@ -48,6 +49,9 @@ def setup(
     heldout_share: float = typer.Option(0.1, "--heldout-share", min=0.01, max=0.9, help="With --data and no --heldout: "
                                         "share of prompts held out (seeded split)."),
     report_to: str = typer.Option("none", "--report-to", help="Tracker TRL logs to: none, tensorboard, trackio or wandb."),
+    time_budget: float = typer.Option(DEFAULT_BUDGET_MINUTES, "--time-budget", min=0, metavar="MINUTES",
+                                      help="On a CPU, a training time estimated over this proposes fewer steps or a "
+                                      "smaller model (--yes picks); 0 turns the check off."),
 ) -> None:
     """Set up and run the starter recipe end to end: environment, model, data, training + LoRA, before/after report."""
     console = Console()
@@ -55,7 +59,8 @@ def setup(
         folder, report = setup_run(console, track=track, offline=offline, model=model,
                                    run_dir=run_dir or default_run_dir(), steps=steps, train=pairs, heldout=heldout,
                                    reward=reward, max_cost=max_cost, yes=yes, confirm=typer.confirm, data=data,
-                                   columns=columns, split=split, heldout_share=heldout_share, report_to=report_to)
+                                   columns=columns, split=split, heldout_share=heldout_share, report_to=report_to,
+                                   time_budget=time_budget)
     except UserError as e:
         raise fail(str(e), e.code) from None
     show(console, folder.root, report)

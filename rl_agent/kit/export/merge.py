@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rl_agent.kit.export.rundir import RunDir, RunDirError
+from rl_agent.kit.models.chat_format import prepare_tokenizer
 
 
 def load_tuned(run: RunDir, device: str = "cpu"):
@@ -23,8 +24,7 @@ def load_tuned(run: RunDir, device: str = "cpu"):
                           f"({' '.join(str(e).split())[:200]})") from None
     tok_source = run.adapter_dir if (run.adapter_dir / "tokenizer_config.json").is_file() else run.base_model
     tokenizer = AutoTokenizer.from_pretrained(str(tok_source))
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    prepare_tokenizer(tokenizer)  # the adapter's copy already has what training gave it; a bare base gets the same
     model = PeftModel.from_pretrained(base, str(run.adapter_dir)).to(device)
     model.eval()
     return model, tokenizer

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from rl_agent.kit.export.merge import load_tuned
 from rl_agent.kit.export.rundir import RunDir
+from rl_agent.kit.models.chat_format import chat_prompt, stop_token_ids
 
 
 @dataclass
@@ -56,11 +57,11 @@ def make_check(run: RunDir):
 def generate(model, tokenizer, prompt: str, max_new_tokens: int) -> str:
     import torch
 
-    inputs = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True).to(model.device)
+    """Greedy answer, asked as the run's evaluation asks (thinking off, the family's end-of-turn tokens)."""
+    inputs = tokenizer(chat_prompt(tokenizer, prompt), return_tensors="pt", add_special_tokens=False).to(model.device)
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+                             pad_token_id=tokenizer.pad_token_id, eos_token_id=stop_token_ids(tokenizer, model))
     return tokenizer.decode(out[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import struct
 import subprocess
 import urllib.error
 import urllib.request
@@ -17,7 +18,11 @@ from pathlib import Path
 
 DEFAULT_HUB_MODEL = "Qwen/Qwen3-0.6B"
 SMALL_HUB_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+SMALL_HUB_PARAMS = 134_515_008  # its parameter count: scales a time estimate to it (pipeline/estimate.py)
 EMBEDDED_MODEL = "embedded:tiny-qwen3"
+# Under this many parameters a model trains with the small-model defaults the embedded model uses (a test
+# stand-in, a toy of your own); the gentler hub defaults are for real 0.1-1B models.
+TINY_MODEL_PARAMS = 50_000_000
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 
@@ -45,6 +50,35 @@ class ModelChoice:
     name: str  # hub id, local folder, or EMBEDDED_MODEL
     source: str  # "embedded" | "hub" | "local"
     reason: str
+    params: int | None = None  # counted from a local folder's weights; None when not at hand
+
+    @property
+    def settings_source(self) -> str:
+        """Whose default settings fit: "embedded" for any model under TINY_MODEL_PARAMS, else its source."""
+        tiny = self.params is not None and self.params < TINY_MODEL_PARAMS
+        return "embedded" if tiny else self.source
+
+
+def local_parameter_count(folder: Path) -> int | None:
+    """Parameters of a local safetensors model, from the headers alone (no torch, nothing loaded)."""
+    index = folder / "model.safetensors.index.json"
+    try:
+        files = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())) \
+            if index.is_file() else ["model.safetensors"]
+        total = 0
+        for name in files:
+            with open(folder / name, "rb") as f:
+                (size,) = struct.unpack("<Q", f.read(8))
+                header = json.loads(f.read(size))
+            for key, info in header.items():
+                if key != "__metadata__":
+                    n = 1
+                    for dim in info["shape"]:
+                        n *= dim
+                    total += n
+        return total
+    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        return None
 
 
 def total_ram_gb() -> float:
@@ -119,7 +153,9 @@ def choose_model(hw: Hardware, *, requested: str | None, hub: bool) -> ModelChoi
         if local.is_dir():
             if not (local / "config.json").is_file():
                 raise ModelError(f"--model {requested}: folder has no config.json, so it is not a model folder")
-            return ModelChoice(str(local.resolve()), "local", f"local model folder {local}")
+            params = local_parameter_count(local)
+            size = f", {params / 1e6:.1f}M parameters" if params is not None else ""
+            return ModelChoice(str(local.resolve()), "local", f"local model folder {local}{size}", params)
         if not _HUB_NAME.match(requested):
             raise ModelError(
                 f"--model {requested!r}: not a Hugging Face model id (expected 'owner/name') or a local model folder"

@@ -7,33 +7,34 @@ interpreter in its own process (it has torch); prompts go in as JSON on stdin, n
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 from pathlib import Path
 
+from rl_agent.kit.models import chat_format
 from rl_agent.kit.pipeline.process import child_env
 
-_SCRIPT = r'''
+# The same chat formatting as the rendered evaluation (its source is prepended, as in the scripts).
+_SCRIPT = inspect.getsource(chat_format) + r'''
 import json, sys
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 job = json.load(sys.stdin)
 torch.manual_seed(0)
 tok = AutoTokenizer.from_pretrained(job["model"])
-if tok.pad_token is None:
-    tok.pad_token = tok.eos_token
+prepare_tokenizer(tok)
 tok.padding_side = "left"
 model = AutoModelForCausalLM.from_pretrained(job["model"], dtype="auto")
 model.eval()
 outs = []
 for start in range(0, len(job["prompts"]), 16):
     chunk = job["prompts"][start:start + 16]
-    texts = [tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True,
-                                     **job["chat_kwargs"]) for p in chunk]
+    texts = [chat_prompt(tok, p, job["chat_kwargs"]) for p in chunk]
     enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     with torch.no_grad():
         out = model.generate(**enc, max_new_tokens=job["max_new_tokens"], do_sample=False,
-                             pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+                             pad_token_id=tok.pad_token_id, eos_token_id=stop_token_ids(tok, model))
     width = enc["input_ids"].shape[1]
     outs += [tok.decode(o[width:], skip_special_tokens=True).strip() for o in out]
 print("\n" + json.dumps({"answers": outs}))
@@ -47,7 +48,8 @@ class BaseAnswerError(RuntimeError):
 def base_answers(python: str, model: str, prompts: list[str], *, max_new_tokens: int, chat_kwargs: dict | None = None,
                  offline: bool = True, timeout_s: float = 600) -> list[str]:
     """Greedy answers of `model` to `prompts` (as the evaluation generates them)."""
-    job = {"model": model, "prompts": prompts, "max_new_tokens": max_new_tokens, "chat_kwargs": chat_kwargs or {}}
+    kwargs = chat_format.CHAT_TEMPLATE_KWARGS if chat_kwargs is None else chat_kwargs
+    job = {"model": model, "prompts": prompts, "max_new_tokens": max_new_tokens, "chat_kwargs": kwargs}
     proc = subprocess.run([python, "-c", _SCRIPT], input=json.dumps(job), capture_output=True, text=True,
                           env=child_env(offline=offline), timeout=timeout_s)
     last = [ln for ln in proc.stdout.splitlines() if ln.strip()]

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from typing import Callable
 
 from rich.console import Console
 
 from rl_agent.kit.models.tiny import EmbeddedModelError, embedded_model_dir
 from rl_agent.kit.pipeline import report as reporting
+from rl_agent.kit.pipeline.estimate import ESTIMATE_FILE, TimeEstimator
 from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
 from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
@@ -41,10 +43,14 @@ def validate_data(spec: RunSpec) -> tuple[list, list]:
 class Pipeline:
     """Runs one run folder's stages over its spec's track."""
 
-    def __init__(self, folder: RunFolder, console: Console, track: Track | None = None):
+    def __init__(self, folder: RunFolder, console: Console, track: Track | None = None,
+                 estimator: TimeEstimator | None = None):
         self.folder = folder
         self.console = console
         self._track = track
+        # setup's time estimate (rl_agent/kit/pipeline/estimate.py): it runs the train stage, pausing the
+        # training after its first steps to estimate and check the budget; None trains straight through.
+        self.estimator = estimator
 
     def track(self, state: RunState) -> Track:
         return self._track or get_track(state.spec.algorithm)
@@ -79,18 +85,22 @@ class Pipeline:
         write_rendered(track.eval_template, ctx, self.folder.path(track.eval_script))
         track.after_render(self.folder.root, state.spec)
 
-    def _run_command(self, state: RunState, cmd: list, what: str, env: dict | None = None) -> None:
+    def _run_command(self, state: RunState, cmd: list, what: str, env: dict | None = None,
+                     echo: Callable[[str], None] | None = None) -> None:
         env = env or child_env(offline=state.spec.model_source != "hub")
         result = run_step(cmd, cwd=self.folder.root, log_path=self.folder.path(LOG_FILE), env=env,
-                          echo=lambda s: self.console.file.write(s))
+                          echo=echo or (lambda s: self.console.file.write(s)))
         if not result.ok:
             last = [ln for ln in result.tail.splitlines() if ln.strip()]
             raise StageError(f"{what} failed (exit {result.returncode}): {last[-1] if last else 'no output'}; "
                              f"see {result.log_path}")
 
     def stage_train(self, state: RunState) -> None:
-        cmd, env = self.track(state).train_command(state.spec, state.python, self.folder.root)
-        self._run_command(state, cmd, "training", env)
+        if self.estimator is not None:
+            self.estimator.train(self, state)
+        else:
+            cmd, env = self.track(state).train_command(state.spec, state.python, self.folder.root)
+            self._run_command(state, cmd, "training", env)
         if not self.folder.path("out/train_metrics.json").is_file():
             raise StageError(f"training finished without out/train_metrics.json; see {self.folder.path(LOG_FILE)}")
 
@@ -118,7 +128,9 @@ class Pipeline:
             shutil.copyfile(plot, self.folder.path(track.plot_name))
             plot_name = track.plot_name
         state.timings["report"] = 0.0
-        rep = reporting.build_report(state, track, ev, tm, sum(state.timings.values()))
+        est_path = self.folder.path(ESTIMATE_FILE)  # the time estimate made before training, if one was
+        estimate = json.loads(est_path.read_text(encoding="utf-8")) if est_path.is_file() else None
+        rep = reporting.build_report(state, track, ev, tm, sum(state.timings.values()), estimate=estimate)
         reporting.write_report(self.folder.root, rep, plot_name)
         return rep
 
@@ -133,8 +145,11 @@ class Pipeline:
                     continue
                 self.console.rule(f"[bold]{titles[stage]}")
                 started = time.time()
+                elsewhere = sum(v for k, v in state.timings.items() if k != stage)
                 out = getattr(self, f"stage_{stage}")(state)
-                state.timings[stage] = state.timings.get(stage, 0.0) + time.time() - started
+                # time a stage booked under another name (the estimate's pause and re-planning) counts once
+                elsewhere = sum(v for k, v in state.timings.items() if k != stage) - elsewhere
+                state.timings[stage] = state.timings.get(stage, 0.0) + time.time() - started - elsewhere
                 if stage == "report":
                     rep = out
                 if stage not in state.stages_done:

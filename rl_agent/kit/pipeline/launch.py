@@ -1,17 +1,23 @@
 """Scale-out: the accelerate config written into a run folder, and the command that launches a script with it.
 
-One rendered script serves every scale. `python train_grpo.py` is one process; `accelerate launch
---config_file accelerate_config.yaml train_grpo.py` is one process per GPU (DDP), a sharded model (FSDP),
+One rendered script serves every scale, on every track. `python train_dpo.py` is one process; `accelerate launch
+--config_file accelerate_config.yaml train_dpo.py` is one process per GPU (DDP), a sharded model (FSDP),
 DeepSpeed ZeRO, or several CPU processes talking over gloo (tests, laptops); on several machines the same
 file, with this node's machine_rank, launches each node. See docs/scaling.md.
 
 Why the CPU case names MULTI_GPU: accelerate starts several local processes (through torchrun) only for
 the multi-device launchers; its MULTI_CPU type expects mpirun. The rendered scripts pass use_cpu=True to
 the trainer, which then joins the process group over gloo on the CPU.
+
+The global batch does not depend on the scale: a track's batch_size x grad_accum is the batch of one optimizer
+step in all processes together (what one process trains on). Launched as N processes, the script splits it
+(split_batch, copied into the scripts' _scale.py.j2): gradient accumulation first, so each process keeps the
+memory of a one-process run, then the per-device batch.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -124,11 +130,27 @@ def to_yaml(data: dict[str, Any], indent: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_accelerate_config(folder: Path, plan: LaunchPlan) -> Path:
+def split_batch(batch_size: int, grad_accum: int, processes: int, min_per_device: int = 1) -> tuple[int, int]:
+    """(per-device batch, accumulation steps) that give `processes` processes together the global batch
+    batch_size x grad_accum. Accumulation is divided first (each process keeps a one-process run's memory
+    per step), then the batch; ValueError when the global batch does not split into whole equal shares."""
+    total = batch_size * grad_accum
+    if total % processes:
+        raise ValueError(f"the global batch (batch_size {batch_size} x grad_accum {grad_accum} = {total}) does not "
+                         f"split evenly between {processes} processes: make it a multiple of {processes}")
+    shared = math.gcd(grad_accum, processes)
+    batch, accum = batch_size // (processes // shared), grad_accum // shared
+    if batch < min_per_device:
+        raise ValueError(f"split between {processes} processes the per-device batch would be {batch}; this track "
+                         f"needs at least {min_per_device}: raise batch_size to {min_per_device * processes}")
+    return batch, accum
+
+
+def write_accelerate_config(folder: Path, plan: LaunchPlan, script: str = "train_<track>.py") -> Path:
     """Write accelerate_config.yaml into `folder` (atomically) and return its path."""
     path = Path(folder) / CONFIG_FILE
     header = ("# Written by rl-agent. Launch with:\n"
-              f"#   accelerate launch --config_file {CONFIG_FILE} train_grpo.py\n"
+              f"#   accelerate launch --config_file {CONFIG_FILE} {script}\n"
               "# On each node of a multi-node run, set machine_rank to that node's index (0 = main node).\n")
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(header + to_yaml(accelerate_config(plan)), encoding="utf-8")

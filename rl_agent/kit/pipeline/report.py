@@ -75,12 +75,16 @@ INVENTED_TURN_MAX_SHARE = 0.1
 
 
 def turn_checks(after: dict) -> dict[str, bool]:
-    """The tuned answers end at the end of their own turn (at most a tenth invent a next turn)."""
+    """The tuned answers end at the end of their own turn (at most a tenth invent a next turn), and none
+    carries template debris (a think block, a turn marker): a sign the model is asked unlike it was trained."""
     samples = after.get("samples") or []
     if not samples:
         return {}
     share = sum(bool(INVENTED_TURN.search(s["output"])) for s in samples) / len(samples)
-    return {f"answers stop at their turn (invented turns <= {INVENTED_TURN_MAX_SHARE})": share <= INVENTED_TURN_MAX_SHARE}
+    checks = {f"answers stop at their turn (invented turns <= {INVENTED_TURN_MAX_SHARE})": share <= INVENTED_TURN_MAX_SHARE}
+    if any("debris" in s for s in samples):  # evaluations rendered before the debris count have none
+        checks["no template debris in answers"] = not any(s.get("debris") for s in samples)
+    return checks
 
 
 TASK_CHECK = Figure("task_check", "share of held-out answers the task's own check passes (score >= 0.9)")
@@ -91,7 +95,8 @@ def task_check_checks(before: float, after: float, bar: float) -> dict[str, bool
     return {f"task check pass rate >= {bar}": after >= bar, "task check pass rate rose": after > before}
 
 
-def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float) -> dict[str, Any]:
+def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float, *,
+                 estimate: dict | None = None) -> dict[str, Any]:
     spec = state.spec
     before, after = track.clean_side(eval_result["before"]), track.clean_side(eval_result["after"])
     report: dict[str, Any] = {
@@ -105,8 +110,16 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
         "steps": train_metrics.get("steps", track.settings(spec).steps),
         "final_loss": train_metrics.get("final_loss"),
         "resumed_from": train_metrics.get("resumed_from"),
+        # What LoRA wrapped on this model (the settings' target_modules, e.g. all-linear, resolved by PEFT).
+        "lora_target_modules": train_metrics.get("lora_target_modules"),
+        # Scale-out: the training processes and the global batch of one optimizer step in all of them together.
+        "processes": train_metrics.get("processes", 1),
+        "global_batch": train_metrics.get("global_batch"),
         "wall_seconds": round(wall_seconds, 2),
         "stage_seconds": {k: round(v, 2) for k, v in state.timings.items()},
+        # The train stage's wall time, and the estimate made before it started (pipeline/estimate.py).
+        "train_seconds": round(state.timings["train"], 2) if "train" in state.timings else None,
+        "estimate": estimate,
         "before": before,
         "after": after,
     }
@@ -148,6 +161,8 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
         f"**Task:** {report['task']}  ",
         f"**Model:** `{report['model']}` ({report['model_source']}) on {report['device']} ({report['precision']})  ",
         *track.header_lines(report),
+        *([f"**LoRA targets:** {', '.join(report['lora_target_modules'])}  "] if report.get("lora_target_modules") else []),
+        *training_time_lines(report),
         f"**Verdict:** the before/after {ok}.",
         "",
         "## Correctness",
@@ -173,6 +188,19 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
     if track.footnote:
         lines += ["", track.footnote]
     return "\n".join(lines + [""])
+
+
+def training_time_lines(report: dict[str, Any]) -> list[str]:
+    """The train stage's measured time next to the estimate made before it (none when there was none)."""
+    est, actual = report.get("estimate"), report.get("train_seconds")
+    if not est or actual is None:
+        return []
+    if est.get("seconds") is None:
+        return [f"**Training time:** {actual:.0f} s; no estimate before training ({est.get('method')})  "]
+    ratio = f", estimate/actual {est['seconds'] / actual:.2f}" if actual > 0 else ""
+    return [f"**Training time:** {actual:.0f} s measured; estimated before training {est['seconds']:.0f} s "
+            f"({est['step_seconds']:.2g} s/step x {est['steps']} steps + {est['startup_seconds']:.0f} s to start, "
+            f"peak memory ~{est['peak_memory_gb'] or 0:.1f} GB){ratio}  "]
 
 
 def _mark(sample: dict) -> str:

@@ -21,6 +21,7 @@ from rl_agent.kit.models.environment import EnvironmentError_, TrainingEnv, ensu
 from rl_agent.kit.models.hardware import ModelError, choose_model, hub_reachable, probe_hardware
 from rl_agent.kit.models.tiny import default_cache_dir
 from rl_agent.kit.pipeline.driver import Pipeline, StageError
+from rl_agent.kit.pipeline.estimate import DEFAULT_BUDGET_MINUTES, EstimateOptions, TimeEstimator, smaller_choice
 from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracking import TrackerError, check_report_to
@@ -52,8 +53,12 @@ def training_env(console: Console, yes: bool, confirm: Callable[[str], bool] | N
 def setup_run(console: Console, *, track: str, offline: bool, model: str | None, run_dir: Path, steps: int | None,
               train: Path | None, heldout: Path | None, reward: str | None, max_cost: float | None, yes: bool,
               confirm: Callable[[str], bool] | None = None, data: str | None = None, columns: str | None = None,
-              split: str = "train", heldout_share: float = 0.1, report_to: str = "none") -> tuple[RunFolder, dict]:
+              split: str = "train", heldout_share: float = 0.1, report_to: str = "none",
+              time_budget: float | None = DEFAULT_BUDGET_MINUTES) -> tuple[RunFolder, dict]:
     """The main job end to end; returns the run folder and its report.
+
+    Before training, a few real steps are timed and the run's time estimated (pipeline/estimate.py); on a
+    CPU, over `time_budget` minutes (None or 0: no check) proposes fewer steps or a smaller model.
 
     `data` (any format `rl-agent check` reads) is checked, mapped and written as JSON Lines into the run
     folder's data/ first; `train` (--pairs) takes the track's own JSONL as it is."""
@@ -96,7 +101,7 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
 
     device = "cuda" if hw.cuda else "cpu"
     try:
-        plan = chosen.setup(choice.source, device, reward=reward, max_cost=max_cost, steps=steps, train=train,
+        plan = chosen.setup(choice.settings_source, device, reward=reward, max_cost=max_cost, steps=steps, train=train,
                             heldout=heldout)
         plan.settings.report_to = report_to
         spec = RunSpec(task=plan.task, algorithm=track, model=choice.name, model_source=choice.source,
@@ -121,7 +126,12 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
     state.timings["environment"] = time.time() - started
     folder.save(state)
     console.print(f"run folder: {folder.root}")
-    return folder, execute(folder, state, console)
+    smaller, smaller_params = smaller_choice(choice, hub)
+    options = EstimateOptions(budget_minutes=time_budget, yes=yes,
+                              ask=confirm if confirm is not None and sys.stdin.isatty() else None,
+                              steps_fixed=steps is not None, model_fixed=model is not None, smaller=smaller,
+                              smaller_params=smaller_params)
+    return folder, execute(folder, state, console, estimator=TimeEstimator(options))
 
 
 def prepare(console: Console, folder: RunFolder, track, data: str, *, columns: str | None, split: str,
@@ -159,7 +169,7 @@ def resume_run(console: Console, run_dir: Path) -> tuple[RunFolder, dict | None]
     return folder, execute(folder, state, console)
 
 
-def execute(folder: RunFolder, state: RunState, console: Console) -> dict:
+def execute(folder: RunFolder, state: RunState, console: Console, estimator: TimeEstimator | None = None) -> dict:
     """Preflight (agent/preflight.py: safe fixes logged in repairs.md, the rest stop here), then the stages."""
     from rl_agent.agent.preflight import PreflightFailed, check_or_raise
 
@@ -170,7 +180,7 @@ def execute(folder: RunFolder, state: RunState, console: Console) -> dict:
     except PreflightFailed as e:
         raise UserError(f"{e}\n(fix it and run `rl-agent resume {folder.root}`)") from None
     try:
-        return Pipeline(folder, console).run(state)
+        return Pipeline(folder, console, estimator=estimator).run(state)
     except (StageError, PairFileError, RunFolderError) as e:
         raise UserError(f"{e}  (fix it and run `rl-agent resume {folder.root}`)") from None
     except KeyboardInterrupt:

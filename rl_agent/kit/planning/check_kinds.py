@@ -10,6 +10,7 @@ and is never written anywhere; the rubric file must lie inside the run folder li
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Sequence
 
@@ -20,7 +21,6 @@ from rl_agent.kit.planning.recipes.proof import OutputScores, ProofResult, proof
 CheckKind = Literal["program", "claude_judge"]
 PROGRAM: CheckKind = "program"
 JUDGE: CheckKind = "claude_judge"
-RUBRIC_FILE = "rubric.md"
 
 
 def check_scores(run_dir: str | Path, check_path: str | Path, items: Sequence[CheckItem],
@@ -64,16 +64,41 @@ def score(run_dir: str | Path, check_path: str | Path, items: Sequence[CheckItem
     return OutputScores(check_scores(run_dir, check_path, items, kind))
 
 
-def read_examples(path: str | Path) -> tuple[list[CheckItem], list[CheckItem]]:
-    """(good, bad) from an examples file: one {"kind": "good"|"bad", prompt, output, reference?} per line."""
-    good: list[CheckItem] = []
-    bad: list[CheckItem] = []
+@dataclass(frozen=True)
+class Example:
+    """One line of an examples file: good or bad, the item, and where it is ("file:line")."""
+
+    kind: Literal["good", "bad"]
+    item: CheckItem
+    where: str
+
+
+def read_example_rows(path: str | Path) -> list[Example]:
+    """The examples file, one {"kind": "good"|"bad", prompt, output, reference?} per line; ValueError naming the
+    file and line of a malformed one."""
+    rows: list[Example] = []
     for _, where, row in iter_jsonl_objects(path, error=ValueError, missing="no such examples file"):
         kind = row.get("kind")
         if kind not in ("good", "bad") or not isinstance(row.get("prompt"), str) or not isinstance(row.get("output"), str):
             raise ValueError(f"{where}: an example needs kind good|bad and string prompt and output, got "
                              f"{json.dumps(row)[:120]}")
         ref = row.get("reference")
-        (good if kind == "good" else bad).append(CheckItem(row["prompt"], row["output"],
-                                                           ref if isinstance(ref, str) else None))
-    return good, bad
+        rows.append(Example(kind, CheckItem(row["prompt"], row["output"], ref if isinstance(ref, str) else None), where))
+    return rows
+
+
+def read_examples(path: str | Path) -> tuple[list[CheckItem], list[CheckItem]]:
+    """(good, bad) from an examples file (see read_example_rows)."""
+    rows = read_example_rows(path)
+    return [r.item for r in rows if r.kind == "good"], [r.item for r in rows if r.kind == "bad"]
+
+
+def prove_examples(run_dir: str | Path, check_path: str | Path, examples_path: str | Path,
+                   kind: CheckKind = PROGRAM) -> ProofResult:
+    """The proof on an examples file, each failure naming its file and line."""
+    rows = read_example_rows(examples_path)
+    good = [r for r in rows if r.kind == "good"]
+    bad = [r for r in rows if r.kind == "bad"]
+    items = [r.item for r in good + bad]
+    return proof_from_scores([r.item for r in good], [r.item for r in bad], check_scores(run_dir, check_path, items, kind),
+                             where=[r.where for r in good + bad])

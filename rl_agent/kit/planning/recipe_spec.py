@@ -1,7 +1,7 @@
-"""A recipe plan (rl_agent.kit.planning.recipes) as the editable spec.json of a run.
+"""A plan (a recipe's, or a task folder's) as the editable spec.json of a run.
 
-Why a separate step: the recipe library knows the task (data, check, examples); the spec also says how to
-train (track, model, settings) and when the run succeeds (the task check's held-out pass rate). The check
+Why a separate step: the plan knows the task (data, check, examples); the spec also says how to train
+(track, model, settings) and when the run succeeds (the task check's held-out pass rate). The check
 travels as a file in the run folder, named in spec.json with its plain-words statement, so a person can
 read what will count as success before anything trains.
 """
@@ -21,6 +21,8 @@ from rl_agent.kit.planning.task_spec import (
 from rl_agent.kit.tracks.dpo import DPOSettings
 from rl_agent.kit.tracks.grpo import GRPOSettings
 from rl_agent.kit.tracks.grpo_scorers import TASK_CHECK_SPEC
+from rl_agent.kit.tracks.kto import KTOSettings
+from rl_agent.kit.tracks.sft import SFTSettings
 
 FAMILY = {"arithmetic": "checkable", "list_transform": "checkable", "terse": "style"}  # else "format"
 MIN_CHECK_RATE = 0.8
@@ -42,7 +44,7 @@ def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu",
         task=plan.task,
         summary=_cut(plan.understood, 300),
         family=FAMILY.get(plan.recipe, "format"),
-        planned_by="rules",
+        planned_by="recipe",
         algorithm=plan.algorithm,
         model=model,
         device=device,
@@ -50,7 +52,7 @@ def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu",
         check=CheckPlan(path=CHECK_FILE, statement=plan.statement, recipe=plan.recipe, params=plan.params,
                         examples=EXAMPLES_FILE),
         data=DataPlan(origin="rule-generated", train_file=TRAIN_FILE,
-                      notes=f"written by the offline recipe '{plan.recipe}' ({len(plan.train)} rows)"),
+                      notes=f"written by the recipe '{plan.recipe}' ({len(plan.train)} rows)"),
         heldout=HeldoutPlan(file=HELDOUT_FILE, size=len(plan.heldout)),
         success=SuccessPlan(min_check_rate=MIN_CHECK_RATE, description=(
             f"the task check passes >= {MIN_CHECK_RATE} of the tuned model's held-out answers, more than the base "
@@ -63,11 +65,19 @@ def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu",
             s.steps, s.save_steps = steps, min(s.save_steps, max(1, steps // 2))
         return TaskSpec(**common, algorithm_reason="a program can check each sampled answer: online RL (RLVR)",
                         reward=RewardPlan(source="verifier", judge=TASK_CHECK_SPEC, reason=reward_reason), grpo=s)
+    reward = RewardPlan(source="verifier", judge=TASK_CHECK_SPEC, reason=reward_reason)
+    if plan.algorithm in ("sft", "kto"):
+        cls = SFTSettings if plan.algorithm == "sft" else KTOSettings
+        t = cls.for_model(model.source, device)
+        if steps:
+            t.steps, t.save_steps = steps, min(t.save_steps, max(1, steps // 2))
+        why = {"sft": "answers to imitate: supervised fine-tuning", "kto": "answers marked good or bad: KTO"}
+        return TaskSpec(**common, algorithm_reason=why[plan.algorithm], reward=reward, **{plan.algorithm: t})
     s = DPOSettings(**(EMBEDDED_DPO if embedded else DPOSettings.hub_defaults(device)))
     if steps:
         s.steps, s.save_steps = steps, min(s.save_steps, max(1, steps // 2))
     return TaskSpec(**common, algorithm_reason="preference pairs written from the task: offline DPO",
-                    reward=RewardPlan(source="verifier", judge=TASK_CHECK_SPEC, reason=reward_reason), dpo=s)
+                    reward=reward, dpo=s)
 
 
 def _cut(text: str, n: int) -> str:

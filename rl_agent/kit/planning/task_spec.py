@@ -20,6 +20,8 @@ from rl_agent.kit.dataio.pairs import bundled_pairs_path
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.dpo import DPOSettings
 from rl_agent.kit.tracks.grpo import GRPOSettings
+from rl_agent.kit.tracks.kto import KTOSettings
+from rl_agent.kit.tracks.sft import SFTSettings
 
 SPEC_FILE = "spec.json"
 TASK_MAX_CHARS = 20_000
@@ -80,9 +82,9 @@ class CheckPlan(BaseModel):
 
     path: str = "check.py"
     statement: str
-    recipe: str = Field(description="the offline recipe that wrote it, or 'claude'")
+    recipe: str = Field(description="the recipe(s) that wrote it ('a+b' combined), 'task_dir' or 'claude'")
     params: dict = Field(default_factory=dict)
-    examples: str = "data/examples.jsonl"
+    examples: str = "examples.jsonl"
     kind: Literal["program", "claude_judge"] = "program"
     rubric: Optional[str] = Field(None, description="the judge's rubric (kind claude_judge), as written from the task")
 
@@ -109,8 +111,10 @@ class TaskSpec(BaseModel):
     task: str = Field(min_length=1, max_length=TASK_MAX_CHARS)
     summary: str = Field(min_length=1, max_length=300)
     family: Literal["style", "format", "checkable", "open"]
-    planned_by: Literal["rules", "claude"] = "rules"
-    algorithm: Literal["dpo", "grpo"]
+    planned_by: Literal["recipe", "task_dir", "claude", "rules"] = Field(
+        "recipe", description="recipe: --recipe; task_dir: a task folder (--task-dir); claude: the Agent SDK "
+        "authoring session; rules: a spec written before the recipes (read only)")
+    algorithm: Literal["dpo", "grpo", "sft", "kto"]
     algorithm_reason: str = ""
     reward: RewardPlan
     model: ModelPlan = Field(default_factory=ModelPlan)
@@ -123,6 +127,8 @@ class TaskSpec(BaseModel):
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     dpo: DPOSettings = Field(default_factory=DPOSettings)
     grpo: Optional[GRPOSettings] = Field(None, description="GRPO settings when algorithm is grpo")
+    sft: Optional[SFTSettings] = Field(None, description="SFT settings when algorithm is sft")
+    kto: Optional[KTOSettings] = Field(None, description="KTO settings when algorithm is kto")
     needs: list[Literal["claude", "grpo"]] = Field(
         default_factory=list, description="what this plan needs that the offline kit lacks; empty: runnable"
     )
@@ -154,8 +160,9 @@ class TaskSpec(BaseModel):
             fields["check_file"] = str(resolve_data_path(self.check.path, base_dir))
             fields["check_kind"] = self.check.kind
             fields["min_check_rate"] = self.success.min_check_rate
-        if self.grpo is not None:
-            fields["grpo"] = self.grpo
+        for name in ("grpo", "sft", "kto"):
+            if getattr(self, name) is not None:
+                fields[name] = getattr(self, name)
         return RunSpec(**fields)
 
     def synced_with(self, run: RunSpec, base_dir: Path) -> "TaskSpec":
@@ -164,8 +171,9 @@ class TaskSpec(BaseModel):
         data = self.model_dump(mode="json")
         data.update(device=run.device, precision=run.precision, dpo=run.dpo.model_dump(mode="json"))
         data["success"]["min_pref_accuracy"] = run.min_pref_accuracy
-        if self.grpo is not None:
-            data["grpo"] = run.grpo.model_dump(mode="json")
+        for name in ("grpo", "sft", "kto"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(run, name).model_dump(mode="json")
         base = Path(base_dir).resolve()
         for section, key, run_key in (("data", "train_file", "train_file"), ("heldout", "file", "heldout_file")):
             target = Path(getattr(run, run_key)).resolve()

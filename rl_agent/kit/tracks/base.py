@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rl_agent.kit.dataio.pairs import (
     check_no_overlap,
@@ -24,6 +24,16 @@ from rl_agent.kit.dataio.pairs import (
 )
 from rl_agent.kit.dataio.prompts import load_prompts
 from rl_agent.kit.judges import correctness, terse_style
+from rl_agent.kit.models import chat_format
+from rl_agent.kit.pipeline.launch import (
+    CONFIG_FILE,
+    LaunchPlan,
+    Strategy,
+    launch_command,
+    launch_env,
+    split_batch,
+    write_accelerate_config,
+)
 from rl_agent.kit.pipeline.process import child_env
 
 if TYPE_CHECKING:
@@ -31,32 +41,47 @@ if TYPE_CHECKING:
 
     from rl_agent.kit.spec import RunSpec
 
-LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+# PEFT's own name for "every linear layer but the output head": it resolves on each model's own module names,
+# so fused projections (Phi-3's qkv_proj/gate_up_proj, GPT-2's c_attn) are covered, not only Llama-style names.
+# The training script records what it resolved to (train_metrics.json "lora_target_modules").
+LORA_TARGETS = "all-linear"
 DataKind = Literal["pairs", "prompts", "unpaired", "completions"]
 MIN_TRAIN_ROWS = 8
 MIN_HELDOUT_ROWS = 3
 
 
 class CommonSettings(BaseModel):
-    """Settings every track has: schedule, batch, LoRA, checkpointing, evaluation length (TRL/PEFT names)."""
+    """Settings every track has: schedule, batch, LoRA, checkpointing, evaluation length (TRL/PEFT names),
+    and scale-out. batch_size x grad_accum is the global batch of one optimizer step, the same at any
+    num_processes: launched as N processes the script splits it (launch.split_batch)."""
 
     model_config = ConfigDict(extra="forbid")
+    min_device_batch: ClassVar[int] = 1  # the smallest per-device batch the trainer accepts (KTO: 2)
 
     steps: int = Field(100, ge=1, le=1_000_000)
     learning_rate: float = Field(5e-4, gt=0, lt=1)
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(8, ge=1, description="examples per step and device at one process; x grad_accum: the "
+                        "global batch, which N processes share")
     grad_accum: int = Field(1, ge=1)
     gradient_checkpointing: bool = False
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_dropout: float = Field(0.0, ge=0, lt=1)
-    lora_targets: list[str] | str = Field(default_factory=lambda: list(LORA_TARGETS))
+    lora_targets: list[str] | str = LORA_TARGETS
     save_steps: int = Field(20, ge=1)
     logging_steps: int = Field(5, ge=1)
     seed: int = 0
     max_new_tokens: int = Field(40, ge=1)
     # Tracker TRL logs to (rl_agent.kit.tracking); "none" keeps runs free of tracker packages.
     report_to: Literal["none", "tensorboard", "trackio", "wandb"] = "none"
+    num_processes: int = Field(1, ge=1, description=">1: train through `accelerate launch` (one process per GPU)")
+    strategy: Strategy = "ddp"
+
+    @model_validator(mode="after")
+    def _check_processes(self) -> "CommonSettings":
+        if self.num_processes > 1:
+            split_batch(self.batch_size, self.grad_accum, self.num_processes, self.min_device_batch)
+        return self
 
     @classmethod
     def hub_defaults(cls, device: str) -> dict[str, Any]:
@@ -153,15 +178,29 @@ class Track:
     # ---- rendering and running ------------------------------------------------------------------------
     def render_context(self, spec: "RunSpec", model_path: str) -> dict:
         """Template variables; user text reaches a template only as data (`py` / `pycomment` filters)."""
+        self.launch_plan(spec)  # an impossible launch (fsdp on the CPU) fails the render, with its reason
         return common_context(spec, self.settings(spec), model_path, self.plot_label)
 
+    def launch_plan(self, spec: "RunSpec") -> LaunchPlan:
+        """How training runs: one process, or several under `accelerate launch` (docs/scaling.md)."""
+        s = self.settings(spec)
+        mixed = {"bf16": "bf16", "fp16": "fp16"}.get(spec.precision, "no")
+        return LaunchPlan(num_processes=s.num_processes, strategy=s.strategy, device=spec.device,
+                          mixed_precision=mixed)
+
     def after_render(self, root: Path, spec: "RunSpec") -> None:
-        """Extra files next to the scripts (GRPO: accelerate_config.yaml)."""
+        """Extra files next to the scripts: accelerate_config.yaml, for `accelerate launch`."""
+        write_accelerate_config(root, self.launch_plan(spec), self.train_script)
 
     def script_env(self, spec: "RunSpec", extra: dict[str, str] | None = None) -> dict[str, str]:
         return child_env(offline=spec.model_source != "hub", extra=extra)
 
     def train_command(self, spec: "RunSpec", python: str, root: Path) -> tuple[list[str], dict[str, str]]:
+        """`python train_x.py` for one process; `accelerate launch` with the run's config for several."""
+        plan = self.launch_plan(spec)
+        if plan.num_processes > 1:
+            cmd = launch_command(self.train_script, root / CONFIG_FILE, python=python)
+            return cmd, self.script_env(spec, launch_env(plan))
         return [python, self.train_script], self.script_env(spec)
 
     def settings(self, spec: "RunSpec") -> CommonSettings:
@@ -214,6 +253,7 @@ def common_context(spec: "RunSpec", s: CommonSettings, model_path: str, plot_lab
         "learning_rate": s.learning_rate,
         "batch_size": s.batch_size,
         "grad_accum": s.grad_accum,
+        "min_device_batch": s.min_device_batch,
         "gradient_checkpointing": s.gradient_checkpointing,
         "bf16": spec.precision == "bf16",
         "use_cpu": spec.device == "cpu",
@@ -230,6 +270,8 @@ def common_context(spec: "RunSpec", s: CommonSettings, model_path: str, plot_lab
         "plot_label": plot_label,
         "judge_source": inspect.getsource(terse_style).strip(),
         "correctness_source": inspect.getsource(correctness).strip(),
+        "chat_source": inspect.getsource(chat_format).strip(),
+        "chat_template_kwargs": chat_format.CHAT_TEMPLATE_KWARGS,
     }
 
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rl_agent.kit.pipeline.launch import LaunchPlan, launch_command, launch_env, write_accelerate_config
 from rl_agent.kit.pipeline.process import child_env
 from rl_agent.kit.tracks import grpo_guard, grpo_scorers
 from rl_agent.kit.tracks.base import CommonSettings, Figure, Track
@@ -43,12 +42,11 @@ class GRPOSettings(CommonSettings):
     beta: float = Field(0.0, ge=0, description="KL penalty; 0 loads no reference model (faster, less memory)")
     loss_type: str = "dapo"
     num_generations: int = Field(4, ge=2, description="answers sampled per prompt (the GRPO group)")
-    batch_size: int = Field(32, ge=1, description="completions per device per step; a multiple of num_generations")
+    batch_size: int = Field(32, ge=1, description="completions per step (x grad_accum: the global batch, which N "
+                            "processes share); a multiple of num_generations")
     max_completion_length: int = Field(24, ge=1, description="a worked sum is 15 tokens of the embedded model")
     temperature: float = Field(1.0, gt=0)
     use_vllm: Literal["auto"] | bool = "auto"
-    num_processes: int = Field(1, ge=1, description=">1: train through `accelerate launch` (one process per GPU)")
-    strategy: Literal["ddp", "fsdp", "deepspeed"] = "ddp"
     save_steps: int = Field(8, ge=1)
     logging_steps: int = Field(1, ge=1, description="1 gives a reward point per step (the reward curve)")
     max_new_tokens: int = Field(24, ge=1, description="answer length at evaluation")
@@ -80,12 +78,6 @@ class GRPOSettings(CommonSettings):
         return {**super().hub_defaults(device), "batch_size": 16 if device == "cuda" else 8,
                 "grad_accum": 2 if device == "cuda" else 4, "num_generations": 8, "max_completion_length": 256,
                 "logging_steps": 1, "max_new_tokens": 128}
-
-
-def launch_plan(spec: "RunSpec") -> LaunchPlan:
-    mixed = {"bf16": "bf16", "fp16": "fp16"}.get(spec.precision, "no")
-    return LaunchPlan(num_processes=spec.grpo.num_processes, strategy=spec.grpo.strategy, device=spec.device,
-                      mixed_precision=mixed)
 
 
 class GRPOTrack(Track):
@@ -126,21 +118,11 @@ class GRPOTrack(Track):
         s = spec.grpo
         return {**super().render_context(spec, model_path), **extra, "beta": s.beta, "loss_type": s.loss_type}
 
-    def after_render(self, root: Path, spec: "RunSpec") -> None:
-        write_accelerate_config(root, launch_plan(spec))
-
     def script_env(self, spec: "RunSpec", extra: dict[str, str] | None = None) -> dict[str, str]:
         """The API key reaches the scripts only when they grade with Claude."""
         s = spec.grpo
         remote = any(grpo_scorers.plan_scorer(x).remote for x in (s.reward, s.heldout_judge))
         return child_env(offline=spec.model_source != "hub", keep_secrets=remote, extra=extra)
-
-    def train_command(self, spec: "RunSpec", python: str, root: Path) -> tuple[list[str], dict[str, str]]:
-        plan = launch_plan(spec)
-        if plan.num_processes > 1:
-            cmd = launch_command(self.train_script, root / "accelerate_config.yaml", python=python)
-            return cmd, self.script_env(spec, launch_env(plan))
-        return [python, self.train_script], self.script_env(spec)
 
     def clean_side(self, side: dict) -> dict:
         return {k: v for k, v in side.items() if k != "pair_logprobs"}
@@ -152,7 +134,7 @@ class GRPOTrack(Track):
         before, after = (self.clean_side(eval_result[k]) for k in ("before", "after"))
         guard = grpo_guard.hacking_guard(trend, before, after, s.heldout_judge, s.reward_checks_correctness)
         return {"reward_spec": s.reward, "heldout_judge": s.heldout_judge,
-                "processes": train_metrics.get("processes", 1), "use_vllm": train_metrics.get("use_vllm", False),
+                "use_vllm": train_metrics.get("use_vllm", False),
                 "reward_trend": trend, "hacking": guard,
                 "grading": grpo_guard.grading_summary(train_metrics, eval_result), "reward_curve": curve}
 

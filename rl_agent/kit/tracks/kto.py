@@ -7,7 +7,7 @@ and a boolean label. The held-out set is still pairs, so the before/after is the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 class KTOSettings(CommonSettings):
     """Hyper-parameters of the KTO + LoRA script (names follow TRL's KTOConfig and PEFT's LoraConfig)."""
+
+    min_device_batch: ClassVar[int] = 2  # KTO's KL estimate pairs answers within each device's batch
 
     # Lower than DPO's: without DPO's SFT term, KTO at 5e-4 made the embedded model terse but wrong on a fifth
     # of held-out questions ("Which continent is Italy in?" -> "Warsaw."); at 1e-4 it stays right (1.00).

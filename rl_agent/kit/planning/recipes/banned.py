@@ -1,114 +1,44 @@
-"""Recipe: banned openers and banned phrases ("never start with 'Sure'", "don't say 'I think'").
+"""Recipe: banned openers and banned phrases (`--set openers=Sure --set phrases="I think"`).
 
-The negation is the requirement here, so the check REJECTS answers that open with (or contain) any of the
-quoted strings: matching is case-insensitive, curly apostrophes count as straight, and a banned word must
-end at a word boundary ("Sure" bans "Sure, ..." but not "Surely"). The DPO data rejects the same correct
-answer opened with a banned string.
+The check REJECTS answers that open with (or contain) any of the given texts: matching is case-insensitive,
+curly apostrophes count as straight, and a banned word must end at a word boundary ("Sure" bans "Sure, ..."
+but not "Surely"). The DPO data rejects the same correct answer opened with a banned text.
 """
 
 from __future__ import annotations
 
-import re
+from pydantic import Field, field_validator, model_validator
 
-from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
-from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "banned"
-EXTRA = frozenset("words word phrases phrase expressions ever again anymore".split())
-_NEG = r"(?:never|don't|dont|do not|not|no|avoid|stop|shouldn't|mustn't|can't|cannot|refrain from)"
-_QS = r"(?P<qs>«q\d+»(?:\s*(?:,|or|and|nor|, or|, and|/)\s*«q\d+»)*)"
-_FILL = r"(?:(?:ever|to|your|any|an|the|a|answers?|replies|reply|responses?|by|with|you|it|them|messages?|" \
-        r"should|must|will|one)\s+){0,4}"
-OPENER = re.compile(_NEG + r"\s+" + _FILL + r"(?:start|begin|open|lead)(?:s|ing|ning)?\b(?P<gap>(?:\s+\w+){0,3}?)\s+with\s+"
-                    r"(?:(?:the|a|an)\s+)?(?:(?:words?|phrases?|text|greetings?)\s+)?(?:like\s+)?" + _QS)
-PHRASE = re.compile(
-    r"(?:" + _NEG + r"\s+" + r"(?:(?:ever|you|to|the|any|of)\s+){0,3}"
-    r"(?:say|saying|use|using|write|writing|include|including|mention|mentioning|utter\w*)\b"
-    r"|(?:avoid|ban|never use|forbid\w*)\s+(?:the\s+)?(?:words?|phrases?|expressions?|terms?)"
-    r"|banned (?:words?|phrases?)\s*:?)"
-    r"\s*(?:(?:the|any)\s+)?(?:(?:words?|phrases?|expressions?|terms?)\s+)?(?:like\s+)?" + _QS)
+DESCRIPTION = "answers never start with (openers) or never say (phrases) given words, e.g. 'Sure' or 'I think'"
+EXAMPLE = {"phrases": ["I think", "probably"]}
 
 
-# Markdown shown as an example inside quotes ("Don't use `**bold**`"): the formatting, or the literal text?
-MARKUP = re.compile(r"^\s*(\*\*?|__?|`+)[^*_`\n]+\1\s*$|^\s*#{1,6}\s+\S|^\s*(?:[-*+]|\d+[.)])\s+\S")
+class BannedParams(Params):
+    openers: list[OneLine] = Field(default_factory=list, description="texts no answer may start with")
+    phrases: list[OneLine] = Field(default_factory=list, description="texts no answer may contain anywhere")
+
+    @field_validator("openers", "phrases")
+    @classmethod
+    def _texts(cls, v: list[str]) -> list[str]:
+        seen, out = set(), []
+        for s in v:
+            if s.casefold() not in seen:
+                seen.add(s.casefold())
+                out.append(s)
+        return out
+
+    @model_validator(mode="after")
+    def _some(self) -> "BannedParams":
+        if not self.openers and not self.phrases:
+            raise ValueError("give at least one text to ban: --set openers=TEXT or --set phrases=TEXT")
+        return self
 
 
-def ban_spans(clause: str) -> list[tuple[str, re.Match]]:
-    """('opener' | 'phrase', match) for every ban construction in a masked clause."""
-    found = [("opener", m) for m in OPENER.finditer(clause)]
-    found += [("phrase", m) for m in PHRASE.finditer(clause)
-              if not any(m.start() < o.end() and o.start() < m.end() for _, o in found)]
-    return found
-
-
-def read(text: TaskText) -> Reading | None:
-    left: dict[int, frozenset[str]] = {}
-    openers: list[str] = []
-    phrases: list[str] = []
-    claimed: set[int] = set()
-    markers: set[str] = set()
-    for ci, clause in enumerate(text.clauses()):
-        spans = ban_spans(clause)
-        if not spans:
-            continue
-        rest = clause
-        for kind, m in spans:
-            qs = text.quote_markers(m.group("qs"))
-            quoted = [text.quote(q) for q in qs]
-            said = _understood(quoted, []) if kind == "opener" else _understood([], quoted)
-            if re.search(r"\b(?:like|such as|e\.?g\.?|for example|for instance|including)\s*,?\s*$",
-                         clause[:m.start("qs")]):
-                raise RecipeRefused([said], f"the exact texts to ban: {text.show(m.group(0))!r} gives examples of a kind "
-                                            "of opening or phrase, and a kind needs Claude (quote every text to ban, "
-                                            "without 'like')")
-            markup = [q for q in quoted if MARKUP.search(q)]
-            if markup:
-                raise RecipeRefused([f"a ban on {markup[0]!r}"], "whether the formatting or the literal text is banned "
-                                    "(for formatting, say 'no bold', 'no Markdown')")
-            if kind == "opener":
-                check_gap(m.group("gap"), clause, said, text)
-                if re.search(r"\b(?:every|all|always|each)\b", m.group(0)[:m.start("qs") - m.start()]):
-                    raise RecipeRefused([said], f'how often: "{text.show(m.group(0))}" negates every answer, which means '
-                                                "some answers may (not never)")
-            markers.update(qs)
-            (openers if kind == "opener" else phrases).extend(quoted)
-            rest = rest.replace(m.group(0), " ")
-        claimed.add(ci)
-        left[ci] = insist(rest, clause, _understood(openers, phrases), text, EXTRA)
-    if not claimed:
-        return None
-    if any(not s.strip() for s in openers + phrases):
-        raise RecipeRefused([_understood(openers, phrases)], "non-empty quoted text for every banned phrase")
-    params = {"openers": _dedupe(openers), "phrases": _dedupe(phrases)}
-    unsure = next(filter(None, map(template_need, openers + phrases)), None)
-    for q in openers + phrases:  # the check ignores case: 'IT' would ban "it"; 'z' alone, the word or the letter?
-        if len(q.strip()) == 1 and q.strip().isalpha():
-            unsure = unsure or f"whether {q!r} bans the letter anywhere or only the word {q!r}"
-        elif len(q) >= 2 and q.isalpha() and q.isupper():
-            unsure = unsure or (f"whether {q!r} is banned in any case ({q.lower()!r}, {q.capitalize()!r}) or only as "
-                                "written (the check ignores case)")
-    return Reading(NAME, params, _understood(params["openers"], params["phrases"]), frozenset(markers),
-                   clauses=frozenset(claimed), leftover=tuple(left.items()), unsure=unsure)
-
-
-def _dedupe(items: list[str]) -> list[str]:
-    seen, out = set(), []
-    for s in items:
-        if s.casefold() not in seen:
-            seen.add(s.casefold())
-            out.append(s)
-    return out
-
-
-def _understood(openers: list[str], phrases: list[str]) -> str:
-    parts = []
-    if openers:
-        parts.append("answers must not begin with any of: " + ", ".join(map(repr, openers)))
-    if phrases:
-        parts.append("answers must not contain any of: " + ", ".join(map(repr, phrases)))
-    return "; ".join(parts) or "a ban"
-
+PARAMS = BannedParams
 
 CHECK_BODY = r'''
 def _norm(text):
@@ -157,8 +87,23 @@ def _mentions(answer: str, banned: list[str]) -> bool:
     return any(b.casefold() in low for b in banned)
 
 
-def build(reading: Reading, task: str) -> RecipePlan:
-    openers, phrases = reading.params["openers"], reading.params["phrases"]
+def understood(p: BannedParams) -> str:
+    parts = []
+    if p.openers:
+        parts.append("answers must not begin with any of: " + ", ".join(map(repr, p.openers)))
+    if p.phrases:
+        parts.append("answers must not contain any of: " + ", ".join(map(repr, p.phrases)))
+    return "; ".join(parts)
+
+
+def form(p: BannedParams) -> Form:
+    banned = p.openers + p.phrases
+    return Form(lambda a: None if _mentions(a, banned) else a, lambda a, i: _join(banned[i % len(banned)], a), order=5)
+
+
+def build(p: BannedParams) -> RecipePlan:
+    openers, phrases = p.openers, p.phrases
+    params = p.model_dump(mode="json")
     banned = openers + phrases
 
     def chosen(f):
@@ -167,7 +112,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
     def rejected(f, i):
         return _join(banned[i % len(banned)], f.answer)
 
-    train, heldout = form_splits(chosen, rejected, reading.understood)
+    train, heldout = form_splits(chosen, rejected, understood(p))
     facts = [f for f in bundled_facts("heldout") if not _mentions(f.answer, banned)][:6]
     good = [item(f, f.answer) for f in facts[:3]]
     good += [item(facts[3], f"The answer is {facts[3].answer}"), item(facts[4], f"{facts[4].answer}\n\nThat is all.")]
@@ -188,6 +133,6 @@ def build(reading: Reading, task: str) -> RecipePlan:
     if phrases:
         parts.append("rejects answers that contain any of: " + ", ".join(map(repr, phrases)))
     statement = "; ".join(parts) + " (case-insensitive, whole words; everything else passes)"
-    return RecipePlan(NAME, task, reading.params, "dpo", statement, reading.understood,
-                      render_check(NAME, reading.params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO: chosen is the correct answer, rejected the same answer opened with a banned string"])
+    return RecipePlan(NAME, understood(p), params, "dpo", statement, understood(p),
+                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
+                      notes=["DPO: chosen is the correct answer, rejected the same answer opened with a banned text"])

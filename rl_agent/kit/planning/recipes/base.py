@@ -1,5 +1,7 @@
-"""What every recipe produces (a RecipePlan), how it refuses (RecipeRefused), and the shared pieces:
-the bundled facts it builds data from, and the check.py renderer that keeps the task's words as data.
+"""What every recipe is and produces: typed parameters (a pydantic model), a check program, good and bad
+examples and training data, written as a task folder (see planning/contract.py); plus the shared pieces:
+the bundled facts data is built from, the check.py renderer that keeps parameters as data, and the `Form`
+that lets answer-form recipes be combined.
 """
 
 from __future__ import annotations
@@ -7,42 +9,43 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Callable, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects, load_pairs
+from rl_agent.kit.planning.contract import (
+    CHECK_FILE,
+    EXAMPLES_FILE,
+    HELDOUT_FILE,
+    TASK_FILE,
+    TRAIN_FILE,
+    TaskMeta,
+    write_meta,
+)
 from rl_agent.kit.planning.recipes.check_runner import CheckItem
 
-CHECK_FILE = "check.py"
-TRAIN_FILE = "data/train.jsonl"
-HELDOUT_FILE = "data/heldout.jsonl"
-EXAMPLES_FILE = "data/examples.jsonl"
-NEEDS_CLAUDE = ("Set ANTHROPIC_API_KEY and run without --offline so Claude can write the check and data for it.")
+__all__ = ["CHECK_FILE", "EXAMPLES_FILE", "HELDOUT_FILE", "TASK_FILE", "TRAIN_FILE", "Fact", "Form", "OneLine",
+           "Params", "RecipeError", "RecipePlan", "bundled_facts", "item", "render_check"]
 
 
-class RecipeRefused(ValueError):
-    """The library cannot read the task with certainty; says what it understood and what it would need."""
-
-    def __init__(self, understood: list[str], need: str):
-        self.understood = list(understood)
-        self.need = need
-        self.needs = ["claude"]
-        got = "; ".join(self.understood) if self.understood else "no requirement the offline recipes cover"
-        super().__init__(f"cannot plan this task offline with certainty. Understood: {got}. "
-                         f"Would need: {need}. {NEEDS_CLAUDE}")
+class RecipeError(ValueError):
+    """The recipe cannot be planned with these parameters, or its data cannot be built; the message says why."""
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One recipe's reading of the task: its parameters and, in plain words, what it understood."""
+class Params(BaseModel):
+    """Base of every recipe's parameters: unknown names are refused, each field's description is its meaning."""
 
-    recipe: str
-    params: dict[str, Any]
-    understood: str
-    quotes: frozenset[str] = frozenset()  # quote markers this reading accounts for
-    clauses: frozenset[int] = frozenset()  # indices of the task's clauses this reading accounts for
-    leftover: tuple[tuple[int, frozenset[str]], ...] = ()  # (clause, words in it this reading did not read)
-    priority: int = 0
-    unsure: str | None = None  # why this reading cannot be planned, said if no other reading absorbs it
+    model_config = ConfigDict(extra="forbid")
+
+
+def _one_line(value: str) -> str:
+    if not value.strip() or "\n" in value:
+        raise ValueError("must be some text on one line")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]  # a text parameter: a prefix, a closing, a banned phrase
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,17 @@ def bundled_facts(split: str) -> list[Fact]:
     return facts
 
 
+@dataclass(frozen=True)
+class Form:
+    """An answer-form requirement as text operations, for combining recipes: `apply` puts a correct answer in the
+    form (None: it cannot be), `spoil` breaks the form on any text. `order`: transforms (case, JSON, prefix,
+    closing) run first, filters (bans, length) last, so a filter sees the final text."""
+
+    apply: Callable[[str], str | None]
+    spoil: Callable[[str, int], str | None]
+    order: int
+
+
 @dataclass
 class RecipePlan:
     """Everything a run needs for one task: data, the check program, its examples, and the check in words."""
@@ -72,9 +86,9 @@ class RecipePlan:
     recipe: str
     task: str
     params: dict[str, Any]
-    algorithm: Literal["dpo", "grpo"]
+    algorithm: Literal["dpo", "grpo", "sft", "kto"]
     statement: str  # the check in plain words a person can verify
-    understood: str
+    understood: str  # the requirement in a few words (the plan's summary)
     check_source: str
     train: list[dict]  # DPO: prompt/chosen/rejected/reference; GRPO: prompt/reference
     heldout: list[dict]  # prompt/reference (+ chosen/rejected for DPO)
@@ -83,7 +97,7 @@ class RecipePlan:
     notes: list[str] = field(default_factory=list)
 
     def write(self, run_dir: str | Path) -> dict[str, Path]:
-        """Write check.py, the data and the examples into the run folder (never outside it)."""
+        """Write the task folder (task.json, check.py, the data, the examples) into the run folder, never outside."""
         root = Path(run_dir).resolve()
         examples = [{"kind": "good", **g.to_dict()} for g in self.good] + [{"kind": "bad", **b.to_dict()} for b in self.bad]
         files = {CHECK_FILE: self.check_source, TRAIN_FILE: _jsonl(self.train), HELDOUT_FILE: _jsonl(self.heldout),
@@ -98,6 +112,8 @@ class RecipePlan:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(dest)
             written[rel] = dest
+        written[TASK_FILE] = write_meta(root, TaskMeta(statement=self.statement, algorithm=self.algorithm,
+                                                       recipe=self.recipe, params=self.params))
         return written
 
 
@@ -118,13 +134,16 @@ PARAMS = json.loads({literal})
 '''
 
 
+def params_literal(params: Any) -> str:
+    """A JSON string literal (repr of ASCII-only JSON): the parameters can only ever be string values in it."""
+    return repr(json.dumps(params, ensure_ascii=True, sort_keys=True))
+
+
 def render_check(name: str, params: dict[str, Any], body: str) -> str:
-    """check.py = fixed header + PARAMS as a JSON string literal (repr of ASCII-only JSON) + the recipe's fixed
-    body. The task's words can only ever be string values inside that literal."""
+    """check.py = fixed header + PARAMS as a JSON string literal + the recipe's fixed body."""
     if not name.isidentifier():
         raise ValueError(f"recipe name {name!r} must be an identifier")
-    literal = repr(json.dumps(params, ensure_ascii=True, sort_keys=True))
-    return _HEADER.format(name=name, literal=literal) + "\n" + body.strip() + "\n"
+    return _HEADER.format(name=name, literal=params_literal(params)) + "\n" + body.strip() + "\n"
 
 
 def item(fact: Fact, output: str) -> CheckItem:

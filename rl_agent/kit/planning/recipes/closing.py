@@ -1,55 +1,27 @@
-"""Recipe: a required closing ("End every answer with the line 'Hope this helps.'").
+"""Recipe: a required closing (`--set closing="Hope this helps." --set whole_line=true`).
 
-"...with the line X" means X alone on the answer's last line; without "line" the answer must end with X.
-A negated closing ("never end with") or a permission is refused, not guessed. DPO rejects the same
-correct answer without the closing.
+whole_line true: the closing stands alone on the answer's last line; false: the answer must end with it. DPO
+rejects the same correct answer without the closing.
 """
 
 from __future__ import annotations
 
-import re
+from pydantic import Field
 
-from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
-from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "closing"
-TRIGGER = re.compile(
-    r"\b(?:(?:ends?|ending|finish(?:es|ing)?|close[s]?|closing|conclude[s]?|concluding|sign(?:s|ing)? off|"
-    r"wrap(?:s|ping)? up)\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
-    r"|(?P<lastline>(?:the\s+)?(?:last|final|closing)\s+line)(?P<gap2>(?:\s+\w+){0,3}?)\s+(?:be|is|reads?|says?)\s+"
-    r"(?:exactly\s+)?)"
-    r"(?:(?:the|a)\s+)?(?P<line>(?:(?:exact|closing|final|separate)\s+)?(?P<noun>line|sentence|sign-off|signature)\s+)?"
-    r"(?:(?:word|words|text|phrase)\s+)?(?P<q>«q\d+»)(?P<more>\s*(?:,|or|and|/)\s*«q\d+»)?")
+DESCRIPTION = "answers end with a fixed text (a required closing), such as a sign-off line 'Hope this helps.'"
+EXAMPLE = {"closing": "Hope this helps.", "whole_line": "true"}
 
 
-def read(text: TaskText) -> Reading | None:
-    left: dict[int, frozenset[str]] = {}
-    found = []
-    for ci, clause in enumerate(text.clauses()):
-        m = TRIGGER.search(clause)
-        if not m:
-            continue
-        closing = text.quote(m.group("q"))
-        check_gap(m.group("gap") or m.group("gap2"), clause, f"answers end with {closing!r}", text)
-        # "the line X" / "the last line is X": X alone on the last line; "the sentence X": the answer ends with X
-        whole_line = m.group("noun") == "line" or bool(m.group("lastline"))
-        if m.group("more"):
-            raise RecipeRefused([f"answers end with {closing!r} or another quoted text"], "one required closing")
-        left[ci] = insist(clause.replace(m.group(0), " "), clause, f"something about answers ending with {closing!r}", text)
-        found.append((ci, m.group("q"), closing, whole_line))
-    if not found:
-        return None
-    if len({(c, w) for _, _, c, w in found}) > 1:
-        raise RecipeRefused([f"answers end with {c!r}" for _, _, c, _ in found], "one required closing")
-    _, _, closing, whole_line = found[0]
-    if not closing.strip() or "\n" in closing:
-        raise RecipeRefused(["answers end with an empty quoted text"], "the closing text inside the quotes")
-    what = "the last line must be exactly" if whole_line else "every answer must end with"
-    return Reading(NAME, {"closing": closing, "whole_line": whole_line}, f"{what} {closing!r}",
-                   frozenset(q for _, q, _, _ in found), frozenset(ci for ci, _, _, _ in found), leftover=tuple(left.items()),
-                   unsure=template_need(closing))
+class ClosingParams(Params):
+    closing: OneLine = Field(description="the text every answer must end with (exact)", max_length=200)
+    whole_line: bool = Field(False, description="true: the closing stands alone on the answer's last line")
 
+
+PARAMS = ClosingParams
 
 CHECK_BODY = r'''
 def check(prompt, output, reference=None):
@@ -70,12 +42,21 @@ def check(prompt, output, reference=None):
 '''
 
 
-def build(reading: Reading, task: str) -> RecipePlan:
-    closing, whole = reading.params["closing"], reading.params["whole_line"]
-    sep = "\n" if whole else " "
+def understood(p: ClosingParams) -> str:
+    return f"{'the last line must be exactly' if p.whole_line else 'every answer must end with'} {p.closing!r}"
 
+
+def form(p: ClosingParams) -> Form:
+    sep = "\n" if p.whole_line else " "
+    return Form(lambda a: f"{a}{sep}{p.closing}", lambda a, i: a, order=3)
+
+
+def build(p: ClosingParams) -> RecipePlan:
+    closing, whole = p.closing, p.whole_line
+    params = p.model_dump(mode="json")
+    sep = "\n" if whole else " "
     train, heldout, facts = edit_form_data(lambda a: f"{a}{sep}{closing}", lambda a: a.endswith(closing),
-                                           reading.understood)
+                                           understood(p))
     good = [item(f, f"{f.answer}{sep}{closing}") for f in facts[:3]]
     good += [item(facts[3], f"The answer is {facts[3].answer}\n{closing}\n"),
              item(facts[4], f"{facts[4].answer}\n\n{closing}")]
@@ -90,6 +71,6 @@ def build(reading: Reading, task: str) -> RecipePlan:
     statement = (f"accepts only answers whose last line is exactly {closing!r}, after at least one line of answer"
                  if whole else f"accepts only answers that end with exactly {closing!r} after some answer text"
                  + (" (as a whole word)" if closing[:1].isalnum() else ""))
-    return RecipePlan(NAME, task, reading.params, "dpo", statement + "; rejects everything else", reading.understood,
-                      render_check(NAME, reading.params, CHECK_BODY), train, heldout, good, bad,
+    return RecipePlan(NAME, understood(p), params, "dpo", statement + "; rejects everything else", understood(p),
+                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer with the closing, rejected the same answer without"])

@@ -1,11 +1,9 @@
 """Recipe: one simple transform of a given list of numbers: sort (ascending or descending), reverse, unique
 (drop repeats, keep first occurrences) or sum (GRPO; reward = the answer equals the true result).
+`--set op=sort --set order=descending`.
 
 Each prompt gives a list and asks for the result as a bracketed list (or, for a sum, a number), so the
-check can read it: the LAST [...] in the answer, or the last number for a sum. Two transforms at once,
-or a transform that is negated or optional, is refused. The transform and its order are read from what is asked
-for the result, never from words describing the input ("given in descending order"); a task on each number
-(its digits), one value of the list, a count, or a list to make rather than transform is refused.
+check can read it: the LAST [...] in the answer, or the last number for a sum.
 """
 
 from __future__ import annotations
@@ -13,112 +11,27 @@ from __future__ import annotations
 import json
 import random
 import re
+from typing import Literal
 
-from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, render_check
+from pydantic import Field
+
+from rl_agent.kit.planning.recipes.base import Params, RecipeError, RecipePlan, render_check
 from rl_agent.kit.planning.recipes.check_runner import CheckItem
-from rl_agent.kit.planning.recipes.reading import TaskText, insist
 
 NAME = "list_transform"
-# Words that change nothing about the transform. Order, position and size words ("first", "smallest", "value",
-# "into", "their") are deliberately absent: they are read by the phrases below or the task is refused.
-EXTRA = frozenset("given provided input result resulting return returned new".split())
-LIST = re.compile(r"\b(lists?|arrays?|sequences?)\b")
-NUMBERS = re.compile(r"\b(numbers?|integers?|ints|numeric|digits)\b")
-_GIVEN = r"(?:(?:given|provided|input)\s+)?"
-# The thing transformed: a given list of numbers ("List the numbers from 1 to 10" makes one, it is not given).
-OBJECT = re.compile(rf"\b{_GIVEN}(?:lists?|arrays?|sequences?)\s+of\s+(?:numbers|integers|ints|whole numbers)\b"
-                    rf"|\b(?:numbers|integers)\s+(?:in|of|from)\s+(?:a|an|the|this|that)?\s*{_GIVEN}(?:lists?|arrays?|sequences?)\b"
-                    rf"|\b{_GIVEN}(?:numeric|integer|number)\s+(?:lists?|arrays?|sequences?)\b")
-_INTO = r"(?:(?:in|into)\s+)?"
-_SMALL, _BIG = r"(?:smallest|lowest|least|low)", r"(?:largest|highest|greatest|biggest|high)"
-# The order asked for the result. An order that describes the input ("given in descending order") is refused.
-ASC = re.compile(rf"{_INTO}\b(?:ascending|increasing)\b(?:\s+order\b)?|\bascendingly\b|{_INTO}\bnumerical\s+order\b|"
-                 rf"\bnumerically\b|\bfrom\s+(?:the\s+)?{_SMALL}\s+to\s+(?:the\s+)?{_BIG}\b|\b(?:from\s+)?(?:the\s+)?{_SMALL}\s+first\b")
-DESC = re.compile(rf"{_INTO}\b(?:descending|decreasing)\b(?:\s+order\b)?|\bdescendingly\b|\breverse-sorted\b|"
-                  rf"\bfrom\s+(?:the\s+)?{_BIG}\s+to\s+(?:the\s+)?{_SMALL}\b|\b(?:from\s+)?(?:the\s+)?{_BIG}\s+first\b")
-REVERSE_ORDER = re.compile(rf"{_INTO}\breversed?\s+(?:sorted\s+|numerical\s+)?order\b")  # sorted: descending; else reversed
-SORT = re.compile(r"\b(?:sort|sorts|sorted|sorting)\b")
-ARRANGE = re.compile(r"\b(?:order|reorder|arrange|rearrange|put)\b")  # a sort only with an order phrase
-OPS = {"reverse": re.compile(r"\breverse\s+the\s+order\s+of\b|\b(?:reverse|reverses|reversed|reversing)\b|\bbackwards?\b"),
-       "unique": re.compile(r"\b(?:remove|drop|strip|eliminate|delete|get rid of|filter out)\s+(?:the\s+|any\s+|all\s+)?"
-                            r"(?:duplicates?|duplicated\s+(?:numbers|values|entries)|repeats|repeated\s+(?:numbers|values|entries))"
-                            r"(?:\s+from)?\b|\b(?:dedup\w*|de-dup\w*|unique|distinct)\b|\bwithout\s+(?:any\s+)?(?:duplicates|repeats)\b"),
-       "sum": re.compile(r"\b(?:sum|sums|summed|summing|total)\b|\badds?\s+(?:them\s+|it\s+|all\s+)?up\b")}
-# Tasks that look like a list transform but are not one; each is refused with what it asks instead.
-INPUT_ORDER = re.compile(r"\b(?:given|for|with)\s+(?:a|an|the)\s+(?:lists?|arrays?|sequences?)\s+of\s+\w+\s+in\s+(?:\w+\s+){0,2}"
-                         r"order\b|"
-                         r"\b(?:given|provided|supplied|arriving|already|that\s+(?:is|are)|which\s+(?:is|are))\s+"
-                         r"(?:(?:sorted|ordered|arranged)\s+)?in\s+(?:\w+\s+){0,2}order\b|\balready\s+(?:sorted|ordered|reversed)\b")
-NOT_WHOLE_LIST = {
-    "works on each number or its digits, not on the list": re.compile(
-        r"\b(?:each|every|individual)\s+(?:number|integer|element|item|entry|value)\b|\bdigits?\b"),
-    "asks for one value or a count, not the transformed list": re.compile(
-        r"\b(?:smallest|largest|biggest|highest|lowest|minimum|maximum|min|max|median|mean|average|first|last|middle|"
-        r"second|third|top|bottom|how many|count|counts|number of)\b"),
-}
+DESCRIPTION = "a given list of numbers is sorted, reversed, deduplicated (unique) or summed; trained with GRPO"
+EXAMPLE = {"op": "sort", "order": "ascending"}
 
 
-def read(text: TaskText) -> Reading | None:
-    left: dict[int, frozenset[str]] = {}
-    clauses = text.clauses()
-    hits = [ci for ci, c in enumerate(clauses) if LIST.search(c) and NUMBERS.search(c)]
-    if not hits:
-        return None
-    whole = " ".join(clauses[ci] for ci in hits)
-    understood = "a transform of a list of numbers"
-    found: dict[str, list[str]] = {}
-    bare = whole
-    for name, rx in (("reverse", REVERSE_ORDER), ("descending", DESC), ("ascending", ASC)):  # longest first
-        found[name] = [m.group(0) for m in rx.finditer(bare)]
-        bare = rx.sub(" ", bare)
-    phrases = [p for ps in found.values() for p in ps]
-    given = INPUT_ORDER.search(whole)
-    if given:
-        raise RecipeRefused([understood], f"an order for the result only: {given.group(0)!r} describes the input's "
-                                          "order, which generated lists do not follow")
-    for why, rx in NOT_WHOLE_LIST.items():  # order phrases ("largest first") are out of `bare` already
-        cue = rx.search(bare)
-        if cue:
-            raise RecipeRefused([understood], f"a plain sort, reverse, remove-duplicates or sum of the whole list: "
-                                              f"{cue.group(0)!r} {why}")
-    if len(phrases) > 1:
-        raise RecipeRefused([understood], f"one order for the result ({' and '.join(map(repr, phrases))} named)")
-    sort = bool(SORT.search(bare) or (phrases and ARRANGE.search(_strip(bare, *OPS.values()))))
-    ops = [op for op, rx in OPS.items() if rx.search(bare)]
-    if found["reverse"] and not sort:
-        ops.append("reverse")  # "return the list in reverse order"
-    elif phrases and not sort:  # "Give a list of numbers in ascending order": no list is given to sort
-        raise RecipeRefused([understood], "what to do with a given list: say 'sort the list of numbers in ... order'")
-    ops = (["sort"] if sort else []) + sorted(set(ops), key=list(OPS).index)
-    if not ops:
-        raise RecipeRefused([understood], "which transform: sort, reverse, remove duplicates or sum")
-    if len(ops) > 1:
-        raise RecipeRefused([f"{understood}: {' and '.join(ops)}"], "one transform (combinations need Claude)")
-    op = ops[0]
-    order = "descending" if op == "sort" and (found["descending"] or found["reverse"]) else "ascending"
-    for ci in hits:
-        if not OBJECT.search(clauses[ci]):
-            raise RecipeRefused([f"{understood}: {op}"], f"a given list of numbers to transform ('a list of "
-                                                         f"numbers', 'the numbers in a list') in {text.show(clauses[ci])!r}")
-        rest = _strip(clauses[ci], OBJECT, REVERSE_ORDER, DESC, ASC, SORT, *OPS.values(), *((ARRANGE,) if phrases else ()))
-        if re.search(r"\d", rest):  # "a list of 5 numbers": a size or range the generator would not honour
-            raise RecipeRefused([f"{understood}: {op}"], f"a reading of the numbers in {text.show(clauses[ci])!r}")
-        unread = insist(rest, clauses[ci], f"{understood}: {op}", text, EXTRA)
-        if unread:
-            raise RecipeRefused([f"{understood}: {op}"], f"a reading of {' '.join(sorted(unread)[:8])!r} in "
-                                                         f"{text.show(clauses[ci])!r}, which the list check does not enforce")
-        left[ci] = unread
-    params = {"op": op, "order": order, "seed": 0, "train": 200, "heldout": 40}
-    what = {"sort": f"sorted {order}", "reverse": "reversed", "unique": "with repeated numbers removed (first "
-            "occurrences kept, in order)", "sum": "summed"}[op]
-    return Reading(NAME, params, f"the given list of numbers {what}", frozenset(), frozenset(hits), priority=2, leftover=tuple(left.items()))
+class ListTransformParams(Params):
+    op: Literal["sort", "reverse", "unique", "sum"] = Field(description="the transform of the given list")
+    order: Literal["ascending", "descending"] = Field("ascending", description="with op=sort: the order")
+    seed: int = Field(0, description="the generator's seed")
+    train: int = Field(200, ge=8, le=10_000, description="training lists")
+    heldout: int = Field(40, ge=8, le=2_000, description="held-out lists")
 
 
-def _strip(fragment: str, *patterns: re.Pattern[str]) -> str:
-    for rx in patterns:
-        fragment = rx.sub(" ", fragment)
-    return fragment
-
+PARAMS = ListTransformParams
 
 CHECK_BODY = r'''
 LIST = re.compile(r"\[([^\[\]]*)\]")
@@ -183,12 +96,18 @@ def generate(params: dict) -> tuple[list[dict], list[dict]]:
         seen.add(tuple(numbers))
         rows.append({"prompt": _prompt(params, numbers), "reference": json.dumps(transform(params, numbers))})
     if len(rows) < params["train"] + params["heldout"]:
-        raise RecipeRefused([f"a {params['op']} of a list of numbers"], "more distinct lists than the generator found")
+        raise RecipeError(f"a {params['op']} of a list of numbers: the generator found fewer distinct lists than "
+                          "wanted (lower train or heldout)")
     return rows[: params["train"]], rows[params["train"]:]
 
 
-def build(reading: Reading, task: str) -> RecipePlan:
-    params = reading.params
+def understood(p: ListTransformParams) -> str:
+    return "the given list of numbers " + {"sort": f"sorted {p.order}", "reverse": "reversed", "unique": "with repeated "
+                                           "numbers removed (first occurrences kept, in order)", "sum": "summed"}[p.op]
+
+
+def build(p: ListTransformParams) -> RecipePlan:
+    params = p.model_dump(mode="json")
     train, heldout = generate(params)
     h = heldout
 
@@ -217,7 +136,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
     reads = "the last number in the answer" if params["op"] == "sum" else "the last [...] list in the answer"
     statement = (f"reads {reads} and accepts it only if it equals {target}; anything else is rejected; without a "
                  "reference answer it cannot grade (None)")
-    return RecipePlan(NAME, task, params, "grpo", statement,
-                      reading.understood, render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
+    return RecipePlan(NAME, understood(p), params, "grpo", statement,
+                      understood(p), render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=[f"GRPO: {len(train)} seeded lists (seed {params['seed']}), {len(heldout)} held-out lists "
                              "never seen in training; the check is the reward"])

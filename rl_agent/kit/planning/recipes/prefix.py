@@ -1,55 +1,27 @@
-"""Recipe: a required prefix ("Start every answer with 'Answer:'").
+"""Recipe: a required prefix (`--set prefix="Answer: "`).
 
-Only a positive requirement is read here: a clause whose opener is negated ("never start with") belongs
-to the banned recipe, and any other negation, permission ("may start with") or condition left in the
-clause makes the task uncertain, so it is refused. The check is case-sensitive and needs an answer after
-the prefix; DPO rejects the same correct answer without the prefix.
+The check is case-sensitive and needs an answer after the prefix; a prefix ending in a letter or digit must
+be a whole word ('Yes' does not start 'Yesterday'). DPO rejects the same correct answer without the prefix.
 """
 
 from __future__ import annotations
 
-import re
+from pydantic import Field
 
-from rl_agent.kit.planning.recipes.banned import ban_spans
-from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
-from rl_agent.kit.planning.recipes.reading import TaskText, check_gap, template_need, insist
 
 NAME = "prefix"
-TRIGGER = re.compile(r"\b(?:start|begin|open|prefix|preface|lead)(?:s|es|ing|ning)?\b(?P<gap>(?:\s+[\w']+){0,4}?)\s+with\s+"
-                     r"(?:(?:the|a)\s+)?(?:(?:word|words|text|phrase|string|label|token)\s+)?(?P<q>«q\d+»)"
-                     r"(?P<more>\s*(?:,|or|and|/)\s*«q\d+»)?")
+DESCRIPTION = "answers start with a fixed text (a required prefix), such as a label 'Answer:'"
+EXAMPLE = {"prefix": "Answer: "}
 
 
-def read(text: TaskText) -> Reading | None:
-    left: dict[int, frozenset[str]] = {}
-    found: list[tuple[int, str, str]] = []
-    for ci, clause in enumerate(text.clauses()):
-        rest = clause
-        for _, m in ban_spans(clause):
-            rest = rest.replace(m.group(0), " ")
-        m = TRIGGER.search(rest)
-        if not m:
-            continue
-        prefix = text.quote(m.group("q")) + (" " if text.ends_in_space(m.group("q")) else "")  # '>> ' keeps its space
-        check_gap(m.group("gap"), clause, f"answers start with {prefix!r}", text)
-        if m.group("more"):
-            raise RecipeRefused([f"answers start with {prefix!r} or another quoted text"],
-                                "one required prefix (several alternatives are not read offline)")
-        left[ci] = insist(rest.replace(m.group(0), " "), clause, f"something about answers starting with {prefix!r}", text)
-        found.append((ci, m.group("q"), prefix))
-    if not found:
-        return None
-    prefixes = {p for _, _, p in found}
-    if len(prefixes) > 1:
-        raise RecipeRefused([f"answers start with {p!r}" for p in sorted(prefixes)], "one required prefix")
-    prefix = found[0][2]
-    if not prefix.strip():
-        raise RecipeRefused(["answers start with an empty quoted text"], "the prefix text inside the quotes")
-    return Reading(NAME, {"prefix": prefix}, f"every answer must start with {prefix!r}",
-                   frozenset(q for _, q, _ in found), frozenset(ci for ci, _, _ in found), leftover=tuple(left.items()),
-                   unsure=template_need(prefix))
+class PrefixParams(Params):
+    prefix: OneLine = Field(description="the text every answer must start with (exact, case-sensitive; a trailing "
+                                        "space is kept)", max_length=200)
 
+
+PARAMS = PrefixParams
 
 CHECK_BODY = r'''
 def check(prompt, output, reference=None):
@@ -66,12 +38,23 @@ def check(prompt, output, reference=None):
 '''
 
 
-def build(reading: Reading, task: str) -> RecipePlan:
-    prefix = reading.params["prefix"]
-    sep = "" if prefix[-1:].isspace() else " "
+def _sep(prefix: str) -> str:
+    return "" if prefix[-1:].isspace() else " "
 
+
+def understood(p: PrefixParams) -> str:
+    return f"every answer must start with {p.prefix!r}"
+
+
+def form(p: PrefixParams) -> Form:
+    return Form(lambda a: f"{p.prefix}{_sep(p.prefix)}{a}", lambda a, i: a, order=2)
+
+
+def build(p: PrefixParams) -> RecipePlan:
+    prefix, sep = p.prefix, _sep(p.prefix)
+    params = p.model_dump(mode="json")
     train, heldout, facts = edit_form_data(lambda a: f"{prefix}{sep}{a}", lambda a: a.startswith(prefix),
-                                           reading.understood)
+                                           understood(p))
     good = [item(f, f"{prefix}{sep}{f.answer}") for f in facts[:3]]
     good += [item(facts[3], f"{prefix}{sep}The answer is {facts[3].answer}"),
              item(facts[4], f"  {prefix}{sep}{facts[4].answer}\n")]
@@ -87,6 +70,6 @@ def build(reading: Reading, task: str) -> RecipePlan:
         bad.append(item(facts[0], f"{prefix}{facts[0].answer.lower()}"))
     statement = (f"accepts only answers that start with exactly {prefix!r} (case-sensitive, leading spaces ignored"
                  + (", as a whole word" if whole_word else "") + ") followed by some answer text; rejects everything else")
-    return RecipePlan(NAME, task, reading.params, "dpo", statement, reading.understood,
-                      render_check(NAME, reading.params, CHECK_BODY), train, heldout, good, bad,
+    return RecipePlan(NAME, understood(p), params, "dpo", statement, understood(p),
+                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer with the prefix, rejected the same answer without"])

@@ -31,11 +31,14 @@ class ProofFailure:
     index: int
     item: CheckItem
     score: float | None
+    where: str | None = None  # "file:line" of the example, when it came from a file
 
     def describe(self) -> str:
         need = f">= {GOOD_MIN}" if self.kind == "good" else f"<= {BAD_MAX}"
         got = "None (cannot grade)" if self.score is None else f"{self.score:.2f}"
-        return f"{self.kind} example {self.index} scored {got}, needs {need}: output {self.item.output[:120]!r}"
+        at = f" ({self.where})" if self.where else ""
+        return (f"{self.kind} example {self.index} scored {got}, needs {need}{at}: prompt {self.item.prompt[:80]!r}, "
+                f"output {self.item.output[:120]!r}")
 
 
 @dataclass
@@ -75,19 +78,22 @@ def prove_check(
     return proof_from_scores(good, bad, scores)
 
 
-def proof_from_scores(good: Sequence[CheckItem], bad: Sequence[CheckItem], scores: Sequence[float | None]) -> ProofResult:
-    """The proof's rules on given scores (good first, then bad), whatever scored them: a check program or a judge."""
+def proof_from_scores(good: Sequence[CheckItem], bad: Sequence[CheckItem], scores: Sequence[float | None],
+                      where: Sequence[str] | None = None) -> ProofResult:
+    """The proof's rules on given scores (good first, then bad), whatever scored them: a check program or a judge.
+    `where` (good first, then bad) names each example's file and line in the failures."""
     good, bad, scores = list(good), list(bad), list(scores)
+    at = list(where) if where is not None else [None] * (len(good) + len(bad))
     result = ProofResult(scores[: len(good)], scores[len(good):])
     for kind, n in (("good", len(good)), ("bad", len(bad))):
         if n < MIN_EXAMPLES:
             result.problems.append(f"only {n} {kind} examples; at least {MIN_EXAMPLES} are needed")
     for i, (item, s) in enumerate(zip(good, result.good_scores)):
         if s is None or s < GOOD_MIN:
-            result.failures.append(ProofFailure("good", i, item, s))
+            result.failures.append(ProofFailure("good", i, item, s, at[i]))
     for i, (item, s) in enumerate(zip(bad, result.bad_scores)):
         if s is None or s > BAD_MAX:
-            result.failures.append(ProofFailure("bad", i, item, s))
+            result.failures.append(ProofFailure("bad", i, item, s, at[len(good) + i]))
     return result
 
 

@@ -1,71 +1,40 @@
-"""Recipe: the bundled terse style and facts ("Be terse and direct: no hedging, no filler").
+"""Recipe: the bundled terse style and facts (`rl-agent new --recipe terse`; `--set bans=hedges` for no hedging
+only).
 
 DPO on the shipped pairs (terse correct answer chosen, hedging answer rejected). The check is the terse
 style rule as a pass/fail: some words, at most the terse word limit, no hedge or filler phrase. The phrase
-lists are passed as data from the kit's terse judge (one source). A task that names only hedging ("Don't
-hedge") or only filler ("no fluff") gets only that part of the check, with no word limit. "Don't be so
-terse", "more detail" and "use more words" are the opposite task and are refused, and so is a bare "hedge
-your answers" (hedging and filler are read only when negated).
+lists are passed as data from the kit's terse judge (one source). `bans` picks the parts checked: hedges,
+fillers, length (the word limit); all three by default.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Literal
+
+from pydantic import Field, field_validator
 
 from rl_agent.kit.judges.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
-from rl_agent.kit.planning.recipes.base import Reading, RecipePlan, RecipeRefused, bundled_facts, item, render_check
-from rl_agent.kit.planning.recipes.reading import TaskText, insist
+from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
 
 NAME = "terse"
-EXTRA = frozenset("be more less stop just say saying get point straight clear words phrases".split())
-BREVITY = re.compile(r"\b(?:short(?:er)?|brief\w*|concise\w*|succinct\w*)\b")
-# Hedging and filler are only ever read when negated: "Hedge your answers" / "Use filler" ask for the opposite.
-_NO_HEDGE = (r"(?:no|without|stop|avoid|never|don't|dont|do not|zero|less|fewer)\s+(?:any\s+|more\s+)?"
-             r"(?:hedg\w*|filler\w*|fluff\w*|rambl\w*|waffl\w*)")
-# "Be less verbose", "don't be verbose": asks for shorter answers (a bare "verbose" asks for longer ones)
-NOT_VERBOSE = r"(?:less|not|never|don't be|do not be|stop being|avoid being|no longer)\s+(?:so\s+|too\s+|as\s+)?verbose"
-TERSE = re.compile(
-    r"\b(terse\w*|concise\w*|(?<!\ba )(?<!\bthe )brief(?:ly|er|est)?|succinct\w*|to the point|"
-    r"direct(?:ly)?(?!\s+(?:your|the|it|them|this|that|answers?\s+to)\b)|blunt\w*|straight(?:forward)? answers?|"
-    r"short(?:er)? (?:answers?|replies|responses)|" + _NO_HEDGE + r"|fewer words|" + NOT_VERBOSE + r")\b")
-OPPOSITE = re.compile(
-    r"(\bnot|n't|\bnever|\bless|\bstop being|\bavoid being|\binstead of being)\s+(\w+\s+){0,2}?(terse|concise|brief|"
-    r"succinct|short|direct|blunt)\b|\b(more (detail|detailed|verbose|elaborate|thorough)|verbose|longer|"
-    r"elaborate|in (depth|detail)|step[- ]by[- ]step|more (words|sentences|text)|say more|tell more|expand\w*)\b"
-    r"(?!\s+than)")
-_OWN_NEGATIONS = re.compile(r"\b(?:no|without|stop|avoid|never|don't|do not)\s+(?:any\s+)?(?:hedg\w*|filler\w*|fluff|"
-                            r"waffl\w*|rambl\w*|saying)\b|\b" + NOT_VERBOSE + r"\b|\bfewer words\b")
+DESCRIPTION = ("terse, direct, concise answers: no hedging (I think, probably), no filler (Great question!), "
+               "short; on the bundled facts")
+EXAMPLE: dict = {}
 
 
-def read(text: TaskText) -> Reading | None:
-    left: dict[int, frozenset[str]] = {}
-    claimed: set[int] = set()
-    only_brevity = True
-    asked: set[str] = set()  # "hedges", "fillers", "style" (terse/concise/direct...: the whole bundled style)
-    for ci, clause in enumerate(text.clauses()):
-        if OPPOSITE.search(re.sub(NOT_VERBOSE, " ", clause)):
-            raise RecipeRefused(["a style change"], f"a direction the library ships: {clause!r} asks for longer or "
-                                                    "less terse answers, the opposite of the bundled terse data")
-        hits = TERSE.findall(clause)
-        if not hits:
-            continue
-        claimed.add(ci)
-        if any(not BREVITY.fullmatch(h) for h in hits):
-            only_brevity = False
-        # rambling/waffling is length: the whole terse style; fluff is filler
-        asked.update("hedges" if "hedg" in h else "fillers" if ("filler" in h or "fluff" in h) else "style"
-                     for h in hits)
-        rest = TERSE.sub(" ", _OWN_NEGATIONS.sub(" ", clause))
-        left[ci] = insist(re.sub(r"«q\d+»", " ", rest), clause, "terse, direct answers", text, EXTRA)
-    if not claimed:
-        return None
-    # Only what was asked is checked: "Don't hedge" bans hedges, with no word limit or filler list it never stated.
-    bans = ["hedges", "fillers", "length"] if "style" in asked else sorted(asked)
-    understood = ("answers must be terse and direct: no hedging or filler" if "style" in asked else
-                  "answers must have no " + " and no ".join({"hedges": "hedging", "fillers": "filler"}[b] for b in bans))
-    return Reading(NAME, {"only_brevity": only_brevity, "bans": bans}, understood, frozenset(), frozenset(claimed),
-                   priority=-1, leftover=tuple(left.items()))
+class TerseParams(Params):
+    bans: list[Literal["hedges", "fillers", "length"]] = Field(
+        ["hedges", "fillers", "length"], min_length=1,
+        description=f"what the check rejects: hedges, fillers, length (over {TERSE_WORD_LIMIT} words)")
 
+    @field_validator("bans")
+    @classmethod
+    def _bans(cls, v: list[str]) -> list[str]:
+        return sorted(set(v), key=["hedges", "fillers", "length"].index)
+
+
+PARAMS = TerseParams
 
 CHECK_BODY = r'''
 def _hits(text, phrases):
@@ -84,12 +53,46 @@ def check(prompt, output, reference=None):
 '''
 
 
-def build(reading: Reading, task: str) -> RecipePlan:
+def check_params(p: TerseParams) -> dict:
+    """The check's PARAMS: the phrase lists and the word limit the bans name (from the kit's terse judge)."""
+    return {"hedges": list(HEDGES) * ("hedges" in p.bans), "fillers": list(FILLERS) * ("fillers" in p.bans),
+            "word_limit": TERSE_WORD_LIMIT if "length" in p.bans else None}
+
+
+def _says(answer: str, phrases: list[str]) -> bool:
+    low = answer.lower().replace("\u2019", "'")
+    return any(re.search(r"(?<![a-z])" + re.escape(b) + r"(?![a-z])", low) for b in phrases)
+
+
+def understood(p: TerseParams) -> str:
+    if p.bans == ["hedges", "fillers", "length"]:
+        return "answers must be terse and direct: no hedging or filler"
+    return "answers must have " + " and ".join({"hedges": "no hedging", "fillers": "no filler",
+                                                "length": f"at most {TERSE_WORD_LIMIT} words"}[b] for b in p.bans)
+
+
+def form(p: TerseParams) -> Form:
+    cp = check_params(p)
+    banned, limit = cp["hedges"] + cp["fillers"], cp["word_limit"]
+
+    def apply(a: str) -> str | None:
+        return None if _says(a, banned) or (limit and len(a.split()) > limit) else a
+
+    def spoil(a: str, i: int) -> str:
+        if cp["hedges"]:
+            return f"I think it is probably {a}"
+        if cp["fillers"]:
+            return f"Great question! {a}"
+        return f"{a} " + "This is a well known fact that many people learn in school. " * 2
+
+    return Form(apply, spoil, order=5)
+
+
+def build(p: TerseParams) -> RecipePlan:
     from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects
 
-    bans = reading.params["bans"]
-    params = {"hedges": list(HEDGES) * ("hedges" in bans), "fillers": list(FILLERS) * ("fillers" in bans),
-              "word_limit": TERSE_WORD_LIMIT if "length" in bans else None}
+    bans = p.bans
+    params = check_params(p)
     banned = params["hedges"] + params["fillers"]
 
     def rows(split: str) -> list[dict]:
@@ -98,8 +101,7 @@ def build(reading: Reading, task: str) -> RecipePlan:
                  "reference": facts[r["prompt"].strip()]} for _, _, r in iter_jsonl_objects(bundled_pairs_path(split))]
 
     def says_banned(answer: str) -> bool:
-        low = answer.lower().replace("\u2019", "'")
-        return any(re.search(r"(?<![a-z])" + re.escape(b) + r"(?![a-z])", low) for b in banned)
+        return _says(answer, banned)
 
     train, heldout = rows("train"), rows("heldout")
     facts = bundled_facts("heldout")
@@ -117,6 +119,6 @@ def build(reading: Reading, task: str) -> RecipePlan:
         good.append(item(f5, long_answer))
         statement = ("accepts answers with words and none of these phrases: " + ", ".join(banned)
                      + "; rejects everything else (no length limit: none was asked for)")
-    return RecipePlan(NAME, task, params, "dpo", statement, reading.understood,
+    return RecipePlan(NAME, understood(p), p.model_dump(mode="json"), "dpo", statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO on the bundled pairs: terse correct answer chosen, hedging answer rejected"])
