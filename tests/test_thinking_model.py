@@ -53,7 +53,7 @@ def test_asked_with_thinking_off_it_answers_directly_and_rightly(answers_both_wa
 @pytest.mark.slow
 def test_a_dpo_run_on_the_thinking_model_is_asked_and_trained_without_thinking(tmp_path):
     run_dir = tmp_path / "run"
-    proc = run_cli("setup", "--offline", "--yes", "--model", str(THINKING), "--steps", "30", "--run-dir", str(run_dir))
+    proc = run_cli("setup", "--offline", "--yes", "--model", str(THINKING), "--steps", "16", "--run-dir", str(run_dir))
     report = assert_exit_follows_verdict(proc, run_dir)
     for side in ("before", "after"):
         assert report[side]["template_debris"] == 0, [s["output"] for s in report[side]["samples"]]

@@ -273,7 +273,11 @@ class TimeEstimator:
                 pipeline.console.file.write(text)
                 if PAUSE_MARK in text and not answered:
                     answered.append(True)
-                    self.at_pause(pipeline, state, launched)
+                    try:
+                        self.at_pause(pipeline, state, launched)
+                    except (OSError, ValueError, KeyError, TypeError) as e:  # no estimate, but training goes on
+                        self.skip(pipeline, f"out/{PAUSE_FILE} could not be read ({e})")
+                        (out / GO_FILE).write_text("rl-agent\n")
 
             try:
                 pipeline._run_command(state, [*cmd, "--pause-after", str(pause)], "training", env, echo=echo)
@@ -306,7 +310,8 @@ class TimeEstimator:
 
     def skip(self, pipeline: "Pipeline", why: str) -> None:
         pipeline.console.print(f"no time estimate: {why}", highlight=False)
-        write_json_atomic(pipeline.folder.path(ESTIMATE_FILE), {**self.record, "seconds": None, "method": f"skipped: {why}"})
+        write_json_atomic(pipeline.folder.path(ESTIMATE_FILE),
+                          {**self.record, "seconds": None, "method": f"skipped: {why}"})
         return None
 
     # ---- at the pause -----------------------------------------------------------------------------------
