@@ -186,15 +186,6 @@ def _rows(path: Path) -> list[str]:
 
 # ---- the injectors ------------------------------------------------------------------------------------------
 
-def no_chat_template(folder: RunFolder, donor: Donor) -> None:
-    model = own_model(folder)
-    (model / "chat_template.jinja").unlink()
-    cfg = model / "tokenizer_config.json"
-    data = json.loads(cfg.read_text(encoding="utf-8"))
-    data.pop("chat_template", None)
-    cfg.write_text(json.dumps(data, indent=2), encoding="utf-8")
-
-
 def no_pad_token(folder: RunFolder, donor: Donor) -> None:
     _edit_json(own_model(folder) / "tokenizer_config.json", pad_token=None, eos_token=None)
 
@@ -306,7 +297,6 @@ def too_few_steps(folder: RunFolder, donor: Donor) -> None:
 
 
 FAULTS: tuple[Fault, ...] = (
-    Fault("missing_chat_template", "model copy without a chat template", no_chat_template),
     Fault("missing_pad_token", "model copy with neither pad nor eos token", no_pad_token),
     Fault("out_of_memory", f"batch 64 on a machine with {LOW_MEMORY_MB} MB of data segment", low_memory),
     Fault("lora_targets_not_found", "LoRA targets of another model family (c_attn, c_proj)", foreign_lora_targets),

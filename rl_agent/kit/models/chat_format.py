@@ -15,6 +15,14 @@ Standard library only, and no imports of rl_agent: the rendered scripts carry a 
 # `enable_thinking` ignores it; Qwen3's then writes an empty think block, so the answer comes directly.
 CHAT_TEMPLATE_KWARGS = {"enable_thinking": False}
 
+# For a tokenizer that has ChatML's tokens but lost its template (a copied or hand-built model folder): ChatML.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
 # For a base model with no chat template: plain "Question:/Answer:" turns, each answer closed by eos so the
 # model learns to stop. The generation prompt ("Answer:") is a prefix of the rendered answer turn, which
 # TRL's preference formatting relies on.
@@ -44,8 +52,13 @@ def prepare_tokenizer(tokenizer):
     """Give the tokenizer what the pipeline needs (a chat template, a pad token); the notes say what was added."""
     notes = []
     if not getattr(tokenizer, "chat_template", None):
-        tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
-        notes.append("the model has no chat template (a base model): using a plain Question:/Answer: template")
+        vocab = tokenizer.get_vocab()
+        if "<|im_start|>" in vocab and "<|im_end|>" in vocab:
+            tokenizer.chat_template = CHATML_TEMPLATE
+            notes.append("the tokenizer has ChatML tokens but no chat template: using the ChatML template")
+        else:
+            tokenizer.chat_template = PLAIN_CHAT_TEMPLATE
+            notes.append("the model has no chat template (a base model): using a plain Question:/Answer: template")
     if tokenizer.pad_token is None:
         vocab = tokenizer.get_vocab()
         spare = next((t for t in PAD_CANDIDATES if t in vocab), None)  # a reserved pad, not an end-of-turn token

@@ -20,15 +20,12 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from rl_agent.kit.models.chat_format import CHATML_TEMPLATE
+
 EMBEDDED_NAME = "embedded:tiny-qwen3"
 # The ChatML template the embedded tokenizer carries (also what the repairer gives a tokenizer that has
 # ChatML tokens but lost its template).
-CHAT_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
+CHAT_TEMPLATE = CHATML_TEMPLATE
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "recipe.json")
 
 
