@@ -139,15 +139,6 @@ def failing_script(ctx: Context) -> str:
 
 # ---- fixes --------------------------------------------------------------------------------------------------
 
-def fix_chat_template(ctx: Context) -> Patch | None:
-    from rl_agent.kit.models.tiny import CHAT_TEMPLATE
-
-    if not all(t in special_tokens(model_dir(ctx)) for t in CHATML_TOKENS):
-        return None  # a template for another token set needs a person (or Claude) to write it
-    return Patch("give the tokenizer a ChatML chat template (its vocabulary has <|im_start|>/<|im_end|>)",
-                 (CopyModelIn(), WriteFile(f"{MODEL_COPY}/chat_template.jinja", CHAT_TEMPLATE)), "render")
-
-
 def fix_pad_token(ctx: Context) -> Patch | None:
     tokens = special_tokens(model_dir(ctx))
     cfg_path = model_dir(ctx) / "tokenizer_config.json"
@@ -420,11 +411,6 @@ def _entry(id: str, title: str, pattern: str, cause: str, remedy: str, fix: Call
 
 
 CATALOGUE: tuple[KnownFailure, ...] = (
-    _entry("missing_chat_template", "No chat template",
-           r"Cannot use chat template functions because tokenizer\.chat_template is not set",
-           "the tokenizer has no chat template, so conversational pairs cannot be formatted",
-           "copy the model into the run and give its tokenizer the ChatML template its <|im_start|>/<|im_end|> "
-           "tokens are made for", fix_chat_template),
     _entry("missing_pad_token", "Pad token missing",
            r"The specified `pad_token` \('None'\) is not found in the vocabulary|Asking to pad but the tokenizer "
            r"does not have a padding token",
