@@ -24,7 +24,9 @@ whole text) and replies {"score": default_score(text), "reason": ...}. Markers i
 @@prose@@ -> prose reply, @@badjson@@ -> truncated JSON, @@range@@ -> score 7, @@batch-error@@ -> the
 item errors inside a batch, @@batch-flaky@@ -> errors the first time inside a batch only,
 @@batch-expired@@ -> the batch item expires, @@prose-once@@ -> prose the first time that output is seen. With
-<answer_a>/<answer_b> it judges a pair: {"winner": "A"|"B"|"tie"} preferring the higher default_score.
+<answer_a>/<answer_b> it judges a pair: {"winner": "A"|"B"|"tie"} preferring the higher default_score. With
+<answer id="..."> blocks (group grading) it grades each by default_score: {"grades": [{"id", "score", "reason"}]}
+(@@group-short@@ leaves one out, @@group-badid@@ names an id that was not shown).
 
 Run standalone (used by bench/grading.py): `python tests/anthropic_server.py --port 0 --latency 0.2`
 prints the base URL on the first line and serves until killed.
@@ -176,6 +178,27 @@ def _last_output(body: dict[str, Any]) -> str | None:
     return None
 
 
+_ANSWER = re.compile(r'<answer id="([^"]+)">\n?(.*?)\n?</answer>', re.DOTALL)
+
+
+def group_answers(text: str) -> list[tuple[str, str]]:
+    """(id, text) of each <answer id="..."> block of a group-grading request, in shown order."""
+    return _ANSWER.findall(text)
+
+
+def group_reply(answers: list[tuple[str, str]], score: Callable[[str], float] = None) -> Reply:
+    """{"grades": [...]} scoring each answer by `score` (default_score); markers in an answer break it:
+    @@group-short@@ -> one grade left out, @@group-badid@@ -> an id that was not shown."""
+    score = score or default_score
+    grades = [{"id": i, "score": score(t), "reason": f"{len(t.split())} words"} for i, t in answers]
+    joined = " ".join(t for _, t in answers)
+    if "@@group-short@@" in joined:
+        grades = grades[:-1]
+    if "@@group-badid@@" in joined:
+        grades[0]["id"] = "99"
+    return Reply.text_reply(json.dumps({"grades": grades}))
+
+
 def default_responder(body: dict[str, Any]) -> Reply:
     """Deterministic grader / pairwise judge, steered by markers in the graded text (see module doc)."""
     text = last_user_text(body)
@@ -184,6 +207,10 @@ def default_responder(body: dict[str, Any]) -> Reply:
         sa, sb = default_score(a), default_score(b)
         winner = "A" if sa > sb else "B" if sb > sa else "tie"
         return Reply.text_reply(json.dumps({"winner": winner, "reason": f"A {sa} vs B {sb}"}))
+    answers = next((found for msg in reversed(body.get("messages", [])) if msg.get("role") == "user"
+                    for found in [group_answers("\n".join(_texts(msg.get("content"))))] if found), [])
+    if answers:
+        return group_reply(answers)
     output = _last_output(body)
     output = text if output is None else output
     if "@@prose@@" in output:

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 
 DEFAULT_RUBRIC = "terse"
-_TAGS = ("prompt", "output", "reference", "answer_a", "answer_b", "example", "rubric", "grade", "task",
+_TAGS = ("prompt", "output", "reference", "answer", "answer_a", "answer_b", "example", "rubric", "grade", "task",
          "existing_prompts")
 _CLOSE_TAG = re.compile(r"</\s*(" + "|".join(_TAGS) + r")\s*>", re.IGNORECASE)
 
