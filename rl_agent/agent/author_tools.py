@@ -23,6 +23,7 @@ from rl_agent.agent.sdk_tools import (SERVER_NAME, ToolRefused, ToolResult, insi
                                       tool_names)
 from rl_agent.kit.dataio.pairs import PairFileError
 from rl_agent.kit.pipeline.driver import validate_data
+from rl_agent.kit.planning.authored import JUDGED_ALGORITHMS
 from rl_agent.kit.planning.check_kinds import JUDGE, PROGRAM, CheckKind, prove, read_examples
 from rl_agent.kit.planning.contract import (
     ALGORITHMS,
@@ -159,9 +160,9 @@ class AuthorTools:
                    if not ok]
         if missing:
             raise ToolRefused(f"not finished: call {' and '.join(missing)} first")
-        if self.kind == JUDGE and self.algorithm != "dpo":
-            raise ToolRefused("not finished: a judged check trains with DPO (preference pairs); call write_data "
-                              "with algorithm dpo")
+        if self.kind == JUDGE and self.algorithm not in JUDGED_ALGORITHMS:
+            raise ToolRefused("not finished: a judged check trains with DPO (preference pairs) or GRPO (the judge as "
+                              "the online reward); call write_data with algorithm dpo or grpo")
         meta = TaskMeta(statement=self.statement, algorithm=self.algorithm, check_kind=self.kind)
         self._write(TASK_FILE, meta_text(meta))
         self.finished = True

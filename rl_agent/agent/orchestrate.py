@@ -37,7 +37,9 @@ from rl_agent.kit.pipeline.driver import validate_data
 from rl_agent.kit.pipeline.start import UserError, training_env
 from rl_agent.kit.pipeline.base_answers import BaseAnswerError, base_answers, read_prompts
 from rl_agent.kit.planning.authored import CONTRACT_FILES, TASK_DIR, plan_task_spec, read_task_folder
-from rl_agent.kit.planning.check_kinds import prove_examples, score
+from rl_agent.kit.judges.agreement import AGREEMENT_FILE
+from rl_agent.kit.planning.check_kinds import JUDGE, prove_examples, score
+from rl_agent.kit.planning.recipes.check_runner import resolve_check_path
 from rl_agent.kit.planning.contract import TaskFolderError
 from rl_agent.kit.planning.recipes import CheckItem, CheckPathError, CheckRunError, RecipeError, RecipePlan
 from rl_agent.kit.planning.task_spec import ModelPlan
@@ -233,6 +235,8 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
         raise UserError(str(e)) from None
     console.print(f"base model on the held-out prompts: the check passes {scores.pass_rate:.2f} of its answers "
                   f"({scores.graded} graded); e.g. {answers[0][:80]!r}", highlight=False)
+    if spec.check.kind == JUDGE and not scores.already_passes():
+        _judge_agreement(folder, spec, rows, answers, scores.scores, console)
     if scores.already_passes():
         console.print(f"nothing to learn: the base model already passes the check on {scores.pass_rate:.2f} of the "
                       f"held-out prompts; no run was started", highlight=False)
@@ -243,6 +247,22 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
                       f"in spec.json, then `rl-agent run {folder.path(SPEC_FILE)}`, may have one)", highlight=False)
         return False
     return True
+
+
+def _judge_agreement(folder: RunFolder, spec: TaskSpec, rows: list[dict], answers: list[str],
+                     scores: list[float | None], console: Console) -> None:
+    """A judged check must read the rubric the same way twice on the base model's own answers (judges/agreement.py),
+    or nothing trains; the figures go to judge_agreement.json for the report."""
+    from rl_agent.kit.judges.agreement import judge_agreement
+    from rl_agent.kit.judges.base import GradeItem
+
+    _, rubric = resolve_check_path(folder.root, spec.check.path)
+    items = [GradeItem(r["prompt"], a, r.get("reference")) for r, a in zip(rows, answers)]
+    result = judge_agreement(items, scores, rubric)
+    folder.path(AGREEMENT_FILE).write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
+    if not result.passed:
+        raise UserError(result.message())
+    console.print(result.message(), highlight=False, markup=False)
 
 
 def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,

@@ -25,15 +25,18 @@ class ClaudeJudge:
 
     rubric: None/"terse" (bundled) or a path to a rubric text file (used as data, not as a template).
     calibration: True (bundled examples), False (none), or a path to a JSONL of {prompt, output, score, reason}.
+    instructions: the bundled template wording the instructions around the rubric (another wording gives a
+    second, independent reading of the same rubric: judges/agreement.py).
     Other keyword options are ClaudeSettings fields (model, cache, max_cost, concurrency, timeout, ...).
     """
 
-    def __init__(self, *, rubric: str | Path | None = None, calibration: bool | str | Path = True, **options: Any) -> None:
+    def __init__(self, *, rubric: str | Path | None = None, calibration: bool | str | Path = True,
+                 instructions: str = "grader_system.md.j2", **options: Any) -> None:
         self.rubric_name, rubric_text = load_rubric(rubric)
         examples = [] if calibration is False else load_calibration(None if calibration is True else calibration)
         self.n_examples = len(examples)
         self.settings = ClaudeSettings(**options)
-        self.engine = ClaudeEngine(self.settings, grader_prefix(rubric_text, examples), GRADE_FORMAT)
+        self.engine = ClaudeEngine(self.settings, grader_prefix(rubric_text, examples, instructions), GRADE_FORMAT)
         self.name = f"claude:{self.settings.model}"
 
     # facts -----------------------------------------------------------------------------------------

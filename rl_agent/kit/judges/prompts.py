@@ -91,10 +91,11 @@ def load_calibration(spec: str | Path | None = None) -> list[CalibrationExample]
     return out
 
 
-def grader_prefix(rubric_text: str, examples: list[CalibrationExample]) -> str:
-    """The stable system prefix: instructions, rubric, calibration examples (the cacheable part)."""
+def grader_prefix(rubric_text: str, examples: list[CalibrationExample], template: str = "grader_system.md.j2") -> str:
+    """The stable system prefix: instructions, rubric, calibration examples (the cacheable part). `template`:
+    another wording of the instructions (grader_second_reading.md.j2, the judge agreement check's)."""
     safe = [CalibrationExample(neutralize(e.prompt), neutralize(e.output), e.score, e.reason) for e in examples]
-    return render("grader_system.md.j2", rubric=neutralize(rubric_text), examples=safe)
+    return render(template, rubric=neutralize(rubric_text), examples=safe)
 
 
 def grader_item(prompt: str, output: str, reference: str | None) -> str:

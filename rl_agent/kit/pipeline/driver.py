@@ -20,6 +20,7 @@ from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.estimate import ESTIMATE_FILE, TimeEstimator
 from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.judges.agreement import AGREEMENT_FILE
 from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
 from rl_agent.kit.spec import RunSpec
@@ -114,6 +115,12 @@ class Pipeline:
                 raise StageError(str(e)) from None
             b, a = result["before"]["pass_rate"], result["after"]["pass_rate"]
             self.console.print(f"task check pass rate on held-out answers: base {b:.2f} -> tuned {a:.2f}")
+            win = result.get("win_rate")
+            if win:
+                rate = "n/a" if win["rate"] is None else f"{win['rate']:.2f}"
+                self.console.print(f"pairwise win rate of tuned over base (both orders): {rate} ({win['wins']} wins, "
+                                   f"{win['losses']} losses, {win['ties']} ties, {win['failed']} failed; "
+                                   f"${win['cost_usd']:.4f})")
 
     def stage_report(self, state: RunState) -> dict:
         track = self.track(state)
@@ -121,6 +128,9 @@ class Pipeline:
         check_path = self.folder.path(CHECK_EVAL_FILE)
         if state.spec.check_file and check_path.is_file():
             ev["task_check"] = json.loads(check_path.read_text(encoding="utf-8"))
+        agreement = self.folder.path(AGREEMENT_FILE)  # written before training for a judged task
+        if agreement.is_file():
+            ev["judge_agreement"] = json.loads(agreement.read_text(encoding="utf-8"))
         tm = json.loads(self.folder.path("out/train_metrics.json").read_text(encoding="utf-8"))
         plot = self.folder.path("out") / track.plot_name
         plot_name = None

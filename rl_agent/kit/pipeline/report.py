@@ -130,6 +130,10 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
         before[TASK_CHECK.key], after[TASK_CHECK.key] = (task_check[s]["pass_rate"] for s in ("before", "after"))
         report["task_check"] = {s: {k: task_check[s][k] for k in ("pass_rate", "mean", "graded")}
                                 for s in ("before", "after")}
+        if task_check.get("win_rate"):  # a judged task: the pairwise before/after (pipeline/judged_winrate.py)
+            report["task_check"]["win_rate"] = task_check["win_rate"]
+    if eval_result.get("judge_agreement"):  # a judged task: the judge read twice before training
+        report["judge_agreement"] = eval_result["judge_agreement"]
         checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
                   **corr["checks"]}
     else:
@@ -170,6 +174,7 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
         report.get("correctness", {}).get("message", "Correctness was not measured."),
         "",
         *track.markdown_sections(report),
+        *judge_lines(report),
         "## Held-out figures",
         "",
         "| figure | meaning | before | after |",
@@ -188,6 +193,23 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
     if track.footnote:
         lines += ["", track.footnote]
     return "\n".join(lines + [""])
+
+
+def judge_lines(report: dict[str, Any]) -> list[str]:
+    """A judged task's section: the judge's agreement before training, and the pairwise before/after."""
+    from rl_agent.kit.pipeline.judged_winrate import win_rate_lines
+
+    agreement = report.get("judge_agreement")
+    win = (report.get("task_check") or {}).get("win_rate")
+    if not agreement and not win:
+        return []
+    lines = ["## The judge", ""]
+    if agreement:
+        rho = "n/a" if agreement["spearman"] is None else f"{agreement['spearman']:.2f}"
+        lines += [f"**Before training:** the training rubric and a second reading ranked {agreement['n']} of the base "
+                  f"model's held-out answers with Spearman {rho} (minimum {agreement['minimum']}): "
+                  f"{agreement['why']}; cost ${agreement['cost_usd']:.4f}.", ""]
+    return lines + win_rate_lines(win)
 
 
 def training_time_lines(report: dict[str, Any]) -> list[str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rl_agent.kit.planning.check_kinds import PROGRAM, CheckKind, score
-from rl_agent.kit.planning.recipes.check_runner import CheckItem, CheckPathError, CheckRunError
+from rl_agent.kit.planning.check_kinds import JUDGE, PROGRAM, CheckKind, score
+from rl_agent.kit.planning.recipes.check_runner import CheckItem, CheckPathError, CheckRunError, resolve_check_path
 
 CHECK_EVAL_FILE = "check_eval.json"
 
@@ -50,6 +50,13 @@ def score_heldout(root: Path, check_file: str, kind: CheckKind = PROGRAM) -> dic
     refs = _references(root)
     result = {side: side_figures(root, check_file, ev[side]["samples"], refs, kind) for side in ("before", "after")}
     result["check_file"], result["check_kind"] = str(check_file), kind
+    if kind == JUDGE:  # a judged task also gets the pairwise win rate of after over before
+        from rl_agent.kit.pipeline.judged_winrate import judged_win_rate
+
+        _, rubric = resolve_check_path(root, check_file)
+        sides = [ev[s]["samples"] for s in ("before", "after")]
+        result["win_rate"] = judged_win_rate(rubric, [x["prompt"] for x in sides[0]], [x["output"] for x in sides[0]],
+                                             [x["output"] for x in sides[1]])
     tmp = root / (CHECK_EVAL_FILE + ".tmp")
     tmp.write_text(json.dumps(result, indent=2), encoding="utf-8")
     tmp.replace(root / CHECK_EVAL_FILE)

@@ -35,6 +35,9 @@ AUTHOR = "claude"  # planned by the Agent SDK authoring session
 TASK_DIR = "task_dir"  # a folder given with --task-dir (hand-written, or written by Claude Code)
 CONTRACT_FILES = (TASK_FILE, CHECK_FILE, RUBRIC_FILE, EXAMPLES_FILE, TRAIN_FILE, HELDOUT_FILE)
 MIN_RUBRIC_WORDS = 10
+# A judged check rewards preference pairs (DPO) or, online, the model's own sampled answers (GRPO, the judge as
+# the reward: tracks/grpo_judged.py).
+JUDGED_ALGORITHMS = ("dpo", "grpo")
 
 
 @dataclass
@@ -81,9 +84,9 @@ def check_folder(root: str | Path) -> TaskMeta:
         if len(_text(path).split()) < MIN_RUBRIC_WORDS:
             raise TaskFolderError(f"{path}: a rubric needs at least {MIN_RUBRIC_WORDS} words saying what scores 1 "
                                   "and what scores 0")
-        if meta.algorithm != "dpo":
+        if meta.algorithm not in JUDGED_ALGORITHMS:
             raise TaskFolderError(f"{root / TASK_FILE}: field 'algorithm': a judged check (claude_judge) trains with "
-                                  f"dpo, got {meta.algorithm!r}")
+                                  f"{' or '.join(JUDGED_ALGORITHMS)}, got {meta.algorithm!r}")
     try:
         read_example_rows(root / EXAMPLES_FILE)
     except ValueError as e:
@@ -158,4 +161,9 @@ def plan_task_spec(plan: RecipePlan, **kw) -> TaskSpec:
         spec.family = "style"  # a quality a grader judges, not a format a program checks
         spec.reward.source, spec.reward.judge = "claude", "claude"
         spec.reward.reason = f"the Claude grader with the task's rubric ({RUBRIC_FILE}), proven on its examples"
+        if spec.grpo is not None:
+            from rl_agent.kit.tracks.grpo_judged import judged_grpo_settings
+
+            spec.grpo = judged_grpo_settings(spec.grpo, RUBRIC_FILE, EXAMPLES_FILE)
+            spec.algorithm_reason = "a rubric the Claude grader applies to each sampled answer: online RL (RLAIF)"
     return spec

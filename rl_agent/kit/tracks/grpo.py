@@ -57,6 +57,13 @@ class GRPOSettings(CommonSettings):
     judge_timeout: float = Field(30.0, gt=0)
     judge_concurrency: int = Field(8, ge=1)
     rubric: str | None = Field(None, description="Claude rubric file; None: the bundled terse rubric")
+    judge_calibration: bool = Field(True, description="the bundled terse calibration examples in the Claude judge's "
+                                    "prefix; off for a task's own rubric (they grade terseness)")
+    judge_group: bool = Field(False, description="Claude grades each prompt's num_generations answers together in one "
+                              "request (relative grading, kit/judges/group.py); evaluation grades one at a time")
+    anchors: str | None = Field(None, description="examples file (the task's proven good and bad answers) the Claude "
+                                "reward's rubric grades again, uncached, every anchor_every steps: judge drift")
+    anchor_every: int = Field(10, ge=1, description="steps between anchor gradings")
 
     @field_validator("reward", "heldout_judge")
     @classmethod
@@ -132,14 +139,17 @@ class GRPOTrack(Track):
         curve = train_metrics.get("reward_curve", [])
         trend = grpo_guard.reward_trend(curve)
         before, after = (self.clean_side(eval_result[k]) for k in ("before", "after"))
-        guard = grpo_guard.hacking_guard(trend, before, after, s.heldout_judge, s.reward_checks_correctness)
+        win = (eval_result.get("task_check") or {}).get("win_rate")  # a judged task's pairwise before/after
+        guard = grpo_guard.hacking_guard(trend, before, after, s.heldout_judge, s.reward_checks_correctness, win)
         return {"reward_spec": s.reward, "heldout_judge": s.heldout_judge,
                 "use_vllm": train_metrics.get("use_vllm", False),
                 "reward_trend": trend, "hacking": guard,
-                "grading": grpo_guard.grading_summary(train_metrics, eval_result), "reward_curve": curve}
+                "grading": grpo_guard.grading_summary(train_metrics, eval_result), "reward_curve": curve,
+                "anchors": train_metrics.get("anchors")}
 
     def checks(self, report: dict, spec: "RunSpec") -> dict[str, bool]:
-        return grpo_guard.checks(report["reward_trend"], report["before"], report["after"], report["hacking"])
+        return {**grpo_guard.checks(report["reward_trend"], report["before"], report["after"], report["hacking"]),
+                **grpo_guard.drift_checks(report.get("anchors"))}
 
     def tips(self, report: dict, spec: "RunSpec", train_metrics: dict) -> list[str]:
         return grpo_guard.tune_next(report["reward_trend"], report["after"], report["hacking"], report["grading"],

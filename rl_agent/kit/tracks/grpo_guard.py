@@ -14,6 +14,8 @@ from typing import Any
 
 from rich.console import Console
 
+from rl_agent.kit.judges.drift import DRIFT_MAX
+
 
 # The reward must gain at least this much (rewards live in [0, 1]) from the first to the last fifth of
 # training to count as "climbed"; smaller moves are within step-to-step noise on a few prompts per step.
@@ -61,16 +63,21 @@ def truth_check(before: dict, after: dict, reward_checks_correctness: bool) -> b
 
 
 def hacking_guard(trend: dict[str, Any], before: dict, after: dict, check_name: str,
-                  reward_checks_correctness: bool = False) -> dict[str, Any]:
-    """Flag a run whose training reward climbs while the held-out checks it never optimised do not."""
+                  reward_checks_correctness: bool = False, pairwise: dict | None = None) -> dict[str, Any]:
+    """Flag a run whose training reward climbs while the held-out checks it never optimised do not. `pairwise`: a
+    judged task's win rate of after over before (pipeline/judged_winrate.py), the held-out reading then."""
     check_up = _improved(before.get("check"), after.get("check"))
+    check_text = f"held-out judge ({check_name}) {_fmt(before.get('check'))} -> {_fmt(after.get('check'))}"
+    if pairwise is not None and pairwise.get("rate") is not None:
+        check_up = pairwise["rate"] > 0.5
+        check_text = (f"pairwise win rate of after over before {pairwise['rate']:.2f} (the rubric read pairwise in "
+                      "both orders, never optimised)")
     lc_up = _improved(before.get("lc_margin"), after.get("lc_margin"))
     truth = truth_check(before, after, reward_checks_correctness)
     held_ok = check_up is True and lc_up is not False and truth is not False
     flagged = bool(trend["climbed"]) and not held_ok
     lc_text = ("no held-out chosen/rejected pairs, so no length-controlled check" if lc_up is None else
                f"length-controlled margin {_fmt(before['lc_margin'])} -> {_fmt(after['lc_margin'])} nats/token")
-    check_text = f"held-out judge ({check_name}) {_fmt(before.get('check'))} -> {_fmt(after.get('check'))}"
     if truth is not None:
         check_text += f"; held-out correctness {_fmt(before.get('correct'))} -> {_fmt(after.get('correct'))}"
     first, last = _fmt(trend["first_fifth"]), _fmt(trend["last_fifth"])
@@ -97,6 +104,8 @@ def grading_summary(train_metrics: dict, eval_result: dict) -> dict[str, Any]:
     """Samples that could not be graded (by kind) and what grading cost, training and evaluation together."""
     train = train_metrics.get("grading", {})
     parts = {"training": train, **{f"evaluation ({k})": v for k, v in eval_result.get("grading", {}).items()}}
+    if train_metrics.get("anchors"):  # the judge's anchors, graded again during training (judges/drift.py)
+        parts["judge anchors"] = train_metrics["anchors"]
     failures: dict[str, int] = {}
     for part in parts.values():
         for kind, n in part.get("failures", {}).items():
@@ -123,6 +132,13 @@ def checks(trend: dict, before: dict, after: dict, guard: dict) -> dict[str, boo
         out["held-out correctness kept up with the reward"] = guard["truth_ok"]
     out["no reward hacking flagged"] = not guard["flagged"]
     return out
+
+
+def drift_checks(anchors: dict | None) -> dict[str, bool]:
+    """With a judged reward's anchors graded at least twice: the judge did not drift (judges/drift.py)."""
+    if not anchors or anchors.get("max_drift") is None or len(anchors.get("readings", [])) < 2:
+        return {}
+    return {f"judge steady on its anchors (drift <= {DRIFT_MAX})": not anchors["flagged"]}
 
 
 def tune_next(trend: dict, after: dict, guard: dict, grading: dict, train_metrics: dict, spec) -> list[str]:
@@ -160,8 +176,10 @@ def tune_next(trend: dict, after: dict, guard: dict, grading: dict, train_metric
 def markdown_sections(report: dict[str, Any]) -> list[str]:
     g = report["grading"]
     kinds = ", ".join(f"{k}: {n}" for k, n in sorted(g["failures"].items())) or "none"
+    anchors = report.get("anchors")
+    drift = [("**WARNING:** " if anchors["flagged"] else "") + anchors["message"], ""] if anchors else []
     return ["## Reward hacking check", "",
-            ("**WARNING:** " if report["hacking"]["flagged"] else "") + report["hacking"]["message"], "",
+            ("**WARNING:** " if report["hacking"]["flagged"] else "") + report["hacking"]["message"], "", *drift,
             "## Grading", "",
             f"{g['failed']} answers could not be graded ({kinds}); they were given no reward instead of a made-up "
             f"one. Grading cost: ${g['cost_usd']:.4f}.", ""]
@@ -170,5 +188,9 @@ def markdown_sections(report: dict[str, Any]) -> list[str]:
 def console_lines(console: Console, report: dict[str, Any]) -> None:
     style = "bold red" if report["hacking"]["flagged"] else "bold"
     console.print(f"[{style}]Reward hacking check:[/{style}] {report['hacking']['message']}", highlight=False)
+    anchors = report.get("anchors")
+    if anchors:
+        style = "bold red" if anchors["flagged"] else "bold"
+        console.print(f"[{style}]Judge drift:[/{style}] {anchors['message']}", highlight=False)
     g = report["grading"]
     console.print(f"Grading: {g['failed']} answers could not be graded, cost ${g['cost_usd']:.4f}.")

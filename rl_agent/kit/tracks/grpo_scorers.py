@@ -31,6 +31,8 @@ _INLINE_MODULES: dict[str, ModuleType] = {
 }
 
 GRADE_CACHE = "grades.sqlite3"
+GROUP_LOG = "out/group_orders.jsonl"  # each graded group's shown order and scores (group grading)
+ANCHOR_FILE = "out/anchor_drift.json"  # the anchors' scores through training (judge drift)
 # The task's own check program (check.py in the run folder), run by the sandboxed check runner; the runner
 # and the batch reward are stdlib-only and inlined, so the scripts stay standalone.
 TASK_CHECK_SPEC = "check"
@@ -93,16 +95,20 @@ def describe(plan: ScorerPlan) -> str:
     return f"the verifier program {plan.spec} (RLVR)"
 
 
-def _scorer_config(plan: ScorerPlan, spec: "RunSpec", max_cost: float | None) -> dict:
+def _scorer_config(plan: ScorerPlan, spec: "RunSpec", max_cost: float | None, *, group: bool = False) -> dict:
+    """`group`: grade each prompt's answers together (training only; evaluation grades one at a time)."""
     s = spec.grpo
     claude = None
     if plan.remote:
         claude = {
             "rubric": s.rubric,
+            "calibration": s.judge_calibration,
             "cache": GRADE_CACHE,
             "max_cost": max_cost,
             "timeout": s.judge_timeout,
             "concurrency": s.judge_concurrency,
+            "group": group and s.judge_group,
+            "group_log": GROUP_LOG,
         }
     return {"spec": plan.spec, "name": plan.name, "function": plan.function, "claude": claude,
             "batch": plan.batch, "check_file": TASK_CHECK_FILE if plan.batch else None}
@@ -143,8 +149,11 @@ def scorer_context(spec: "RunSpec") -> dict:
         "temperature": s.temperature,
         "use_vllm": s.use_vllm,
         "max_cost": s.judge_max_cost,
-        "reward": _scorer_config(reward, spec, s.judge_max_cost),
+        "reward": _scorer_config(reward, spec, s.judge_max_cost, group=True),
+        "eval_reward": _scorer_config(reward, spec, s.judge_max_cost),
         "check": _scorer_config(check, spec, s.judge_max_cost),
+        "anchors": ({"file": s.anchors, "every": s.anchor_every, "out": ANCHOR_FILE}
+                    if s.anchors and reward.remote else None),
         "reward_summary": describe(reward),
         "check_summary": describe(check),
         "train_needs_rl_agent": not reward.inline,
