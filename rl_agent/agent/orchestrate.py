@@ -235,7 +235,7 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
         raise UserError(str(e)) from None
     console.print(f"base model on the held-out prompts: the check passes {scores.pass_rate:.2f} of its answers "
                   f"({scores.graded} graded); e.g. {answers[0][:80]!r}", highlight=False)
-    if spec.check.kind == JUDGE and not scores.already_passes():
+    if spec.check.kind == JUDGE:  # before "already passes": a lenient judge would pass everything
         _judge_agreement(folder, spec, rows, answers, scores.scores, console)
     if scores.already_passes():
         console.print(f"nothing to learn: the base model already passes the check on {scores.pass_rate:.2f} of the "

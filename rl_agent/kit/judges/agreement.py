@@ -118,7 +118,7 @@ def judge_agreement(items: Sequence[GradeItem], first: Sequence[float | None], r
     a, b = [p[1] for p in pairs], [p[2] for p in pairs]
     rho = spearman(a, b)
     ra, rb = ranks(a), ranks(b)
-    worst = sorted(range(len(pairs)), key=lambda k: (-abs(ra[k] - rb[k]), -abs(a[k] - b[k])))[:3]
+    worst = sorted(range(len(pairs)), key=lambda k: (-abs(a[k] - b[k]), -abs(ra[k] - rb[k])))[:3]
     shown = [Disagreement(items[pairs[k][0]].prompt, items[pairs[k][0]].output, a[k], b[k]) for k in worst]
     if rho is None:
         flat_a, flat_b = len(set(a)) == 1, len(set(b)) == 1

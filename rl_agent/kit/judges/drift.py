@@ -43,6 +43,12 @@ class AnchorWatch:
     every: int = 10
     readings: list[AnchorReading] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        engine = getattr(self.judge, "engine", None)
+        if engine is not None and engine.cache is not None:  # a cached grade cannot drift: the watch grades afresh
+            engine.close()
+            engine.cache = None
+
     def measure(self, step: int) -> AnchorReading:
         grades: list[Grade] = self.judge.grade_many([a.item for a in self.anchors])
         reading = AnchorReading(step, [g.score if g.ok else None for g in grades], sum(not g.ok for g in grades),
