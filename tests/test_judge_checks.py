@@ -18,10 +18,9 @@ from judged_task import BAD, GOOD, RUBRIC, write_judged_folder
 from rl_agent.kit.judges.agreement import judge_agreement, spearman
 from rl_agent.kit.judges.base import GradeItem
 from rl_agent.kit.judges.claude import ClaudeJudge
-from rl_agent.kit.judges.drift import Anchor, AnchorWatch, DRIFT_MAX
+from rl_agent.kit.judges.drift import DRIFT_MAX, Anchor, AnchorWatch, drift_checks
 from rl_agent.kit.pipeline.judged_winrate import judged_win_rate, win_rate_lines
 from rl_agent.kit.pipeline.report import judge_lines
-from rl_agent.kit.tracks.grpo_guard import drift_checks
 
 SECOND_READING_MARK = "You are checking answers against a set of criteria"
 EXAMPLES = set(GOOD + BAD)

@@ -103,6 +103,13 @@ def drift_summary(anchors: Sequence[Anchor], readings: Sequence[AnchorReading], 
                 sum(s is not None for s in r.scores) for r in readings), "failed": failures}
 
 
+def drift_checks(anchors: dict | None) -> dict[str, bool]:
+    """A verdict check, when the anchors were graded at least twice: the judge did not drift."""
+    if not anchors or anchors.get("max_drift") is None or len(anchors.get("readings", [])) < 2:
+        return {}
+    return {f"judge steady on its anchors (drift <= {DRIFT_MAX})": not anchors["flagged"]}
+
+
 def read_anchors(path: str | Path) -> list[Anchor]:
     """The examples file's rows ({"kind": "good"|"bad", "prompt", "output", "reference"?}) as anchors."""
     out = []

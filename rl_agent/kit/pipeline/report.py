@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rl_agent.kit.judges.drift import drift_checks
 from rl_agent.kit.pipeline.run_folder import write_json_atomic
 from rl_agent.kit.tracks.base import CORRECT, Figure, Track
 from rl_agent.kit.tracks.registry import get_track
@@ -132,13 +133,13 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
                                 for s in ("before", "after")}
         if task_check.get("win_rate"):  # a judged task: the pairwise before/after (pipeline/judged_winrate.py)
             report["task_check"]["win_rate"] = task_check["win_rate"]
-    if eval_result.get("judge_agreement"):  # a judged task: the judge read twice before training
-        report["judge_agreement"] = eval_result["judge_agreement"]
         checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
-                  **corr["checks"]}
+                  **corr["checks"], **drift_checks(report.get("anchors"))}
     else:
         checks = {**track.checks(report, spec), **corr["checks"]}
     checks.update(turn_checks(eval_result["after"]))
+    if eval_result.get("judge_agreement"):  # a judged task: the judge read twice before training
+        report["judge_agreement"] = eval_result["judge_agreement"]
     report["correctness"] = corr
     report["verdict"] = {"succeeded": all(checks.values()), "checks": checks}
     report["tune_next"] = correctness_tips(corr) + track.tips(report, spec, train_metrics)

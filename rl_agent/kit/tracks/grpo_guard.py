@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from rl_agent.kit.judges.drift import DRIFT_MAX
+from rl_agent.kit.judges.drift import drift_checks  # noqa: F401  (GRPO's checks include it)
 
 
 # The reward must gain at least this much (rewards live in [0, 1]) from the first to the last fifth of
@@ -132,13 +132,6 @@ def checks(trend: dict, before: dict, after: dict, guard: dict) -> dict[str, boo
         out["held-out correctness kept up with the reward"] = guard["truth_ok"]
     out["no reward hacking flagged"] = not guard["flagged"]
     return out
-
-
-def drift_checks(anchors: dict | None) -> dict[str, bool]:
-    """With a judged reward's anchors graded at least twice: the judge did not drift (judges/drift.py)."""
-    if not anchors or anchors.get("max_drift") is None or len(anchors.get("readings", [])) < 2:
-        return {}
-    return {f"judge steady on its anchors (drift <= {DRIFT_MAX})": not anchors["flagged"]}
 
 
 def tune_next(trend: dict, after: dict, guard: dict, grading: dict, train_metrics: dict, spec) -> list[str]:

@@ -1,0 +1,64 @@
+"""A judged task trains with GRPO end to end: `rl-agent new --task-dir` with rubric.md and algorithm grpo plans
+Claude (the scripted Messages API server, grading by a real rule over the text it receives) as the group-graded
+reward, trains the embedded model with TRL, watches the judge's anchors and reports the pairwise win rate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
+from judged_task import write_judged_folder
+
+pytestmark = pytest.mark.slow
+
+SMALL = {"steps": 8, "save_steps": 8, "batch_size": 16, "num_generations": 4, "max_completion_length": 16,
+         "max_new_tokens": 16, "anchor_every": 4}
+
+
+def cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rl_agent", *args], env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_key, tmp_path, rl_agent_cache):
+    task = write_judged_folder(tmp_path / "task", train_rows=16, heldout_rows=6)
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "ANTHROPIC_API_KEY": fake_key, "ANTHROPIC_BASE_URL": anthropic_server.base_url}
+    proc = cli(["new", "--task-dir", str(task), "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir)], env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    spec = json.loads((run_dir / "spec.json").read_text())
+    g = spec["grpo"]
+    assert spec["algorithm"] == "grpo" and spec["check"]["kind"] == "claude_judge"
+    assert (g["reward"], g["rubric"], g["judge_group"], g["judge_calibration"], g["anchors"]) == (
+        "claude", "rubric.md", True, False, "examples.jsonl")
+    spec["grpo"].update(SMALL)  # a short run for the test
+    (run_dir / "spec.json").write_text(json.dumps(spec))
+
+    proc = cli(["run", str(run_dir / "spec.json"), "--yes"], env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    report = json.loads((run_dir / "report.json").read_text())
+    # Training was graded in groups: one request per prompt's group, the recorded orders in out/.
+    bodies = [json.dumps(r.body) for r in anthropic_server.message_requests]
+    group_requests = [b for b in bodies if '<answer id=\\"1\\">' in b]
+    orders = [json.loads(x) for x in (run_dir / "out/group_orders.jsonl").read_text().splitlines()]
+    assert len(group_requests) == len(orders) and 8 * 4 <= len(orders) <= 8 * 4 * 2  # 4 prompts a step (+ retries)
+    assert all(sorted(o["shown"]) == list(range(len(o["shown"]))) for o in orders)
+    assert len(report["reward_curve"]) == 8 and report["grading"]["parts"]["training"]["cost_usd"] > 0
+    # The anchors were graded at steps 0, 4 and 8, and the judge (deterministic) did not drift.
+    anchors = report["anchors"]
+    assert [r["step"] for r in anchors["readings"]] == [0, 4, 8] and anchors["max_drift"] == 0.0
+    assert not anchors["flagged"] and anchors["cost_usd"] > 0
+    # The judged before/after: the task check (one answer at a time) and the pairwise win rate.
+    win = report["task_check"]["win_rate"]
+    assert win["pairs"] == 6 and win["wins"] + win["losses"] + win["ties"] + win["failed"] == 6
+    assert win["cost_usd"] > 0 and report["grading"]["cost_usd"] > anchors["cost_usd"]
+    md = (run_dir / "report.md").read_text()
+    assert "The judge held steady on its 10 anchors" in md and "Pairwise win rate of after over before" in md
+    assert (run_dir / "reward.png").is_file()
+    leaked = [p for p in run_dir.rglob("*") if p.is_file() and fake_key.encode() in p.read_bytes()]
+    assert leaked == []
