@@ -7,13 +7,16 @@ tests/anthropic_server.py running in its own process with injected latency, and 
      dollars for naive one-by-one calls (same model, same prompt, no caching, no batch);  target <= 0.15
   2. throughput (API calls per second) concurrent (AsyncAnthropic + Semaphore) divided by
      sequential one-by-one calls;                                                        target >= 20x
+  3. GRPO-shaped grading, group vs per-item: P prompts x G completions (G = 4 and 8) graded one request per
+     completion (ClaudeJudge) and one request per prompt's group (GroupJudge), same rubric and calibration
+     prefix, both online with the prompt cache: dollars per completion, requests and wall time side by side.
 
 Dollars come from the usage fields the server returns (its prompt-cache simulation follows the documented
 rules: prefix >= the model's minimum, write on first sight, read after). Against the real API, cache hits
 inside a batch are best-effort, so the real batch figure can be somewhat higher. Nothing is hard-coded.
 
     python bench/grading.py [--n 500] [--latency 0.25] [--concurrency 64] [--repeat-share 0.2]
-                            [--sequential-sample 100]
+                            [--sequential-sample 100] [--group-prompts 40] [--group-sizes 4,8]
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from rl_agent.kit.judges.base import Grade, GradeItem  # noqa: E402
 from rl_agent.kit.judges.engine import Call  # noqa: E402
 from rl_agent.kit.judges.prompts import grader_item  # noqa: E402
 from rl_agent.kit.judges.claude import ClaudeJudge  # noqa: E402
+from rl_agent.kit.judges.group import GroupJudge  # noqa: E402
 from rl_agent.kit.dataio.pairs import bundled_pairs_path  # noqa: E402
 
 FAKE_KEY = "sk-ant-bench-not-a-real-key"
@@ -80,6 +84,44 @@ def one_by_one(judge: ClaudeJudge, items: list[GradeItem]) -> list[Grade]:
     return [results[c.key] for c in calls]
 
 
+def make_groups(n_prompts: int, size: int) -> list[list[GradeItem]]:
+    """`n_prompts` bundled prompts, each with `size` distinct completions (its chosen and rejected answers and
+    variants of them), as a GRPO step would hand them to the reward."""
+    rows = [json.loads(x) for x in bundled_pairs_path("train").read_text(encoding="utf-8").splitlines() if x.strip()]
+    groups = []
+    for row in rows[:n_prompts]:
+        base = [row["chosen"], row["rejected"]]
+        outs = [base[k % 2] if k < 2 else f"{base[k % 2]} (take {k // 2})" for k in range(size)]
+        groups.append([GradeItem(row["prompt"], o) for o in outs])
+    return groups
+
+
+def group_vs_item(common: dict, n_prompts: int, sizes: list[int], concurrency: int) -> list[str]:
+    """Rows comparing per-item and group grading of the same GRPO-shaped batch, one pair of rows per G."""
+    lines = []
+    for size in sizes:
+        groups = make_groups(n_prompts, size)
+        flat = [it for g in groups for it in g]
+        item = ClaudeJudge(concurrency=concurrency, **common)
+        g_item, t_item = timed(lambda: item.grade_many(flat))
+        group = GroupJudge(calibration=True, concurrency=concurrency, **common)
+        g_group, t_group = timed(lambda: group.grade_groups(groups))
+        n = len(flat)
+        for name, judge, secs, grades in (("per-item", item, t_item, g_item),
+                                          ("group", group, t_group, [x for g in g_group for x in g])):
+            s = judge.stats.as_dict()
+            hits = "-" if s["prompt_cache_hit_rate"] is None else f"{s['prompt_cache_hit_rate']:.0%}"
+            lines.append(f"G={size:<2} {name:<9} {n:>4} completions  ${s['cost_usd'] / n:.6f}/completion  "
+                         f"{s['requests']:>4} requests  {secs:>6.2f}s wall  failures {sum(not g.ok for g in grades)}  "
+                         f"prompt-cache hits {hits}")
+        ratio = group.stats.cost_usd / item.stats.cost_usd
+        same = [a.score for a in g_item] == [x.score for g in g_group for x in g]  # the scripted grader is by text
+        lines.append(f"G={size:<2} group / per-item: dollars {ratio:.3f}, requests "
+                     f"{group.stats.requests / item.stats.requests:.3f}, wall {t_group / t_item:.3f}; "
+                     f"same scores: {same}")
+    return lines
+
+
 def timed(fn):  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     out = fn()
@@ -96,6 +138,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--repeat-share", type=float, default=0.2, help="share of outputs that repeat earlier ones")
     ap.add_argument("--model", default="claude-haiku-4-5")
+    ap.add_argument("--group-prompts", type=int, default=40, help="prompts in the group-vs-per-item comparison")
+    ap.add_argument("--group-sizes", default="4,8", help="completions per prompt (GRPO's num_generations)")
     args = ap.parse_args()
 
     items = make_items(args.n, args.repeat_share)
@@ -121,6 +165,8 @@ def main() -> None:
             # informative: the online path with prompt cache + grade cache (what GRPO reward calls use)
             online = ClaudeJudge(cache=Path(tmp) / "online.sqlite3", concurrency=args.concurrency, **common)
             g_onl, t_onl = timed(lambda: online.grade_many(items))
+            sizes = [int(x) for x in args.group_sizes.split(",") if x.strip()]
+            grouped = group_vs_item(common, args.group_prompts, sizes, args.concurrency)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -150,6 +196,10 @@ def main() -> None:
     print(f"throughput ratio, concurrent / sequential: {speedup:.1f}x  (target >= 20x)  "
           f"{'PASS' if speedup >= 20 else 'MISS'}")
     print(f"same scores with and without levers: {same}")
+    print(f"\nGRPO-shaped grading, {args.group_prompts} prompts x G completions, online with the prompt cache "
+          "(no grade cache):")
+    for line in grouped:
+        print(line)
 
 
 if __name__ == "__main__":
