@@ -103,6 +103,11 @@ def test_a_lenient_judge_is_stopped_before_training_with_the_answers_shown(anthr
     assert not (run_dir / "run.json").exists() and not (run_dir / "out").exists()
     saved = json.loads((run_dir / "judge_agreement.json").read_text())
     assert saved["passed"] is False and len(saved["disagreements"]) == 3
+    # `rl-agent run` on the plan reads the judge twice again before anything trains: still stopped.
+    again = subprocess.run([sys.executable, "-m", "rl_agent", "run", str(run_dir / "spec.json"), "--yes"], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "nothing was trained" in " ".join(again.stderr.split())
+    assert not (run_dir / "run.json").exists() and not (run_dir / "out").exists()
     assert fake_key not in (run_dir / "judge_agreement.json").read_text() and fake_key not in proc.stdout + proc.stderr
 
 

@@ -42,6 +42,9 @@ def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_
     proc = cli(["run", str(run_dir / "spec.json"), "--yes"], env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     report = json.loads((run_dir / "report.json").read_text())
+    # Before training, the judge read the base model's answers twice and the readings agreed.
+    assert "judge agreement on 6 of the base model's held-out answers" in " ".join(proc.stdout.split())
+    assert report["judge_agreement"]["passed"] and report["judge_agreement"]["spearman"] >= 0.6
     # Training was graded in groups: one request per prompt's group, the recorded orders in out/.
     bodies = [json.dumps(r.body) for r in anthropic_server.message_requests]
     group_requests = [b for b in bodies if '<answer id=\\"1\\">' in b]
@@ -59,6 +62,8 @@ def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_
     assert win["cost_usd"] > 0 and report["grading"]["cost_usd"] > anchors["cost_usd"]
     md = (run_dir / "report.md").read_text()
     assert "The judge held steady on its 10 anchors" in md and "Pairwise win rate of after over before" in md
+    assert "**Before training:** the training rubric and a second reading ranked 6" in md
+    assert report["verdict"]["succeeded"] and report["task_check"]["after"]["pass_rate"] >= 0.8
     assert (run_dir / "reward.png").is_file()
     leaked = [p for p in run_dir.rglob("*") if p.is_file() and fake_key.encode() in p.read_bytes()]
     assert leaked == []

@@ -285,6 +285,10 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
     if task.check is not None:  # an edited check (or its examples) is proven again before anything runs
         _prove(folder, task, console)
     python = training_env(console, yes, confirm).python
+    if task.check is not None and task.check.kind == JUDGE and not folder.state_path.exists():
+        # nothing trained yet (e.g. stopped by the judge agreement check): the judge is read twice again first
+        if not _base_model_check(folder, task, run_spec, python, console):
+            return
     if folder.state_path.exists():
         try:
             state = folder.load()
