@@ -67,3 +67,22 @@ def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_
     assert (run_dir / "reward.png").is_file()
     leaked = [p for p in run_dir.rglob("*") if p.is_file() and fake_key.encode() in p.read_bytes()]
     assert leaked == []
+
+
+def test_a_group_the_judge_cannot_grade_gets_no_reward_not_zero(tmp_path, tiny_model, anthropic_server, fake_key):
+    """Step 1's two groups get prose twice (first try and stricter retry): their 8 completions are missing rewards,
+    so step 1 has no reward point at all (a 0 would have logged one), and training goes on."""
+    from anthropic_server import Reply
+    from test_grpo_train import claude_env, make_run, run_script
+
+    anthropic_server.script(*[Reply.text_reply("These all look fine to me.") for _ in range(4)])
+    make_run(tmp_path / "run", tiny_model, steps=2, reward="claude", heldout_judge="terse", judge_max_cost=5.0,
+             judge_group=True)
+    run = tmp_path / "run"
+    run_script(run, sys.executable, "train_grpo.py", env=claude_env(anthropic_server, fake_key))
+    tm = json.loads((run / "out" / "train_metrics.json").read_text())
+    assert tm["grading"]["failures"] == {"malformed": 8} and tm["grading"]["graded"] == 8
+    assert [step for step, _ in tm["reward_curve"]] == [2]
+    orders = [json.loads(x) for x in (run / "out" / "group_orders.jsonl").read_text().splitlines()]
+    assert [o["error"] for o in orders[:2]] == ["malformed", "malformed"] and all(s is None for s in orders[0]["scores"])
+    assert all(o["error"] is None for o in orders[2:]) and len(orders) == 4
