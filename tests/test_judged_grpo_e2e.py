@@ -63,6 +63,7 @@ def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_
     md = (run_dir / "report.md").read_text()
     assert "The judge held steady on its 10 anchors" in md and "Pairwise win rate of after over before" in md
     assert "**Before training:** the training rubric and a second reading ranked 6" in md
+    assert 2 <= len(report["group_positions"]) <= 4 and "mean score by shown position 1.." in md
     assert report["verdict"]["succeeded"] and report["task_check"]["after"]["pass_rate"] >= 0.8
     assert (run_dir / "reward.png").is_file()
     leaked = [p for p in run_dir.rglob("*") if p.is_file() and fake_key.encode() in p.read_bytes()]

@@ -10,7 +10,7 @@ import re
 from anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
 from anthropic_server import Reply, default_score, group_answers
 from rl_agent.kit.judges.base import GradeItem
-from rl_agent.kit.judges.group import GroupJudge
+from rl_agent.kit.judges.group import GroupJudge, position_means_from_log
 from rl_agent.kit.judges.reward import JudgeReward
 
 RUBRIC_TEXT = "Score 1 for an answer a patient teacher would give in at most two sentences; 0 for a rambling one."
@@ -49,6 +49,9 @@ def test_one_request_per_group_prefix_first_with_cache_control_and_order_recorde
     logged = [json.loads(x) for x in (tmp_path / "orders.jsonl").read_text().splitlines()]
     assert sorted(len(r["shown"]) for r in logged) == [2, 4]
     assert j.stats.requests == 2 and j.stats.cache_control_requests == 2
+    means = j.position_means()  # by shown position, from the recorded orders
+    assert len(means) == 4 and means[3] == [g.score for g in grades[0]][record.shown[3]]
+    assert position_means_from_log(tmp_path / "orders.jsonl") == means
 
     # The same groups again: served from the grade cache, nothing sent.
     j2 = judge(anthropic_server, fake_key, tmp_path, cache=tmp_path / "grades.sqlite3")

@@ -265,14 +265,29 @@ class GroupJudge:
         return self.grade_many([GradeItem(prompt, output, reference)])[0]
 
     def position_means(self) -> list[float | None]:
-        """Mean score by shown position over the graded groups (a flat line: position is not rewarded)."""
-        sums: dict[int, list[float]] = {}
-        for r in self.records:
-            for pos, s in enumerate(r.scores):
-                if s is not None:
-                    sums.setdefault(pos, []).append(s)
-        width = max(sums, default=-1) + 1
-        return [round(sum(sums[p]) / len(sums[p]), 4) if p in sums else None for p in range(width)]
+        """Mean score by shown position over the groups this judge graded (see position_means)."""
+        return position_means(self.records)
+
+
+def position_means(records: Sequence[GroupRecord]) -> list[float | None]:
+    """Mean score by shown position over graded groups: with the shuffle, a flat line says position is not
+    rewarded (a judge favouring the first answer shows as a higher first value)."""
+    sums: dict[int, list[float]] = {}
+    for r in records:
+        for pos, s in enumerate(r.scores):
+            if s is not None:
+                sums.setdefault(pos, []).append(s)
+    width = max(sums, default=-1) + 1
+    return [round(sum(sums[p]) / len(sums[p]), 4) if p in sums else None for p in range(width)]
+
+
+def position_means_from_log(path: str | Path) -> list[float | None] | None:
+    """position_means over a group log written by GroupJudge (every process's groups); None without one."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return position_means([GroupRecord(**json.loads(x)) for x in path.read_text(encoding="utf-8").splitlines()
+                           if x.strip()])
 
 
 def group_system_text() -> str:

@@ -145,7 +145,7 @@ class GRPOTrack(Track):
                 "use_vllm": train_metrics.get("use_vllm", False),
                 "reward_trend": trend, "hacking": guard,
                 "grading": grpo_guard.grading_summary(train_metrics, eval_result), "reward_curve": curve,
-                "anchors": train_metrics.get("anchors")}
+                "anchors": train_metrics.get("anchors"), "group_positions": train_metrics.get("group_positions")}
 
     def checks(self, report: dict, spec: "RunSpec") -> dict[str, bool]:
         return {**grpo_guard.checks(report["reward_trend"], report["before"], report["after"], report["hacking"]),

@@ -175,7 +175,16 @@ def markdown_sections(report: dict[str, Any]) -> list[str]:
             ("**WARNING:** " if report["hacking"]["flagged"] else "") + report["hacking"]["message"], "", *drift,
             "## Grading", "",
             f"{g['failed']} answers could not be graded ({kinds}); they were given no reward instead of a made-up "
-            f"one. Grading cost: ${g['cost_usd']:.4f}.", ""]
+            f"one. Grading cost: ${g['cost_usd']:.4f}.", "", *_position_lines(report.get("group_positions"))]
+
+
+def _position_lines(means: list | None) -> list[str]:
+    """Group grading: the mean training score by the position an answer was shown at (shuffled per group)."""
+    if not means:
+        return []
+    shown = ", ".join(fmt(m) for m in means)
+    return [f"Each prompt's answers were graded together, shown in a shuffled order (out/group_orders.jsonl); mean "
+            f"score by shown position 1..{len(means)}: {shown} (a position the judge favours would stand out).", ""]
 
 
 def console_lines(console: Console, report: dict[str, Any]) -> None:
