@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
 
-class RunDirError(ValueError):
+
+class RunDirError(RlAgentError, ValueError):
     """Not a usable run folder; the message names the folder and what is missing."""
 
 

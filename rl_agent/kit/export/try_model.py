@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from rl_agent.kit.export.merge import load_tuned
 from rl_agent.kit.export.rundir import RunDir
-from rl_agent.kit.models.chat_format import chat_prompt, stop_token_ids
+from rl_agent.runtime.chat_format import chat_prompt, stop_token_ids
 
 
 @dataclass

@@ -20,6 +20,8 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rl_agent.errors import RlAgentError
+
 TASK_FILE = "task.json"
 CHECK_FILE = "check.py"
 RUBRIC_FILE = "rubric.md"
@@ -30,7 +32,7 @@ ALGORITHMS = ("dpo", "grpo", "sft", "kto")
 CHECK_ARGS = ["prompt", "output", "reference"]
 
 
-class TaskFolderError(ValueError):
+class TaskFolderError(RlAgentError, ValueError):
     """A task folder that does not follow the contract; the message names the file (and field or line)."""
 
 

@@ -6,6 +6,7 @@ line here; nothing else in the package names an algorithm.
 
 from __future__ import annotations
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.tracks.base import Track
 from rl_agent.kit.tracks.dpo import DPOTrack
 from rl_agent.kit.tracks.grpo import GRPOTrack
@@ -16,7 +17,7 @@ TRACKS: dict[str, Track] = {t.name: t for t in (DPOTrack(), GRPOTrack(), SFTTrac
 DEFAULT_TRACK = "dpo"
 
 
-class UnknownTrack(ValueError):
+class UnknownTrack(RlAgentError, ValueError):
     """An algorithm name no track answers to."""
 
 

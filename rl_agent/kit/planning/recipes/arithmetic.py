@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from rl_agent.kit.planning.recipes.base import OneLine, Params, RecipeError, RecipePlan, render_check
-from rl_agent.kit.planning.recipes.check_runner import CheckItem
+from rl_agent.runtime.check_runner import CheckItem
 
 NAME = "arithmetic"
 DESCRIPTION = ("arithmetic problems (sums, differences, products, quotients of numbers), the final answer "

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Callable, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects, load_pairs
 from rl_agent.kit.planning.contract import (
     CHECK_FILE,
@@ -23,13 +24,13 @@ from rl_agent.kit.planning.contract import (
     TaskMeta,
     write_meta,
 )
-from rl_agent.kit.planning.recipes.check_runner import CheckItem
+from rl_agent.runtime.check_runner import CheckItem
 
 __all__ = ["CHECK_FILE", "EXAMPLES_FILE", "HELDOUT_FILE", "TASK_FILE", "TRAIN_FILE", "Fact", "Form", "OneLine",
            "Params", "RecipeError", "RecipePlan", "bundled_facts", "item", "render_check"]
 
 
-class RecipeError(ValueError):
+class RecipeError(RlAgentError, ValueError):
     """The recipe cannot be planned with these parameters, or its data cannot be built; the message says why."""
 
 

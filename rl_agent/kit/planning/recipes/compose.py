@@ -29,9 +29,9 @@ from rl_agent.kit.planning.recipes.base import (
     item,
     params_literal,
 )
-from rl_agent.kit.planning.recipes.check_runner import CheckItem, run_check
 from rl_agent.kit.planning.recipes.dpo_data import MIN_TRAIN_ROWS
 from rl_agent.kit.planning.recipes.proof import GOOD_MIN, MIN_EXAMPLES, prove_check
+from rl_agent.runtime.check_runner import CheckItem, run_check
 
 _HEADER = '''"""Task check (rl-agent recipes: {names}): every part must pass.
 

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import Field
 
 from rl_agent.kit.planning.recipes.base import Params, RecipeError, RecipePlan, render_check
-from rl_agent.kit.planning.recipes.check_runner import CheckItem
+from rl_agent.runtime.check_runner import CheckItem
 
 NAME = "list_transform"
 DESCRIPTION = "a given list of numbers is sorted, reversed, deduplicated (unique) or summed; trained with GRPO"

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from rl_agent.kit.judges.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
 from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
+from rl_agent.runtime.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
 
 NAME = "terse"
 DESCRIPTION = ("terse, direct, concise answers: no hedging (I think, probably), no filler (Great question!), "
