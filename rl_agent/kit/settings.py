@@ -72,7 +72,7 @@ class RunBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: str = "Terse, direct answers: no hedging, no filler openers."
-    algorithm: str = "dpo"
+    algorithm: str  # a track name (rl_agent.kit.tracks.registry); RunSpec defaults it
     model: str
     model_source: Literal["embedded", "hub", "local"]
     model_reason: str = ""

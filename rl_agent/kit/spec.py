@@ -13,11 +13,13 @@ from __future__ import annotations
 from pydantic import Field, create_model, field_validator
 
 from rl_agent.kit.settings import RunBase
-from rl_agent.kit.tracks.registry import TRACKS, get_track
+from rl_agent.kit.tracks.registry import DEFAULT_TRACK, TRACKS, get_track
 
 
 class _RunSpecBase(RunBase):
     """RunBase with its algorithm checked against the track registry."""
+
+    algorithm: str = DEFAULT_TRACK
 
     @field_validator("algorithm")
     @classmethod

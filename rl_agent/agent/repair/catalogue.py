@@ -345,7 +345,7 @@ def fix_oom(ctx: Context) -> Patch | None:
         return Patch(f"out of memory: batch {s.batch_size} -> {new} with gradient accumulation {s.grad_accum} -> "
                      f"{accum} (same effective batch)",
                      (SetSpec(f"{key}.batch_size", new), SetSpec(f"{key}.grad_accum", accum)), "render")
-    length = "max_length" if key == "dpo" else "max_completion_length"
+    length = get_track(ctx.state.spec.algorithm).length_setting
     if getattr(s, length) > 64:
         return Patch(f"out of memory at the smallest batch: {length} {getattr(s, length)} -> {getattr(s, length) // 2}",
                      (SetSpec(f"{key}.{length}", getattr(s, length) // 2),), "render")

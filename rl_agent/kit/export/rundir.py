@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rl_agent.errors import RlAgentError
+from rl_agent.kit.tracks.registry import DEFAULT_TRACK
 
 
 class RunDirError(RlAgentError, ValueError):
@@ -30,7 +31,7 @@ class RunDir:
 
     @property
     def algorithm(self) -> str:
-        return self.spec.get("algorithm", "dpo")
+        return self.spec.get("algorithm", DEFAULT_TRACK)
 
     @property
     def base_model(self) -> str:

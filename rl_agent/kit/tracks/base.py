@@ -84,6 +84,12 @@ class Track:
     accepts_reward: ClassVar[bool] = False  # takes --reward/--max-cost
     bundled_dataset: ClassVar[str] = "terse"  # rl_agent/data/<this>/train.jsonl: the default training data
     footnote: ClassVar[str] = ""
+    length_setting: ClassVar[str] = "max_length"  # the settings field that bounds tokens per example
+
+    def check_judge(self, settings: dict) -> str | None:
+        """The judge spec a finished run's answers are checked by (`rl-agent try`), from its saved settings;
+        None: the report's own figures decide."""
+        return None
 
     # ---- files --------------------------------------------------------------------------------------
     @property

@@ -99,6 +99,7 @@ class GRPOTrack(Track):
     plot_name = "reward.png"
     plot_label = "reward"
     accepts_reward = True
+    length_setting = "max_completion_length"
     figures = (
         Figure("reward", "training reward on held-out prompts"),
         Figure("check", "held-out judge (never trained on)"),
@@ -116,6 +117,9 @@ class GRPOTrack(Track):
 
     def stage_titles(self) -> dict[str, str]:
         return {**super().stage_titles(), "evaluate": "Before/after on held-out prompts, reward-hacking check"}
+
+    def check_judge(self, settings: dict) -> str | None:
+        return settings.get("heldout_judge")
 
     def render_context(self, spec: RunBase, model_path: str) -> dict:
         try:

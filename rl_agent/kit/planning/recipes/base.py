@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
@@ -24,6 +24,7 @@ from rl_agent.kit.planning.contract import (
     TaskMeta,
     write_meta,
 )
+from rl_agent.kit.tracks.registry import TrackName
 from rl_agent.runtime.check_runner import CheckItem
 
 __all__ = ["CHECK_FILE", "EXAMPLES_FILE", "HELDOUT_FILE", "TASK_FILE", "TRAIN_FILE", "Fact", "Form", "OneLine",
@@ -87,7 +88,7 @@ class RecipePlan:
     recipe: str
     task: str
     params: dict[str, Any]
-    algorithm: Literal["dpo", "grpo", "sft", "kto"]
+    algorithm: TrackName
     statement: str  # the check in plain words a person can verify
     understood: str  # the requirement in a few words (the plan's summary)
     check_source: str
