@@ -12,7 +12,7 @@ installed, GRPO generates with vLLM (colocated), else with transformers, and the
     python bench/gpu.py --render-only DIR    # render the run folders here (rl-agent needed, no GPU)
     python bench/gpu.py --rendered DIR       # run folders rendered elsewhere (no rl-agent needed there)
     python bench/gpu.py --smoke              # the same harness on the CPU with the tiny stand-in, 2 steps
-                                             # (tests/test_bench_gpu.py: proves the harness, measures nothing)
+                                             # (tests/e2e/test_bench_gpu.py: proves the harness, measures nothing)
 
 Without a CUDA GPU it says so and exits 0. Sized to finish in under 8 minutes on one GPU.
 """

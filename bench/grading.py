@@ -1,7 +1,7 @@
 """Grading benchmark: what the cost levers and the concurrent path buy, measured against the local server.
 
 Grades N outputs (default 500, a share of them repeats) with the real anthropic client against
-tests/anthropic_server.py running in its own process with injected latency, and prints, from one run:
+tests/support/anthropic_server.py running in its own process with injected latency, and prints, from one run:
 
   1. dollars with all levers (prompt cache + Message Batches + grade cache for repeats) divided by
      dollars for naive one-by-one calls (same model, same prompt, no caching, no batch);  target <= 0.15
@@ -33,12 +33,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from rl_agent.kit.dataio.pairs import bundled_pairs_path  # noqa: E402
 from rl_agent.kit.judges.base import Grade, GradeItem  # noqa: E402
+from rl_agent.kit.judges.claude import ClaudeJudge  # noqa: E402
 from rl_agent.kit.judges.engine import Call  # noqa: E402
 from rl_agent.kit.judges.prompts import grader_item  # noqa: E402
-from rl_agent.kit.judges.claude import ClaudeJudge  # noqa: E402
 from rl_agent.kit.judges.group import GroupJudge  # noqa: E402
-from rl_agent.kit.dataio.pairs import bundled_pairs_path  # noqa: E402
 
 FAKE_KEY = "sk-ant-bench-not-a-real-key"
 
@@ -65,7 +65,8 @@ def make_items(n: int, repeat_share: float, seed: int = 0) -> list[GradeItem]:
 
 def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "anthropic_server.py"), "--port", "0", "--latency", str(latency)],
+        [sys.executable, str(REPO / "tests" / "support" / "anthropic_server.py"), "--port", "0",
+         "--latency", str(latency)],
         stdout=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None

@@ -11,7 +11,6 @@ wall time of each and their ratio (target: at most 1.05).
 from __future__ import annotations
 
 import argparse
-import io
 import shutil
 import statistics
 import subprocess
@@ -23,12 +22,12 @@ from pathlib import Path
 from rich.console import Console
 
 from rl_agent.kit.dataio.pairs import bundled_pairs_path
+from rl_agent.kit.launch.process import child_env, run_step
+from rl_agent.kit.models.tiny import embedded_model_dir
 from rl_agent.kit.pipeline.driver import render_context
-from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.dpo import DPOSettings
-from rl_agent.kit.models.tiny import embedded_model_dir
 
 HERE = Path(__file__).resolve().parent
 

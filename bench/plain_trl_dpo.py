@@ -9,7 +9,6 @@ import json
 import sys
 
 import torch
-
 from datasets import Dataset
 from peft import LoraConfig
 from transformers import AutoModelForCausalLM, AutoTokenizer

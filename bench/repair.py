@@ -1,7 +1,7 @@
 """Measure the repair loop on two fault sets, reported separately:
 
-- the catalogue faults (agent/faults.py): each known failure of the catalogue, planted in a real run;
-- the everyday faults (agent/everyday_faults.py): mistakes a new user makes, written before any repair for
+- the catalogue faults (tests/support/faults.py): each known failure of the catalogue, planted in a real run;
+- the everyday faults (tests/support/everyday_faults.py): mistakes a new user makes, written before any repair for
   them and kept as first written, so their rate measures how far the repairs generalise.
 
 For each fault: a real rendered run with the fault, the repair loop, attempts and seconds. Everyday faults
@@ -24,6 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the fault sets live in tests/support
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,9 +38,9 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = "1"
 
-    from rl_agent.agent.everyday_faults import EVERYDAY_FAULTS, describe_everyday
-    from rl_agent.agent.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_all, run_fault, slowest_first
     from rl_agent.kit.models.tiny import embedded_model_dir
+    from tests.support.everyday_faults import EVERYDAY_FAULTS, describe_everyday
+    from tests.support.faults import FAULTS, NEEDS_DONOR, Donor, make_donor, run_all, run_fault, slowest_first
 
     only = set(filter(None, args.only.split(",")))
     model = embedded_model_dir()
@@ -80,7 +83,7 @@ def main() -> int:
         ok &= n == len(rows)
 
     if args.set in ("everyday", "both"):
-        from rl_agent.agent.everyday_runs import run_everyday
+        from tests.support.everyday_runs import run_everyday
 
         wanted = [f for f in EVERYDAY_FAULTS if not only or f.id in only]
         started = time.time()

@@ -1,4 +1,4 @@
-"""Task-suite table for the recipe library: each recipe with its parameters (tests/recipe_suite.py), whether its
+"""Task-suite table for the recipe library: each recipe with its parameters (tests/support/recipe_suite.py), whether its
 check is proven on its own examples, and the check in plain words; then the combined recipes and the
 parameter mistakes with the error each gets, and the counts.
 
@@ -20,12 +20,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
-from recipe_suite import COMBINED, FULL_RUN, PARAM_ERRORS, PLANNED  # noqa: E402
+sys.path.insert(0, str(REPO))  # for tests.support
 
 from rl_agent.kit.planning.recipes import RecipeError, prove_check  # noqa: E402
 from rl_agent.kit.planning.recipes.library import command, plan_recipes  # noqa: E402
+from tests.support.recipe_suite import COMBINED, FULL_RUN, PARAM_ERRORS, PLANNED  # noqa: E402
 
 
 def before_after(groups: list, run_dir: Path) -> str | None:
@@ -38,7 +37,7 @@ def before_after(groups: list, run_dir: Path) -> str | None:
     from rich.console import Console
 
     from rl_agent.agent.orchestrate import new_run
-    from rl_agent.kit.pipeline.start import UserError
+    from rl_agent.agent.start import UserError
 
     folder = run_dir / "run"
     log = io.StringIO()

@@ -7,6 +7,8 @@ import importlib
 
 import typer
 
+from rl_agent import __version__
+
 app = typer.Typer(
     name="rl-agent",
     help="Reinforcement learning (DPO / GRPO + LoRA) on small open models, with Claude as writer and grader.",
@@ -14,6 +16,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rl-agent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                 callback=_print_version),
+) -> None:
+    """Reinforcement learning (DPO / GRPO + LoRA) on small open models, with Claude as writer and grader."""
+
 
 COMMAND_MODULES = ("setup", "agent", "tasks", "grading", "report", "check", "export", "try_cmd")
 

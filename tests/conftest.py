@@ -6,7 +6,6 @@ at a session folder keeps tests off the user's real cache.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.cli import REPO, assert_exit_follows_verdict, run_cli  # noqa: F401  (re-exported)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,30 +52,6 @@ def built_wheel(tmp_path_factory) -> Path:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     (whl,) = out.glob("rl_agent-*.whl")
     return whl
-
-
-def assert_exit_follows_verdict(proc, run_dir: Path) -> dict:
-    """A finished setup/resume exits 0 only when its report's verdict succeeded, and 1 when it did not."""
-    tail = proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert (run_dir / "report.json").is_file(), tail
-    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
-    assert proc.returncode == (0 if report["verdict"]["succeeded"] else 1), tail
-    return report
-
-
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
-    """Run the real `rl-agent` CLI in a subprocess (python -m rl_agent), as a user would."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    full_env.setdefault("COLUMNS", "120")
-    return subprocess.run(
-        [sys.executable, "-m", "rl_agent", *args],
-        cwd=cwd or REPO,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture

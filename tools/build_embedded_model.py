@@ -213,8 +213,8 @@ def evaluate(path: Path) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rl_agent.kit.judges.correctness import contains_reference
-    from rl_agent.kit.judges.final_number import final_number, parse_final_number
+    from rl_agent.runtime.correctness import contains_reference
+    from rl_agent.runtime.final_number import final_number, parse_final_number
 
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(path)

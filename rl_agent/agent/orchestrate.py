@@ -24,28 +24,22 @@ from typing import Callable, Literal, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from rl_agent.agent.loop import (
-    MAX_ATTEMPTS,
-    REPAIRS_MD,
-    LoopResult,
-    algorithm_available,
-    run_with_repairs,
-)
-from rl_agent.agent.repairer import ASIDE_DIR, invalidate
+from rl_agent.agent.repair.log import REPAIRS_MD
+from rl_agent.agent.repair.loop import MAX_ATTEMPTS, LoopResult, algorithm_available, run_with_repairs
+from rl_agent.agent.repair.repairer import ASIDE_DIR, invalidate
+from rl_agent.agent.start import UserError, training_env
 from rl_agent.kit.dataio.pairs import PairFileError
-from rl_agent.kit.pipeline.driver import validate_data
-from rl_agent.kit.pipeline.start import UserError, training_env
 from rl_agent.kit.pipeline.base_answers import BaseAnswerError, base_answers, read_prompts
+from rl_agent.kit.pipeline.driver import validate_data
+from rl_agent.kit.pipeline.report import print_report
+from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
 from rl_agent.kit.planning.authored import CONTRACT_FILES, TASK_DIR, plan_task_spec, read_task_folder
 from rl_agent.kit.judges.agreement import AGREEMENT_FILE
 from rl_agent.kit.planning.check_kinds import JUDGE, prove_examples, score
-from rl_agent.kit.planning.recipes.check_runner import resolve_check_path
+from rl_agent.runtime.check_runner import resolve_check_path
 from rl_agent.kit.planning.contract import TaskFolderError
 from rl_agent.kit.planning.recipes import CheckItem, CheckPathError, CheckRunError, RecipeError, RecipePlan
-from rl_agent.kit.planning.task_spec import ModelPlan
-from rl_agent.kit.pipeline.report import print_report
-from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
-from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError
+from rl_agent.kit.planning.task_spec import SPEC_FILE, ModelPlan, TaskSpec, TaskSpecError
 
 NO_GUESS_EXIT = 2  # words without Claude: the recipes are suggested, nothing is planned
 
@@ -330,7 +324,7 @@ def _choose_model(python: str, offline: bool, console: Console) -> ModelChoice:
 def _author_with_claude(task: str, folder: RunFolder, console: Console) -> RecipePlan:
     """Claude's proven plan for a task in words (the Agent SDK authoring session writes the task folder into the
     run folder); UserError (nothing trains) if never proven."""
-    from rl_agent.agent.claude_author import AuthorError, author_with_claude
+    from rl_agent.agent.claude.author import AuthorError, author_with_claude
 
     console.print("Claude reads the task and writes its task folder (check, examples, data), proving the check "
                   "before anything trains", highlight=False)
@@ -423,7 +417,7 @@ def _execute(folder: RunFolder, console: Console, use_claude: bool) -> None:
 
 def _claude_repair(folder: RunFolder, console: Console, result: LoopResult) -> LoopResult:
     try:
-        from rl_agent.agent.claude_agent import run_claude_agent
+        from rl_agent.agent.claude.agent import run_claude_agent
     except ImportError:
         return result
     left = MAX_ATTEMPTS - result.attempts

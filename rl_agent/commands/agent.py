@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.console import Console
 from typer.core import TyperCommand
 
-from rich.console import Console
-
 from rl_agent.agent.orchestrate import new_run, rerun
+from rl_agent.agent.start import UserError
 from rl_agent.commands.setup import fail
-from rl_agent.kit.pipeline.start import UserError
 
 ORDER_KEY = "rl_agent.option_order"
 

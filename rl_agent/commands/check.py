@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -12,6 +11,7 @@ from rich.console import Console
 from rl_agent.commands.setup import fail
 from rl_agent.kit.dataio.check import load_tokenizer, run_check
 from rl_agent.kit.dataio.sources import DataError
+from rl_agent.kit.tracks.registry import DEFAULT_TRACK, TRACKS, get_track
 
 
 def check(
@@ -22,14 +22,17 @@ def check(
     heldout_share: float = typer.Option(0.1, "--heldout-share", min=0.01, max=0.9, help="Share held out when there is no --heldout."),
     model: Optional[str] = typer.Option(None, "--model", help="Tokenizer for the length check: hub id, folder, or 'embedded'."),
     max_length: Optional[int] = typer.Option(None, "--max-length", min=8, help="Tokens per row the trainer keeps (default 128 embedded, 512 otherwise)."),
-    algorithm: str = typer.Option("dpo", "--algorithm", help="dpo, grpo, kto or sft: which the size advice is for."),
+    algorithm: str = typer.Option(DEFAULT_TRACK, "--algorithm", help=f"{', '.join(TRACKS)}: which the rows are shaped "
+                                  "and the size advice is for."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Check a dataset before training: type, rows, mapping, problems by row, overlap, token lengths, size advice."""
     try:
+        track = get_track(algorithm)
         tokenizer = load_tokenizer(model) if model else None
         report, _, _ = run_check(source, columns=columns, split=split, heldout=heldout, heldout_share=heldout_share,
-                                 algorithm=algorithm, tokenizer=tokenizer, tokenizer_name=model or "",
+                                 shape=track.train_kind, reader=track.name,
+                                 tokenizer=tokenizer, tokenizer_name=model or "",
                                  max_length=max_length or (128 if model == "embedded" else 512))
     except (DataError, ValueError) as e:
         raise fail(str(e)) from None

@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 
-
 def default_cache_path() -> Path:
     """$RL_AGENT_CACHE/grades.sqlite3 when set (shared with the rest of rl-agent's cache), else a
     project-local .rl-agent-cache/grades.sqlite3."""

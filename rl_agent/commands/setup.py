@@ -1,4 +1,4 @@
-"""`rl-agent setup` (the main job) and `rl-agent resume`: parse, call rl_agent.kit.pipeline.start, print."""
+"""`rl-agent setup` (the main job) and `rl-agent resume`: parse, call rl_agent.agent.start, print."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from rl_agent.agent.start import UserError, resume_run, setup_run
 from rl_agent.kit.pipeline.estimate import DEFAULT_BUDGET_MINUTES
 from rl_agent.kit.pipeline.report import print_report
-from rl_agent.kit.pipeline.start import UserError, resume_run, setup_run
 from rl_agent.kit.tracks.registry import DEFAULT_TRACK, TRACKS
 
 TRACK_HELP = "; ".join(f"{name}: {t.help}" for name, t in TRACKS.items())

@@ -7,13 +7,14 @@ With TensorBoard the rendered script points the event files at the run folder (`
 
 from __future__ import annotations
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.models.environment import missing_modules
 
 TRACKERS: dict[str, str | None] = {"none": None, "tensorboard": "tensorboard", "trackio": "trackio", "wandb": "wandb"}
 TENSORBOARD_DIR = "tb"
 
 
-class TrackerError(ValueError):
+class TrackerError(RlAgentError, ValueError):
     """An unknown tracker, or one whose package the training interpreter lacks."""
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rl_agent.kit.dataio import kinds as K
 from rl_agent.kit.dataio.columns import parse_columns, resolve_columns
-from rl_agent.kit.dataio.normalise import Normalised, normalise, rows_for_algorithm
+from rl_agent.kit.dataio.normalise import Normalised, normalise, rows_for_shape
 from rl_agent.kit.dataio.sources import DataError, load_source
 from rl_agent.kit.dataio.split import seeded_split, shared_prompts
 
@@ -116,56 +116,58 @@ def read_side(source: str | Path, columns: str | None, split: str) -> tuple[Norm
 
 def run_check(source: str | Path, *, columns: str | None = None, split: str = "train",
               heldout: str | Path | None = None, heldout_columns: str | None = None, heldout_share: float = 0.1,
-              algorithm: str = "dpo", heldout_shape: str | None = None, tokenizer=None, tokenizer_name: str = "",
-              max_length: int | None = None, seed: int = 0) -> tuple[CheckReport, list[dict], list[dict]]:
-    """The report plus the training rows in the shape `algorithm` trains on and the held-out rows in the
-    shape `heldout_shape` evaluates (default the same; KTO and SFT evaluate on preference pairs, "dpo")."""
-    held_shape = heldout_shape or algorithm
+              shape: str = K.PAIRS, heldout_shape: str | None = None, reader: str | None = None, tokenizer=None,
+              tokenizer_name: str = "", max_length: int | None = None,
+              seed: int = 0) -> tuple[CheckReport, list[dict], list[dict]]:
+    """The report plus the training rows in the row shape the track trains on (`shape`, its train_kind) and
+    the held-out rows in the shape it evaluates (`heldout_shape`, default the same). `reader` names the track
+    in the report (default: the shape)."""
+    reader = reader or shape
+    held_shape = heldout_shape or shape
     norm, side = read_side(source, columns, split)
-    rows = rows_for_algorithm(norm, algorithm)
+    rows = rows_for_shape(norm, shape, reader)
     held_side = None
     if heldout is not None:
         held_norm, held_side = read_side(heldout, heldout_columns if heldout_columns is not None else columns, split)
-        if held_norm.kind.name != norm.kind.name and algorithm == "dpo":
+        if held_norm.kind.name != norm.kind.name and shape == K.PAIRS:
             raise DataError(f"{held_side.source}: held-out data is {held_norm.kind.name}, training data is "
                             f"{norm.kind.name}")
-        train, held = rows, _heldout_rows(held_norm, held_shape, algorithm, held_side.source)
+        train, held = rows, _heldout_rows(held_norm, held_shape, reader, held_side.source)
         held_from = f"--heldout {held_side.source}"
     else:  # split the prompts first, then shape each side (a prompt never lands on both)
         train_norm, held_norm = seeded_split(norm.rows, heldout_share, seed=seed, min_heldout=MIN_HELDOUT_ROWS)
-        train = rows_for_algorithm(Normalised(norm.kind, train_norm, []), algorithm)
-        held = _heldout_rows(Normalised(norm.kind, held_norm, []), held_shape, algorithm, side.source)
+        train = rows_for_shape(Normalised(norm.kind, train_norm, []), shape, reader)
+        held = _heldout_rows(Normalised(norm.kind, held_norm, []), held_shape, reader, side.source)
         held_from = f"seeded split, share {heldout_share:g}, seed {seed}, no prompt on both sides"
-    report = CheckReport(algorithm, side, held_side, held_from, len(train), len(held))
+    report = CheckReport(reader, side, held_side, held_from, len(train), len(held))
     report.shared_prompts = shared_prompts(train, held)
     if tokenizer is not None:
         report.tokens = token_stats(train + held, tokenizer, tokenizer_name, max_length or 512)
-    report.advice, report.errors = advise(report, norm, train, held)
+    report.advice, report.errors = advise(report, norm, shape, train, held)
     return report, train, held
 
 
-def _heldout_rows(norm: Normalised, shape: str, algorithm: str, source: str) -> list[dict]:
+def _heldout_rows(norm: Normalised, shape: str, reader: str, source: str) -> list[dict]:
     try:
-        return rows_for_algorithm(norm, shape)
+        return rows_for_shape(norm, shape, reader)
     except DataError as e:
-        if shape == algorithm:
-            raise
-        raise DataError(f"{source}: {algorithm}'s before/after is measured on held-out rows shaped for {shape} "
-                        f"({e}); give held-out data of that type with --heldout") from None
+        raise DataError(f"{source}: {reader}'s before/after is measured on held-out {shape} ({e}); give held-out "
+                        "data of that type with --heldout") from None
 
 
-def advise(report: CheckReport, norm: Normalised, train: list[dict], held: list[dict]) -> tuple[list[str], list[str]]:
-    """Size and shape advice for the algorithm; errors for data that would train on nothing."""
+def advise(report: CheckReport, norm: Normalised, shape: str, train: list[dict],
+           held: list[dict]) -> tuple[list[str], list[str]]:
+    """Size and shape advice for the row shape the track trains on; errors for data that would train on nothing."""
     advice, errors = [], []
     alg, n = report.algorithm, len(train)
-    unit = {"dpo": "pairs", "grpo": "prompts", "kto": "rows", "sft": "rows"}.get(alg, "rows")
+    unit = K.SHAPE_UNITS.get(shape, "rows")
     if n < MIN_TRAIN_ROWS:
         errors.append(f"{n} usable training {unit}: {alg} needs at least {MIN_TRAIN_ROWS}; this would train on "
                       "(almost) nothing")
     elif n < 100:
         advice.append(f"{n} training {unit} is enough for a demo; expect the model to memorise them. A few hundred "
                       f"to a few thousand varied {unit} generalise better")
-    elif alg == "dpo" and n > 50_000:
+    elif shape == K.PAIRS and n > 50_000:
         advice.append(f"{n} pairs: one epoch is long on a small GPU; --steps bounds the run")
     if len(held) < MIN_HELDOUT_ROWS:
         errors.append(f"{len(held)} held-out rows: the before/after needs at least {MIN_HELDOUT_ROWS}")
@@ -174,15 +176,15 @@ def advise(report: CheckReport, norm: Normalised, train: list[dict], held: list[
     if report.shared_prompts:
         errors.append(f"{len(report.shared_prompts)} held-out prompts also appear in training: the before/after "
                       "would measure memorisation")
-    if alg == "kto":
+    if shape == K.UNPAIRED_ROWS:
         ups = sum(1 for r in train if r.get("label"))
         downs = len(train) - ups
         if not ups or not downs:
-            errors.append(f"KTO needs both desirable and undesirable rows; got {ups} up, {downs} down")
+            errors.append(f"{alg} needs both desirable and undesirable rows; got {ups} up, {downs} down")
         elif max(ups, downs) / min(ups, downs) > 4 / 3:
             advice.append(f"{ups} desirable vs {downs} undesirable rows: TRL suggests weighting them "
                           "(desirable_weight / undesirable_weight) so their ratio stays between 1:1 and 4:3")
-    if alg == "grpo" and not any(r.get("reference") for r in train):
+    if shape == K.PROMPTS and not any(r.get("reference") for r in train):
         advice.append("no reference answers: use a reward that needs none (a style judge or Claude)")
     left_out = len(norm.problems)
     if left_out:

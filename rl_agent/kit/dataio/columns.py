@@ -13,21 +13,8 @@ from dataclasses import dataclass, field
 
 from rl_agent.kit.dataio.sources import DataError
 
-CANONICAL = ("prompt", "chosen", "rejected", "completion", "label", "reference", "messages", "text")
-
-# First match wins, in this order. Names are compared case-insensitively.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "prompt": ("prompt", "question", "instruction", "query", "input", "problem", "user", "context"),
-    "chosen": ("chosen", "good", "positive", "preferred", "accepted", "better", "winner", "chosen_response",
-               "response_chosen", "chosen_answer", "pos"),
-    "rejected": ("rejected", "bad", "negative", "dispreferred", "worse", "loser", "rejected_response",
-                 "response_rejected", "rejected_answer", "neg"),
-    "completion": ("completion", "answer", "output", "response", "target", "solution"),
-    "label": ("label", "kto_label", "thumbs_up", "is_good", "desirable", "feedback"),
-    "reference": ("reference", "ground_truth", "gold", "expected"),
-    "messages": ("messages", "conversation", "conversations"),
-    "text": ("text",),
-}
+# The canonical names and the aliases recognised for them: one table, shared with the scripts' reader.
+from rl_agent.runtime.rows import ALIASES, CANONICAL  # noqa: E402
 
 
 @dataclass

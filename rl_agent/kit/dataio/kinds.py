@@ -17,13 +17,18 @@ PROMPT_COMPLETION = "prompt-completion"
 PROMPT_ONLY = "prompt-only"
 LANGUAGE_MODELING = "language modeling"
 
-# Which kinds each algorithm can train on (after normalising).
-ALGORITHM_KINDS: dict[str, tuple[str, ...]] = {
-    "dpo": (PREFERENCE, PREFERENCE_IMPLICIT),
-    "grpo": (PROMPT_ONLY, PROMPT_COMPLETION, PREFERENCE, UNPAIRED),
-    "kto": (UNPAIRED, PREFERENCE, PREFERENCE_IMPLICIT),
-    "sft": (PROMPT_COMPLETION, PREFERENCE, LANGUAGE_MODELING),
+# The row shapes the tracks read (a track names its own: Track.train_kind / heldout_kind), and which of TRL's
+# dataset types can be turned into each (after normalising). Data words only: which algorithm reads which
+# shape is the tracks' business.
+PAIRS, PROMPTS, UNPAIRED_ROWS, COMPLETIONS = "pairs", "prompts", "unpaired", "completions"
+SHAPE_SOURCES: dict[str, tuple[str, ...]] = {
+    PAIRS: (PREFERENCE, PREFERENCE_IMPLICIT),
+    PROMPTS: (PROMPT_ONLY, PROMPT_COMPLETION, PREFERENCE, UNPAIRED),
+    UNPAIRED_ROWS: (UNPAIRED, PREFERENCE, PREFERENCE_IMPLICIT),
+    COMPLETIONS: (PROMPT_COMPLETION, PREFERENCE, LANGUAGE_MODELING),
 }
+# What one row of each shape is called in counts and advice.
+SHAPE_UNITS = {PAIRS: "pairs", PROMPTS: "prompts", UNPAIRED_ROWS: "rows", COMPLETIONS: "rows"}
 
 
 @dataclass(frozen=True)

@@ -180,22 +180,23 @@ def _canonical_row(kind: K.DatasetKind, raw: dict, where: str, flat: _Flattener)
     return {"prompt": prompt, "reference": _text(raw.get("reference"), where, "reference")}
 
 
-def rows_for_algorithm(norm: Normalised, algorithm: str) -> list[dict]:
-    """The canonical rows in the shape a track's pipeline reads.
+def rows_for_shape(norm: Normalised, shape: str, reader: str | None = None) -> list[dict]:
+    """The canonical rows in the shape a track reads (kinds.SHAPE_SOURCES); `reader` names the track in errors.
 
-    dpo: preference pairs. grpo: prompts (+ reference: the completion or the chosen answer; preference rows
-    keep chosen/rejected for the held-out length-controlled check), one row per prompt. kto: unpaired rows;
-    a preference pair becomes one desirable and one undesirable row (TRL does the same).
+    pairs: preference pairs. prompts: one row per prompt (+ reference: the completion or the chosen answer;
+    preference rows keep chosen/rejected for the held-out length-controlled check). unpaired: a preference
+    pair becomes one desirable and one undesirable row (TRL does the same). completions: prompt + the
+    chosen answer or the completion.
     """
-    if algorithm not in K.ALGORITHM_KINDS:
-        raise DataError(f"unknown algorithm {algorithm!r}; expected one of {', '.join(K.ALGORITHM_KINDS)}")
-    if norm.kind.name not in K.ALGORITHM_KINDS[algorithm]:
-        need = " or ".join(K.ALGORITHM_KINDS[algorithm])
-        raise DataError(f"{algorithm} trains on {need} data, but this is {norm.kind.name} data")
+    if shape not in K.SHAPE_SOURCES:
+        raise DataError(f"unknown row shape {shape!r}; expected one of {', '.join(K.SHAPE_SOURCES)}")
+    if norm.kind.name not in K.SHAPE_SOURCES[shape]:
+        need = " or ".join(K.SHAPE_SOURCES[shape])
+        raise DataError(f"{reader or shape} trains on {need} data, but this is {norm.kind.name} data")
     paired = norm.kind.name in (K.PREFERENCE, K.PREFERENCE_IMPLICIT)
-    if algorithm == "dpo" or algorithm == "sft" and norm.kind.name == K.PROMPT_COMPLETION:
+    if shape == K.PAIRS or shape == K.COMPLETIONS and norm.kind.name == K.PROMPT_COMPLETION:
         return list(norm.rows)
-    if algorithm == "kto":
+    if shape == K.UNPAIRED_ROWS:
         if not paired:
             return list(norm.rows)
         out = []
@@ -203,10 +204,10 @@ def rows_for_algorithm(norm: Normalised, algorithm: str) -> list[dict]:
             out.append({"prompt": r["prompt"], "completion": r["chosen"], "label": True})
             out.append({"prompt": r["prompt"], "completion": r["rejected"], "label": False})
         return out
-    if algorithm == "sft":
+    if shape == K.COMPLETIONS:
         return [{"prompt": r["prompt"], "completion": r["chosen"]} for r in norm.rows]
     out, seen = [], set()
-    for r in norm.rows:  # grpo
+    for r in norm.rows:  # prompts
         key = norm_prompt(r["prompt"])
         if key in seen:
             continue

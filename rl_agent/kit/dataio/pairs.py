@@ -17,10 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from rl_agent.errors import RlAgentError
+from rl_agent.runtime.rows import jsonl_objects, read_text
+
 REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
 
 
-class PairFileError(ValueError):
+class PairFileError(RlAgentError, ValueError):
     """A pair file that cannot be trained on; the message names the file and line."""
 
 
@@ -78,31 +81,7 @@ def iter_jsonl_objects(
     way: `error` (default PairFileError) with a message naming the file and line.
     """
     error = error or PairFileError
-    path = Path(path)
-    if not path.is_file():
-        raise error(f"{path}: {missing}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    yield from jsonl_objects(path, text, error=error, expected=expected)
-
-
-def jsonl_objects(path: str | Path, text: str, *, error: type[Exception] | None = None,
-                  expected: str = "a JSON object") -> Iterator[tuple[int, str, dict]]:
-    """iter_jsonl_objects over text already read (callers that decode differently, e.g. with a BOM)."""
-    error = error or PairFileError
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise error(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(row, dict):
-            raise error(f"{where}: expected {expected}, got {type(row).__name__}")
-        yield lineno, where, row
+    yield from jsonl_objects(path, read_text(path, error=error, missing=missing), error=error, expected=expected)
 
 
 def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:

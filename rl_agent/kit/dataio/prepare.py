@@ -24,18 +24,15 @@ class PreparedData:
     report: CheckReport
 
 
-# The row shape each track data kind (tracks.base.DataKind) is written in, named by the algorithm that reads it.
-SHAPE_OF_KIND = {"pairs": "dpo", "prompts": "grpo", "unpaired": "kto", "completions": "sft"}
-
-
-def prepare_data(run_dir: Path, source: str, *, algorithm: str, heldout_kind: str = "pairs",
+def prepare_data(run_dir: Path, source: str, *, reader: str, train_kind: str, heldout_kind: str,
                  columns: str | None = None, split: str = "train", heldout: str | None = None,
                  heldout_share: float = 0.1, seed: int = 0) -> PreparedData:
     """Check the data, then write run_dir/data/{train,heldout}.jsonl; DataError when it cannot train.
-    The held-out rows take the shape of the track's evaluation (`heldout_kind`), not of its training."""
+    The rows take the shapes the track (`reader`) names: `train_kind` for training and `heldout_kind` for its
+    evaluation."""
     report, train, held = run_check(source, columns=columns, split=split, heldout=heldout,
-                                    heldout_share=heldout_share, algorithm=algorithm,
-                                    heldout_shape=SHAPE_OF_KIND[heldout_kind], seed=seed)
+                                    heldout_share=heldout_share, shape=train_kind, heldout_shape=heldout_kind,
+                                    reader=reader, seed=seed)
     if not report.ok:
         raise DataError(f"{report.train.source}: " + "; ".join(report.errors))
     out = Path(run_dir) / DATA_DIR

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rl_agent.kit.dataio.pairs import PairFileError, iter_jsonl_objects, write_jsonl
 
+
 @dataclass(frozen=True)
 class BuiltinTask:
     """A GRPO task shipped with the kit: its data folder under rl_agent/data, reward and held-out judge."""
@@ -28,21 +29,21 @@ class BuiltinTask:
 BUILTIN_TASKS: dict[str, BuiltinTask] = {
     "arithmetic": BuiltinTask(
         "arithmetic",
-        "python:rl_agent.kit.judges.final_number:final_number",
-        "python:rl_agent.kit.judges.correctness:correctness_score",
+        "python:rl_agent.runtime.final_number:final_number",
+        "python:rl_agent.runtime.correctness:correctness_score",
         "Add three numbers and end the answer with the sum marked '#### N' (checked for correctness).",
         reward_checks_correctness=True,
     ),
     "short_answer": BuiltinTask(
         "short_answer",
-        "python:rl_agent.kit.tracks.grpo_verifiers:short_answer",
+        "python:rl_agent.runtime.verifiers:short_answer",
         "terse",
         "Bare short answers in a strict format: one to three words, capitalised, one final period.",
     ),
     "terse": BuiltinTask(
         "terse",
         "terse",
-        "python:rl_agent.kit.tracks.grpo_verifiers:short_answer",
+        "python:rl_agent.runtime.verifiers:short_answer",
         "Terse, direct answers: no hedging, no filler openers.",
     ),
 }

@@ -13,13 +13,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.pairs import jsonl_objects
+from rl_agent.runtime.rows import decode
 
 LOCAL_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
-class DataError(ValueError):
+class DataError(RlAgentError, ValueError):
     """Data that cannot be used; the message names the file (or hub id) and the row."""
 
 
@@ -58,10 +60,7 @@ def _load_local(path: Path) -> LoadedSource:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _load_parquet(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    text = decode(path.read_bytes(), str(path), DataError)  # UTF-8 with or without a BOM, or UTF-16 with one
     if suffix == ".csv":
         return _load_csv(path, text)
     if suffix == ".json":

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
+
 SCRIPT = "convert_hf_to_gguf.py"
 INSTALL_HINT = (
     "GGUF export needs llama.cpp's converter, which is not on PyPI: clone llama.cpp "
@@ -26,7 +28,7 @@ INSTALL_HINT = (
 )
 
 
-class GGUFError(RuntimeError):
+class GGUFError(RlAgentError, RuntimeError):
     """The converter is missing or failed; the message says what to do."""
 
 

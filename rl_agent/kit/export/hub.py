@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
 
-class HubError(RuntimeError):
+
+class HubError(RlAgentError, RuntimeError):
     """The push cannot happen; the message says why and what to do."""
 
 

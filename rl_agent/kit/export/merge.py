@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rl_agent.kit.export.rundir import RunDir, RunDirError
-from rl_agent.kit.models.chat_format import prepare_tokenizer
+from rl_agent.runtime.chat_format import prepare_tokenizer
 
 
 def load_tuned(run: RunDir, device: str = "cpu"):

@@ -11,8 +11,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
+from rl_agent.kit.tracks.registry import DEFAULT_TRACK
 
-class RunDirError(ValueError):
+
+class RunDirError(RlAgentError, ValueError):
     """Not a usable run folder; the message names the folder and what is missing."""
 
 
@@ -28,7 +31,7 @@ class RunDir:
 
     @property
     def algorithm(self) -> str:
-        return self.spec.get("algorithm", "dpo")
+        return self.spec.get("algorithm", DEFAULT_TRACK)
 
     @property
     def base_model(self) -> str:

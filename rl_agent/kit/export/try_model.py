@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 
 from rl_agent.kit.export.merge import load_tuned
 from rl_agent.kit.export.rundir import RunDir
-from rl_agent.kit.models.chat_format import chat_prompt, stop_token_ids
+from rl_agent.kit.tracks.registry import get_track
+from rl_agent.runtime.chat_format import chat_prompt, stop_token_ids
 
 
 @dataclass
@@ -35,8 +36,9 @@ class TryResult:
 
 def run_check_spec(run: RunDir) -> str | None:
     """The judge spec a run is checked by, or None."""
-    if run.algorithm == "grpo":
-        return run.settings.get("heldout_judge")
+    judge = get_track(run.algorithm).check_judge(run.settings)
+    if judge:
+        return judge
     if run.report is None or "judge_score" in (run.report.get("after") or {}):
         return "terse"
     return None

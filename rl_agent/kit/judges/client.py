@@ -13,6 +13,7 @@ from typing import Any
 
 import anthropic
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.judges.base import ErrorKind
 
 DEFAULT_MODEL = "claude-haiku-4-5"
@@ -20,7 +21,7 @@ UNREADABLE_BODY = "unreadable API response body"  # a garbled 200: worth one mor
 _KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_\-]{4,}")
 
 
-class MissingAPIKey(RuntimeError):
+class MissingAPIKey(RlAgentError, RuntimeError):
     """No ANTHROPIC_API_KEY: the Claude judge cannot run (the offline judges can)."""
 
 

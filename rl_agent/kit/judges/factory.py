@@ -40,7 +40,7 @@ def make_judge(spec: str, **claude_options: Any) -> Judge:
         from rl_agent.kit.judges.offline import TerseStyleJudge
 
         return TerseStyleJudge()
-    from rl_agent.kit.judges import verifiers
+    import rl_agent.kit.judges.verifiers as verifiers
 
     if kind == "exact" and arg in ("", "case"):
         return verifiers.ExactMatchJudge(case_sensitive=arg == "case")

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.pairs import iter_jsonl_objects
 from rl_agent.kit.judges.base import Grade, GradeItem
 
 
-class GradeInputError(ValueError):
+class GradeInputError(RlAgentError, ValueError):
     """A grade input file that cannot be used; the message names the file and line."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rl_agent.kit.judges.base import Grade, LocalJudge
-from rl_agent.kit.judges.terse_style import terse_style_score
+from rl_agent.runtime.terse_style import terse_style_score
 
 
 @dataclass

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.judges.base import ErrorKind
 from rl_agent.kit.judges.prompts import render
 
@@ -31,7 +32,7 @@ PAIRWISE_SCHEMA: dict[str, Any] = {
 }
 
 
-class ReplyError(ValueError):
+class ReplyError(RlAgentError, ValueError):
     def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind

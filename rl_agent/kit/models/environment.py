@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
+
 TRAINING_MODULES = ("torch", "transformers", "trl", "peft", "datasets", "accelerate")
 
 
-class EnvironmentError_(RuntimeError):
+class EnvironmentError_(RlAgentError, RuntimeError):
     """The training environment could not be made; the message says which step failed."""
 
 

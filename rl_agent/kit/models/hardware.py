@@ -16,6 +16,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
+
 DEFAULT_HUB_MODEL = "Qwen/Qwen3-0.6B"
 SMALL_HUB_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 SMALL_HUB_PARAMS = 134_515_008  # its parameter count: scales a time estimate to it (pipeline/estimate.py)
@@ -26,7 +28,7 @@ TINY_MODEL_PARAMS = 50_000_000
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 
-class ModelError(ValueError):
+class ModelError(RlAgentError, ValueError):
     """A model request that cannot be honoured; the message says why and what to do."""
 
 

@@ -20,7 +20,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from rl_agent.kit.models.chat_format import CHATML_TEMPLATE
+from rl_agent.errors import RlAgentError
+from rl_agent.runtime.chat_format import CHATML_TEMPLATE
 
 EMBEDDED_NAME = "embedded:tiny-qwen3"
 # The ChatML template the embedded tokenizer carries (also what the repairer gives a tokenizer that has
@@ -29,7 +30,7 @@ CHAT_TEMPLATE = CHATML_TEMPLATE
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "recipe.json")
 
 
-class EmbeddedModelError(RuntimeError):
+class EmbeddedModelError(RlAgentError, RuntimeError):
     """The shipped model folder is missing or damaged; the message says what and how to rebuild it."""
 
 

@@ -7,20 +7,25 @@ interpreter in its own process (it has torch); prompts go in as JSON on stdin, n
 
 from __future__ import annotations
 
-import inspect
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 
-from rl_agent.kit.models import chat_format
-from rl_agent.kit.pipeline.process import child_env
+from rl_agent.errors import RlAgentError
+from rl_agent.kit.launch.process import child_env
+from rl_agent.kit.pipeline.render import install_runtime
+from rl_agent.runtime import chat_format
 
-# The same chat formatting as the rendered evaluation (its source is prepended, as in the scripts).
-_SCRIPT = inspect.getsource(chat_format) + r'''
+# The same chat formatting as the rendered evaluation: the runtime copy the scripts use, from a temporary folder
+# (the training interpreter need not have rl-agent installed).
+_SCRIPT = r'''
 import json, sys
+job = json.load(sys.stdin)
+sys.path.insert(0, job["runtime_parent"])
+from rl_agent_runtime.chat_format import chat_prompt, prepare_tokenizer, stop_token_ids
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
-job = json.load(sys.stdin)
 torch.manual_seed(0)
 tok = AutoTokenizer.from_pretrained(job["model"])
 prepare_tokenizer(tok)
@@ -41,7 +46,7 @@ print("\n" + json.dumps({"answers": outs}))
 '''
 
 
-class BaseAnswerError(RuntimeError):
+class BaseAnswerError(RlAgentError, RuntimeError):
     """The base model could not answer the held-out prompts; the message has the last error line."""
 
 
@@ -49,9 +54,12 @@ def base_answers(python: str, model: str, prompts: list[str], *, max_new_tokens:
                  offline: bool = True, timeout_s: float = 600) -> list[str]:
     """Greedy answers of `model` to `prompts` (as the evaluation generates them)."""
     kwargs = chat_format.CHAT_TEMPLATE_KWARGS if chat_kwargs is None else chat_kwargs
-    job = {"model": model, "prompts": prompts, "max_new_tokens": max_new_tokens, "chat_kwargs": kwargs}
-    proc = subprocess.run([python, "-c", _SCRIPT], input=json.dumps(job), capture_output=True, text=True,
-                          env=child_env(offline=offline), timeout=timeout_s)
+    with tempfile.TemporaryDirectory(prefix="rl-agent-runtime-") as parent:
+        install_runtime(Path(parent))
+        job = {"model": model, "prompts": prompts, "max_new_tokens": max_new_tokens, "chat_kwargs": kwargs,
+               "runtime_parent": parent}
+        proc = subprocess.run([python, "-c", _SCRIPT], input=json.dumps(job), capture_output=True, text=True,
+                              env=child_env(offline=offline), timeout=timeout_s)
     last = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     if proc.returncode != 0 or not last:
         err = [ln for ln in proc.stderr.splitlines() if ln.strip()]

@@ -15,14 +15,15 @@ from typing import Callable
 
 from rich.console import Console
 
+from rl_agent.kit.launch.process import child_env, run_step
 from rl_agent.kit.models.tiny import EmbeddedModelError, embedded_model_dir
 from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.estimate import ESTIMATE_FILE, TimeEstimator
-from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
 from rl_agent.kit.judges.agreement import AGREEMENT_FILE
-from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
+from rl_agent.kit.pipeline.stage_error import StageError
+from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.base import MIN_HELDOUT_ROWS, MIN_TRAIN_ROWS, Track
 from rl_agent.kit.tracks.registry import get_track
@@ -30,10 +31,6 @@ from rl_agent.kit.tracks.registry import get_track
 LOG_FILE = "train.log"
 MIN_TRAIN_PAIRS = MIN_TRAIN_ROWS
 MIN_HELDOUT_PAIRS = MIN_HELDOUT_ROWS
-
-
-class StageError(RuntimeError):
-    """A stage failed; the message is one line, the details are in the run's log file."""
 
 
 def validate_data(spec: RunSpec) -> tuple[list, list]:

@@ -43,15 +43,27 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 from rl_agent.kit.models.hardware import SMALL_HUB_MODEL, SMALL_HUB_PARAMS, ModelChoice
-from rl_agent.kit.pipeline.run_folder import RunState, write_json_atomic
+from rl_agent.kit.pipeline.run_folder import RunFolder, RunState, write_json_atomic
+from rl_agent.kit.pipeline.stage_error import StageError
+from rl_agent.kit.tracks.base import Track
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rl_agent.kit.pipeline.driver import Pipeline
+
+class Pipeline(Protocol):
+    """What the estimator uses of the stage driver (rl_agent.kit.pipeline.driver.Pipeline, which calls it)."""
+
+    console: "Console"
+    folder: RunFolder
+
+    def track(self, state: RunState) -> Track: ...
+    def stage_model(self, state: RunState) -> None: ...
+    def stage_render(self, state: RunState) -> None: ...
+    def _run_command(self, state: RunState, cmd: list[str], what: str, env: dict[str, str]) -> None: ...
 
 ESTIMATE_FILE = "estimate.json"  # in the run folder: what was estimated and decided (the report reads it)
 OUT_DIR = "out"  # the scripts' output_dir (tracks/base.py common_context)
@@ -253,8 +265,6 @@ class TimeEstimator:
     def train(self, pipeline: "Pipeline", state: RunState) -> None:
         """Train with --pause-after; at the pause, estimate and decide. A stop changes the plan, renders it
         again and starts over (at most twice: a smaller model, then fewer steps on it)."""
-        from rl_agent.kit.pipeline.driver import StageError
-
         track, folder = pipeline.track(state), pipeline.folder
         for _ in range(3):
             cmd, env = track.train_command(state.spec, state.python, folder.root)
@@ -377,8 +387,6 @@ def book(state: RunState, key: str, seconds: float) -> None:
 
 def decide(advice: Advice, options: EstimateOptions, console: "Console", est: Estimate) -> Action:
     """--yes: the advice's pick. Interactive: ask, option by option. Nobody to ask: as planned."""
-    from rl_agent.kit.pipeline.driver import StageError
-
     words = {"steps": f"training {advice.fewer_steps} steps instead of {est.steps}",
              "model": f"switching to {advice.smaller}", "keep": "training as planned"}
     if options.yes:

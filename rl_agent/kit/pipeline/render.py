@@ -9,11 +9,15 @@ and StrictUndefined turns a missing variable into an error instead of an empty s
 from __future__ import annotations
 
 import math
+import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from rl_agent import runtime
+from rl_agent.runtime import RUNTIME_PACKAGE
 
 _PY_SCALARS = (str, int, bool, type(None))
 
@@ -65,10 +69,26 @@ def render_template(name: str, context: dict[str, Any]) -> str:
     return template_env().get_template(name).render(**context)
 
 
+def install_runtime(folder: Path) -> Path:
+    """Copy rl-agent's runtime (standard library only) into `folder` as rl_agent_runtime/, the package every
+    rendered script imports its scoring and chat code from; replaced whole, so it always matches the kit."""
+    dest = Path(folder) / RUNTIME_PACKAGE
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for src in sorted(Path(runtime.__file__).parent.glob("*.py")):
+        shutil.copy2(src, tmp / src.name)
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.replace(dest)
+    return dest
+
+
 def write_rendered(name: str, context: dict[str, Any], dest: Path) -> Path:
-    """Render `name` to `dest` atomically and check it compiles, so a broken render never lands."""
+    """Render `name` to `dest` atomically and check it compiles, so a broken render never lands; the runtime
+    the script imports is installed beside it."""
     source = render_template(name, context)
     compile(source, str(dest), "exec")
+    install_runtime(dest.parent)
     tmp = dest.with_suffix(dest.suffix + ".tmp")
     tmp.write_text(source, encoding="utf-8")
     tmp.replace(dest)

@@ -14,13 +14,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.spec import RunSpec
 
 STATE_FILE = "run.json"
 STAGES = ("model", "data", "render", "train", "evaluate", "report")
 
 
-class RunFolderError(RuntimeError):
+class RunFolderError(RlAgentError, RuntimeError):
     """The run folder cannot be used; the message says why."""
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.planning.check_kinds import JUDGE, PROGRAM, CheckKind, score
-from rl_agent.kit.planning.recipes.check_runner import CheckItem, CheckPathError, CheckRunError, resolve_check_path
+from rl_agent.runtime.check_runner import CheckItem, CheckPathError, CheckRunError, resolve_check_path
 
 CHECK_EVAL_FILE = "check_eval.json"
 
 
-class TaskCheckError(RuntimeError):
+class TaskCheckError(RlAgentError, RuntimeError):
     """The task check could not score the held-out answers; the message names the answer or the file."""
 
 

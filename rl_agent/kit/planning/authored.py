@@ -104,8 +104,8 @@ def _text(path: Path) -> str:
 
 def _check_data(root: Path, algorithm: str) -> None:
     """The training and held-out files as the algorithm's track loads them (rows, fields, no shared prompt)."""
-    from rl_agent.kit.pipeline.driver import validate_data
     from rl_agent.kit.spec import RunSpec
+    from rl_agent.kit.tracks.registry import get_track
 
     for rel in (TRAIN_FILE, HELDOUT_FILE):
         if not (root / rel).is_file():
@@ -113,7 +113,7 @@ def _check_data(root: Path, algorithm: str) -> None:
     spec = RunSpec(model="task folder check", model_source="embedded", algorithm=algorithm,
                    train_file=str(root / TRAIN_FILE), heldout_file=str(root / HELDOUT_FILE))
     try:
-        validate_data(spec)
+        get_track(algorithm).load_data(spec)  # as the pipeline's data stage loads it
     except (PairFileError, ValueError) as e:
         raise TaskFolderError(f"data for {algorithm}: {e}") from None
 

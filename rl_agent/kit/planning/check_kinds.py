@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Literal, Sequence
 
 from rl_agent.kit.dataio.pairs import iter_jsonl_objects
-from rl_agent.kit.planning.recipes.check_runner import CheckItem, CheckRunError, resolve_check_path, run_check
 from rl_agent.kit.planning.recipes.proof import OutputScores, ProofResult, proof_from_scores
+from rl_agent.runtime.check_runner import CheckItem, CheckRunError, resolve_check_path, run_check
 
 CheckKind = Literal["program", "claude_judge"]
 PROGRAM: CheckKind = "program"

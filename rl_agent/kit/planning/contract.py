@@ -1,6 +1,6 @@
 """The task-folder contract: one shape for every task, whoever wrote it (a recipe, Claude, a person).
 
-    task.json            {"statement": "one line", "algorithm": "dpo"|"grpo"|"sft"|"kto",
+    task.json            {"statement": "one line", "algorithm": a track name (rl-agent setup --help lists them),
                           "check_kind": "program"|"claude_judge"}   (+ "recipe", "params" when a recipe wrote it)
     check.py             def check(prompt, output, reference=None) -> float in [0, 1] | None; standard library only
     rubric.md            instead of check.py when check_kind is claude_judge (the Claude grader scores with it)
@@ -20,17 +20,20 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rl_agent.errors import RlAgentError
+from rl_agent.kit.tracks.registry import TRACKS, TrackName
+
 TASK_FILE = "task.json"
 CHECK_FILE = "check.py"
 RUBRIC_FILE = "rubric.md"
 EXAMPLES_FILE = "examples.jsonl"
 TRAIN_FILE = "data/train.jsonl"
 HELDOUT_FILE = "data/heldout.jsonl"
-ALGORITHMS = ("dpo", "grpo", "sft", "kto")
+ALGORITHMS = tuple(TRACKS)
 CHECK_ARGS = ["prompt", "output", "reference"]
 
 
-class TaskFolderError(ValueError):
+class TaskFolderError(RlAgentError, ValueError):
     """A task folder that does not follow the contract; the message names the file (and field or line)."""
 
 
@@ -40,7 +43,7 @@ class TaskMeta(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     statement: str = Field(min_length=1, max_length=4000, description="what the check accepts, in plain words")
-    algorithm: Literal["dpo", "grpo", "sft", "kto"]
+    algorithm: TrackName
     check_kind: Literal["program", "claude_judge"] = "program"
     recipe: Optional[str] = Field(None, description="the recipe(s) that wrote the folder, if any")
     params: dict = Field(default_factory=dict, description="the recipe's parameters, if any")

@@ -13,9 +13,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.pairs import PreferencePair
 from rl_agent.kit.judges.base import Usage
-from rl_agent.kit.judges.client import DEFAULT_MODEL, classify_exception, make_sync_client, resolve_api_key, resolve_base_url
+from rl_agent.kit.judges.client import (
+    DEFAULT_MODEL,
+    classify_exception,
+    make_sync_client,
+    resolve_api_key,
+    resolve_base_url,
+)
 from rl_agent.kit.judges.cost import Budget, usage_cost, worst_case_cost
 from rl_agent.kit.judges.prompts import neutralize, render
 from rl_agent.kit.judges.wire import reply_text
@@ -23,7 +30,7 @@ from rl_agent.kit.judges.wire import reply_text
 MAX_WORDS = 80
 
 
-class PairGenError(RuntimeError):
+class PairGenError(RlAgentError, RuntimeError):
     """Generation could not produce any usable pair (the message says why, with no secrets)."""
 
 

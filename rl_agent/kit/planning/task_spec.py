@@ -16,6 +16,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.pairs import bundled_pairs_path
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.dpo import DPOSettings
@@ -28,7 +29,7 @@ TASK_MAX_CHARS = 20_000
 BUNDLED_PREFIX = "bundled:"
 
 
-class TaskSpecError(ValueError):
+class TaskSpecError(RlAgentError, ValueError):
     """The spec file cannot be used; the message names the field or the file."""
 
 

@@ -8,12 +8,9 @@ its training curve is drawn. Adding an algorithm adds a module and its templates
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rl_agent.kit.dataio.pairs import (
     check_no_overlap,
@@ -23,76 +20,24 @@ from rl_agent.kit.dataio.pairs import (
     write_jsonl,
 )
 from rl_agent.kit.dataio.prompts import load_prompts
-from rl_agent.kit.judges import correctness, terse_style
-from rl_agent.kit.models import chat_format
-from rl_agent.kit.pipeline.launch import (
+from rl_agent.kit.launch.accelerate import (
     CONFIG_FILE,
     LaunchPlan,
-    Strategy,
     launch_command,
     launch_env,
-    split_batch,
     write_accelerate_config,
 )
-from rl_agent.kit.pipeline.process import child_env
+from rl_agent.kit.launch.process import child_env
+from rl_agent.kit.settings import CommonSettings, RunBase
+from rl_agent.runtime import chat_format
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rl_agent.kit.spec import RunSpec
-
-# PEFT's own name for "every linear layer but the output head": it resolves on each model's own module names,
-# so fused projections (Phi-3's qkv_proj/gate_up_proj, GPT-2's c_attn) are covered, not only Llama-style names.
-# The training script records what it resolved to (train_metrics.json "lora_target_modules").
-LORA_TARGETS = "all-linear"
 DataKind = Literal["pairs", "prompts", "unpaired", "completions"]
 MIN_TRAIN_ROWS = 8
 MIN_HELDOUT_ROWS = 3
 
-
-class CommonSettings(BaseModel):
-    """Settings every track has: schedule, batch, LoRA, checkpointing, evaluation length (TRL/PEFT names),
-    and scale-out. batch_size x grad_accum is the global batch of one optimizer step, the same at any
-    num_processes: launched as N processes the script splits it (launch.split_batch)."""
-
-    model_config = ConfigDict(extra="forbid")
-    min_device_batch: ClassVar[int] = 1  # the smallest per-device batch the trainer accepts (KTO: 2)
-
-    steps: int = Field(100, ge=1, le=1_000_000)
-    learning_rate: float = Field(5e-4, gt=0, lt=1)
-    batch_size: int = Field(8, ge=1, description="examples per step and device at one process; x grad_accum: the "
-                        "global batch, which N processes share")
-    grad_accum: int = Field(1, ge=1)
-    gradient_checkpointing: bool = False
-    lora_r: int = Field(16, ge=1)
-    lora_alpha: int = Field(32, ge=1)
-    lora_dropout: float = Field(0.0, ge=0, lt=1)
-    lora_targets: list[str] | str = LORA_TARGETS
-    save_steps: int = Field(20, ge=1)
-    logging_steps: int = Field(5, ge=1)
-    seed: int = 0
-    max_new_tokens: int = Field(40, ge=1)
-    # Tracker TRL logs to (rl_agent.kit.tracking); "none" keeps runs free of tracker packages.
-    report_to: Literal["none", "tensorboard", "trackio", "wandb"] = "none"
-    num_processes: int = Field(1, ge=1, description=">1: train through `accelerate launch` (one process per GPU)")
-    strategy: Strategy = "ddp"
-
-    @model_validator(mode="after")
-    def _check_processes(self) -> "CommonSettings":
-        if self.num_processes > 1:
-            split_batch(self.batch_size, self.grad_accum, self.num_processes, self.min_device_batch)
-        return self
-
-    @classmethod
-    def hub_defaults(cls, device: str) -> dict[str, Any]:
-        """Gentler settings for a real 0.1-1B hub model (the class defaults suit the embedded tiny model)."""
-        return {"steps": 200, "learning_rate": 5e-5, "batch_size": 4 if device == "cuda" else 2,
-                "grad_accum": 4 if device == "cuda" else 8, "gradient_checkpointing": device == "cuda",
-                "save_steps": 50, "logging_steps": 10, "max_new_tokens": 96}
-
-    @classmethod
-    def for_model(cls, source: str, device: str):
-        return cls() if source == "embedded" else cls(**cls.hub_defaults(device))
 
 
 @dataclass(frozen=True)
@@ -139,6 +84,12 @@ class Track:
     accepts_reward: ClassVar[bool] = False  # takes --reward/--max-cost
     bundled_dataset: ClassVar[str] = "terse"  # rl_agent/data/<this>/train.jsonl: the default training data
     footnote: ClassVar[str] = ""
+    length_setting: ClassVar[str] = "max_length"  # the settings field that bounds tokens per example
+
+    def check_judge(self, settings: dict) -> str | None:
+        """The judge spec a finished run's answers are checked by (`rl-agent try`), from its saved settings;
+        None: the report's own figures decide."""
+        return None
 
     # ---- files --------------------------------------------------------------------------------------
     @property
@@ -154,7 +105,7 @@ class Track:
                 "evaluate": "Before/after on held-out prompts", "report": "Report"}
 
     # ---- data ---------------------------------------------------------------------------------------
-    def load_data(self, spec: "RunSpec") -> tuple[list, list]:
+    def load_data(self, spec: RunBase) -> tuple[list, list]:
         """Load and cross-check the data files before anything is written (bad data loses nothing)."""
         train = LOADERS[self.train_kind](spec.train_file, MIN_TRAIN_ROWS if self.train_kind != "prompts" else 4)
         heldout = LOADERS[self.heldout_kind](spec.heldout_file, MIN_HELDOUT_ROWS)
@@ -176,26 +127,26 @@ class Track:
                              bundled_train=bundled_pairs_path("train", self.bundled_dataset))
 
     # ---- rendering and running ------------------------------------------------------------------------
-    def render_context(self, spec: "RunSpec", model_path: str) -> dict:
+    def render_context(self, spec: RunBase, model_path: str) -> dict:
         """Template variables; user text reaches a template only as data (`py` / `pycomment` filters)."""
         self.launch_plan(spec)  # an impossible launch (fsdp on the CPU) fails the render, with its reason
         return common_context(spec, self.settings(spec), model_path, self.plot_label)
 
-    def launch_plan(self, spec: "RunSpec") -> LaunchPlan:
+    def launch_plan(self, spec: RunBase) -> LaunchPlan:
         """How training runs: one process, or several under `accelerate launch` (docs/scaling.md)."""
         s = self.settings(spec)
         mixed = {"bf16": "bf16", "fp16": "fp16"}.get(spec.precision, "no")
         return LaunchPlan(num_processes=s.num_processes, strategy=s.strategy, device=spec.device,
                           mixed_precision=mixed)
 
-    def after_render(self, root: Path, spec: "RunSpec") -> None:
+    def after_render(self, root: Path, spec: RunBase) -> None:
         """Extra files next to the scripts: accelerate_config.yaml, for `accelerate launch`."""
         write_accelerate_config(root, self.launch_plan(spec), self.train_script)
 
-    def script_env(self, spec: "RunSpec", extra: dict[str, str] | None = None) -> dict[str, str]:
+    def script_env(self, spec: RunBase, extra: dict[str, str] | None = None) -> dict[str, str]:
         return child_env(offline=spec.model_source != "hub", extra=extra)
 
-    def train_command(self, spec: "RunSpec", python: str, root: Path) -> tuple[list[str], dict[str, str]]:
+    def train_command(self, spec: RunBase, python: str, root: Path) -> tuple[list[str], dict[str, str]]:
         """`python train_x.py` for one process; `accelerate launch` with the run's config for several."""
         plan = self.launch_plan(spec)
         if plan.num_processes > 1:
@@ -203,7 +154,7 @@ class Track:
             return cmd, self.script_env(spec, launch_env(plan))
         return [python, self.train_script], self.script_env(spec)
 
-    def settings(self, spec: "RunSpec") -> CommonSettings:
+    def settings(self, spec: RunBase) -> CommonSettings:
         return getattr(spec, self.name)
 
     # ---- report ---------------------------------------------------------------------------------------
@@ -215,10 +166,10 @@ class Track:
         losses = [[h["step"], h["loss"]] for h in train_metrics.get("log_history", []) if "loss" in h]
         return {"loss_curve": losses}
 
-    def checks(self, report: dict, spec: "RunSpec") -> dict[str, bool]:
+    def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         raise NotImplementedError
 
-    def tips(self, report: dict, spec: "RunSpec", train_metrics: dict) -> list[str]:
+    def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
         return []
 
     def header_lines(self, report: dict) -> list[str]:
@@ -238,7 +189,7 @@ class Track:
                 f"{report['wall_seconds']:.0f} s in all.")
 
 
-def common_context(spec: "RunSpec", s: CommonSettings, model_path: str, plot_label: str = "loss") -> dict:
+def common_context(spec: RunBase, s: CommonSettings, model_path: str, plot_label: str = "loss") -> dict:
     """Template variables every track shares (files, precision, LoRA, schedule, the checks every
     evaluation inlines), so all scripts are rendered from one source for what they have in common."""
     return {
@@ -268,9 +219,6 @@ def common_context(spec: "RunSpec", s: CommonSettings, model_path: str, plot_lab
         "report_to": s.report_to,
         "logging_dir": "tb",  # TensorBoard event files, inside the run folder
         "plot_label": plot_label,
-        "judge_source": inspect.getsource(terse_style).strip(),
-        "correctness_source": inspect.getsource(correctness).strip(),
-        "chat_source": inspect.getsource(chat_format).strip(),
         "chat_template_kwargs": chat_format.CHAT_TEMPLATE_KWARGS,
     }
 

@@ -7,14 +7,12 @@ gibberish within a few dozen steps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
-from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, CommonSettings, Track, style_checks, style_tips
-
-if TYPE_CHECKING:
-    from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.settings import CommonSettings, RunBase
+from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, Track, style_checks, style_tips
 
 
 class DPOSettings(CommonSettings):
@@ -42,18 +40,18 @@ class DPOTrack(Track):
     figures = STYLE_FIGURES
     footnote = PREF_NOTE
 
-    def render_context(self, spec: "RunSpec", model_path: str) -> dict:
-        s = spec.dpo
+    def render_context(self, spec: RunBase, model_path: str) -> dict:
+        s = spec.settings
         return {**super().render_context(spec, model_path), "beta": s.beta, "loss_type": s.loss_type,
                 "loss_weights": s.loss_weights, "max_length": s.max_length}
 
-    def checks(self, report: dict, spec: "RunSpec") -> dict[str, bool]:
+    def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         before, after = report["before"], report["after"]
         bar = spec.min_pref_accuracy
         return {f"pref_accuracy >= {bar}": after["pref_accuracy"] >= bar, **style_checks(before, after)}
 
-    def tips(self, report: dict, spec: "RunSpec", train_metrics: dict) -> list[str]:
-        before, after, steps = report["before"], report["after"], spec.dpo.steps
+    def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
+        before, after, steps = report["before"], report["after"], spec.settings.steps
         tips = []
         if after["pref_accuracy"] < 0.9:
             tips.append(f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "

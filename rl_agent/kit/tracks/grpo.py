@@ -12,20 +12,25 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rl_agent.kit.pipeline.process import child_env
+from rl_agent.kit.launch.process import child_env
+from rl_agent.kit.settings import CommonSettings, RunBase
 from rl_agent.kit.tracks import grpo_guard, grpo_scorers
-from rl_agent.kit.tracks.base import CommonSettings, Figure, Track
+from rl_agent.kit.tracks.base import Figure, Track
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rl_agent.kit.spec import RunSpec
-
-VERIFIERS = "rl_agent.kit.tracks.grpo_verifiers"
+VERIFIERS = "rl_agent.runtime.verifiers"
 # The default is real RLVR: is the final answer right (the bundled arithmetic task), not does it look right.
-DEFAULT_GRPO_REWARD = "python:rl_agent.kit.judges.final_number:final_number"
-DEFAULT_HELDOUT_JUDGE = "python:rl_agent.kit.judges.correctness:correctness_score"
-_OLD_VERIFIERS = "python:rl_agent.kit.grpo_verifiers:"  # before the tracks/ layout; migrated on load
+DEFAULT_GRPO_REWARD = "python:rl_agent.runtime.final_number:final_number"
+DEFAULT_HELDOUT_JUDGE = "python:rl_agent.runtime.correctness:correctness_score"
+# Where these modules lived before (spec.json files name them); migrated on load to rl_agent/runtime/.
+_MOVED = {
+    "python:rl_agent.kit.grpo_verifiers:": f"python:{VERIFIERS}:",
+    "python:rl_agent.kit.tracks.grpo_verifiers:": f"python:{VERIFIERS}:",
+    "python:rl_agent.kit.judges.final_number:": "python:rl_agent.runtime.final_number:",
+    "python:rl_agent.kit.judges.correctness:": "python:rl_agent.runtime.correctness:",
+}
 
 
 class GRPOSettings(CommonSettings):
@@ -68,7 +73,9 @@ class GRPOSettings(CommonSettings):
     @field_validator("reward", "heldout_judge")
     @classmethod
     def _migrate(cls, value: str) -> str:
-        return value.replace(_OLD_VERIFIERS, f"python:{VERIFIERS}:")
+        for old, new in _MOVED.items():
+            value = value.replace(old, new)
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> "GRPOSettings":
@@ -99,6 +106,7 @@ class GRPOTrack(Track):
     plot_name = "reward.png"
     plot_label = "reward"
     accepts_reward = True
+    length_setting = "max_completion_length"
     figures = (
         Figure("reward", "training reward on held-out prompts"),
         Figure("check", "held-out judge (never trained on)"),
@@ -117,17 +125,20 @@ class GRPOTrack(Track):
     def stage_titles(self) -> dict[str, str]:
         return {**super().stage_titles(), "evaluate": "Before/after on held-out prompts, reward-hacking check"}
 
-    def render_context(self, spec: "RunSpec", model_path: str) -> dict:
+    def check_judge(self, settings: dict) -> str | None:
+        return settings.get("heldout_judge")
+
+    def render_context(self, spec: RunBase, model_path: str) -> dict:
         try:
             extra = grpo_scorers.scorer_context(spec)
         except ValueError as e:
             raise ValueError(f"cannot render the GRPO scripts: {e}") from None
-        s = spec.grpo
+        s = spec.settings
         return {**super().render_context(spec, model_path), **extra, "beta": s.beta, "loss_type": s.loss_type}
 
-    def script_env(self, spec: "RunSpec", extra: dict[str, str] | None = None) -> dict[str, str]:
+    def script_env(self, spec: RunBase, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The API key reaches the scripts only when they grade with Claude."""
-        s = spec.grpo
+        s = spec.settings
         remote = any(grpo_scorers.plan_scorer(x).remote for x in (s.reward, s.heldout_judge))
         return child_env(offline=spec.model_source != "hub", keep_secrets=remote, extra=extra)
 
@@ -135,7 +146,7 @@ class GRPOTrack(Track):
         return {k: v for k, v in side.items() if k != "pair_logprobs"}
 
     def report_extras(self, state, eval_result: dict, train_metrics: dict) -> dict[str, Any]:
-        s = state.spec.grpo
+        s = state.spec.settings
         curve = train_metrics.get("reward_curve", [])
         trend = grpo_guard.reward_trend(curve)
         before, after = (self.clean_side(eval_result[k]) for k in ("before", "after"))
@@ -147,11 +158,11 @@ class GRPOTrack(Track):
                 "grading": grpo_guard.grading_summary(train_metrics, eval_result), "reward_curve": curve,
                 "anchors": train_metrics.get("anchors"), "group_positions": train_metrics.get("group_positions")}
 
-    def checks(self, report: dict, spec: "RunSpec") -> dict[str, bool]:
+    def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         return {**grpo_guard.checks(report["reward_trend"], report["before"], report["after"], report["hacking"]),
                 **grpo_guard.drift_checks(report.get("anchors"))}
 
-    def tips(self, report: dict, spec: "RunSpec", train_metrics: dict) -> list[str]:
+    def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
         return grpo_guard.tune_next(report["reward_trend"], report["after"], report["hacking"], report["grading"],
                                     train_metrics, spec)
 

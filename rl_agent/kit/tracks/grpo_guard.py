@@ -16,7 +16,6 @@ from rich.console import Console
 
 from rl_agent.kit.judges.drift import drift_checks  # noqa: F401  (GRPO's checks include it)
 
-
 # The reward must gain at least this much (rewards live in [0, 1]) from the first to the last fifth of
 # training to count as "climbed"; smaller moves are within step-to-step noise on a few prompts per step.
 REWARD_CLIMB_MIN = 0.05
@@ -136,7 +135,7 @@ def checks(trend: dict, before: dict, after: dict, guard: dict) -> dict[str, boo
 
 def tune_next(trend: dict, after: dict, guard: dict, grading: dict, train_metrics: dict, spec) -> list[str]:
     """Concrete next moves derived from the figures."""
-    s = spec.grpo
+    s = spec.settings
     tips: list[str] = []
     history = train_metrics.get("log_history", [])
     flat = [h["frac_reward_zero_std"] for h in history if h.get("frac_reward_zero_std") is not None]

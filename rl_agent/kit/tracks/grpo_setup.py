@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.prompts import BUILTIN_TASKS, bundled_prompts_path
 from rl_agent.kit.judges.factory import is_remote
 from rl_agent.kit.tracks.base import SetupPlan
@@ -21,7 +22,7 @@ from rl_agent.kit.tracks.grpo_scorers import plan_scorer
 VERIFIER_TASK = "arithmetic"
 
 
-class GRPOSetupError(ValueError):
+class GRPOSetupError(RlAgentError, ValueError):
     """The flags do not make a GRPO run; the message is one line saying why."""
 
 

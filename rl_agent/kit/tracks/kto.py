@@ -7,14 +7,12 @@ and a boolean label. The held-out set is still pairs, so the before/after is the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
-from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, CommonSettings, Track, style_checks, style_tips
-
-if TYPE_CHECKING:
-    from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.settings import CommonSettings, RunBase
+from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, Track, style_checks, style_tips
 
 
 class KTOSettings(CommonSettings):
@@ -47,18 +45,18 @@ class KTOTrack(Track):
     figures = STYLE_FIGURES
     footnote = PREF_NOTE
 
-    def render_context(self, spec: "RunSpec", model_path: str) -> dict:
-        s = spec.kto
+    def render_context(self, spec: RunBase, model_path: str) -> dict:
+        s = spec.settings
         return {**super().render_context(spec, model_path), "beta": s.beta, "max_length": s.max_length,
                 "desirable_weight": s.desirable_weight, "undesirable_weight": s.undesirable_weight}
 
-    def checks(self, report: dict, spec: "RunSpec") -> dict[str, bool]:
+    def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         bar = spec.min_pref_accuracy
         return {f"pref_accuracy >= {bar}": report["after"]["pref_accuracy"] >= bar,
                 **style_checks(report["before"], report["after"])}
 
-    def tips(self, report: dict, spec: "RunSpec", train_metrics: dict) -> list[str]:
-        after, steps = report["after"], spec.kto.steps
+    def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
+        after, steps = report["after"], spec.settings.steps
         tips = []
         if after["pref_accuracy"] < spec.min_pref_accuracy:
             tips.append(f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "

@@ -6,6 +6,9 @@ line here; nothing else in the package names an algorithm.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.tracks.base import Track
 from rl_agent.kit.tracks.dpo import DPOTrack
 from rl_agent.kit.tracks.grpo import GRPOTrack
@@ -14,9 +17,11 @@ from rl_agent.kit.tracks.sft import SFTTrack
 
 TRACKS: dict[str, Track] = {t.name: t for t in (DPOTrack(), GRPOTrack(), SFTTrack(), KTOTrack())}
 DEFAULT_TRACK = "dpo"
+# The algorithm names as a type (task.json, recipe plans, spec.json): generated here, so no other module lists them.
+TrackName = Literal[tuple(TRACKS)]  # type: ignore[valid-type]
 
 
-class UnknownTrack(ValueError):
+class UnknownTrack(RlAgentError, ValueError):
     """An algorithm name no track answers to."""
 
 

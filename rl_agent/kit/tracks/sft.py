@@ -8,14 +8,12 @@ in the run folder, a plain model folder that `rl-agent setup --model RUN/merged`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import Field
 
-from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, CommonSettings, Track, style_checks, style_tips
-
-if TYPE_CHECKING:
-    from rl_agent.kit.spec import RunSpec
+from rl_agent.kit.settings import CommonSettings, RunBase
+from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, Track, style_checks, style_tips
 
 
 class SFTSettings(CommonSettings):
@@ -43,17 +41,17 @@ class SFTTrack(Track):
                 + " It is shown to tell whether imitating the chosen answers also moved the model away from the "
                 "rejected ones.")
 
-    def render_context(self, spec: "RunSpec", model_path: str) -> dict:
-        s = spec.sft
+    def render_context(self, spec: RunBase, model_path: str) -> dict:
+        s = spec.settings
         return {**super().render_context(spec, model_path), "max_length": s.max_length,
                 "save_merged": s.save_merged}
 
-    def checks(self, report: dict, spec: "RunSpec") -> dict[str, bool]:
+    def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         return style_checks(report["before"], report["after"])
 
-    def tips(self, report: dict, spec: "RunSpec", train_metrics: dict) -> list[str]:
-        tips = style_tips(report, spec.sft.steps)
-        if spec.model_source == "hub" and not spec.sft.save_merged:
+    def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
+        tips = style_tips(report, spec.settings.steps)
+        if spec.model_source == "hub" and not spec.settings.save_merged:
             tips.append("As a warm-up for DPO: set sft.save_merged, re-run, then `rl-agent setup --model RUN/merged`.")
         tips.append("With pairs of better and worse answers, `--track dpo` also pushes away from the worse ones.")
         return tips

@@ -13,8 +13,8 @@ the registry, parameter parsing and suggestions in library.py; combining recipes
 """
 
 from rl_agent.kit.planning.recipes.base import RecipeError, RecipePlan
-from rl_agent.kit.planning.recipes.check_runner import CheckItem, CheckPathError, CheckRunError, run_check
 from rl_agent.kit.planning.recipes.proof import OutputScores, ProofResult, prove_check, score_outputs
+from rl_agent.runtime.check_runner import CheckItem, CheckPathError, CheckRunError, run_check
 
 __all__ = ["CheckItem", "CheckPathError", "CheckRunError", "OutputScores", "ProofResult", "RecipeError",
            "RecipePlan", "plan_recipes", "prove_check", "run_check", "score_outputs"]

@@ -15,7 +15,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from rl_agent.kit.planning.recipes.base import OneLine, Params, RecipeError, RecipePlan, render_check
-from rl_agent.kit.planning.recipes.check_runner import CheckItem
+from rl_agent.kit.tracks.grpo import GRPOTrack
+from rl_agent.runtime.check_runner import CheckItem
 
 NAME = "arithmetic"
 DESCRIPTION = ("arithmetic problems (sums, differences, products, quotients of numbers), the final answer "
@@ -193,5 +194,5 @@ def build(p: ArithmeticParams) -> RecipePlan:
     if len(train) + len(heldout) == problem_count(params):
         notes.append(f"these operands allow only {problem_count(params)} distinct problems: all are used, split into "
                      f"{len(train)} for training and {len(heldout)} held out")
-    return RecipePlan(NAME, understood(p), params, "grpo", statement, understood(p),
+    return RecipePlan(NAME, understood(p), params, GRPOTrack.name, statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad, notes=notes)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects, load_pairs
 from rl_agent.kit.planning.contract import (
     CHECK_FILE,
@@ -23,13 +24,14 @@ from rl_agent.kit.planning.contract import (
     TaskMeta,
     write_meta,
 )
-from rl_agent.kit.planning.recipes.check_runner import CheckItem
+from rl_agent.kit.tracks.registry import TrackName
+from rl_agent.runtime.check_runner import CheckItem
 
 __all__ = ["CHECK_FILE", "EXAMPLES_FILE", "HELDOUT_FILE", "TASK_FILE", "TRAIN_FILE", "Fact", "Form", "OneLine",
            "Params", "RecipeError", "RecipePlan", "bundled_facts", "item", "render_check"]
 
 
-class RecipeError(ValueError):
+class RecipeError(RlAgentError, ValueError):
     """The recipe cannot be planned with these parameters, or its data cannot be built; the message says why."""
 
 
@@ -86,7 +88,7 @@ class RecipePlan:
     recipe: str
     task: str
     params: dict[str, Any]
-    algorithm: Literal["dpo", "grpo", "sft", "kto"]
+    algorithm: TrackName
     statement: str  # the check in plain words a person can verify
     understood: str  # the requirement in a few words (the plan's summary)
     check_source: str

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
+from rl_agent.kit.tracks.dpo import DPOTrack
 
 NAME = "closing"
 DESCRIPTION = "answers end with a fixed text (a required closing), such as a sign-off line 'Hope this helps.'"
@@ -71,6 +72,6 @@ def build(p: ClosingParams) -> RecipePlan:
     statement = (f"accepts only answers whose last line is exactly {closing!r}, after at least one line of answer"
                  if whole else f"accepts only answers that end with exactly {closing!r} after some answer text"
                  + (" (as a whole word)" if closing[:1].isalnum() else ""))
-    return RecipePlan(NAME, understood(p), params, "dpo", statement + "; rejects everything else", understood(p),
+    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement + "; rejects everything else", understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer with the closing, rejected the same answer without"])

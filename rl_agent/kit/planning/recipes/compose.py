@@ -29,9 +29,10 @@ from rl_agent.kit.planning.recipes.base import (
     item,
     params_literal,
 )
-from rl_agent.kit.planning.recipes.check_runner import CheckItem, run_check
 from rl_agent.kit.planning.recipes.dpo_data import MIN_TRAIN_ROWS
 from rl_agent.kit.planning.recipes.proof import GOOD_MIN, MIN_EXAMPLES, prove_check
+from rl_agent.kit.tracks.dpo import DPOTrack
+from rl_agent.runtime.check_runner import CheckItem, run_check
 
 _HEADER = '''"""Task check (rl-agent recipes: {names}): every part must pass.
 
@@ -125,7 +126,7 @@ def compose(parts: list[tuple[ModuleType, Params]]) -> RecipePlan:
     notes = ["DPO: chosen is the correct answer in every part's form, rejected the same answer with one part broken "
              "in turn", "each part's check was proven on its own examples; the combined check is proven on answers "
              "meeting every part and on answers breaking one"]
-    return RecipePlan("+".join(names), understood, params, "dpo", statement, understood, source, train, heldout,
+    return RecipePlan("+".join(names), understood, params, DPOTrack.name, statement, understood, source, train, heldout,
                       good, bad, notes=notes)
 
 

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
+from rl_agent.kit.tracks.dpo import DPOTrack
 
 NAME = "json_keys"
 DESCRIPTION = "the whole answer is a JSON object with the named keys (and value types where given)"
@@ -149,5 +150,5 @@ def build(p: JsonKeysParams) -> RecipePlan:
     if len(keys) > 1:
         notes.append("values of keys other than the answer are placeholders (the answer, or a typed default): "
                      "the recipe teaches the shape")
-    return RecipePlan(NAME, understood(p), params, "dpo", statement, understood(p),
+    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad, notes=notes)

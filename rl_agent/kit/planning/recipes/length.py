@@ -13,6 +13,7 @@ from pydantic import Field
 
 from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
+from rl_agent.kit.tracks.dpo import DPOTrack
 
 NAME = "length"
 DESCRIPTION = "answers are short: at most a maximum number of words or sentences"
@@ -90,6 +91,6 @@ def build(p: LengthParams) -> RecipePlan:
     statement = (f"accepts only answers of 1 to {limit} {unit} ("
                  + ("words are whitespace-separated tokens with a letter or digit" if unit == "words"
                     else "a sentence ends at . ! or ? followed by a space or the end") + "); rejects longer or empty ones")
-    return RecipePlan(NAME, understood(p), params, "dpo", statement, understood(p),
+    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer, rejected the same answer padded past the limit"])

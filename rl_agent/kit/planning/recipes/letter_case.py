@@ -12,6 +12,7 @@ from pydantic import Field
 
 from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
+from rl_agent.kit.tracks.dpo import DPOTrack
 
 NAME = "letter_case"
 DESCRIPTION = ("answers are written in one letter case: all capitals (uppercase, all caps) or all lowercase (no capital "
@@ -72,7 +73,7 @@ def build(p: LetterCaseParams) -> RecipePlan:
             item(facts[4], _to(mode, f"The answer is {facts[4].answer}") + (" x" if mode == "upper" else " X"))]
     statement = ("accepts only answers with at least one letter and no lower-case letters" if mode == "upper" else
                  "accepts only answers with at least one letter and no capital letters") + "; rejects everything else"
-    return RecipePlan(NAME, understood(p), params, "dpo", statement, understood(p),
+    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer in the required case, rejected the same answer as is "
                              "or in the other case"])

@@ -16,7 +16,8 @@ from typing import Literal
 from pydantic import Field
 
 from rl_agent.kit.planning.recipes.base import Params, RecipeError, RecipePlan, render_check
-from rl_agent.kit.planning.recipes.check_runner import CheckItem
+from rl_agent.kit.tracks.grpo import GRPOTrack
+from rl_agent.runtime.check_runner import CheckItem
 
 NAME = "list_transform"
 DESCRIPTION = "a given list of numbers is sorted, reversed, deduplicated (unique) or summed; trained with GRPO"
@@ -136,7 +137,7 @@ def build(p: ListTransformParams) -> RecipePlan:
     reads = "the last number in the answer" if params["op"] == "sum" else "the last [...] list in the answer"
     statement = (f"reads {reads} and accepts it only if it equals {target}; anything else is rejected; without a "
                  "reference answer it cannot grade (None)")
-    return RecipePlan(NAME, understood(p), params, "grpo", statement,
+    return RecipePlan(NAME, understood(p), params, GRPOTrack.name, statement,
                       understood(p), render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=[f"GRPO: {len(train)} seeded lists (seed {params['seed']}), {len(heldout)} held-out lists "
                              "never seen in training; the check is the reward"])

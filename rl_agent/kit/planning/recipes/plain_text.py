@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
+from rl_agent.kit.tracks.dpo import DPOTrack
 
 NAME = "plain_text"
 DESCRIPTION = "plain text: no bullet points or lists, no Markdown formatting (or no named elements such as bold)"
@@ -135,7 +136,7 @@ def build(p: PlainTextParams) -> RecipePlan:
         statement = ("rejects answers with any line starting with a bullet (-, *, +, \u2022) or a list number (1. or 1))"
                      + (", any Markdown heading, bold/italic, code, link, block quote, table or rule"
                         if ban == "markdown" else "") + ", and empty answers; everything else passes")
-    return RecipePlan(NAME, understood(p), params, "dpo", statement, understood(p),
+    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct plain answer, rejected the same answer with the banned "
                              "syntax"])

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item, render_check
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
+from rl_agent.kit.tracks.dpo import DPOTrack
 
 NAME = "prefix"
 DESCRIPTION = "answers start with a fixed text (a required prefix), such as a label 'Answer:'"
@@ -70,6 +71,6 @@ def build(p: PrefixParams) -> RecipePlan:
         bad.append(item(facts[0], f"{prefix}{facts[0].answer.lower()}"))
     statement = (f"accepts only answers that start with exactly {prefix!r} (case-sensitive, leading spaces ignored"
                  + (", as a whole word" if whole_word else "") + ") followed by some answer text; rejects everything else")
-    return RecipePlan(NAME, understood(p), params, "dpo", statement, understood(p),
+    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO: chosen is the correct answer with the prefix, rejected the same answer without"])

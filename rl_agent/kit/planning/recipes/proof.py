@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
 
-from rl_agent.kit.planning.recipes.check_runner import (
+from rl_agent.runtime.check_runner import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_S,
     CheckItem,

@@ -14,8 +14,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from rl_agent.kit.judges.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
 from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
+from rl_agent.kit.tracks.dpo import DPOTrack
+from rl_agent.runtime.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
 
 NAME = "terse"
 DESCRIPTION = ("terse, direct, concise answers: no hedging (I think, probably), no filler (Great question!), "
@@ -119,6 +120,6 @@ def build(p: TerseParams) -> RecipePlan:
         good.append(item(f5, long_answer))
         statement = ("accepts answers with words and none of these phrases: " + ", ".join(banned)
                      + "; rejects everything else (no length limit: none was asked for)")
-    return RecipePlan(NAME, understood(p), p.model_dump(mode="json"), "dpo", statement, understood(p),
+    return RecipePlan(NAME, understood(p), p.model_dump(mode="json"), DPOTrack.name, statement, understood(p),
                       render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
                       notes=["DPO on the bundled pairs: terse correct answer chosen, hedging answer rejected"])
