@@ -37,8 +37,8 @@ from rl_agent.kit.dataio.pairs import bundled_pairs_path  # noqa: E402
 from rl_agent.kit.judges.base import Grade, GradeItem  # noqa: E402
 from rl_agent.kit.judges.claude import ClaudeJudge  # noqa: E402
 from rl_agent.kit.judges.engine import Call  # noqa: E402
-from rl_agent.kit.judges.prompts import grader_item  # noqa: E402
 from rl_agent.kit.judges.group import GroupJudge  # noqa: E402
+from rl_agent.kit.judges.prompts import grader_item  # noqa: E402
 
 FAKE_KEY = "sk-ant-bench-not-a-real-key"
 

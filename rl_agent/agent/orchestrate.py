@@ -29,17 +29,17 @@ from rl_agent.agent.repair.loop import MAX_ATTEMPTS, LoopResult, algorithm_avail
 from rl_agent.agent.repair.repairer import ASIDE_DIR, invalidate
 from rl_agent.agent.start import UserError, training_env
 from rl_agent.kit.dataio.pairs import PairFileError
+from rl_agent.kit.judges.agreement import AGREEMENT_FILE
 from rl_agent.kit.pipeline.base_answers import BaseAnswerError, base_answers, read_prompts
 from rl_agent.kit.pipeline.driver import validate_data
 from rl_agent.kit.pipeline.report import print_report
 from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
 from rl_agent.kit.planning.authored import CONTRACT_FILES, TASK_DIR, plan_task_spec, read_task_folder
-from rl_agent.kit.judges.agreement import AGREEMENT_FILE
 from rl_agent.kit.planning.check_kinds import JUDGE, prove_examples, score
-from rl_agent.runtime.check_runner import resolve_check_path
 from rl_agent.kit.planning.contract import TaskFolderError
 from rl_agent.kit.planning.recipes import CheckItem, CheckPathError, CheckRunError, RecipeError, RecipePlan
 from rl_agent.kit.planning.task_spec import SPEC_FILE, ModelPlan, TaskSpec, TaskSpecError
+from rl_agent.runtime.check_runner import resolve_check_path
 
 NO_GUESS_EXIT = 2  # words without Claude: the recipes are suggested, nothing is planned
 

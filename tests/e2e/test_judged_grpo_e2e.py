@@ -74,8 +74,8 @@ def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_
 def test_a_group_the_judge_cannot_grade_gets_no_reward_not_zero(tmp_path, tiny_model, anthropic_server, fake_key):
     """Step 1's two groups get prose twice (first try and stricter retry): their 8 completions are missing rewards,
     so step 1 has no reward point at all (a 0 would have logged one), and training goes on."""
-    from tests.support.anthropic_server import Reply
     from tests.e2e.test_grpo_train import claude_env, make_run, run_script
+    from tests.support.anthropic_server import Reply
 
     anthropic_server.script(*[Reply.text_reply("These all look fine to me.") for _ in range(4)])
     make_run(tmp_path / "run", tiny_model, steps=2, reward="claude", heldout_judge="terse", judge_max_cost=5.0,

@@ -10,15 +10,15 @@ import re
 
 import pytest
 
-from tests.support.anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
-from tests.support.anthropic_server import Reply, default_responder, default_score
-from tests.support.judged_task import BAD, GOOD, RUBRIC
 from rl_agent.kit.judges.agreement import judge_agreement, spearman
 from rl_agent.kit.judges.base import GradeItem
 from rl_agent.kit.judges.claude import ClaudeJudge
 from rl_agent.kit.judges.drift import DRIFT_MAX, Anchor, AnchorWatch, drift_checks
 from rl_agent.kit.pipeline.judged_winrate import judged_win_rate, win_rate_lines
 from rl_agent.kit.pipeline.report import judge_lines
+from tests.support.anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
+from tests.support.anthropic_server import Reply, default_responder, default_score
+from tests.support.judged_task import BAD, GOOD, RUBRIC
 
 SECOND_READING_MARK = "You are checking answers against a set of criteria"
 EXAMPLES = set(GOOD + BAD)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import re
 
-from tests.support.anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
-from tests.support.anthropic_server import Reply, default_score, group_answers
 from rl_agent.kit.judges.base import GradeItem
 from rl_agent.kit.judges.group import GroupJudge, position_means_from_log
 from rl_agent.kit.judges.reward import JudgeReward
+from tests.support.anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
+from tests.support.anthropic_server import Reply, default_score, group_answers
 
 RUBRIC_TEXT = "Score 1 for an answer a patient teacher would give in at most two sentences; 0 for a rambling one."
 ANSWERS = ["Water boils at 100 C.", "It boils at one hundred degrees, well, I think so, maybe, at sea level.",

@@ -15,12 +15,12 @@ from typing import Callable
 
 from rich.console import Console
 
+from rl_agent.kit.judges.agreement import AGREEMENT_FILE
 from rl_agent.kit.launch.process import child_env, run_step
 from rl_agent.kit.models.tiny import EmbeddedModelError, embedded_model_dir
 from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.estimate import ESTIMATE_FILE, TimeEstimator
 from rl_agent.kit.pipeline.render import write_rendered
-from rl_agent.kit.judges.agreement import AGREEMENT_FILE
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
 from rl_agent.kit.pipeline.stage_error import StageError
 from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
