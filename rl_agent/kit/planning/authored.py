@@ -30,14 +30,13 @@ from rl_agent.kit.planning.recipe_spec import recipe_task_spec
 from rl_agent.kit.planning.recipes.base import RecipePlan
 from rl_agent.kit.planning.recipes.proof import ProofResult
 from rl_agent.kit.planning.task_spec import TaskSpec
+from rl_agent.kit.tracks.registry import JUDGED_TRACKS
 
 AUTHOR = "claude"  # planned by the Agent SDK authoring session
 TASK_DIR = "task_dir"  # a folder given with --task-dir (hand-written, or written by Claude Code)
 CONTRACT_FILES = (TASK_FILE, CHECK_FILE, RUBRIC_FILE, EXAMPLES_FILE, TRAIN_FILE, HELDOUT_FILE)
 MIN_RUBRIC_WORDS = 10
-# A judged check rewards preference pairs (DPO) or, online, the model's own sampled answers (GRPO, the judge as
-# the reward: tracks/grpo_judged.py).
-JUDGED_ALGORITHMS = ("dpo", "grpo")
+JUDGED_ALGORITHMS = JUDGED_TRACKS  # the tracks that train a judged check (Track.trains_judged_check)
 
 
 @dataclass

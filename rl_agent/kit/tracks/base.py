@@ -82,6 +82,9 @@ class Track:
     plot_label: ClassVar[str] = "loss"
     figures: ClassVar[tuple[Figure, ...]]
     accepts_reward: ClassVar[bool] = False  # takes --reward/--max-cost
+    # trains a task whose check is a Claude rubric (rubric.md): from judged preference pairs, or with the judge as
+    # the online reward (tracks/grpo_judged.py)
+    trains_judged_check: ClassVar[bool] = False
     bundled_dataset: ClassVar[str] = "terse"  # rl_agent/data/<this>/train.jsonl: the default training data
     footnote: ClassVar[str] = ""
     length_setting: ClassVar[str] = "max_length"  # the settings field that bounds tokens per example

@@ -35,6 +35,7 @@ class DPOTrack(Track):
     help = "offline preference pairs (prompt/chosen/rejected)"
     settings_cls = DPOSettings
     train_kind = "pairs"
+    trains_judged_check = True
     train_template = "train_dpo.py.j2"
     plot_label = "loss (DPO + SFT terms)"
     figures = STYLE_FIGURES

@@ -106,6 +106,7 @@ class GRPOTrack(Track):
     plot_name = "reward.png"
     plot_label = "reward"
     accepts_reward = True
+    trains_judged_check = True
     length_setting = "max_completion_length"
     figures = (
         Figure("reward", "training reward on held-out prompts"),

@@ -17,6 +17,7 @@ from rl_agent.kit.tracks.sft import SFTTrack
 
 TRACKS: dict[str, Track] = {t.name: t for t in (DPOTrack(), GRPOTrack(), SFTTrack(), KTOTrack())}
 DEFAULT_TRACK = "dpo"
+JUDGED_TRACKS = tuple(name for name, t in TRACKS.items() if t.trains_judged_check)  # may train a rubric.md task
 # The algorithm names as a type (task.json, recipe plans, spec.json): generated here, so no other module lists them.
 TrackName = Literal[tuple(TRACKS)]  # type: ignore[valid-type]
 
