@@ -90,3 +90,23 @@ def test_a_prose_reply_is_missing_after_one_retry(anthropic_server, fake_key, tm
     grades = judge(anthropic_server, fake_key, tmp_path).grade_many([GradeItem("q", a) for a in ANSWERS])
     assert all(g.score is None and g.error == "malformed" for g in grades)
     assert len(anthropic_server.message_requests) == 2
+
+
+def test_a_judge_that_favours_the_first_position_shows_in_the_position_means(anthropic_server, fake_key, tmp_path):
+    """The shuffle keeps a position preference off any particular answer, and the recorded orders expose it."""
+    from tests.support.anthropic_server import group_reply
+
+    def first_favoured(body: dict) -> Reply:
+        answers = group_answers(body["messages"][0]["content"])
+        return group_reply(answers, lambda text: 1.0 if text == answers[0][1] else 0.0)
+
+    anthropic_server.responder = first_favoured
+    j = judge(anthropic_server, fake_key, tmp_path)
+    groups = [[GradeItem(f"q{i}", a) for a in ANSWERS] for i in range(12)]
+    grades = j.grade_groups(groups)
+    means = j.position_means()
+    assert means[0] == 1.0 and means[1:] == [0.0, 0.0, 0.0]  # plain to see in the report
+    firsts = {ANSWERS[r.shown[0]] for r in j.records}
+    assert len(firsts) > 1  # the favoured slot went to different answers, not always the same one
+    per_answer = [sum(g[k].score for g in grades) / len(grades) for k in range(len(ANSWERS))]
+    assert max(per_answer) < 1.0  # no answer won every group merely by where it was shown
