@@ -78,14 +78,18 @@ def test_every_run_uses_the_shipped_model(setup_run, tmp_path):
 
 
 def test_rendered_scripts_run_standalone_without_rl_agent(setup_run, tmp_path):
-    """Copy the rendered scripts and data elsewhere, make `import rl_agent` impossible, and run them."""
+    """Copy the rendered scripts, the runtime beside them and the data elsewhere, make `import rl_agent`
+    impossible, and run them."""
     run_dir, _, _ = setup_run
     work = tmp_path / "standalone"
     work.mkdir()
     for name in ("train_dpo.py", "evaluate.py", "train.jsonl", "heldout.jsonl"):
         shutil.copy(run_dir / name, work / name)
+    shutil.copytree(run_dir / "rl_agent_runtime", work / "rl_agent_runtime")
     for name in ("train_dpo.py", "evaluate.py"):
-        assert not re.search(r"^\s*(from|import)\s+rl_agent", (work / name).read_text(), re.M)
+        text = (work / name).read_text()
+        assert not re.search(r"^\s*(from|import)\s+rl_agent[.\s]", text, re.M)
+        assert re.search(r"^from rl_agent_runtime\.chat_format import", text, re.M)
     script = (work / "train_dpo.py").read_text()
     (work / "train_dpo.py").write_text(script.replace('"max_steps": 60,', '"max_steps": 3,'))
     poison = tmp_path / "poison" / "rl_agent"
