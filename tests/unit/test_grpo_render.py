@@ -17,7 +17,7 @@ from rl_agent.kit.pipeline.driver import render_context
 from rl_agent.kit.pipeline.render import write_rendered
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.grpo import GRPOSettings
-from rl_agent.kit.tracks.grpo_scorers import plan_scorer
+from rl_agent.kit.tracks.grpo.scorers import plan_scorer
 from rl_agent.runtime.final_number import FORMAT_CREDIT, final_number
 from rl_agent.runtime.reward import LocalReward
 from rl_agent.runtime.terse_style import terse_style_score

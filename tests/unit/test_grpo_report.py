@@ -8,7 +8,7 @@ import pytest
 from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.run_folder import RunState
 from rl_agent.kit.spec import RunSpec
-from rl_agent.kit.tracks import grpo_guard as grpo_report
+from rl_agent.kit.tracks.grpo import guard as grpo_report
 from rl_agent.kit.tracks.registry import get_track
 
 

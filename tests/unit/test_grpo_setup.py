@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rl_agent.kit.spec import RunSpec
-from rl_agent.kit.tracks.grpo_setup import GRPOSetupError
+from rl_agent.kit.tracks.grpo.setup import GRPOSetupError
 from rl_agent.kit.tracks.registry import get_track
 
 VERIFIER = "python:rl_agent.runtime.verifiers:short_answer"

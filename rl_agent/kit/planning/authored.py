@@ -161,7 +161,7 @@ def plan_task_spec(plan: RecipePlan, **kw) -> TaskSpec:
         spec.reward.source, spec.reward.judge = "claude", "claude"
         spec.reward.reason = f"the Claude grader with the task's rubric ({RUBRIC_FILE}), proven on its examples"
         if spec.grpo is not None:
-            from rl_agent.kit.tracks.grpo_judged import judged_grpo_settings
+            from rl_agent.kit.tracks.grpo.judged import judged_grpo_settings
 
             spec.grpo = judged_grpo_settings(spec.grpo, RUBRIC_FILE, EXAMPLES_FILE)
             spec.algorithm_reason = "a rubric the Claude grader applies to each sampled answer: online RL (RLAIF)"

@@ -20,7 +20,7 @@ from rl_agent.kit.planning.task_spec import (
 )
 from rl_agent.kit.tracks.dpo import DPOSettings
 from rl_agent.kit.tracks.grpo import GRPOSettings
-from rl_agent.kit.tracks.grpo_scorers import TASK_CHECK_SPEC
+from rl_agent.kit.tracks.grpo.scorers import TASK_CHECK_SPEC
 from rl_agent.kit.tracks.kto import KTOSettings
 from rl_agent.kit.tracks.sft import SFTSettings
 

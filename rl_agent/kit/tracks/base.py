@@ -83,7 +83,7 @@ class Track:
     figures: ClassVar[tuple[Figure, ...]]
     accepts_reward: ClassVar[bool] = False  # takes --reward/--max-cost
     # trains a task whose check is a Claude rubric (rubric.md): from judged preference pairs, or with the judge as
-    # the online reward (tracks/grpo_judged.py)
+    # the online reward (tracks/grpo/judged.py)
     trains_judged_check: ClassVar[bool] = False
     bundled_dataset: ClassVar[str] = "terse"  # rl_agent/data/<this>/train.jsonl: the default training data
     footnote: ClassVar[str] = ""

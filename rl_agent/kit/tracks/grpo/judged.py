@@ -11,7 +11,7 @@ plus a pairwise before/after win rate (pipeline/judged_winrate.py).
 
 from __future__ import annotations
 
-from rl_agent.kit.tracks.grpo import GRPOSettings
+from rl_agent.kit.tracks.grpo.config import GRPOSettings
 
 CLAUDE_REWARD = "claude"
 ANCHOR_READINGS = 3  # anchor gradings during training besides the first and the last

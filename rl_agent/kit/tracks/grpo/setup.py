@@ -16,8 +16,8 @@ from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.prompts import BUILTIN_TASKS, bundled_prompts_path
 from rl_agent.kit.judges.factory import is_remote
 from rl_agent.kit.tracks.base import SetupPlan
-from rl_agent.kit.tracks.grpo import GRPOSettings
-from rl_agent.kit.tracks.grpo_scorers import plan_scorer
+from rl_agent.kit.tracks.grpo.config import GRPOSettings
+from rl_agent.kit.tracks.grpo.scorers import plan_scorer
 
 VERIFIER_TASK = "arithmetic"
 
