@@ -39,6 +39,7 @@ from rl_agent.kit.planning.check_kinds import JUDGE, prove_examples, score
 from rl_agent.kit.planning.contract import TaskFolderError
 from rl_agent.kit.planning.recipes import CheckItem, CheckPathError, CheckRunError, RecipeError, RecipePlan
 from rl_agent.kit.planning.task_spec import SPEC_FILE, ModelPlan, TaskSpec, TaskSpecError
+from rl_agent.kit.tracks.registry import get_track
 from rl_agent.runtime.check_runner import resolve_check_path
 
 NO_GUESS_EXIT = 2  # words without Claude: the recipes are suggested, nothing is planned
@@ -172,8 +173,8 @@ def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offl
     choice = _choose_model(python, offline, console)
     spec = plan_task_spec(plan, model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
                           device=choice.device, precision=choice.precision, steps=steps)
-    if spec.algorithm == "grpo" and not algorithm_available("grpo"):
-        spec.needs = ["grpo"]
+    if not algorithm_available(spec.algorithm):
+        spec.needs = [spec.algorithm]
     _show_plan(console, spec)
     console.print(f"check: {spec.check.statement}", highlight=False, markup=False)
     for note in plan.notes:
@@ -235,8 +236,8 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
         console.print(f"nothing to learn: the base model already passes the check on {scores.pass_rate:.2f} of the "
                       f"held-out prompts; no run was started", highlight=False)
         return False
-    if spec.algorithm == "grpo" and scores.graded and scores.mean == 0:
-        console.print("no reward signal: every held-out answer of the base model scores 0 on the check, so GRPO's "
+    if get_track(spec.algorithm).online and scores.graded and scores.mean == 0:
+        console.print("no reward signal: every held-out answer of the base model scores 0 on the check, so the "
                       "sampled answers would be rewarded 0 and nothing learnt; no run was started (a stronger model "
                       f"in spec.json, then `rl-agent run {folder.path(SPEC_FILE)}`, may have one)", highlight=False)
         return False
@@ -340,9 +341,9 @@ def _author_with_claude(task: str, folder: RunFolder, console: Console) -> Recip
 
 def _needs_message(spec: TaskSpec) -> str:
     parts = []
-    if "grpo" in spec.needs:
-        parts.append(f"this is a {spec.family} task: the plan trains with GRPO rewarded by {spec.reward.judge}, but "
-                     "this build's pipeline runs DPO only (the GRPO track is not available yet)")
+    for name in spec.needs:
+        if name != "claude":
+            parts.append(f"the plan trains with {name}, which this build has no track for")
     if "claude" in spec.needs:
         parts.append("the plan needs Claude (set ANTHROPIC_API_KEY and run without --offline)")
     return "; ".join(parts) + ". Use --plan-only to write the plan without running it."

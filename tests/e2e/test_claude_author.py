@@ -21,7 +21,7 @@ from rich.console import Console
 from rl_agent.agent.orchestrate import new_run
 from rl_agent.agent.start import UserError
 from rl_agent.kit.dataio.pairs import bundled_pairs_path, iter_jsonl_objects
-from rl_agent.kit.planning.recipe_spec import EMBEDDED_DPO
+from rl_agent.kit.tracks.dpo import EMBEDDED_TASK_SCHEDULE as EMBEDDED_DPO
 from tests.support.claude_code_server import TEST_API_KEY, ClaudeCodeTestServer, Reply, bundled_cli, isolate
 
 pytestmark = pytest.mark.skipif(bundled_cli() is None, reason="this platform's claude-agent-sdk has no bundled CLI")

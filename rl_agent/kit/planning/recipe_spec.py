@@ -18,27 +18,16 @@ from rl_agent.kit.planning.task_spec import (
     SuccessPlan,
     TaskSpec,
 )
-from rl_agent.kit.tracks.dpo import DPOSettings
-from rl_agent.kit.tracks.grpo import GRPOSettings
 from rl_agent.kit.tracks.grpo.scorers import TASK_CHECK_SPEC
-from rl_agent.kit.tracks.kto import KTOSettings
-from rl_agent.kit.tracks.sft import SFTSettings
+from rl_agent.kit.tracks.registry import get_track
 
 FAMILY = {"arithmetic": "checkable", "list_transform": "checkable", "terse": "style"}  # else "format"
 MIN_CHECK_RATE = 0.8
-# Embedded-model schedules (see tests/test_recipe_runs.py, bench/tasks.py --run). DPO: 100 steps at the default
-# lr 5e-4. On the version-2 model, 60 steps of a closing-line run left 2 of 31 answers running on into worked
-# sums (correct 0.94) and 100 reached 0.00 -> 1.00 on the check with correctness 1.00 -> 1.00; a lower lr (1e-4,
-# 2e-4) learned no prefix and still cost correctness; attention-only LoRA cost far more (1.00 -> 0.16). On the
-# shipped version-3 model, closing reaches 0.77 on the check at 30 steps, 0.94 at 50 and 1.00 at 100.
-EMBEDDED_DPO = {"steps": 100, "save_steps": 50, "logging_steps": 5}
-EMBEDDED_GRPO = {"steps": 30, "save_steps": 15}
 
 
 def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu", precision: str = "fp32",
                      steps: int | None = None) -> TaskSpec:
     """The spec.json for a recipe plan: its data and check in the run folder, its track's settings."""
-    embedded = model.source == "embedded"
     reward_reason = f"the task's own check program ({CHECK_FILE}), proven on its good/bad examples before training"
     common = dict(
         task=plan.task,
@@ -58,26 +47,12 @@ def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu",
             f"the task check passes >= {MIN_CHECK_RATE} of the tuned model's held-out answers, more than the base "
             "model's, and correctness does not fall")),
     )
-    if plan.algorithm == "grpo":
-        s = GRPOSettings(reward=TASK_CHECK_SPEC, reward_checks_correctness=False,
-                         **(EMBEDDED_GRPO if embedded else GRPOSettings.hub_defaults(device)))
-        if steps:
-            s.steps, s.save_steps = steps, min(s.save_steps, max(1, steps // 2))
-        return TaskSpec(**common, algorithm_reason="a program can check each sampled answer: online RL (RLVR)",
-                        reward=RewardPlan(source="verifier", judge=TASK_CHECK_SPEC, reason=reward_reason), grpo=s)
-    reward = RewardPlan(source="verifier", judge=TASK_CHECK_SPEC, reason=reward_reason)
-    if plan.algorithm in ("sft", "kto"):
-        cls = SFTSettings if plan.algorithm == "sft" else KTOSettings
-        t = cls.for_model(model.source, device)
-        if steps:
-            t.steps, t.save_steps = steps, min(t.save_steps, max(1, steps // 2))
-        why = {"sft": "answers to imitate: supervised fine-tuning", "kto": "answers marked good or bad: KTO"}
-        return TaskSpec(**common, algorithm_reason=why[plan.algorithm], reward=reward, **{plan.algorithm: t})
-    s = DPOSettings(**(EMBEDDED_DPO if embedded else DPOSettings.hub_defaults(device)))
+    track = get_track(plan.algorithm)
+    settings = track.task_check_settings(model.source, device)
     if steps:
-        s.steps, s.save_steps = steps, min(s.save_steps, max(1, steps // 2))
-    return TaskSpec(**common, algorithm_reason="preference pairs written from the task: offline DPO",
-                    reward=reward, dpo=s)
+        settings.steps, settings.save_steps = steps, min(settings.save_steps, max(1, steps // 2))
+    reward = RewardPlan(source="verifier", judge=TASK_CHECK_SPEC, reason=reward_reason)
+    return TaskSpec(**common, algorithm_reason=track.plan_reason, reward=reward, **{track.name: settings})
 
 
 def _cut(text: str, n: int) -> str:

@@ -14,15 +14,12 @@ import re
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from rl_agent.errors import RlAgentError
 from rl_agent.kit.dataio.pairs import bundled_pairs_path
 from rl_agent.kit.spec import RunSpec
-from rl_agent.kit.tracks.dpo import DPOSettings
-from rl_agent.kit.tracks.grpo import GRPOSettings
-from rl_agent.kit.tracks.kto import KTOSettings
-from rl_agent.kit.tracks.sft import SFTSettings
+from rl_agent.kit.tracks.registry import DEFAULT_TRACK, TRACKS, TrackName
 
 SPEC_FILE = "spec.json"
 TASK_MAX_CHARS = 20_000
@@ -103,8 +100,9 @@ class SuccessPlan(BaseModel):
     description: str = ""
 
 
-class TaskSpec(BaseModel):
-    """A plain-English task turned into a typed, editable plan. Compiles to the pipeline's RunSpec."""
+class _TaskSpecBase(BaseModel):
+    """A plain-English task turned into a typed, editable plan. Compiles to the pipeline's RunSpec.
+    The settings blocks, one per track, are added from the registry (TaskSpec below)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -115,7 +113,7 @@ class TaskSpec(BaseModel):
     planned_by: Literal["recipe", "task_dir", "claude", "rules"] = Field(
         "recipe", description="recipe: --recipe; task_dir: a task folder (--task-dir); claude: the Agent SDK "
         "authoring session; rules: a spec written before the recipes (read only)")
-    algorithm: Literal["dpo", "grpo", "sft", "kto"]
+    algorithm: TrackName
     algorithm_reason: str = ""
     reward: RewardPlan
     model: ModelPlan = Field(default_factory=ModelPlan)
@@ -126,11 +124,7 @@ class TaskSpec(BaseModel):
     success: SuccessPlan = Field(default_factory=SuccessPlan)
     device: Literal["cpu", "cuda"] = "cpu"
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    dpo: DPOSettings = Field(default_factory=DPOSettings)
-    grpo: Optional[GRPOSettings] = Field(None, description="GRPO settings when algorithm is grpo")
-    sft: Optional[SFTSettings] = Field(None, description="SFT settings when algorithm is sft")
-    kto: Optional[KTOSettings] = Field(None, description="KTO settings when algorithm is kto")
-    needs: list[Literal["claude", "grpo"]] = Field(
+    needs: list[str] = Field(
         default_factory=list, description="what this plan needs that the offline kit lacks; empty: runnable"
     )
 
@@ -154,14 +148,13 @@ class TaskSpec(BaseModel):
             precision=self.precision,
             train_file=str(resolve_data_path(self.data.train_file, base_dir)),
             heldout_file=str(resolve_data_path(self.heldout.file, base_dir)),
-            dpo=self.dpo,
             min_pref_accuracy=self.success.min_pref_accuracy,
         )
         if self.check is not None:
             fields["check_file"] = str(resolve_data_path(self.check.path, base_dir))
             fields["check_kind"] = self.check.kind
             fields["min_check_rate"] = self.success.min_check_rate
-        for name in ("grpo", "sft", "kto"):
+        for name in TRACKS:
             if getattr(self, name) is not None:
                 fields[name] = getattr(self, name)
         return RunSpec(**fields)
@@ -170,9 +163,9 @@ class TaskSpec(BaseModel):
         """This plan updated to what the run now uses (after a repair changed run.json), so spec.json stays
         the truth: `rl-agent run` on it then finds nothing changed instead of undoing the repair."""
         data = self.model_dump(mode="json")
-        data.update(device=run.device, precision=run.precision, dpo=run.dpo.model_dump(mode="json"))
+        data.update(device=run.device, precision=run.precision)
         data["success"]["min_pref_accuracy"] = run.min_pref_accuracy
-        for name in ("grpo", "sft", "kto"):
+        for name in TRACKS:
             if getattr(self, name) is not None:
                 data[name] = getattr(run, name).model_dump(mode="json")
         base = Path(base_dir).resolve()
@@ -182,7 +175,7 @@ class TaskSpec(BaseModel):
                 data[section][key] = str(target.relative_to(base)) if base in target.parents else str(target)
         if run.model != self.model.name:
             data["model"] = {"name": run.model, "source": run.model_source, "reason": run.model_reason}
-        return TaskSpec.model_validate(data)
+        return type(self).model_validate(data)
 
     # ---- file ----------------------------------------------------------------------------------------
     def write(self, path: Path) -> Path:
@@ -206,6 +199,22 @@ class TaskSpec(BaseModel):
             return cls.model_validate(data)
         except ValidationError as e:
             raise TaskSpecError(f"{path}: {describe_errors(e)}") from None
+
+
+def _track_blocks() -> dict:
+    """One settings block per track: the default track's always present (spec.json files have always had it),
+    the others only when the plan uses them."""
+    blocks = {}
+    for name, track in TRACKS.items():
+        if name == DEFAULT_TRACK:
+            blocks[name] = (track.settings_cls, Field(default_factory=track.settings_cls))
+        else:
+            blocks[name] = (Optional[track.settings_cls], Field(None, description=f"{track.title} settings when "
+                                                                f"algorithm is {name}"))
+    return blocks
+
+
+TaskSpec = create_model("TaskSpec", __base__=_TaskSpecBase, __module__=__name__, **_track_blocks())
 
 
 def describe_errors(e: ValidationError, limit: int = 3) -> str:

@@ -88,6 +88,13 @@ class Track:
     bundled_dataset: ClassVar[str] = "terse"  # rl_agent/data/<this>/train.jsonl: the default training data
     footnote: ClassVar[str] = ""
     length_setting: ClassVar[str] = "max_length"  # the settings field that bounds tokens per example
+    plan_reason: ClassVar[str] = ""  # why a task's plan trains with this track (spec.json's algorithm_reason)
+    online: ClassVar[bool] = False  # learns from its own sampled answers, rewarded by the check (a 0 everywhere teaches nothing)
+
+    def task_check_settings(self, model_source: str, device: str) -> CommonSettings:
+        """Settings for a task whose check is a proven program (recipes, task folders): the class defaults on the
+        embedded model, the gentler hub defaults on a real one."""
+        return self.settings_cls.for_model(model_source, device)
 
     def check_judge(self, settings: dict) -> str | None:
         """The judge spec a finished run's answers are checked by (`rl-agent try`), from its saved settings;

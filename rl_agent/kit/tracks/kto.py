@@ -38,6 +38,7 @@ class KTOTrack(Track):
     title = "KTO + LoRA"
     help = "unpaired feedback: prompt/completion rows labelled true (good) or false (bad)"
     settings_cls = KTOSettings
+    plan_reason = "answers marked good or bad: KTO"
     train_kind = "unpaired"
     train_template = "train_kto.py.j2"
     bundled_dataset = "terse_unpaired"

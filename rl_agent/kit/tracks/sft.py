@@ -33,6 +33,7 @@ class SFTTrack(Track):
     title = "SFT + LoRA"
     help = "supervised fine-tuning on chosen answers or prompt/completion rows (a DPO warm-up, too)"
     settings_cls = SFTSettings
+    plan_reason = "answers to imitate: supervised fine-tuning"
     train_kind = "completions"
     train_template = "train_sft.py.j2"
     plot_label = "loss (completion tokens)"

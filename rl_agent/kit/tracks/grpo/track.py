@@ -20,6 +20,9 @@ from rl_agent.kit.tracks.grpo.config import GRPOSettings
 if TYPE_CHECKING:
     from rich.console import Console
 
+EMBEDDED_TASK_SCHEDULE = {"steps": 30, "save_steps": 15}  # a task-check run on the embedded model
+
+
 class GRPOTrack(Track):
     name = "grpo"
     title = "GRPO + LoRA, online RL"
@@ -34,6 +37,8 @@ class GRPOTrack(Track):
     accepts_reward = True
     trains_judged_check = True
     length_setting = "max_completion_length"
+    online = True
+    plan_reason = "a program can check each sampled answer: online RL (RLVR)"
     figures = (
         Figure("reward", "training reward on held-out prompts"),
         Figure("check", "held-out judge (never trained on)"),
@@ -51,6 +56,11 @@ class GRPOTrack(Track):
 
     def stage_titles(self) -> dict[str, str]:
         return {**super().stage_titles(), "evaluate": "Before/after on held-out prompts, reward-hacking check"}
+
+    def task_check_settings(self, model_source: str, device: str) -> GRPOSettings:
+        """The task's own check is the reward (it already decides success, so it does not also check correctness)."""
+        schedule = EMBEDDED_TASK_SCHEDULE if model_source == "embedded" else GRPOSettings.hub_defaults(device)
+        return GRPOSettings(reward=grpo_scorers.TASK_CHECK_SPEC, reward_checks_correctness=False, **schedule)
 
     def check_judge(self, settings: dict) -> str | None:
         return settings.get("heldout_judge")
