@@ -33,11 +33,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DPO_STEPS, GRPO_STEPS = 30, 8
 # The plain script's settings (bench/plain_trl_dpo.py), so both DPO runs do the same work.
-DPO = {"learning_rate": 5e-4, "batch_size": 8, "grad_accum": 1, "max_length": 128, "save_steps": 1000,
+DPO = {"learning_rate": 5e-4, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "max_length": 128, "save_steps": 1000,
        "logging_steps": 5}
-GRPO = {"batch_size": 32, "grad_accum": 1, "num_generations": 8, "max_completion_length": 128, "save_steps": 1000,
+GRPO = {"per_device_train_batch_size": 32, "gradient_accumulation_steps": 1, "num_generations": 8, "max_completion_length": 128, "save_steps": 1000,
         "logging_steps": 1}
-SMOKE_GRPO = {"batch_size": 8, "num_generations": 4, "max_completion_length": 16}  # CPU: the harness, not speed
+SMOKE_GRPO = {"per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 16}  # CPU: the harness, not speed
 MODEL_DIR = "qwen3-0.6b-standin"  # beside the run folders
 
 

@@ -17,26 +17,34 @@ from rl_agent.kit.launch.accelerate import Strategy, split_batch
 # so fused projections (Phi-3's qkv_proj/gate_up_proj, GPT-2's c_attn) are covered, not only Llama-style names.
 # The training script records what it resolved to (train_metrics.json "lora_target_modules").
 LORA_TARGETS = "all-linear"
+# The names these settings had before they took TRL's (TrainingArguments, and ModelConfig for LoRA's targets).
+OLD_NAMES = {"steps": "max_steps", "batch_size": "per_device_train_batch_size",
+             "grad_accum": "gradient_accumulation_steps", "lora_targets": "lora_target_modules"}
 
 
 class CommonSettings(BaseModel):
     """Settings every track has: schedule, batch, LoRA, checkpointing, evaluation length (TRL/PEFT names),
-    and scale-out. batch_size x grad_accum is the global batch of one optimizer step, the same at any
+    and scale-out. per_device_train_batch_size x gradient_accumulation_steps is the global batch of one optimizer step, the same at any
     num_processes: launched as N processes the script splits it (launch.split_batch)."""
 
     model_config = ConfigDict(extra="forbid")
     min_device_batch: ClassVar[int] = 1  # the smallest per-device batch the trainer accepts (KTO: 2)
+    # The fields that are not the trainer config's arguments: LoRA's go to PEFT's LoraConfig, the rest are the
+    # kit's (evaluation length, scale-out). Every other field is passed to <Algo>Config under its own name.
+    KIT_FIELDS: ClassVar[frozenset[str]] = frozenset({"lora_r", "lora_alpha", "lora_dropout", "lora_target_modules",
+                                                      "max_new_tokens", "num_processes", "strategy"})
 
-    steps: int = Field(100, ge=1, le=1_000_000)
+    max_steps: int = Field(100, ge=1, le=1_000_000)
     learning_rate: float = Field(5e-4, gt=0, lt=1)
-    batch_size: int = Field(8, ge=1, description="examples per step and device at one process; x grad_accum: the "
+    per_device_train_batch_size: int = Field(8, ge=1, description="examples per step and device at one process; "
+                                             "x gradient_accumulation_steps: the "
                         "global batch, which N processes share")
-    grad_accum: int = Field(1, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
     gradient_checkpointing: bool = False
     lora_r: int = Field(16, ge=1)
     lora_alpha: int = Field(32, ge=1)
     lora_dropout: float = Field(0.0, ge=0, lt=1)
-    lora_targets: list[str] | str = LORA_TARGETS
+    lora_target_modules: list[str] | str = LORA_TARGETS
     save_steps: int = Field(20, ge=1)
     logging_steps: int = Field(5, ge=1)
     seed: int = 0
@@ -46,17 +54,33 @@ class CommonSettings(BaseModel):
     num_processes: int = Field(1, ge=1, description=">1: train through `accelerate launch` (one process per GPU)")
     strategy: Strategy = "ddp"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: Any) -> Any:
+        """spec.json and run.json files written before the settings took TRL's names still load."""
+        if isinstance(data, dict):
+            for old, new in OLD_NAMES.items():
+                if old in data:
+                    if new in data:
+                        raise ValueError(f"{old} and {new} are the same setting ({new}, TRL's name); give one")
+                    data = {**{k: v for k, v in data.items() if k != old}, new: data[old]}
+        return data
+
     @model_validator(mode="after")
     def _check_processes(self) -> "CommonSettings":
         if self.num_processes > 1:
-            split_batch(self.batch_size, self.grad_accum, self.num_processes, self.min_device_batch)
+            split_batch(self.per_device_train_batch_size, self.gradient_accumulation_steps, self.num_processes, self.min_device_batch)
         return self
+
+    def trl_args(self) -> dict[str, Any]:
+        """The fields that are arguments of the trainer's config class, under TRL's names."""
+        return {k: v for k, v in self.model_dump(mode="json").items() if k not in self.KIT_FIELDS}
 
     @classmethod
     def hub_defaults(cls, device: str) -> dict[str, Any]:
         """Gentler settings for a real 0.1-1B hub model (the class defaults suit the embedded tiny model)."""
-        return {"steps": 200, "learning_rate": 5e-5, "batch_size": 4 if device == "cuda" else 2,
-                "grad_accum": 4 if device == "cuda" else 8, "gradient_checkpointing": device == "cuda",
+        return {"max_steps": 200, "learning_rate": 5e-5, "per_device_train_batch_size": 4 if device == "cuda" else 2,
+                "gradient_accumulation_steps": 4 if device == "cuda" else 8, "gradient_checkpointing": device == "cuda",
                 "save_steps": 50, "logging_steps": 10, "max_new_tokens": 96}
 
     @classmethod

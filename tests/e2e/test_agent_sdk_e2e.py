@@ -186,7 +186,7 @@ def test_a_complete_run_that_failed_its_checks_goes_to_claude(claude, tmp_path):
     run_dir = tmp_path / "run"
     make_run(run_dir, model_path=str(tmp_path / "model"))
     complete(run_dir, succeeded=False)
-    claude.script(Reply.tool_use(TOOL + "compare", {}), Reply.text_reply("Train longer: raise dpo.steps."))
+    claude.script(Reply.tool_use(TOOL + "compare", {}), Reply.text_reply("Train longer: raise dpo.max_steps."))
     outcome = run_claude_agent(run_dir)
     prompt = json.dumps(claude.message_requests[0].body["messages"][0])
     assert "did not succeed; failed checks: pref_accuracy >= 0.9" in prompt

@@ -150,7 +150,7 @@ def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_pla
     spec = json.loads((run_dir / "spec.json").read_text())
     assert spec["planned_by"] == "claude" and spec["check"]["recipe"] == "claude" and spec["task"] == TASK
     assert spec["check"]["kind"] == "program" and spec["check"]["statement"] == STATEMENT
-    assert spec["data"]["origin"] == "claude-generated" and spec["dpo"]["steps"] == EMBEDDED_DPO["steps"]
+    assert spec["data"]["origin"] == "claude-generated" and spec["dpo"]["max_steps"] == EMBEDDED_DPO["max_steps"]
     assert (run_dir / "check.py").read_text() == EXACT_CHECK
     # the task folder under the contract: what `rl-agent prove` and `new --task-dir` read
     assert json.loads((run_dir / "task.json").read_text()) == {"statement": STATEMENT, "algorithm": "dpo",

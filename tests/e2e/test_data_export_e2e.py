@@ -61,7 +61,7 @@ def test_tensorboard_event_files_in_the_run_folder(trained_run):
     acc = EventAccumulator(str(events[0].parent))
     acc.Reload()
     assert "train/loss" in acc.Tags()["scalars"]
-    assert 'report_to=cfg["report_to"]' in (run_dir / "train_dpo.py").read_text()
+    assert "DPOConfig(output_dir=str(output_dir), **trl)" in (run_dir / "train_dpo.py").read_text()
     assert '"report_to": \'tensorboard\'' in (run_dir / "train_dpo.py").read_text()
 
 

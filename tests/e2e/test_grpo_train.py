@@ -25,7 +25,7 @@ from tests.support.anthropic_server import Reply
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"steps": 2, "batch_size": 8, "num_generations": 4, "max_completion_length": 8, "max_new_tokens": 8,
+SMALL = {"max_steps": 2, "per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 8, "max_new_tokens": 8,
          "save_steps": 2,
          # the short-answer data's references are words, so its format verifier (not the final-number default)
          "reward": "python:rl_agent.runtime.verifiers:short_answer", "heldout_judge": "terse",
@@ -107,7 +107,7 @@ def test_claude_reward_survives_malformed_replies(tmp_path, tiny_model, anthropi
     # Step 1: every reply is prose, so each answer is tried twice and then fails as malformed; after that
     # the scripted server grades normally. Training must go on and leave step 1 out of the reward curve.
     anthropic_server.script(*[Reply.text_reply("Looks fine to me.") for _ in range(16)])
-    make_run(tmp_path / "run", tiny_model, steps=3, reward="claude", heldout_judge="terse", judge_max_cost=5.0)
+    make_run(tmp_path / "run", tiny_model, max_steps=3, reward="claude", heldout_judge="terse", judge_max_cost=5.0)
     run = tmp_path / "run"
     run_script(run, sys.executable, "train_grpo.py", env=claude_env(anthropic_server, fake_key))
     tm = json.loads((run / "out" / "train_metrics.json").read_text())
@@ -123,7 +123,7 @@ def test_claude_reward_survives_malformed_replies(tmp_path, tiny_model, anthropi
 
 
 def test_a_spent_budget_grades_nothing_and_the_run_says_so(tmp_path, tiny_model, anthropic_server, fake_key):
-    make_run(tmp_path / "run", tiny_model, steps=1, reward="claude", heldout_judge="terse", judge_max_cost=0.0)
+    make_run(tmp_path / "run", tiny_model, max_steps=1, reward="claude", heldout_judge="terse", judge_max_cost=0.0)
     run = tmp_path / "run"
     env = child_env(offline=True, keep_secrets=True, extra=claude_env(anthropic_server, fake_key))
     proc = subprocess.run([sys.executable, "train_grpo.py"], cwd=run, env=env, capture_output=True, text=True,

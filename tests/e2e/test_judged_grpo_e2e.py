@@ -17,7 +17,7 @@ from tests.unit.test_judge_checks import lenient
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"steps": 8, "save_steps": 8, "batch_size": 16, "num_generations": 4, "max_completion_length": 16,
+SMALL = {"max_steps": 8, "save_steps": 8, "per_device_train_batch_size": 16, "num_generations": 4, "max_completion_length": 16,
          "max_new_tokens": 16, "anchor_every": 4}
 
 
@@ -78,7 +78,7 @@ def test_a_group_the_judge_cannot_grade_gets_no_reward_not_zero(tmp_path, tiny_m
     from tests.support.anthropic_server import Reply
 
     anthropic_server.script(*[Reply.text_reply("These all look fine to me.") for _ in range(4)])
-    make_run(tmp_path / "run", tiny_model, steps=2, reward="claude", heldout_judge="terse", judge_max_cost=5.0,
+    make_run(tmp_path / "run", tiny_model, max_steps=2, reward="claude", heldout_judge="terse", judge_max_cost=5.0,
              judge_group=True)
     run = tmp_path / "run"
     run_script(run, sys.executable, "train_grpo.py", env=claude_env(anthropic_server, fake_key))

@@ -23,7 +23,7 @@ from tests.e2e.test_launch_two_processes import free_port
 pytestmark = pytest.mark.slow
 
 # Small and quick; batch 4 x accumulation 2 = a global batch of 8 that two processes split (4 x 1 each).
-SMALL = {"steps": 2, "batch_size": 4, "grad_accum": 2, "save_steps": 2, "logging_steps": 1, "max_length": 64,
+SMALL = {"max_steps": 2, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 2, "save_steps": 2, "logging_steps": 1, "max_length": 64,
          "lora_r": 4, "lora_alpha": 8}
 
 
@@ -69,7 +69,7 @@ def test_two_cpu_processes_train_every_track_on_the_one_process_global_batch(tmp
     two, stdout, seconds = train(run, spec, track)
 
     assert one["processes"] == 1 and two["processes"] == 2  # accelerate's world size: both ranks trained
-    assert one["global_batch"] == two["global_batch"] == SMALL["batch_size"] * SMALL["grad_accum"]
+    assert one["global_batch"] == two["global_batch"] == SMALL["per_device_train_batch_size"] * SMALL["gradient_accumulation_steps"]
     assert (one["per_device_train_batch_size"], one["gradient_accumulation_steps"]) == (4, 2)
     assert (two["per_device_train_batch_size"], two["gradient_accumulation_steps"]) == (4, 1)  # accumulation split
     assert one["steps"] == two["steps"] == 2

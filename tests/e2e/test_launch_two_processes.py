@@ -25,7 +25,7 @@ def free_port() -> int:
 
 def test_two_cpu_processes_train_grpo_through_accelerate_launch(tmp_path, tiny_model):
     run = tmp_path / "run"
-    make_run(run, tiny_model, steps=2, batch_size=8, num_generations=4)
+    make_run(run, tiny_model, max_steps=2, per_device_train_batch_size=8, num_generations=4)
     plan = LaunchPlan(num_processes=2, main_process_port=free_port())
     config = write_accelerate_config(run, plan)
     started = time.time()

@@ -94,7 +94,7 @@ def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
         assert [e for e in events if "outcome" in e][-1]["outcome"].startswith("fixed")
         assert "Repairs" in proc.stdout and any("spec.json updated" in c for e in events for c in e.get("changes", []))
     else:
-        assert spec["dpo"]["steps"] == 80
+        assert spec["dpo"]["max_steps"] == 80
 
     # Unchanged and complete: nothing runs.
     proc = cli("run", str(run_dir / "spec.json"), "--yes")
@@ -102,10 +102,10 @@ def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
 
     # An invalid edit is refused by field name, and the run is left as it was.
     state_before = (run_dir / "run.json").read_text()
-    bad = dict(spec, dpo=dict(spec["dpo"], steps=0))
+    bad = dict(spec, dpo=dict(spec["dpo"], max_steps=0))
     (run_dir / "spec.json").write_text(json.dumps(bad, indent=2))
     proc = cli("run", str(run_dir), "--yes")
-    assert proc.returncode == 2 and "dpo.steps" in proc.stderr
+    assert proc.returncode == 2 and "dpo.max_steps" in proc.stderr
     assert (run_dir / "run.json").read_text() == state_before
 
     # A changed success bar re-runs only the report.

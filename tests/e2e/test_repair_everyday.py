@@ -24,7 +24,7 @@ from tests.support.faults import FAST_DPO, prepare_run, set_spec
 from tests.support.run_copies import copy_run, outside_snapshot
 
 FAULTS = {f.id: f for f in EVERYDAY_FAULTS}
-SHORT = {**FAST_DPO, "steps": 2, "save_steps": 2, "logging_steps": 1}
+SHORT = {**FAST_DPO, "max_steps": 2, "save_steps": 2, "logging_steps": 1}
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +98,6 @@ def test_an_unrecognised_failure_from_a_changed_setting_is_reverted_by_trials(do
     log = [json.loads(x) for x in run.path(TRIAL_LOG).read_text().splitlines()]
     assert len(log) == len(trials) >= 2 and log[-1]["ok"] is True
     apply_patch(run, revert_patch(culprit, run.load().spec))
-    assert run.load().spec.dpo.lora_targets != ["q_proj", "norm"]
+    assert run.load().spec.dpo.lora_target_modules != ["q_proj", "norm"]
     train(run)
     assert outside_snapshot(tmp_path, run.root) == before

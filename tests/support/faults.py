@@ -39,7 +39,7 @@ from rl_agent.kit.tracks.dpo import DPOSettings
 
 TASK = "Make the answers terse and direct: no hedging, no filler."
 # Settings that reach held-out preference accuracy 1.0 on the embedded model in 30 steps (measured).
-FAST_DPO = {"steps": 30, "learning_rate": 2e-3, "save_steps": 15}
+FAST_DPO = {"max_steps": 30, "learning_rate": 2e-3, "save_steps": 15}
 # Fault runs measure repairs, not figures: 12 of the 31 held-out prompts keep each run's evaluation short.
 FAULT_HELDOUT_ROWS = 12
 HELDOUT_SUBSET = "heldout-subset.jsonl"
@@ -121,7 +121,7 @@ def render_stages(folder: RunFolder, state, *, python: str, model_path: Path) ->
 
 def make_donor(root: Path, *, model_path: Path, python: str) -> Donor:
     """Train 2 steps (a checkpoint each) with the standard settings; faults copy these checkpoints."""
-    folder = prepare_run(root, model_path=model_path, python=python, dpo={**FAST_DPO, "steps": 2, "save_steps": 1})
+    folder = prepare_run(root, model_path=model_path, python=python, dpo={**FAST_DPO, "max_steps": 2, "save_steps": 1})
     state = folder.load()
     Pipeline(folder, Console(file=io.StringIO())).stage_train(state)
     return Donor(folder.path("out"))
@@ -209,11 +209,11 @@ def low_memory(folder: RunFolder, donor: Donor) -> None:
     folder.save(state)
     # 4 steps of 64 see about as many pairs as the other faults' 30 steps of 8: 30 steps of 64 would
     # over-train, and the verdict would rightly fail the repaired run on correctness.
-    set_spec(folder, dpo__batch_size=64, dpo__steps=4, dpo__save_steps=2)
+    set_spec(folder, dpo__per_device_train_batch_size=64, dpo__max_steps=4, dpo__save_steps=2)
 
 
 def foreign_lora_targets(folder: RunFolder, donor: Donor) -> None:
-    set_spec(folder, dpo__lora_targets=["c_attn", "c_proj"])  # GPT-2's names, not Qwen's
+    set_spec(folder, dpo__lora_target_modules=["c_attn", "c_proj"])  # GPT-2's names, not Qwen's
 
 
 def renamed_argument(folder: RunFolder, donor: Donor) -> None:
@@ -221,7 +221,7 @@ def renamed_argument(folder: RunFolder, donor: Donor) -> None:
 
 
 def removed_argument(folder: RunFolder, donor: Donor) -> None:
-    edit_script(folder, 'max_length=cfg["max_length"],', 'max_length=cfg["max_length"],\n        max_prompt_length=64,')
+    edit_script(folder, '"max_length": 128,', '"max_length": 128,\n        "max_prompt_length": 64,')  # in CONFIG["trl"]
 
 
 def tiny_max_length(folder: RunFolder, donor: Donor) -> None:
@@ -301,7 +301,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("out_of_memory", f"batch 64 on a machine with {LOW_MEMORY_MB} MB of data segment", low_memory),
     Fault("lora_targets_not_found", "LoRA targets of another model family (c_attn, c_proj)", foreign_lora_targets),
     Fault("renamed_argument", "script passes tokenizer= (renamed processing_class=)", renamed_argument),
-    Fault("removed_argument", "script passes max_prompt_length= (removed from DPOConfig)", removed_argument),
+    Fault("removed_argument", "CONFIG[\"trl\"] passes max_prompt_length (removed from DPOConfig)", removed_argument),
     Fault("empty_after_truncation", "max_length 16: every pair truncated away", tiny_max_length),
     Fault("tracker_not_installed", "script reports to wandb, which is not installed", tracker_not_installed),
     Fault("loss_weights_mismatch", "one loss weight for two loss types", loss_weights_mismatch),

@@ -143,7 +143,7 @@ def test_api_key_never_written_or_shown(run_dir, monkeypatch):
     with pytest.raises(ToolRefused, match="API key"):
         tools.patch_file("train_dpo.py", '"bf16": False', f'"bf16": False, "k": "{KEY}"', "leak")
     with pytest.raises(ToolRefused, match="API key"):
-        tools.patch_spec({"dpo.lora_targets": KEY}, "leak")
+        tools.patch_spec({"dpo.lora_target_modules": KEY}, "leak")
     with open(run_dir / "train.log", "a") as f:
         f.write(f"something printed {KEY}\n")
     assert KEY not in tools.read_log().text and "[redacted]" in tools.read_log().text

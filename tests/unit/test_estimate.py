@@ -134,10 +134,10 @@ def test_yes_stops_the_run_and_renders_fewer_steps_that_fit(rendered):
     assert rendered.path("out/pause.stop").is_file() and not rendered.path("out/pause.go").exists()
     assert "about 17 min for embedded:tiny-qwen3 at 100 steps exceeds the 15 min budget: --steps " in text
     estimator.apply(pipeline, state)
-    n = state.spec.dpo.steps
+    n = state.spec.dpo.max_steps
     assert 50 <= n < 100 and state.spec.dpo.save_steps == save_steps_for(n, 20)
     assert f"--yes: training {n} steps instead of 100" in out.getvalue()
-    assert rendered.load().spec.dpo.steps == n
+    assert rendered.load().spec.dpo.max_steps == n
     assert f'"max_steps": {n},' in rendered.path("train_dpo.py").read_text()  # rendered again
     record = json.loads(rendered.path("estimate.json").read_text())
     assert record["decision"]["action"] == "steps" and record["decision"]["steps"] == f"100 -> {n}"
@@ -146,7 +146,7 @@ def test_yes_stops_the_run_and_renders_fewer_steps_that_fit(rendered):
 def test_yes_keeps_the_steps_given_with_steps(rendered):
     _, state, out = at_pause(rendered, TimeEstimator(EstimateOptions(budget_minutes=15, yes=True, steps_fixed=True)))
     assert "--yes: training as planned (--yes keeps the --steps you gave)" in out.getvalue()
-    assert rendered.path("out/pause.go").is_file() and state.spec.dpo.steps == 100
+    assert rendered.path("out/pause.go").is_file() and state.spec.dpo.max_steps == 100
 
 
 def test_interactive_asks_and_can_stop(rendered):
@@ -189,11 +189,11 @@ def test_short_runs_and_old_scripts_skip_the_estimate_with_a_note(rendered):
     state = rendered.load()
     pipeline = Pipeline(rendered, Console(file=io.StringIO()))
     estimator = TimeEstimator(EstimateOptions())
-    state.spec.dpo.steps = 3
+    state.spec.dpo.max_steps = 3
     assert estimator.pause_steps(pipeline, state) is None
     assert json.loads(rendered.path("estimate.json").read_text())["method"] == \
         "skipped: a 3-step run is over before it could be timed"
-    state.spec.dpo.steps = 100
+    state.spec.dpo.max_steps = 100
     script = rendered.path("train_dpo.py")  # a script rendered before --pause-after existed
     script.write_text(script.read_text().replace("--pause-after", "--no-such-option"))
     assert estimator.pause_steps(pipeline, state) is None

@@ -48,7 +48,7 @@ def test_claude_is_checked_by_the_offline_judge_and_needs_a_key(monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-0000")
     spec, _, _ = spec_for(reward="claude", max_cost=0.3, steps=6)
     assert spec.grpo.heldout_judge == "terse" and spec.grpo.judge_max_cost == 0.3
-    assert spec.grpo.steps == 6 and spec.grpo.save_steps == 3
+    assert spec.grpo.max_steps == 6 and spec.grpo.save_steps == 3
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     with pytest.raises(GRPOSetupError, match="ANTHROPIC_API_KEY"):
         spec_for(reward="claude")

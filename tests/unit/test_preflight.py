@@ -27,7 +27,7 @@ CAUGHT = {
     "config_max_steps_zero": "train_dpo.py:", "config_learning_rate_1e3": "train_dpo.py:",
     "config_grad_accum_zero": "train_dpo.py:", "config_max_length_8": "train_dpo.py:",
     "config_lora_targets_bert": "train_dpo.py:", "config_lora_r_zero": "train_dpo.py:",
-    "script_syntax_error": "train_dpo.py:29", "train_question_good_bad": "my-train.jsonl",
+    "script_syntax_error": "train_dpo.py:41", "train_question_good_bad": "my-train.jsonl",
     "heldout_instruction_positive_negative": "my-heldout.jsonl", "train_conversational_lists": "train-conversational.jsonl",
     "train_capitalised_keys": "Train.jsonl", "train_bom_crlf": "train-windows.jsonl", "model_config_deleted": "model",
     "env_python_gone": "run.json python", "env_shadowing_module": "datasets.py",
@@ -86,7 +86,7 @@ def test_a_syntax_error_is_re_rendered_and_the_edit_kept_as_a_patch(donor, tmp_p
     edited = run.path("train_dpo.py").read_text()
     preflight(run)
     patch = run.path("user-edit-train_dpo.py.patch").read_text()
-    assert patch.startswith("--- train_dpo.py") and '-    "beta": 0.1,' in patch and '+    "beta": 0.1\n' in patch
+    assert patch.startswith("--- train_dpo.py") and '-        "beta": 0.1,' in patch and '+        "beta": 0.1\n' in patch
     assert run.path("train_dpo.py").read_text() != edited and find_drift(run, run.load()) == []
     assert "user-edit-train_dpo.py.patch" in run.path(REPAIRS_MD).read_text()
 

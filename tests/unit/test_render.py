@@ -82,7 +82,8 @@ def test_every_track_renders_standalone_scripts_with_config_first_and_task_text_
         tree = ast.parse(source)
         assert not [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "system"]
         config = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "CONFIG")
-        assert ast.literal_eval(config.value)["max_new_tokens" if script == t.eval_script else "max_steps"]
+        config = ast.literal_eval(config.value)
+        assert config["max_new_tokens"] if script == t.eval_script else config["trl"]["max_steps"]
         if script == t.eval_script:
             # correctness comes from the runtime copied beside the script, not from pasted source
             assert "from rl_agent_runtime.correctness import contains_reference" in source and '"correct"' in source
@@ -109,7 +110,7 @@ def test_every_track_puts_report_to_in_config_and_the_repair_undoes_a_missing_tr
         getattr(spec, name).report_to = "tensorboard"
         src = render_template(track.train_template, track.render_context(spec, "/x/model"))
         assert "\"report_to\": 'tensorboard'" in src and "\"logging_dir\": 'tb'" in src, name
-        assert 'report_to=cfg["report_to"]' in src and 'report_to="none"' not in src, name
+        assert '(output_dir=str(output_dir), **trl' in src and 'report_to="none"' not in src, name  # CONFIG["trl"] as is
         ctx = Context(None, SimpleNamespace(spec=spec), SimpleNamespace(stage="train"), None)
         (edit,) = fix_report_to(ctx).actions
         assert edit.path == track.train_script

@@ -55,22 +55,22 @@ def test_a_patch_reaching_outside_changes_nothing(run, action, tmp_path):
     before = run.state_path.read_text()
     good_first = WriteFile("ok.txt", "fine")  # every action is checked before anything is written
     with pytest.raises(PatchRefused):
-        apply_patch(run, Patch("escape", (SetSpec("dpo.steps", 5), good_first, action), "render"))
+        apply_patch(run, Patch("escape", (SetSpec("dpo.max_steps", 5), good_first, action), "render"))
     assert run.state_path.read_text() == before
     assert not run.path("ok.txt").exists()
     assert (tmp_path / "outside.txt").read_text() == "x" and not (tmp_path / "escaped.txt").exists()
 
 
 def test_invalid_spec_values_are_refused_and_valid_ones_invalidate_stages(run):
-    with pytest.raises(PatchRefused, match="dpo.steps"):
-        apply_patch(run, Patch("bad", (SetSpec("dpo.steps", 0),), "render"))
+    with pytest.raises(PatchRefused, match="dpo.max_steps"):
+        apply_patch(run, Patch("bad", (SetSpec("dpo.max_steps", 0),), "render"))
     with pytest.raises(PatchRefused, match="no such spec field"):
         apply_patch(run, Patch("bad", (SetSpec("dpo.nope", 1),), "render"))
     assert run.load().stages_done == ["model", "data", "render"]
-    changes = apply_patch(run, Patch("ok", (SetSpec("dpo.steps", 12),), "render"))
+    changes = apply_patch(run, Patch("ok", (SetSpec("dpo.max_steps", 12),), "render"))
     state = run.load()
-    assert state.spec.dpo.steps == 12 and state.stages_done == ["model", "data"]
-    assert any("dpo.steps: 30 -> 12" in c for c in changes)
+    assert state.spec.dpo.max_steps == 12 and state.stages_done == ["model", "data"]
+    assert any("dpo.max_steps: 30 -> 12" in c for c in changes)
 
 
 def test_a_script_edit_that_would_not_compile_is_refused(run):

@@ -138,7 +138,7 @@ def test_a_task_folder_may_train_with_sft_or_kto(algorithm, tmp_path, cli):
                "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr + proc.stdout
     spec = json.loads((run_dir / "spec.json").read_text())
-    assert spec["algorithm"] == algorithm and spec[algorithm]["steps"] == 5 and spec["dpo"]  # its own settings block
+    assert spec["algorithm"] == algorithm and spec[algorithm]["max_steps"] == 5 and spec["dpo"]  # its own settings block
 
 
 def test_recipes_lists_every_recipe_with_its_parameters_and_an_example_that_plans(cli):

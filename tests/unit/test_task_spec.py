@@ -18,9 +18,9 @@ def test_spec_file_round_trips_and_edits_are_validated_by_field(tmp_path):
     path = spec.write(tmp_path / "spec.json")
     assert TaskSpec.read(path) == spec
     data = json.loads(path.read_text())
-    data["dpo"]["steps"] = 0
+    data["dpo"]["max_steps"] = 0
     path.write_text(json.dumps(data))
-    with pytest.raises(TaskSpecError, match=r"dpo\.steps"):
+    with pytest.raises(TaskSpecError, match=r"dpo\.max_steps"):
         TaskSpec.read(path)
     path.write_text("{not json")
     with pytest.raises(TaskSpecError, match="not valid JSON"):
@@ -43,11 +43,11 @@ def test_a_task_folder_plan_reaches_the_run_spec_with_its_track_settings(algorit
     plan.algorithm = algorithm
     spec = plan_task_spec(plan, model=ModelPlan(name="Qwen/Qwen3-0.6B", source="hub", reason="fits"), device="cuda",
                           precision="bf16", steps=7)
-    assert spec.algorithm == algorithm and getattr(spec, algorithm).steps == 7
+    assert spec.algorithm == algorithm and getattr(spec, algorithm).max_steps == 7
     run_spec = spec.to_run_spec(tmp_path)
     assert (run_spec.algorithm, run_spec.model, run_spec.model_source, run_spec.device, run_spec.precision) == (
         algorithm, "Qwen/Qwen3-0.6B", "hub", "cuda", "bf16")
-    assert run_spec.settings.steps == 7 and run_spec.settings.save_steps <= 7
+    assert run_spec.settings.max_steps == 7 and run_spec.settings.save_steps <= 7
     assert run_spec.check_file.endswith("check.py")
     assert TaskSpec.model_validate(spec.model_dump(mode="json")) == spec
 

@@ -203,13 +203,14 @@ def fix_renamed_arg(ctx: Context) -> Patch | None:
     old = ctx.match.group("arg")
     new = RENAMED_ARGS[old]
     return Patch(f"{ctx.match.group('cls')} takes {new}= (renamed from {old}= in this TRL/transformers)",
-                 (EditFile(failing_script(ctx), rf"\b{old}=", f"{new}="),), "train")
+                 # a keyword argument (old=) or an entry of CONFIG["trl"] ("old": ...), handed to the config as is
+                 (EditFile(failing_script(ctx), rf'(?<![\w.]){old}(?=\s*=(?!=)|":)', new),), "train")
 
 
 def fix_removed_arg(ctx: Context) -> Patch | None:
     arg = ctx.match.group("arg")
     return Patch(f"drop {arg}=, which this TRL/transformers no longer has (its default behaviour applies)",
-                 (EditFile(failing_script(ctx), rf"[ \t]*\b{arg}=[^,\n]*,[ \t]*(\n)?", ""),), "train")
+                 (EditFile(failing_script(ctx), rf'[ \t]*(?:\b{arg}=|"{arg}":)[^,\n]*,[ \t]*(\n)?', ""),), "train")
 
 
 def fix_max_length(ctx: Context) -> Patch | None:
@@ -339,12 +340,12 @@ def fix_oom(ctx: Context) -> Patch | None:
     s = getattr(ctx.state.spec, key)
     # GRPO scores whole groups: its batch stays a multiple of num_generations.
     floor = getattr(s, "num_generations", 1)
-    if s.batch_size > floor:
-        new = max(floor, (s.batch_size // 4) // floor * floor)
-        accum = s.grad_accum * max(1, s.batch_size // new)
-        return Patch(f"out of memory: batch {s.batch_size} -> {new} with gradient accumulation {s.grad_accum} -> "
+    if s.per_device_train_batch_size > floor:
+        new = max(floor, (s.per_device_train_batch_size // 4) // floor * floor)
+        accum = s.gradient_accumulation_steps * max(1, s.per_device_train_batch_size // new)
+        return Patch(f"out of memory: batch {s.per_device_train_batch_size} -> {new} with gradient accumulation {s.gradient_accumulation_steps} -> "
                      f"{accum} (same effective batch)",
-                     (SetSpec(f"{key}.batch_size", new), SetSpec(f"{key}.grad_accum", accum)), "render")
+                     (SetSpec(f"{key}.per_device_train_batch_size", new), SetSpec(f"{key}.gradient_accumulation_steps", accum)), "render")
     length = get_track(ctx.state.spec.algorithm).length_setting
     if getattr(s, length) > 64:
         return Patch(f"out of memory at the smallest batch: {length} {getattr(s, length)} -> {getattr(s, length) // 2}",
@@ -391,12 +392,12 @@ def fix_diverged(ctx: Context) -> Patch | None:
 
 def fix_undertrained(ctx: Context) -> Patch | None:
     key = settings_key(ctx)
-    cur = getattr(ctx.state.spec, key).steps
+    cur = getattr(ctx.state.spec, key).max_steps
     new = cur * 2
     if new > 1_000_000:
         return None
     return Patch(f"{ctx.match.group(1)} below the bar with a healthy loss: train longer, {cur} -> {new} steps "
-                 "(continuing from the last checkpoint)", (SetSpec(f"{key}.steps", new),), "render")
+                 "(continuing from the last checkpoint)", (SetSpec(f"{key}.max_steps", new),), "render")
 
 
 def _not_diverged(s: Symptoms, m: re.Match) -> bool:

@@ -104,6 +104,8 @@ def parse_config(text: str, script: str) -> Config | None:
                 values = ast.literal_eval(node.value)
             except ValueError:
                 return None
+            if isinstance(values, dict) and isinstance(values.get("trl"), dict):
+                values = {**values, **values["trl"]}  # the trainer config's arguments, read by their own names
             lines: dict[str, int] = {}
             for d in ast.walk(node.value):
                 if isinstance(d, ast.Dict):
@@ -367,8 +369,8 @@ def check_config(folder: RunFolder, state: RunState, task: TaskSpec | None = Non
 
     recipe = _recipe(state)
     # Steps, batch, accumulation: counts the trainer divides by.
-    for k, field_ in (("max_steps", "steps"), ("per_device_train_batch_size", "batch_size"),
-                      ("gradient_accumulation_steps", "grad_accum")):
+    for k, field_ in (("max_steps", "max_steps"), ("per_device_train_batch_size", "per_device_train_batch_size"),
+                      ("gradient_accumulation_steps", "gradient_accumulation_steps")):
         v = c.get(k)
         if not (isinstance(v, int) and v >= 1):
             restore(k, None, f"{k}_not_positive", f"{k} must be at least 1", f"{k} is {v!r}; it must be a whole "
@@ -410,7 +412,7 @@ def check_config(folder: RunFolder, state: RunState, task: TaskSpec | None = Non
             restore("target_modules", "lora", "lora_targets_not_found", "LoRA targets not in the model",
                     f"LoRA target(s) {', '.join(absent)} are not layers of this model (it has "
                     f"{', '.join(sorted(t for t in leaves if t.endswith('proj'))) or 'other names'})",
-                    "lora_targets", own, targets_ok)
+                    "lora_target_modules", own, targets_ok)
     # max_length against the data's token lengths (tracks that train on pairs).
     if get_track(key).train_kind == "pairs" and hasattr(settings, "max_length"):
         out += _check_max_length(folder, state, cfg, c, spec_cfg, rendered, model, restore)

@@ -135,7 +135,7 @@ def _run_trial(folder: RunFolder, state: RunState, reverts: dict[str, Any], n: i
     key = state.spec.algorithm
     data = state.spec.model_dump(mode="json")
     data[key].update(reverts)
-    data[key].update({"steps": steps, "save_steps": steps + 1, "logging_steps": 1})
+    data[key].update({"max_steps": steps, "save_steps": steps + 1, "logging_steps": 1})
     root = folder.path(TRIALS_DIR) / f"trial-{n}"
     shutil.rmtree(root, ignore_errors=True)
     started = time.time()

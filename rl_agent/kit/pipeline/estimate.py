@@ -150,7 +150,7 @@ class Estimate:
         timed = [b - a for a, b in zip(ends, ends[1:])] or [ends[0] - begin]
         gpu = data.get("peak_gpu_gb")
         save = SAVE_BASE_SECONDS + 12 * (data.get("trainable_params") or 0) / SAVE_BYTES_PER_SECOND
-        return cls(model=spec.model, device=spec.device, steps=settings.steps, save_steps=settings.save_steps,
+        return cls(model=spec.model, device=spec.device, steps=settings.max_steps, save_steps=settings.save_steps,
                    startup_seconds=max(0.0, begin - launched), warmup_step_seconds=max(0.0, ends[0] - begin),
                    step_seconds=sum(timed) / len(timed), save_seconds=save, measured_steps=len(ends),
                    peak_memory_gb=gpu if gpu is not None else data.get("peak_rss_gb"),
@@ -309,9 +309,9 @@ class TimeEstimator:
         """After how many steps the run pauses for its estimate; None (with a note) when it cannot."""
         track, folder = pipeline.track(state), pipeline.folder
         settings = track.settings(state.spec)
-        pause = min(PAUSE_STEPS, settings.save_steps, settings.steps - 1)  # before any checkpoint, and the end
+        pause = min(PAUSE_STEPS, settings.save_steps, settings.max_steps - 1)  # before any checkpoint, and the end
         if pause < 3:
-            return self.skip(pipeline, f"a {settings.steps}-step run is over before it could be timed")
+            return self.skip(pipeline, f"a {settings.max_steps}-step run is over before it could be timed")
         if list(folder.path(OUT_DIR).glob("checkpoint-*")):
             return self.skip(pipeline, "training continues from a checkpoint")
         if "--pause-after" not in folder.path(track.train_script).read_text(encoding="utf-8"):
@@ -361,8 +361,8 @@ class TimeEstimator:
         if action == "steps":
             settings = pipeline.track(state).settings(state.spec)
             n = advice.fewer_steps
-            decision["steps"] = f"{settings.steps} -> {n}"
-            settings.steps, settings.save_steps = n, save_steps_for(n, settings.save_steps)
+            decision["steps"] = f"{settings.max_steps} -> {n}"
+            settings.max_steps, settings.save_steps = n, save_steps_for(n, settings.save_steps)
             self.budget_checks = False
             pipeline.console.print(f"training {n} steps instead (the run starts again)", highlight=False)
         else:

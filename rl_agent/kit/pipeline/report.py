@@ -108,7 +108,7 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
         "device": spec.device,
         "precision": spec.precision,
         "algorithm": spec.algorithm,
-        "steps": train_metrics.get("steps", track.settings(spec).steps),
+        "steps": train_metrics.get("steps", track.settings(spec).max_steps),
         "final_loss": train_metrics.get("final_loss"),
         "resumed_from": train_metrics.get("resumed_from"),
         # What LoRA wrapped on this model (the settings' target_modules, e.g. all-linear, resolved by PEFT).

@@ -50,7 +50,7 @@ def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu",
     track = get_track(plan.algorithm)
     settings = track.task_check_settings(model.source, device)
     if steps:
-        settings.steps, settings.save_steps = steps, min(settings.save_steps, max(1, steps // 2))
+        settings.max_steps, settings.save_steps = steps, min(settings.save_steps, max(1, steps // 2))
     reward = RewardPlan(source="verifier", judge=TASK_CHECK_SPEC, reason=reward_reason)
     return TaskSpec(**common, algorithm_reason=track.plan_reason, reward=reward, **{track.name: settings})
 

@@ -199,6 +199,24 @@ class Track:
                 f"{report['wall_seconds']:.0f} s in all.")
 
 
+def trl_args(spec: RunBase, s: CommonSettings, warmup_cap: int = 5) -> dict[str, Any]:
+    """CONFIG["trl"] of a training script, handed to the trainer's config class as it is: the track's settings
+    that are the config's own arguments (TRL's names, so a new one is a settings field and nothing else), then
+    the kit's fixed choices, written out so that the script shows every argument it trains with."""
+    args = s.trl_args()
+    args.update(
+        logging_steps=min(s.logging_steps, s.max_steps),
+        bf16=spec.precision == "bf16",
+        use_cpu=spec.device == "cpu",
+        save_strategy="steps",
+        save_total_limit=2,
+        lr_scheduler_type="constant_with_warmup",
+        warmup_steps=min(warmup_cap, s.max_steps // 10),
+        dataloader_num_workers=0,
+    )
+    return args
+
+
 def common_context(spec: RunBase, s: CommonSettings, model_path: str, plot_label: str = "loss") -> dict:
     """Template variables every track shares (files, precision, LoRA, schedule, the checks every
     evaluation inlines), so all scripts are rendered from one source for what they have in common."""
@@ -210,23 +228,15 @@ def common_context(spec: RunBase, s: CommonSettings, model_path: str, plot_label
         "output_dir": "out",
         "adapter_dir": "adapter",
         "output_file": "eval.json",
-        "steps": s.steps,
-        "learning_rate": s.learning_rate,
-        "batch_size": s.batch_size,
-        "grad_accum": s.grad_accum,
+        "trl": trl_args(spec, s),
         "min_device_batch": s.min_device_batch,
-        "gradient_checkpointing": s.gradient_checkpointing,
-        "bf16": spec.precision == "bf16",
         "use_cpu": spec.device == "cpu",
-        "save_steps": s.save_steps,
-        "logging_steps": s.logging_steps,
         "seed": s.seed,
         "lora_r": s.lora_r,
         "lora_alpha": s.lora_alpha,
         "lora_dropout": s.lora_dropout,
-        "lora_targets": s.lora_targets,
+        "lora_targets": s.lora_target_modules,
         "max_new_tokens": s.max_new_tokens,
-        "report_to": s.report_to,
         "logging_dir": "tb",  # TensorBoard event files, inside the run folder
         "plot_label": plot_label,
         "chat_template_kwargs": chat_format.CHAT_TEMPLATE_KWARGS,
@@ -298,7 +308,7 @@ def default_setup(track: Track, source: str, device: str, *, steps: int | None, 
 
     settings = track.settings_cls.for_model(source, device)
     if steps:
-        settings.steps = steps
+        settings.max_steps = steps
         settings.save_steps = min(settings.save_steps, max(1, steps // 2))
     heldout_file = heldout or bundled_pairs_path("heldout")
     has_refs = heldout is None and any(getattr(r, "reference", None) for r in load_pairs(heldout_file))

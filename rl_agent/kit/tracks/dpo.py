@@ -34,7 +34,7 @@ class DPOSettings(CommonSettings):
 # into worked sums (correct 0.94) and 100 reached 0.00 -> 1.00 on the check with correctness 1.00 -> 1.00; a lower
 # lr (1e-4, 2e-4) learned no prefix and still cost correctness; attention-only LoRA cost far more (1.00 -> 0.16).
 # On the shipped version-3 model, closing reaches 0.77 on the check at 30 steps, 0.94 at 50 and 1.00 at 100.
-EMBEDDED_TASK_SCHEDULE = {"steps": 100, "save_steps": 50, "logging_steps": 5}
+EMBEDDED_TASK_SCHEDULE = {"max_steps": 100, "save_steps": 50, "logging_steps": 5}
 
 
 class DPOTrack(Track):
@@ -56,9 +56,7 @@ class DPOTrack(Track):
         return DPOSettings(**DPOSettings.hub_defaults(device))
 
     def render_context(self, spec: RunBase, model_path: str) -> dict:
-        s = spec.settings
-        return {**super().render_context(spec, model_path), "beta": s.beta, "loss_type": s.loss_type,
-                "loss_weights": s.loss_weights, "max_length": s.max_length}
+        return super().render_context(spec, model_path)
 
     def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         before, after = report["before"], report["after"]
@@ -66,7 +64,7 @@ class DPOTrack(Track):
         return {f"pref_accuracy >= {bar}": after["pref_accuracy"] >= bar, **style_checks(before, after)}
 
     def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
-        before, after, steps = report["before"], report["after"], spec.settings.steps
+        before, after, steps = report["before"], report["after"], spec.settings.max_steps
         tips = []
         if after["pref_accuracy"] < 0.9:
             tips.append(f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "

@@ -47,9 +47,7 @@ class KTOTrack(Track):
     footnote = PREF_NOTE
 
     def render_context(self, spec: RunBase, model_path: str) -> dict:
-        s = spec.settings
-        return {**super().render_context(spec, model_path), "beta": s.beta, "max_length": s.max_length,
-                "desirable_weight": s.desirable_weight, "undesirable_weight": s.undesirable_weight}
+        return super().render_context(spec, model_path)
 
     def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         bar = spec.min_pref_accuracy
@@ -57,7 +55,7 @@ class KTOTrack(Track):
                 **style_checks(report["before"], report["after"])}
 
     def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
-        after, steps = report["after"], spec.settings.steps
+        after, steps = report["after"], spec.settings.max_steps
         tips = []
         if after["pref_accuracy"] < spec.min_pref_accuracy:
             tips.append(f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "

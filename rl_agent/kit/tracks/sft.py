@@ -19,8 +19,10 @@ from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, Track, style_chec
 class SFTSettings(CommonSettings):
     """Hyper-parameters of the SFT + LoRA script (names follow TRL's SFTConfig and PEFT's LoraConfig)."""
 
-    steps: int = Field(60, ge=1, le=1_000_000)
+    max_steps: int = Field(60, ge=1, le=1_000_000)
     max_length: int = Field(128, ge=16)
+    KIT_FIELDS = CommonSettings.KIT_FIELDS | {"save_merged"}
+
     save_merged: bool = Field(False, description="also save base + adapter merged to merged/ (a DPO warm-up)")
 
     @classmethod
@@ -43,15 +45,15 @@ class SFTTrack(Track):
                 "rejected ones.")
 
     def render_context(self, spec: RunBase, model_path: str) -> dict:
-        s = spec.settings
-        return {**super().render_context(spec, model_path), "max_length": s.max_length,
-                "save_merged": s.save_merged}
+        ctx = super().render_context(spec, model_path)
+        ctx["trl"]["completion_only_loss"] = True  # the loss covers the answer, not the prompt
+        return {**ctx, "save_merged": spec.settings.save_merged}
 
     def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         return style_checks(report["before"], report["after"])
 
     def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
-        tips = style_tips(report, spec.settings.steps)
+        tips = style_tips(report, spec.settings.max_steps)
         if spec.model_source == "hub" and not spec.settings.save_merged:
             tips.append("As a warm-up for DPO: set sft.save_merged, re-run, then `rl-agent setup --model RUN/merged`.")
         tips.append("With pairs of better and worse answers, `--track dpo` also pushes away from the worse ones.")

@@ -150,10 +150,10 @@ def tune_next(trend: dict, after: dict, guard: dict, grading: dict, train_metric
         if flat and _mean(flat) > 0.5:
             tips.append(f"In {_mean(flat):.0%} of groups every answer got the same reward, which teaches nothing: "
                         "make the reward finer-grained, or pick prompts the model gets right only sometimes.")
-        tips.append(f"Train longer (--steps {s.steps * 2}) or raise the learning rate a little "
+        tips.append(f"Train longer (--steps {s.max_steps * 2}) or raise the learning rate a little "
                     f"(now {s.learning_rate:g}).")
     if after.get("reward") is not None and after["reward"] < 0.9 and trend["climbed"]:
-        tips.append(f"The held-out reward is {after['reward']:.2f}: more steps (--steps {s.steps * 2}) may still help.")
+        tips.append(f"The held-out reward is {after['reward']:.2f}: more steps (--steps {s.max_steps * 2}) may still help.")
     if grading["failed"]:
         kinds = ", ".join(f"{k}: {n}" for k, n in sorted(grading["failures"].items()))
         tips.append(f"{grading['failed']} answers could not be graded ({kinds}); they got no reward rather than a "

@@ -48,7 +48,7 @@ def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: flo
     if max_cost is not None:
         settings.judge_max_cost = max_cost
     if steps:
-        settings.steps = steps
+        settings.max_steps = steps
         settings.save_steps = min(settings.save_steps, max(1, steps // 2))
     return GRPOSettings.model_validate(settings.model_dump())  # re-run the cross-field checks
 

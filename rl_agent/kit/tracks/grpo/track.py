@@ -20,7 +20,7 @@ from rl_agent.kit.tracks.grpo.config import GRPOSettings
 if TYPE_CHECKING:
     from rich.console import Console
 
-EMBEDDED_TASK_SCHEDULE = {"steps": 30, "save_steps": 15}  # a task-check run on the embedded model
+EMBEDDED_TASK_SCHEDULE = {"max_steps": 30, "save_steps": 15}  # a task-check run on the embedded model
 
 
 class GRPOTrack(Track):
@@ -70,8 +70,14 @@ class GRPOTrack(Track):
             extra = grpo_scorers.scorer_context(spec)
         except ValueError as e:
             raise ValueError(f"cannot render the GRPO scripts: {e}") from None
+        ctx = {**super().render_context(spec, model_path), **extra}
         s = spec.settings
-        return {**super().render_context(spec, model_path), **extra, "beta": s.beta, "loss_type": s.loss_type}
+        ctx["trl"].update(warmup_steps=min(3, s.max_steps // 10),
+                          # vLLM generation (use_vllm, "auto" by default, is decided in the script): "colocate"
+                          # shares each training GPU; "server" uses a `vllm serve` at vllm_server_base_url
+                          # (see docs/scaling.md in rl-agent).
+                          vllm_mode="colocate", vllm_server_base_url=None, vllm_gpu_memory_utilization=0.3)
+        return ctx
 
     def script_env(self, spec: RunBase, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The API key reaches the scripts only when they grade with Claude."""
