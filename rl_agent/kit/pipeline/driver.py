@@ -15,11 +15,14 @@ from typing import Callable
 
 from rich.console import Console
 
+from rl_agent.kit.dataio.validation import VALIDATION_FILE, carve_validation, validation_rows, write_validation
 from rl_agent.kit.models.tiny import EmbeddedModelError, embedded_model_dir
 from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.estimate import ESTIMATE_FILE, TimeEstimator
 from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
+from rl_agent.kit.pipeline.selection import (SELECTION_FILE, VALIDATION_OUTPUT, SelectionError, select,
+                                             supports_selection)
 from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
 from rl_agent.kit.spec import RunSpec
@@ -73,6 +76,12 @@ class Pipeline:
     def stage_data(self, state: RunState) -> None:
         track = self.track(state)
         train, heldout = track.load_data(state.spec)
+        if supports_selection(track):  # validation from the training side: what chooses never reads the test
+            split = carve_validation(train, seed=track.settings(state.spec).seed)
+            train = split.train
+            write_validation(self.folder.path(VALIDATION_FILE), split.validation)
+            self.console.print(f"splits: {split.sizes()} (for choosing), {len(heldout)} held-out test rows (for the "
+                               f"before/after only); no prompt on two sides")
         track.write_data(self.folder.root, train, heldout)
 
     def stage_render(self, state: RunState) -> None:
@@ -103,6 +112,23 @@ class Pipeline:
             self._run_command(state, cmd, "training", env)
         if not self.folder.path("out/train_metrics.json").is_file():
             raise StageError(f"training finished without out/train_metrics.json; see {self.folder.path(LOG_FILE)}")
+        self.select_checkpoint(state)
+
+    def select_checkpoint(self, state: RunState) -> None:
+        """Score every checkpoint on validation and keep the best (pipeline/selection.py)."""
+        track = self.track(state)
+        self.folder.path(SELECTION_FILE).unlink(missing_ok=True)
+        if not supports_selection(track) or not validation_rows(self.folder.path(VALIDATION_FILE)):
+            return
+        self._run_command(state, [state.python, track.eval_script, "--select"], "checkpoint scoring on validation",
+                          track.script_env(state.spec))
+        try:
+            validation = json.loads(self.folder.path(VALIDATION_OUTPUT).read_text(encoding="utf-8"))
+            sel = select(self.folder.root, state.spec, track, validation)
+        except (OSError, ValueError, SelectionError) as e:
+            raise StageError(f"checkpoint selection failed: {e}") from None
+        self.console.print(f"checkpoint selection on {sel.validation_rows} validation prompts "
+                           f"({len(sel.candidates)} checkpoints, {sel.seconds:.0f} s): {sel.reason}", highlight=False)
 
     def stage_evaluate(self, state: RunState) -> None:
         track = self.track(state)

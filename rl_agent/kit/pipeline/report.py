@@ -95,6 +95,21 @@ def task_check_checks(before: float, after: float, bar: float) -> dict[str, bool
     return {f"task check pass rate >= {bar}": after >= bar, "task check pass rate rose": after > before}
 
 
+def verdict_checks(track: Track, spec, report: dict, after_raw: dict, *, has_check: bool) -> dict[str, bool]:
+    """The verdict's rules on one before/after (`report` holds "before" and "after": the test split's, or a
+    checkpoint's on validation): the task check's bar when the task has one (figures under TASK_CHECK.key),
+    else the track's own; correctness; answers that stop at their turn."""
+    before, after = report["before"], report["after"]
+    corr = correctness(before, after, spec.min_correct)
+    if has_check:
+        checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
+                  **corr["checks"]}
+    else:
+        checks = {**track.checks(report, spec), **corr["checks"]}
+    checks.update(turn_checks(after_raw))
+    return checks
+
+
 def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float, *,
                  estimate: dict | None = None) -> dict[str, Any]:
     spec = state.spec
@@ -130,11 +145,7 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
         before[TASK_CHECK.key], after[TASK_CHECK.key] = (task_check[s]["pass_rate"] for s in ("before", "after"))
         report["task_check"] = {s: {k: task_check[s][k] for k in ("pass_rate", "mean", "graded")}
                                 for s in ("before", "after")}
-        checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
-                  **corr["checks"]}
-    else:
-        checks = {**track.checks(report, spec), **corr["checks"]}
-    checks.update(turn_checks(eval_result["after"]))
+    checks = verdict_checks(track, spec, report, eval_result["after"], has_check=task_check is not None)
     report["correctness"] = corr
     report["verdict"] = {"succeeded": all(checks.values()), "checks": checks}
     report["tune_next"] = correctness_tips(corr) + track.tips(report, spec, train_metrics)
