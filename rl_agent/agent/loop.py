@@ -20,7 +20,7 @@ from rich.console import Console
 from rl_agent.agent.catalogue import CATALOGUE, Context, KnownFailure, Symptoms, diagnose
 from rl_agent.agent.repairer import PatchRefused, apply_patch
 from rl_agent.kit.dataio.pairs import PairFileError
-from rl_agent.kit.pipeline.driver import LOG_FILE, Pipeline, StageError
+from rl_agent.kit.pipeline.driver import LOG_FILE, NotSelected, Pipeline, StageError
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunFolderError, write_json_atomic
 from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError, assess_outcome
 
@@ -62,8 +62,8 @@ class RepairLog:
     def __init__(self, folder: RunFolder):
         self.folder = folder
 
-    def add(self, record: RepairRecord) -> None:
-        self._append({"time": _now(), "by": "repairer", "attempt": record.attempt, "action": f"catalogue:{record.failure}",
+    def add(self, record: RepairRecord, trials: list[str] | None = None) -> None:
+        self._append({**({"trials": trials} if trials else {}), "time": _now(), "by": "repairer", "attempt": record.attempt, "action": f"catalogue:{record.failure}",
                       "failure": record.failure, "title": record.title, "error": record.error,
                       "evidence": record.evidence, "diagnosis": record.diagnosis, "reason": record.diagnosis,
                       "patch": record.patch, "change": record.patch, "changes": record.changes, "ok": True})
@@ -71,10 +71,10 @@ class RepairLog:
     def outcome(self, attempt: int, outcome: str) -> None:
         self._append({"time": _now(), "by": "repairer", "attempt": attempt, "outcome": outcome})
 
-    def note(self, attempt: int, error: str, outcome: str) -> None:
-        """A failure the loop did not (or could not) repair."""
+    def note(self, attempt: int, error: str, outcome: str, trials: list[str] | None = None) -> None:
+        """A failure the loop did not (or could not) repair (with a settings search's trials table)."""
         self._append({"time": _now(), "by": "repairer", "attempt": attempt, "error": error, "outcome": outcome,
-                      "ok": False})
+                      "ok": False, **({"trials": trials} if trials else {})})
 
     def read(self) -> list[dict[str, Any]]:
         path = self.folder.path(REPAIRS_JSONL)
@@ -109,10 +109,12 @@ def render_repairs_md(events: list[dict[str, Any]]) -> str:
                       f"- **Diagnosis:** {e['diagnosis']}",
                       f"- **Patch:** {e['patch']['summary']} (re-run from stage `{e['patch']['rerun_from']}`)"]
             lines += [f"  - {_md(c, 300)}" for c in e.get("changes", [])]
+            lines += ["", *e["trials"], ""] if e.get("trials") else []
             lines += [f"- **Outcome:** {outcomes.get((who, e['attempt']), 'pending')}", ""]
         elif who == "repairer":
             lines += [f"## Not repaired (after {e['attempt'] - 1} repair(s))", "", f"- **Error:** {_md(e['error'])}",
                       f"- **Outcome:** {e.get('outcome')}", ""]
+            lines += [*e["trials"], ""] if e.get("trials") else []
         else:  # another agent's record (e.g. the Claude agent's tools)
             lines += [f"## {who} attempt {e.get('attempt')}: {e.get('action')} {e.get('target', '')}", "",
                       f"- **Reason:** {_md(str(e.get('reason', '')))}",
@@ -165,14 +167,21 @@ def run_with_repairs(
     max_attempts: int = MAX_ATTEMPTS,
     catalogue: tuple[KnownFailure, ...] = CATALOGUE,
     on_event: Callable[[str], None] | None = None,
+    tune_budget: float | None = None,
 ) -> LoopResult:
-    """Run the run in `folder` to completion, repairing known failures; at most `max_attempts` repairs."""
+    """Run the run in `folder` to completion, repairing known failures; at most `max_attempts` repairs.
+    `tune_budget`: minutes for the settings search when no checkpoint passes on validation (agent/tuning.py;
+    None: its default, 0: no search)."""
+    from rl_agent.agent.tuning import DEFAULT_BUDGET_MINUTES
+
     console = console or Console(file=io.StringIO(), width=120)
     say = on_event or (lambda s: None)
     log = RepairLog(folder)
     task = load_task(folder)
     repairs: list[RepairRecord] = []
     fallbacks_tried: set[str] = set()
+    budget = DEFAULT_BUDGET_MINUTES if tune_budget is None else tune_budget
+    tuning: str | None = None if budget > 0 else "off"  # None: not yet; "tuned"/"unsatisfied": the search's end
     while True:
         # Preflight (rl_agent/agent/preflight.py): safe fixes before any process starts, logged as repairs.
         from rl_agent.agent.preflight import preflight
@@ -185,7 +194,32 @@ def run_with_repairs(
             log.note(len(repairs) + 1, msg, "stopped before the run: preflight found what it cannot fix safely")
             return LoopResult(False, "unfixable", repairs, None, None, msg, Symptoms(msg))
         state = folder.load()
-        symptoms, report, outcome = _attempt(folder, state, task, console)
+        symptoms, report, outcome = _attempt(folder, state, task, console, halt_unselected=tuning is None)
+        if symptoms is not None and symptoms.error.startswith(NOT_SELECTED) and (
+                len(repairs) >= max_attempts or diagnose(symptoms, catalogue) is None):
+            # no checkpoint passes on validation and no catalogue entry knows why: search settings (the test
+            # prompts are still unread); a known cause (undertrained: too few steps) takes the catalogue's repair
+            from rl_agent.agent.tuning_repair import tune
+
+            if repairs:
+                repairs[-1].outcome = f"failed again: {symptoms.error}"
+                log.outcome(repairs[-1].attempt, repairs[-1].outcome)
+            record, message = tune(folder, task, len(repairs) + 1, budget, say)
+            if record is not None:
+                repairs.append(record)
+                tuning = "tuned"
+            else:
+                tuning = f"unsatisfied: {message}"
+            continue
+        if symptoms is not None and tuning and tuning.startswith("unsatisfied") and symptoms.stage is None:
+            msg = tuning.removeprefix("unsatisfied: ")
+            log.note(len(repairs) + 1, symptoms.error, f"gave up: {msg}")
+            return LoopResult(False, "unfixable", repairs, report, outcome, msg, symptoms)
+        if symptoms is not None and tuning == "tuned" and symptoms.stage is None:  # say no honestly
+            msg = f"the tuned settings pass every rule on validation, but not on the held-out test: {symptoms.error}"
+            repairs[-1].outcome = f"failed on test: {symptoms.error}"
+            log.outcome(repairs[-1].attempt, repairs[-1].outcome)
+            return LoopResult(False, "unfixable", repairs, report, outcome, msg, symptoms)
         if symptoms is None:
             if repairs:
                 repairs[-1].outcome = "fixed"
@@ -238,14 +272,33 @@ def run_with_repairs(
         say(f"repair {attempt}: {entry.title}: {patch.summary}")
 
 
-def _attempt(folder: RunFolder, state, task: TaskSpec | None,
-             console: Console) -> tuple[Symptoms | None, dict | None, dict | None]:
-    """One pass of the pipeline: (None, report, outcome) on success, else (symptoms, report?, outcome?)."""
+NOT_SELECTED = "no checkpoint passes on validation"  # the error of a run halted before its test (NotSelected)
+
+
+def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
+             halt_unselected: bool = False) -> tuple[Symptoms | None, dict | None, dict | None]:
+    """One pass of the pipeline: (None, report, outcome) on success, else (symptoms, report?, outcome?).
+    `halt_unselected`: stop after training when no checkpoint passes on validation (the test is not read)."""
     log_path = folder.path(LOG_FILE)
     offset = log_path.stat().st_size if log_path.is_file() else 0
     try:
         pipeline = Pipeline(folder, console)
+        pipeline.halt_unselected = halt_unselected
         report = pipeline.run(state)
+    except NotSelected:
+        # like a failed verdict (stage None), on validation: its rules and the kept checkpoint's answers
+        from rl_agent.kit.pipeline.selection import read_selection
+
+        sel = read_selection(folder.root)
+        kept = sel.kept if sel else None
+        rules = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in (kept.checks if kept else {}).items())
+        answers: tuple[str, ...] = ()
+        val = folder.path("validation.json")
+        if kept and val.is_file():
+            steps = {c["step"]: c for c in json.loads(val.read_text(encoding="utf-8"))["checkpoints"]}
+            answers = tuple(s["output"] for s in steps.get(kept.step, {}).get("figures", {}).get("samples", []))
+        return Symptoms(f"{NOT_SELECTED} ({rules})", _new_log(log_path, offset), None, answers,
+                        folder.load().spec.settings.max_new_tokens), None, None
     except (StageError, PairFileError) as e:
         state = folder.load()
         stage = next((s for s in STAGES if s not in state.stages_done), None)

@@ -147,9 +147,10 @@ def _take_task_folder(src: Path, folder: RunFolder) -> RecipePlan:
     return read_task_folder(folder.root, planned_by=TASK_DIR)
 
 
-def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool) -> None:
+def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool,
+               tune_budget: float | None = None) -> None:
     """Create the run folder's state (nothing earlier wrote run.json) and run it with repairs."""
-    _run_state(folder, _new_state(folder, run_spec), python, console, use_claude)
+    _run_state(folder, _new_state(folder, run_spec), python, console, use_claude, tune_budget)
 
 
 def _new_state(folder: RunFolder, run_spec) -> RunState:
@@ -159,11 +160,12 @@ def _new_state(folder: RunFolder, run_spec) -> RunState:
         raise UserError(str(e)) from None
 
 
-def _run_state(folder: RunFolder, state: RunState, python: str, console: Console, use_claude: bool) -> None:
+def _run_state(folder: RunFolder, state: RunState, python: str, console: Console, use_claude: bool,
+               tune_budget: float | None = None) -> None:
     """Save the run's state with the interpreter it trains with, then run it with repairs."""
     state.python = python
     folder.save(state)
-    _execute(folder, console, use_claude)
+    _execute(folder, console, use_claude, tune_budget)
 
 
 def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
@@ -246,7 +248,7 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
 
 
 def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
-          confirm: Callable[[str], bool] | None = None) -> None:
+          confirm: Callable[[str], bool] | None = None, tune_budget: float | None = None) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
     if spec_path.is_dir():
         spec_path = spec_path / SPEC_FILE
@@ -284,7 +286,7 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
                 _move_checkpoints_aside(folder)
     else:
         state = _new_state(folder, run_spec)
-    _run_state(folder, state, python, console, claude_available(offline))
+    _run_state(folder, state, python, console, claude_available(offline), tune_budget)
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
@@ -383,10 +385,10 @@ def _move_checkpoints_aside(folder: RunFolder) -> None:
         shutil.move(str(c), str(dest / c.name))
 
 
-def _execute(folder: RunFolder, console: Console, use_claude: bool) -> None:
+def _execute(folder: RunFolder, console: Console, use_claude: bool, tune_budget: float | None = None) -> None:
     console.print(f"run folder: {folder.root}")
     try:
-        result = run_with_repairs(folder, console=console,
+        result = run_with_repairs(folder, console=console, tune_budget=tune_budget,
                                   on_event=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]"))
     except (RunFolderError, OSError) as e:
         raise UserError(str(e)) from None

@@ -79,10 +79,12 @@ def run(
     spec_path: Path = typer.Argument(..., metavar="SPEC", help="A spec.json written by `rl-agent new` (or its run folder)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
     offline: bool = typer.Option(False, "--offline", help="No Claude, even if ANTHROPIC_API_KEY is set."),
+    tune_budget: Optional[float] = typer.Option(None, "--tune-budget", min=0, help="Minutes for the settings search "
+                                                "when no checkpoint passes on validation (default 20; 0: none)."),
 ) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
     try:
-        rerun(Console(), spec_path, yes=yes, offline=offline, confirm=typer.confirm)
+        rerun(Console(), spec_path, yes=yes, offline=offline, confirm=typer.confirm, tune_budget=tune_budget)
     except UserError as e:
         raise fail(str(e), e.code) from None
 

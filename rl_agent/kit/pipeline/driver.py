@@ -21,7 +21,8 @@ from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.estimate import ESTIMATE_FILE, TimeEstimator
 from rl_agent.kit.pipeline.process import child_env, run_step
 from rl_agent.kit.pipeline.render import write_rendered
-from rl_agent.kit.pipeline.selection import (SELECTION_FILE, VALIDATION_OUTPUT, SelectionError, select,
+from rl_agent.kit.pipeline.selection import (SELECTION_FILE, VALIDATION_OUTPUT, SelectionError, read_selection, select,
+                                             report_fields as selection_report,
                                              supports_selection)
 from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
@@ -36,6 +37,11 @@ MIN_HELDOUT_PAIRS = MIN_HELDOUT_ROWS
 
 class StageError(RuntimeError):
     """A stage failed; the message is one line, the details are in the run's log file."""
+
+
+class NotSelected(StageError):
+    """No checkpoint passes the verdict's rules on validation (raised only when asked to halt there): the repair
+    loop searches for settings (agent/tuning.py) before the held-out test prompts are read."""
 
 
 def validate_data(spec: RunSpec) -> tuple[list, list]:
@@ -54,6 +60,7 @@ class Pipeline:
         # setup's time estimate (rl_agent/kit/pipeline/estimate.py): it runs the train stage, pausing the
         # training after its first steps to estimate and check the budget; None trains straight through.
         self.estimator = estimator
+        self.halt_unselected = False  # True: stop after training when no checkpoint passes on validation
 
     def track(self, state: RunState) -> Track:
         return self._track or get_track(state.spec.algorithm)
@@ -157,6 +164,9 @@ class Pipeline:
         est_path = self.folder.path(ESTIMATE_FILE)  # the time estimate made before training, if one was
         estimate = json.loads(est_path.read_text(encoding="utf-8")) if est_path.is_file() else None
         rep = reporting.build_report(state, track, ev, tm, sum(state.timings.values()), estimate=estimate)
+        sel = read_selection(self.folder.root)
+        if sel is not None:  # which checkpoint the before/after judged, and why (pipeline/selection.py)
+            rep["selection"] = selection_report(sel, self.folder.root)
         reporting.write_report(self.folder.root, rep, plot_name)
         return rep
 
@@ -183,6 +193,10 @@ class Pipeline:
                 state.status = "complete" if stage == "report" else "running"
                 state.error = None
                 self.folder.save(state)
+                if stage == "train" and self.halt_unselected:
+                    sel = read_selection(self.folder.root)
+                    if sel is not None and not sel.passed:
+                        raise NotSelected(f"no checkpoint passes on validation: {sel.reason}")
         except BaseException as e:
             state.status = "failed"
             state.error = str(e) or type(e).__name__

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rl_agent.kit.pipeline.run_folder import write_json_atomic
+from rl_agent.kit.pipeline.selection import markdown_section as selection_section
 from rl_agent.kit.tracks.base import CORRECT, Figure, Track
 from rl_agent.kit.tracks.registry import get_track
 
@@ -26,12 +27,13 @@ from rl_agent.kit.tracks.registry import get_track
 CORRECT_TOLERANCE = 0.05
 
 
-def correctness(before: dict, after: dict, floor: float | None) -> dict[str, Any]:
-    """The checks every track's verdict shares, and a plain-words account of them."""
+def correctness(before: dict, after: dict, floor: float | None, tolerance: float = CORRECT_TOLERANCE) -> dict[str, Any]:
+    """The checks every track's verdict shares, and a plain-words account of them. `tolerance`: how far
+    correctness may move without counting as a fall (checkpoint selection asks for none: see selection.py)."""
     b, a = before.get("correct"), after.get("correct")
     checks: dict[str, bool] = {}
     if b is not None and a is not None:
-        checks[f"correct did not fall (after >= before - {CORRECT_TOLERANCE})"] = a >= b - CORRECT_TOLERANCE
+        checks[f"correct did not fall (after >= before - {tolerance})"] = a >= b - tolerance
     if floor is not None:
         checks[f"correct >= {floor}"] = a is not None and a >= floor
     if a is None or b is None:
@@ -95,12 +97,13 @@ def task_check_checks(before: float, after: float, bar: float) -> dict[str, bool
     return {f"task check pass rate >= {bar}": after >= bar, "task check pass rate rose": after > before}
 
 
-def verdict_checks(track: Track, spec, report: dict, after_raw: dict, *, has_check: bool) -> dict[str, bool]:
+def verdict_checks(track: Track, spec, report: dict, after_raw: dict, *, has_check: bool,
+                   tolerance: float = CORRECT_TOLERANCE) -> dict[str, bool]:
     """The verdict's rules on one before/after (`report` holds "before" and "after": the test split's, or a
     checkpoint's on validation): the task check's bar when the task has one (figures under TASK_CHECK.key),
     else the track's own; correctness; answers that stop at their turn."""
     before, after = report["before"], report["after"]
-    corr = correctness(before, after, spec.min_correct)
+    corr = correctness(before, after, spec.min_correct, tolerance)
     if has_check:
         checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
                   **corr["checks"]}
@@ -181,6 +184,7 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
         report.get("correctness", {}).get("message", "Correctness was not measured."),
         "",
         *track.markdown_sections(report),
+        *selection_section(report),
         "## Held-out figures",
         "",
         "| figure | meaning | before | after |",
@@ -251,6 +255,10 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     if corr:
         console.print(f"[bold]Correctness:[/bold] {corr['message']}", highlight=False)
     track.console_lines(console, report)
+    if report.get("selection"):
+        sel = report["selection"]
+        console.print(f"[bold]Checkpoint kept:[/bold] {sel['kept_step']} ({sel['reason']}); the figures above are "
+                      "its held-out test figures, which the verdict reads", highlight=False)
     ok = report["verdict"]["succeeded"]
     console.print(f"[bold]{'Succeeded' if ok else 'Did not succeed'}[/bold]: {track.summary_line(report)}")
     failed = [k for k, v in report["verdict"]["checks"].items() if not v]

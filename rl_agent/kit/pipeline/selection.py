@@ -26,6 +26,9 @@ SELECTION_FILE = "selection.json"
 VALIDATION_PLOT = "validation.png"
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
 CHECK_KEY = "task_check"  # report.TASK_CHECK.key
+# On validation, correctness must not fall at all (the test verdict allows 0.05): picking the best of several
+# checkpoints on a few dozen prompts flatters the one picked, so the choice asks for a margin the test then has.
+VALIDATION_CORRECT_TOLERANCE = 0.0
 SELECTING_EVAL = "evaluate.py.j2"  # the shared evaluation, whose --select mode scores checkpoints
 
 
@@ -148,7 +151,8 @@ def evaluate_candidates(root: Path, spec, track, validation: dict) -> tuple[dict
         report = {"before": dict(base), "after": figs, "model_source": spec.model_source}
         if figs.get("pref_accuracy") is None:  # no pairs on validation: rules on preference cannot be judged there
             report["after"] = {**figs, "pref_accuracy": 1.0}
-        checks = verdict_checks(track, spec, report, c["figures"], has_check=rates is not None)
+        checks = verdict_checks(track, spec, report, c["figures"], has_check=rates is not None,
+                                tolerance=VALIDATION_CORRECT_TOLERANCE)
         if figs.get("pref_accuracy") is None:
             checks = {k: v for k, v in checks.items() if not k.startswith("pref_accuracy")}
         out.append(Candidate(c["step"], c["path"], figs, checks))
@@ -232,3 +236,33 @@ def selection_table(sel: Selection) -> list[str]:
 
 def _fmt(v) -> str:
     return "n/a" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def report_fields(sel: Selection, root: Path) -> dict:
+    """What report.json carries about the selection (the kept checkpoint, why, and every checkpoint's figures)."""
+    return {"plot": VALIDATION_PLOT if (Path(root) / VALIDATION_PLOT).is_file() else None, "kept_step": sel.kept_step, "passed_on_validation": sel.passed, "reason": sel.reason,
+            "validation_rows": sel.validation_rows, "seconds": sel.seconds, "base": sel.base,
+            "checkpoints": [{"step": c.step, "figures": c.figures, "checks": c.checks} for c in sel.candidates],
+            "table": selection_table(sel)}
+
+
+def markdown_section(report: dict) -> list[str]:
+    """The report's section: which checkpoint was kept and why, each figure per checkpoint on validation, and
+    the kept checkpoint's validation figures beside its test figures (the verdict is the test's)."""
+    sel = report.get("selection")
+    if not sel:
+        return []
+    kept = next((c for c in sel["checkpoints"] if c["step"] == sel["kept_step"]), None)
+    lines = ["## Checkpoint selection (validation split)", "",
+             f"Every saved checkpoint was scored on {sel['validation_rows']} validation prompts (taken from the "
+             f"training side; never trained on, not the test prompts) in {sel['seconds']:.0f} s. Kept: "
+             f"**checkpoint {sel['kept_step']}**, because {sel['reason']}.", "", *sel["table"], ""]
+    if kept:
+        after = report.get("after", {})
+        keys = [k for k in CURVE_KEYS + ("hedge_count",) if k in kept["figures"] or k in after]
+        lines += ["| figure | kept checkpoint on validation | on held-out test (the verdict's) |", "|---|---|---|"]
+        lines += [f"| {k} | {_fmt(kept['figures'].get(k))} | {_fmt(after.get(k))} |" for k in keys]
+        lines += [""]
+    if sel.get("plot"):
+        lines += [f"![validation per checkpoint]({sel['plot']})", ""]
+    return lines
