@@ -68,7 +68,7 @@ class ModelChoice:
 
 def new_run(console: Console, task: str | None = None, *, recipes: Sequence[tuple[str, Sequence[str]]] = (),
             task_dir: Path | None = None, run_dir: Path | None, offline: bool, yes: bool, steps: int | None,
-            plan_only: bool, confirm: Callable[[str], bool] | None = None) -> None:
+            plan_only: bool, confirm: Callable[[str], bool] | None = None, tune_budget: float | None = None) -> None:
     """Plan a task (recipes, a task folder, or words Claude reads), write it into the run folder with spec.json,
     prove its check, and run it, repairing known failures."""
     given = [what for what, ok in (("a task in words", task is not None), ("--recipe", bool(recipes)),
@@ -98,7 +98,7 @@ def new_run(console: Console, task: str | None = None, *, recipes: Sequence[tupl
                             "recipe above, or write a task folder", code=NO_GUESS_EXIT)
         plan = _author_with_claude(task, folder, console)
     _new_plan_run(console, plan, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
-                  confirm=confirm, use_claude=use_claude)
+                  confirm=confirm, use_claude=use_claude, tune_budget=tune_budget)
 
 
 def _plan_recipes(groups: Sequence[tuple[str, Sequence[str]]]) -> RecipePlan:
@@ -170,7 +170,7 @@ def _run_state(folder: RunFolder, state: RunState, python: str, console: Console
 
 def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
                   steps: int | None, plan_only: bool, confirm: Callable[[str], bool] | None,
-                  use_claude: bool) -> None:
+                  use_claude: bool, tune_budget: float | None = None) -> None:
     """A plan (recipes', a task folder's, or Claude's): write its task folder and spec.json; prove the check on its
     own examples; score the base model's held-out answers with it; then train and evaluate with the check as the
     success measure."""
@@ -202,7 +202,7 @@ def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offl
         raise UserError(_needs_message(spec))
     if not _base_model_check(folder, spec, run_spec, python, console):
         return
-    _start_run(folder, run_spec, python, console, use_claude)
+    _start_run(folder, run_spec, python, console, use_claude, tune_budget)
 
 
 def _prove(folder: RunFolder, spec: TaskSpec, console: Console) -> None:

@@ -63,6 +63,8 @@ def new(
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default depends on the model)."),
     plan_only: bool = typer.Option(False, "--plan-only", help="Write the task folder and spec.json, prove the check, "
                                                               "and stop; run it later with `rl-agent run`."),
+    tune_budget: Optional[float] = typer.Option(None, "--tune-budget", min=0, help="Minutes for the settings search "
+                                                "when no checkpoint passes on validation (default 20; 0: none)."),
 ) -> None:
     """Plan a task (recipes, a task folder, or words Claude reads), prove its check, and run it, repairing known
     failures."""
@@ -70,7 +72,7 @@ def new(
         order = ctx.meta.get(ORDER_KEY, ["recipe"] * len(recipe) + ["set_"] * len(set_))
         groups = recipe_groups(recipe, set_, order)
         new_run(Console(), task, recipes=groups, task_dir=task_dir, run_dir=run_dir, offline=offline, yes=yes,
-                steps=steps, plan_only=plan_only, confirm=typer.confirm)
+                steps=steps, plan_only=plan_only, confirm=typer.confirm, tune_budget=tune_budget)
     except UserError as e:
         raise fail(str(e), e.code) from None
 
