@@ -61,6 +61,7 @@ class CheckReport:
     tokens: TokenStats | None = None
     advice: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    validation_rows: int = 0  # prompts the run takes from the training rows for choosing (dataio/validation.py)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +88,9 @@ class CheckReport:
             out.extend(f"  note: {n}" for n in side.notes)
         out.append(f"split for {self.algorithm}: {self.train_rows} training rows, {self.heldout_rows} held-out rows "
                    f"({self.heldout_from})")
+        if self.validation_rows:
+            out.append(f"validation: the run takes {self.validation_rows} prompts of the training rows (seeded, never "
+                       "trained on) to choose the checkpoint and settings on; the held-out rows are the test")
         if self.shared_prompts:
             more = f" (and {len(self.shared_prompts) - 1} more)" if len(self.shared_prompts) > 1 else ""
             out.append(f"prompts shared by train and held-out: {len(self.shared_prompts)}, e.g. "
@@ -114,6 +118,17 @@ def read_side(source: str | Path, columns: str | None, split: str) -> tuple[Norm
     return norm, side
 
 
+def validation_size(algorithm: str, train: list[dict], seed: int) -> int:
+    """How many validation prompts a run of `algorithm` takes from these training rows (0: its track keeps its
+    last checkpoint and carves none)."""
+    from rl_agent.kit.dataio.validation import carve_validation
+    from rl_agent.kit.pipeline.selection import supports_selection
+    from rl_agent.kit.tracks.registry import TRACKS
+
+    track = TRACKS.get(algorithm)
+    return len(carve_validation(train, seed=seed).validation) if track and supports_selection(track) else 0
+
+
 def run_check(source: str | Path, *, columns: str | None = None, split: str = "train",
               heldout: str | Path | None = None, heldout_columns: str | None = None, heldout_share: float = 0.1,
               algorithm: str = "dpo", heldout_shape: str | None = None, tokenizer=None, tokenizer_name: str = "",
@@ -137,6 +152,7 @@ def run_check(source: str | Path, *, columns: str | None = None, split: str = "t
         held = _heldout_rows(Normalised(norm.kind, held_norm, []), held_shape, algorithm, side.source)
         held_from = f"seeded split, share {heldout_share:g}, seed {seed}, no prompt on both sides"
     report = CheckReport(algorithm, side, held_side, held_from, len(train), len(held))
+    report.validation_rows = validation_size(algorithm, train, seed)
     report.shared_prompts = shared_prompts(train, held)
     if tokenizer is not None:
         report.tokens = token_stats(train + held, tokenizer, tokenizer_name, max_length or 512)
