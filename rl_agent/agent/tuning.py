@@ -18,6 +18,7 @@ import json
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
@@ -113,8 +114,7 @@ def search(folder: RunFolder, selection: Selection, *, budget_minutes: float = D
     """Trials from the run's evidence until one passes on validation, or the trials or minutes run out."""
     state = folder.load()
     base_settings = searched_settings(state.spec.settings)
-    shutil.rmtree(folder.path(TRIALS_DIR), ignore_errors=True)
-    folder.path(TRIAL_LOG).unlink(missing_ok=True)
+    folder.path(TRIAL_LOG).unlink(missing_ok=True)  # trial folders stay: one with the same settings is resumed
     started = time.time()
     budget = budget_minutes * 60
     trials: list[TrialResult] = []
@@ -161,6 +161,22 @@ def unsatisfied_rules(selection: Selection, trials: list[TrialResult]) -> list[s
     return sorted(common or set.union(*failed))
 
 
+def _resumable(sub: RunFolder, spec: RunSpec) -> RunState | None:
+    """The trial folder's state when it trained with exactly these settings on this model and data."""
+    if not sub.state_path.is_file():
+        return None
+    try:
+        st = sub.load()
+    except RunFolderError:
+        return None
+    same = (st.spec.algorithm == spec.algorithm and st.spec.settings == spec.settings and st.spec.model == spec.model
+            and st.spec.train_file == spec.train_file)
+    if not same:
+        return None
+    st.spec = spec
+    return st
+
+
 def _rank(c) -> tuple:
     return (sum(c.checks.values()), c.figures.get("correct") or 0.0) if c else (0, 0.0)
 
@@ -180,16 +196,22 @@ def _run_trial(folder: RunFolder, state: RunState, settings: dict[str, Any], n: 
     data[key].update(settings)
     data[key]["save_steps"] = max(1, settings["steps"] // CHECKPOINTS_PER_TRIAL)
     root = folder.path(TRIALS_DIR) / f"trial-{n}"
-    shutil.rmtree(root, ignore_errors=True)
+    if state.spec.check_file:  # the task check runs only from inside the folder it scores in: the trial's copy
+        data["check_file"] = str(root / Path(state.spec.check_file).name)
     started = time.time()
     try:
         spec = RunSpec.model_validate(data)
         sub = RunFolder(root)
-        st = sub.create(spec)
+        st = _resumable(sub, spec)
+        if st is None:  # a new trial; one with the same settings (an earlier search) continues where it stopped
+            shutil.rmtree(root, ignore_errors=True)
+            st = sub.create(spec)
         st.model_path, st.python = state.model_path, state.python
         for name in DATA_FILES:
             if folder.path(name).is_file():
                 shutil.copyfile(folder.path(name), sub.path(name))
+        if state.spec.check_file:
+            shutil.copyfile(state.spec.check_file, spec.check_file)
         pipe = Pipeline(sub, Console(file=io.StringIO()))
         pipe.stage_render(st)
         pipe.stage_train(st)

@@ -29,6 +29,7 @@ CHECK_KEY = "task_check"  # report.TASK_CHECK.key
 # On validation, correctness must not fall at all (the test verdict allows 0.05): picking the best of several
 # checkpoints on a few dozen prompts flatters the one picked, so the choice asks for a margin the test then has.
 VALIDATION_CORRECT_TOLERANCE = 0.0
+SHARED_RULES = ("correct", "answers stop", "no template debris")  # the rules every verdict has (report.py)
 SELECTING_EVAL = "evaluate.py.j2"  # the shared evaluation, whose --select mode scores checkpoints
 
 
@@ -155,6 +156,8 @@ def evaluate_candidates(root: Path, spec, track, validation: dict) -> tuple[dict
                                 tolerance=VALIDATION_CORRECT_TOLERANCE)
         if figs.get("pref_accuracy") is None:
             checks = {k: v for k, v in checks.items() if not k.startswith("pref_accuracy")}
+        if spec.check_file and rates is None:  # a judged check (Claude) is not run per checkpoint: its other rules
+            checks = {k: v for k, v in checks.items() if k.startswith(SHARED_RULES)}
         out.append(Candidate(c["step"], c["path"], figs, checks))
     return base, out, main
 
