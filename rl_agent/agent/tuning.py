@@ -177,6 +177,15 @@ def _resumable(sub: RunFolder, spec: RunSpec) -> RunState | None:
     return st
 
 
+def _trained(sub: RunFolder, steps: int) -> bool:
+    """The folder's training finished all `steps` (re-running it would train past them)."""
+    metrics = sub.path("out/train_metrics.json")
+    try:
+        return metrics.is_file() and json.loads(metrics.read_text(encoding="utf-8")).get("steps") == steps
+    except ValueError:
+        return False
+
+
 def _rank(c) -> tuple:
     return (sum(c.checks.values()), c.figures.get("correct") or 0.0) if c else (0, 0.0)
 
@@ -214,7 +223,10 @@ def _run_trial(folder: RunFolder, state: RunState, settings: dict[str, Any], n: 
             shutil.copyfile(state.spec.check_file, spec.check_file)
         pipe = Pipeline(sub, Console(file=io.StringIO()))
         pipe.stage_render(st)
-        pipe.stage_train(st)
+        if _trained(sub, settings["steps"]):  # resumed: its training finished, only the scoring is redone
+            pipe.select_checkpoint(st)
+        else:
+            pipe.stage_train(st)
         sel = read_selection(root)
         if sel is None or sel.kept is None:
             raise StageError("the trial's checkpoints were not scored on validation")

@@ -4,11 +4,15 @@ satisfied. Either way repairs.md shows every trial with its validation figures."
 
 from __future__ import annotations
 
+import io
 from typing import Callable
+
+from rich.console import Console
 
 from rl_agent.agent.loop import RepairLog, RepairRecord
 from rl_agent.agent.repairer import Patch, SetSpec, apply_patch
 from rl_agent.agent.tuning import CHECKPOINTS_PER_TRIAL, adopt, search
+from rl_agent.kit.pipeline.driver import Pipeline
 from rl_agent.kit.pipeline.run_folder import RunFolder
 from rl_agent.kit.pipeline.selection import read_selection
 from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec
@@ -47,6 +51,15 @@ def tune(folder: RunFolder, task: TaskSpec | None, attempt: int, budget_minutes:
                               if getattr(state.spec.settings, k) != v),
                   tuple(SetSpec(f"{key}.{k}", v) for k, v in values.items()), "render")
     changes += apply_patch(folder, patch)
+    # the scripts rendered with the winning settings; training is the trial's, done (re-running it would train
+    # past its last step), so only the selection is made again, by the run's own pipeline, before the test
+    state = folder.load()
+    pipe = Pipeline(folder, Console(file=io.StringIO()))
+    pipe.stage_render(state)
+    pipe.select_checkpoint(state)
+    state.stages_done = ["model", "data", "render", "train"]
+    folder.save(state)
+    changes.append("scripts re-rendered with them; the trial's checkpoints scored on validation again by the run")
     if task is not None:  # the winning settings written back into the plan people edit
         synced = task.synced_with(folder.load().spec, folder.root)
         if synced != task:

@@ -179,6 +179,10 @@ class Pipeline:
             for stage in STAGES:
                 if stage in state.stages_done and stage != "report":
                     continue
+                if stage == "evaluate" and self.halt_unselected:  # the test is read only after a passing choice
+                    sel = read_selection(self.folder.root)
+                    if sel is not None and not sel.passed:
+                        raise NotSelected(f"no checkpoint passes on validation: {sel.reason}")
                 self.console.rule(f"[bold]{titles[stage]}")
                 started = time.time()
                 elsewhere = sum(v for k, v in state.timings.items() if k != stage)
@@ -193,10 +197,6 @@ class Pipeline:
                 state.status = "complete" if stage == "report" else "running"
                 state.error = None
                 self.folder.save(state)
-                if stage == "train" and self.halt_unselected:
-                    sel = read_selection(self.folder.root)
-                    if sel is not None and not sel.passed:
-                        raise NotSelected(f"no checkpoint passes on validation: {sel.reason}")
         except BaseException as e:
             state.status = "failed"
             state.error = str(e) or type(e).__name__
