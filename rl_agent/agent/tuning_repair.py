@@ -44,11 +44,11 @@ def tune(folder: RunFolder, task: TaskSpec | None, attempt: int, budget_minutes:
     w = result.winner
     state = folder.load()
     key = state.spec.algorithm
-    values = {**w.settings, "save_steps": max(1, w.settings["steps"] // CHECKPOINTS_PER_TRIAL)}
+    values = {k: v for k, v in {**w.settings, "save_steps": max(1, w.settings["steps"] // CHECKPOINTS_PER_TRIAL)}.items()
+              if getattr(state.spec.settings, k) != v}  # only what the trial changed
     changes = adopt(folder, w)
     patch = Patch(f"settings from trial {w.n} of {len(result.trials)} ({w.why}): "
-                  + ", ".join(f"{key}.{k} {getattr(state.spec.settings, k)!r} -> {v!r}" for k, v in values.items()
-                              if getattr(state.spec.settings, k) != v),
+                  + ", ".join(f"{key}.{k} {getattr(state.spec.settings, k)!r} -> {v!r}" for k, v in values.items()),
                   tuple(SetSpec(f"{key}.{k}", v) for k, v in values.items()), "render")
     changes += apply_patch(folder, patch)
     # the scripts rendered with the winning settings; training is the trial's, done (re-running it would train
