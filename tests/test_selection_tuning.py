@@ -168,6 +168,26 @@ def test_the_search_moves_the_setting_the_failed_rule_points_to():
 
 # ---- the search, through the repair loop -----------------------------------------------------------------------
 
+def test_a_run_whose_check_does_not_rise_is_repaired_by_a_trial_with_more_steps(tmp_path, tiny_model):
+    """A third of 1e-3 for 20 steps: the check does not rise far enough on validation (0.25), the run halts before
+    its test, the trial with twice the steps passes every rule there, its settings go into run.json and
+    spec.json, and the test verdict succeeds."""
+    folder = recipe_run(tmp_path / "run", tiny_model, "prefix", ["prefix=Answer:"], steps=20, save_steps=10,
+                        learning_rate=1e-3 / 3)
+    result = run_with_repairs(folder, tune_budget=10, on_event=lambda s: None)
+    assert result.ok, result.message
+    rec = result.repairs[-1]
+    assert rec.failure == "no_checkpoint_passes" and rec.outcome == "fixed"
+    trials = [json.loads(ln) for ln in folder.path(TRIAL_LOG).read_text().splitlines()]
+    assert trials[-1]["passed"] and "more steps" in trials[-1]["why"]
+    assert folder.load().spec.dpo.steps == trials[-1]["settings"]["steps"] == 40
+    assert json.loads(folder.path(SPEC_FILE).read_text())["dpo"]["steps"] == 40  # written back into the spec
+    assert "| trial | why | settings |" in folder.path(REPAIRS_MD).read_text()
+    report = result.report
+    assert report["verdict"]["succeeded"] and report["selection"]["passed_on_validation"]
+    assert report["selection"]["kept_step"] <= 40 and report["after"]["task_check"] >= 0.8
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("RL_AGENT_FULL_TUNING_RUN") != "1",
                     reason="~300 training steps: set RL_AGENT_FULL_TUNING_RUN=1 (the suite's time budget)")
