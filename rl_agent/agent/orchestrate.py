@@ -65,7 +65,7 @@ class ModelChoice:
 
 def new_run(console: Console, task: str | None = None, *, recipes: Sequence[tuple[str, Sequence[str]]] = (),
             task_dir: Path | None = None, run_dir: Path | None, offline: bool, yes: bool, steps: int | None,
-            plan_only: bool, confirm: Callable[[str], bool] | None = None) -> None:
+            plan_only: bool, confirm: Callable[[str], bool] | None = None, tune_budget: float | None = None) -> None:
     """Plan a task (recipes, a task folder, or words Claude reads), write it into the run folder with spec.json,
     prove its check, and run it, repairing known failures."""
     given = [what for what, ok in (("a task in words", task is not None), ("--recipe", bool(recipes)),
@@ -95,7 +95,7 @@ def new_run(console: Console, task: str | None = None, *, recipes: Sequence[tupl
                             "recipe above, or write a task folder", code=NO_GUESS_EXIT)
         plan = _author_with_claude(task, folder, console)
     _new_plan_run(console, plan, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
-                  confirm=confirm, use_claude=use_claude)
+                  confirm=confirm, use_claude=use_claude, tune_budget=tune_budget)
 
 
 def _plan_recipes(groups: Sequence[tuple[str, Sequence[str]]]) -> RecipePlan:
@@ -144,9 +144,10 @@ def _take_task_folder(src: Path, folder: RunFolder) -> RecipePlan:
     return read_task_folder(folder.root, planned_by=TASK_DIR)
 
 
-def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool) -> None:
+def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool,
+               tune_budget: float | None = None) -> None:
     """Create the run folder's state (nothing earlier wrote run.json) and run it with repairs."""
-    _run_state(folder, _new_state(folder, run_spec), python, console, use_claude)
+    _run_state(folder, _new_state(folder, run_spec), python, console, use_claude, tune_budget)
 
 
 def _new_state(folder: RunFolder, run_spec) -> RunState:
@@ -156,16 +157,17 @@ def _new_state(folder: RunFolder, run_spec) -> RunState:
         raise UserError(str(e)) from None
 
 
-def _run_state(folder: RunFolder, state: RunState, python: str, console: Console, use_claude: bool) -> None:
+def _run_state(folder: RunFolder, state: RunState, python: str, console: Console, use_claude: bool,
+               tune_budget: float | None = None) -> None:
     """Save the run's state with the interpreter it trains with, then run it with repairs."""
     state.python = python
     folder.save(state)
-    _execute(folder, console, use_claude)
+    _execute(folder, console, use_claude, tune_budget)
 
 
 def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
                   steps: int | None, plan_only: bool, confirm: Callable[[str], bool] | None,
-                  use_claude: bool) -> None:
+                  use_claude: bool, tune_budget: float | None = None) -> None:
     """A plan (recipes', a task folder's, or Claude's): write its task folder and spec.json; prove the check on its
     own examples; score the base model's held-out answers with it; then train and evaluate with the check as the
     success measure."""
@@ -197,7 +199,7 @@ def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offl
         raise UserError(_needs_message(spec))
     if not _base_model_check(folder, spec, run_spec, python, console):
         return
-    _start_run(folder, run_spec, python, console, use_claude)
+    _start_run(folder, run_spec, python, console, use_claude, tune_budget)
 
 
 def _prove(folder: RunFolder, spec: TaskSpec, console: Console) -> None:
@@ -261,7 +263,7 @@ def _judge_agreement(folder: RunFolder, spec: TaskSpec, rows: list[dict], answer
 
 
 def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
-          confirm: Callable[[str], bool] | None = None) -> None:
+          confirm: Callable[[str], bool] | None = None, tune_budget: float | None = None) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
     if spec_path.is_dir():
         spec_path = spec_path / SPEC_FILE
@@ -303,7 +305,7 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
                 _move_checkpoints_aside(folder)
     else:
         state = _new_state(folder, run_spec)
-    _run_state(folder, state, python, console, claude_available(offline))
+    _run_state(folder, state, python, console, claude_available(offline), tune_budget)
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
@@ -402,10 +404,10 @@ def _move_checkpoints_aside(folder: RunFolder) -> None:
         shutil.move(str(c), str(dest / c.name))
 
 
-def _execute(folder: RunFolder, console: Console, use_claude: bool) -> None:
+def _execute(folder: RunFolder, console: Console, use_claude: bool, tune_budget: float | None = None) -> None:
     console.print(f"run folder: {folder.root}")
     try:
-        result = run_with_repairs(folder, console=console,
+        result = run_with_repairs(folder, console=console, tune_budget=tune_budget,
                                   on_event=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]"))
     except (RunFolderError, OSError) as e:
         raise UserError(str(e)) from None

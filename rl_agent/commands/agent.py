@@ -62,6 +62,8 @@ def new(
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default depends on the model)."),
     plan_only: bool = typer.Option(False, "--plan-only", help="Write the task folder and spec.json, prove the check, "
                                                               "and stop; run it later with `rl-agent run`."),
+    tune_budget: Optional[float] = typer.Option(None, "--tune-budget", min=0, help="Minutes for the settings search "
+                                                "when no checkpoint passes on validation (default 20; 0: none)."),
 ) -> None:
     """Plan a task (recipes, a task folder, or words Claude reads), prove its check, and run it, repairing known
     failures."""
@@ -69,7 +71,7 @@ def new(
         order = ctx.meta.get(ORDER_KEY, ["recipe"] * len(recipe) + ["set_"] * len(set_))
         groups = recipe_groups(recipe, set_, order)
         new_run(Console(), task, recipes=groups, task_dir=task_dir, run_dir=run_dir, offline=offline, yes=yes,
-                steps=steps, plan_only=plan_only, confirm=typer.confirm)
+                steps=steps, plan_only=plan_only, confirm=typer.confirm, tune_budget=tune_budget)
     except UserError as e:
         raise fail(str(e), e.code) from None
 
@@ -78,10 +80,12 @@ def run(
     spec_path: Path = typer.Argument(..., metavar="SPEC", help="A spec.json written by `rl-agent new` (or its run folder)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
     offline: bool = typer.Option(False, "--offline", help="No Claude, even if ANTHROPIC_API_KEY is set."),
+    tune_budget: Optional[float] = typer.Option(None, "--tune-budget", min=0, help="Minutes for the settings search "
+                                                "when no checkpoint passes on validation (default 20; 0: none)."),
 ) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
     try:
-        rerun(Console(), spec_path, yes=yes, offline=offline, confirm=typer.confirm)
+        rerun(Console(), spec_path, yes=yes, offline=offline, confirm=typer.confirm, tune_budget=tune_budget)
     except UserError as e:
         raise fail(str(e), e.code) from None
 

@@ -35,8 +35,8 @@ class RepairLog:
     def __init__(self, folder: RunFolder):
         self.folder = folder
 
-    def add(self, record: RepairRecord) -> None:
-        self._append({"time": _now(), "by": "repairer", "attempt": record.attempt, "action": f"catalogue:{record.failure}",
+    def add(self, record: RepairRecord, trials: list[str] | None = None) -> None:
+        self._append({**({"trials": trials} if trials else {}), "time": _now(), "by": "repairer", "attempt": record.attempt, "action": f"catalogue:{record.failure}",
                       "failure": record.failure, "title": record.title, "error": record.error,
                       "evidence": record.evidence, "diagnosis": record.diagnosis, "reason": record.diagnosis,
                       "patch": record.patch, "change": record.patch, "changes": record.changes, "ok": True})
@@ -44,10 +44,10 @@ class RepairLog:
     def outcome(self, attempt: int, outcome: str) -> None:
         self._append({"time": _now(), "by": "repairer", "attempt": attempt, "outcome": outcome})
 
-    def note(self, attempt: int, error: str, outcome: str) -> None:
-        """A failure the loop did not (or could not) repair."""
+    def note(self, attempt: int, error: str, outcome: str, trials: list[str] | None = None) -> None:
+        """A failure the loop did not (or could not) repair (with a settings search's trials table)."""
         self._append({"time": _now(), "by": "repairer", "attempt": attempt, "error": error, "outcome": outcome,
-                      "ok": False})
+                      "ok": False, **({"trials": trials} if trials else {})})
 
     def read(self) -> list[dict[str, Any]]:
         path = self.folder.path(REPAIRS_JSONL)
@@ -82,10 +82,12 @@ def render_repairs_md(events: list[dict[str, Any]]) -> str:
                       f"- **Diagnosis:** {e['diagnosis']}",
                       f"- **Patch:** {e['patch']['summary']} (re-run from stage `{e['patch']['rerun_from']}`)"]
             lines += [f"  - {_md(c, 300)}" for c in e.get("changes", [])]
+            lines += ["", *e["trials"], ""] if e.get("trials") else []
             lines += [f"- **Outcome:** {outcomes.get((who, e['attempt']), 'pending')}", ""]
         elif who == "repairer":
             lines += [f"## Not repaired (after {e['attempt'] - 1} repair(s))", "", f"- **Error:** {_md(e['error'])}",
                       f"- **Outcome:** {e.get('outcome')}", ""]
+            lines += [*e["trials"], ""] if e.get("trials") else []
         else:  # another agent's record (e.g. the Claude agent's tools)
             lines += [f"## {who} attempt {e.get('attempt')}: {e.get('action')} {e.get('target', '')}", "",
                       f"- **Reason:** {_md(str(e.get('reason', '')))}",

@@ -9,6 +9,7 @@ and this loop share it), and every repair is visible as a patch plus a record in
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -19,7 +20,7 @@ from rl_agent.agent.repair.catalogue import CATALOGUE, Context, KnownFailure, Sy
 from rl_agent.agent.repair.log import RepairLog, RepairRecord
 from rl_agent.agent.repair.repairer import PatchRefused, apply_patch
 from rl_agent.kit.dataio.pairs import PairFileError
-from rl_agent.kit.pipeline.driver import LOG_FILE, Pipeline, StageError
+from rl_agent.kit.pipeline.driver import LOG_FILE, NotSelected, Pipeline, StageError
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunFolderError, write_json_atomic
 from rl_agent.kit.planning.task_spec import SPEC_FILE, TaskSpec, TaskSpecError, assess_outcome
 
@@ -71,14 +72,21 @@ def run_with_repairs(
     max_attempts: int = MAX_ATTEMPTS,
     catalogue: tuple[KnownFailure, ...] = CATALOGUE,
     on_event: Callable[[str], None] | None = None,
+    tune_budget: float | None = None,
 ) -> LoopResult:
-    """Run the run in `folder` to completion, repairing known failures; at most `max_attempts` repairs."""
+    """Run the run in `folder` to completion, repairing known failures; at most `max_attempts` repairs.
+    `tune_budget`: minutes for the settings search when no checkpoint passes on validation (agent/repair/tuning.py;
+    None: its default, 0: no search)."""
+    from rl_agent.agent.repair.tuning import DEFAULT_BUDGET_MINUTES
+
     console = console or Console(file=io.StringIO(), width=120)
     say = on_event or (lambda s: None)
     log = RepairLog(folder)
     task = load_task(folder)
     repairs: list[RepairRecord] = []
     fallbacks_tried: set[str] = set()
+    budget = DEFAULT_BUDGET_MINUTES if tune_budget is None else tune_budget
+    tuning: str | None = None if budget > 0 else "off"  # None: not yet; "tuned"/"unsatisfied": the search's end
     while True:
         # Preflight (rl_agent/agent/repair/preflight.py): safe fixes before any process starts, logged as repairs.
         from rl_agent.agent.repair.preflight import preflight
@@ -91,7 +99,32 @@ def run_with_repairs(
             log.note(len(repairs) + 1, msg, "stopped before the run: preflight found what it cannot fix safely")
             return LoopResult(False, "unfixable", repairs, None, None, msg, Symptoms(msg))
         state = folder.load()
-        symptoms, report, outcome = _attempt(folder, state, task, console)
+        symptoms, report, outcome = _attempt(folder, state, task, console, halt_unselected=tuning is None)
+        if symptoms is not None and symptoms.error.startswith(NOT_SELECTED) and (
+                len(repairs) >= max_attempts or diagnose(symptoms, catalogue) is None):
+            # no checkpoint passes on validation and no catalogue entry knows why: search settings (the test
+            # prompts are still unread); a known cause (undertrained: too few steps) takes the catalogue's repair
+            from rl_agent.agent.repair.tuning_repair import tune
+
+            if repairs:
+                repairs[-1].outcome = f"failed again: {symptoms.error}"
+                log.outcome(repairs[-1].attempt, repairs[-1].outcome)
+            record, message = tune(folder, task, len(repairs) + 1, budget, say)
+            if record is not None:
+                repairs.append(record)
+                tuning = "tuned"
+            else:
+                tuning = f"unsatisfied: {message}"
+            continue
+        if symptoms is not None and tuning and tuning.startswith("unsatisfied") and symptoms.stage is None:
+            msg = tuning.removeprefix("unsatisfied: ")
+            log.note(len(repairs) + 1, symptoms.error, f"gave up: {msg}")
+            return LoopResult(False, "unfixable", repairs, report, outcome, msg, symptoms)
+        if symptoms is not None and tuning == "tuned" and symptoms.stage is None:  # say no honestly
+            msg = f"the tuned settings pass every rule on validation, but not on the held-out test: {symptoms.error}"
+            repairs[-1].outcome = f"failed on test: {symptoms.error}"
+            log.outcome(repairs[-1].attempt, repairs[-1].outcome)
+            return LoopResult(False, "unfixable", repairs, report, outcome, msg, symptoms)
         if symptoms is None:
             if repairs:
                 repairs[-1].outcome = "fixed"
@@ -144,14 +177,33 @@ def run_with_repairs(
         say(f"repair {attempt}: {entry.title}: {patch.summary}")
 
 
-def _attempt(folder: RunFolder, state, task: TaskSpec | None,
-             console: Console) -> tuple[Symptoms | None, dict | None, dict | None]:
-    """One pass of the pipeline: (None, report, outcome) on success, else (symptoms, report?, outcome?)."""
+NOT_SELECTED = "no checkpoint passes on validation"  # the error of a run halted before its test (NotSelected)
+
+
+def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
+             halt_unselected: bool = False) -> tuple[Symptoms | None, dict | None, dict | None]:
+    """One pass of the pipeline: (None, report, outcome) on success, else (symptoms, report?, outcome?).
+    `halt_unselected`: stop after training when no checkpoint passes on validation (the test is not read)."""
     log_path = folder.path(LOG_FILE)
     offset = log_path.stat().st_size if log_path.is_file() else 0
     try:
         pipeline = Pipeline(folder, console)
+        pipeline.halt_unselected = halt_unselected
         report = pipeline.run(state)
+    except NotSelected:
+        # like a failed verdict (stage None), on validation: its rules and the kept checkpoint's answers
+        from rl_agent.kit.pipeline.selection import read_selection
+
+        sel = read_selection(folder.root)
+        kept = sel.kept if sel else None
+        rules = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in (kept.checks if kept else {}).items())
+        answers: tuple[str, ...] = ()
+        val = folder.path("validation.json")
+        if kept and val.is_file():
+            steps = {c["step"]: c for c in json.loads(val.read_text(encoding="utf-8"))["checkpoints"]}
+            answers = tuple(s["output"] for s in steps.get(kept.step, {}).get("figures", {}).get("samples", []))
+        return Symptoms(f"{NOT_SELECTED} ({rules})", _new_log(log_path, offset), None, answers,
+                        folder.load().spec.settings.max_new_tokens), None, None
     except (StageError, PairFileError) as e:
         state = folder.load()
         stage = next((s for s in STAGES if s not in state.stages_done), None)

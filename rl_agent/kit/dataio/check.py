@@ -18,6 +18,7 @@ from rl_agent.kit.dataio.columns import parse_columns, resolve_columns
 from rl_agent.kit.dataio.normalise import Normalised, normalise, rows_for_shape
 from rl_agent.kit.dataio.sources import DataError, load_source
 from rl_agent.kit.dataio.split import seeded_split, shared_prompts
+from rl_agent.kit.dataio.validation import carve_validation
 
 MIN_TRAIN_ROWS = 8
 MIN_HELDOUT_ROWS = 3
@@ -61,6 +62,7 @@ class CheckReport:
     tokens: TokenStats | None = None
     advice: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    validation_rows: int = 0  # prompts the run takes from the training rows for choosing (dataio/validation.py)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,9 @@ class CheckReport:
             out.extend(f"  note: {n}" for n in side.notes)
         out.append(f"split for {self.algorithm}: {self.train_rows} training rows, {self.heldout_rows} held-out rows "
                    f"({self.heldout_from})")
+        if self.validation_rows:
+            out.append(f"validation: the run takes {self.validation_rows} prompts of the training rows (seeded, never "
+                       "trained on) to choose the checkpoint and settings on; the held-out rows are the test")
         if self.shared_prompts:
             more = f" (and {len(self.shared_prompts) - 1} more)" if len(self.shared_prompts) > 1 else ""
             out.append(f"prompts shared by train and held-out: {len(self.shared_prompts)}, e.g. "
@@ -117,11 +122,12 @@ def read_side(source: str | Path, columns: str | None, split: str) -> tuple[Norm
 def run_check(source: str | Path, *, columns: str | None = None, split: str = "train",
               heldout: str | Path | None = None, heldout_columns: str | None = None, heldout_share: float = 0.1,
               shape: str = K.PAIRS, heldout_shape: str | None = None, reader: str | None = None, tokenizer=None,
-              tokenizer_name: str = "", max_length: int | None = None,
+              tokenizer_name: str = "", max_length: int | None = None, validation: bool = False,
               seed: int = 0) -> tuple[CheckReport, list[dict], list[dict]]:
     """The report plus the training rows in the row shape the track trains on (`shape`, its train_kind) and
     the held-out rows in the shape it evaluates (`heldout_shape`, default the same). `reader` names the track
-    in the report (default: the shape)."""
+    in the report (default: the shape); `validation`: the track carves a validation split from the training
+    rows, whose size the report gives."""
     reader = reader or shape
     held_shape = heldout_shape or shape
     norm, side = read_side(source, columns, split)
@@ -140,6 +146,8 @@ def run_check(source: str | Path, *, columns: str | None = None, split: str = "t
         held = _heldout_rows(Normalised(norm.kind, held_norm, []), held_shape, reader, side.source)
         held_from = f"seeded split, share {heldout_share:g}, seed {seed}, no prompt on both sides"
     report = CheckReport(reader, side, held_side, held_from, len(train), len(held))
+    if validation:  # the track chooses its checkpoint on prompts carved from the training side
+        report.validation_rows = len(carve_validation(train, seed=seed).validation)
     report.shared_prompts = shared_prompts(train, held)
     if tokenizer is not None:
         report.tokens = token_stats(train + held, tokenizer, tokenizer_name, max_length or 512)

@@ -15,6 +15,7 @@ from typing import Callable
 
 from rich.console import Console
 
+from rl_agent.kit.dataio.validation import VALIDATION_FILE, carve_validation, validation_rows, write_validation
 from rl_agent.kit.judges.agreement import AGREEMENT_FILE
 from rl_agent.kit.launch.process import child_env, run_step
 from rl_agent.kit.models.tiny import EmbeddedModelError, embedded_model_dir
@@ -22,6 +23,15 @@ from rl_agent.kit.pipeline import report as reporting
 from rl_agent.kit.pipeline.estimate import ESTIMATE_FILE, TimeEstimator
 from rl_agent.kit.pipeline.render import write_rendered
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
+from rl_agent.kit.pipeline.selection import (
+    SELECTION_FILE,
+    VALIDATION_OUTPUT,
+    SelectionError,
+    read_selection,
+    select,
+    supports_selection,
+)
+from rl_agent.kit.pipeline.selection import report_fields as selection_report
 from rl_agent.kit.pipeline.stage_error import StageError
 from rl_agent.kit.pipeline.task_check import CHECK_EVAL_FILE, TaskCheckError, score_heldout
 from rl_agent.kit.spec import RunSpec
@@ -31,6 +41,11 @@ from rl_agent.kit.tracks.registry import get_track
 LOG_FILE = "train.log"
 MIN_TRAIN_PAIRS = MIN_TRAIN_ROWS
 MIN_HELDOUT_PAIRS = MIN_HELDOUT_ROWS
+
+
+class NotSelected(StageError):
+    """No checkpoint passes the verdict's rules on validation (raised only when asked to halt there): the repair
+    loop searches for settings (agent/repair/tuning.py) before the held-out test prompts are read."""
 
 
 def validate_data(spec: RunSpec) -> tuple[list, list]:
@@ -49,6 +64,7 @@ class Pipeline:
         # setup's time estimate (rl_agent/kit/pipeline/estimate.py): it runs the train stage, pausing the
         # training after its first steps to estimate and check the budget; None trains straight through.
         self.estimator = estimator
+        self.halt_unselected = False  # True: stop after training when no checkpoint passes on validation
 
     def track(self, state: RunState) -> Track:
         return self._track or get_track(state.spec.algorithm)
@@ -71,6 +87,12 @@ class Pipeline:
     def stage_data(self, state: RunState) -> None:
         track = self.track(state)
         train, heldout = track.load_data(state.spec)
+        if supports_selection(track):  # validation from the training side: what chooses never reads the test
+            split = carve_validation(train, seed=track.settings(state.spec).seed)
+            train = split.train
+            write_validation(self.folder.path(VALIDATION_FILE), split.validation)
+            self.console.print(f"splits: {split.sizes()} (for choosing), {len(heldout)} held-out test rows (for the "
+                               f"before/after only); no prompt on two sides")
         track.write_data(self.folder.root, train, heldout)
 
     def stage_render(self, state: RunState) -> None:
@@ -101,6 +123,23 @@ class Pipeline:
             self._run_command(state, cmd, "training", env)
         if not self.folder.path("out/train_metrics.json").is_file():
             raise StageError(f"training finished without out/train_metrics.json; see {self.folder.path(LOG_FILE)}")
+        self.select_checkpoint(state)
+
+    def select_checkpoint(self, state: RunState) -> None:
+        """Score every checkpoint on validation and keep the best (pipeline/selection.py)."""
+        track = self.track(state)
+        self.folder.path(SELECTION_FILE).unlink(missing_ok=True)
+        if not supports_selection(track) or not validation_rows(self.folder.path(VALIDATION_FILE)):
+            return
+        self._run_command(state, [state.python, track.eval_script, "--select"], "checkpoint scoring on validation",
+                          track.script_env(state.spec))
+        try:
+            validation = json.loads(self.folder.path(VALIDATION_OUTPUT).read_text(encoding="utf-8"))
+            sel = select(self.folder.root, state.spec, track, validation)
+        except (OSError, ValueError, SelectionError) as e:
+            raise StageError(f"checkpoint selection failed: {e}") from None
+        self.console.print(f"checkpoint selection on {sel.validation_rows} validation prompts "
+                           f"({len(sel.candidates)} checkpoints, {sel.seconds:.0f} s): {sel.reason}", highlight=False)
 
     def stage_evaluate(self, state: RunState) -> None:
         track = self.track(state)
@@ -138,6 +177,9 @@ class Pipeline:
         est_path = self.folder.path(ESTIMATE_FILE)  # the time estimate made before training, if one was
         estimate = json.loads(est_path.read_text(encoding="utf-8")) if est_path.is_file() else None
         rep = reporting.build_report(state, track, ev, tm, sum(state.timings.values()), estimate=estimate)
+        sel = read_selection(self.folder.root)
+        if sel is not None:  # which checkpoint the before/after judged, and why (pipeline/selection.py)
+            rep["selection"] = selection_report(sel, self.folder.root)
         reporting.write_report(self.folder.root, rep, plot_name)
         return rep
 
@@ -150,6 +192,10 @@ class Pipeline:
             for stage in STAGES:
                 if stage in state.stages_done and stage != "report":
                     continue
+                if stage == "evaluate" and self.halt_unselected:  # the test is read only after a passing choice
+                    sel = read_selection(self.folder.root)
+                    if sel is not None and not sel.passed:
+                        raise NotSelected(f"no checkpoint passes on validation: {sel.reason}")
                 self.console.rule(f"[bold]{titles[stage]}")
                 started = time.time()
                 elsewhere = sum(v for k, v in state.timings.items() if k != stage)

@@ -10,7 +10,6 @@ its answers become wrong is a failure, said in plain words.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,81 +18,15 @@ from rich.table import Table
 
 from rl_agent.kit.judges.drift import drift_checks
 from rl_agent.kit.pipeline.run_folder import write_json_atomic
+from rl_agent.kit.pipeline.selection import markdown_section as selection_section
+from rl_agent.kit.pipeline.verdict import (
+    TASK_CHECK,
+    correctness,
+    correctness_tips,
+    verdict_checks,
+)
 from rl_agent.kit.tracks.base import CORRECT, Figure, Track
 from rl_agent.kit.tracks.registry import get_track
-
-# Held-out correctness may move by this much between before and after without counting as a fall: a
-# single answer out of 20 flipping is within the noise of greedy decoding on a retrained adapter.
-CORRECT_TOLERANCE = 0.05
-
-
-def correctness(before: dict, after: dict, floor: float | None) -> dict[str, Any]:
-    """The checks every track's verdict shares, and a plain-words account of them."""
-    b, a = before.get("correct"), after.get("correct")
-    checks: dict[str, bool] = {}
-    if b is not None and a is not None:
-        checks[f"correct did not fall (after >= before - {CORRECT_TOLERANCE})"] = a >= b - CORRECT_TOLERANCE
-    if floor is not None:
-        checks[f"correct >= {floor}"] = a is not None and a >= floor
-    if a is None or b is None:
-        message = ("Correctness was not measured: no held-out row carries a `reference` answer, so this report "
-                   "cannot say whether the answers are right, only how they are written.")
-        if floor is not None:
-            message += f" The spec asks for correct >= {floor}, so the run cannot pass until they do."
-    elif a < b - CORRECT_TOLERANCE:
-        message = (f"FAILED on correctness: the share of held-out answers that state the reference answer fell "
-                   f"from {b:.2f} to {a:.2f}. Whatever improved in style, the tuned model is more often wrong.")
-    elif floor is not None and a < floor:
-        message = (f"Correctness is below the bar: {a:.2f} of held-out answers state the reference answer "
-                   f"(before {b:.2f}), and the spec asks for at least {floor}.")
-    else:
-        moved = "rose" if a > b + CORRECT_TOLERANCE else "held"
-        message = f"Correctness {moved}: {b:.2f} -> {a:.2f} of held-out answers are right (state the reference answer)."
-    return {"before": b, "after": a, "floor": floor, "checks": checks, "message": message}
-
-
-def correctness_tips(corr: dict[str, Any]) -> list[str]:
-    b, a, floor = corr["before"], corr["after"], corr["floor"]
-    if a is None or b is None:
-        return ["Add a `reference` answer to held-out rows so the report can check that answers are right."] \
-            if floor is not None else []
-    tips = []
-    if a < b - CORRECT_TOLERANCE:
-        tips.append("The model got less often right while its style changed: lower the learning rate or the steps, "
-                    "keep an SFT term on correct answers (DPO's loss_type sft), and make sure the training "
-                    "answers themselves are right.")
-    if floor is not None and a < floor:
-        tips.append(f"Only {a:.2f} of held-out answers are right (floor {floor}): a base model that does not know "
-                    "the answers cannot be tuned into knowing them; pick a larger model or teach the facts first "
-                    "(SFT on correct answers).")
-    return tips
-
-
-# An answer that runs on into a conversation turn it invented ("Paris.\nuser\nWhat is ...") did not stop where
-# its turn ends: whatever it said first, a person would not call that output good.
-INVENTED_TURN = re.compile(r"\n\s*(?:user|assistant|system)\s*\n")
-INVENTED_TURN_MAX_SHARE = 0.1
-
-
-def turn_checks(after: dict) -> dict[str, bool]:
-    """The tuned answers end at the end of their own turn (at most a tenth invent a next turn), and none
-    carries template debris (a think block, a turn marker): a sign the model is asked unlike it was trained."""
-    samples = after.get("samples") or []
-    if not samples:
-        return {}
-    share = sum(bool(INVENTED_TURN.search(s["output"])) for s in samples) / len(samples)
-    checks = {f"answers stop at their turn (invented turns <= {INVENTED_TURN_MAX_SHARE})": share <= INVENTED_TURN_MAX_SHARE}
-    if any("debris" in s for s in samples):  # evaluations rendered before the debris count have none
-        checks["no template debris in answers"] = not any(s.get("debris") for s in samples)
-    return checks
-
-
-TASK_CHECK = Figure("task_check", "share of held-out answers the task's own check passes (score >= 0.9)")
-
-
-def task_check_checks(before: float, after: float, bar: float) -> dict[str, bool]:
-    """With a task check: the tuned answers pass it often enough, and more often than the base model's."""
-    return {f"task check pass rate >= {bar}": after >= bar, "task check pass rate rose": after > before}
 
 
 def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float, *,
@@ -133,11 +66,9 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
                                 for s in ("before", "after")}
         if task_check.get("win_rate"):  # a judged task: the pairwise before/after (pipeline/judged_winrate.py)
             report["task_check"]["win_rate"] = task_check["win_rate"]
-        checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
-                  **corr["checks"], **drift_checks(report.get("anchors"))}
-    else:
-        checks = {**track.checks(report, spec), **corr["checks"]}
-    checks.update(turn_checks(eval_result["after"]))
+    checks = verdict_checks(track, spec, report, eval_result["after"], has_check=task_check is not None)
+    if task_check is not None:
+        checks.update(drift_checks(report.get("anchors")))  # a judged task: the judge must not drift in training
     if eval_result.get("judge_agreement"):  # a judged task: the judge read twice before training
         report["judge_agreement"] = eval_result["judge_agreement"]
     report["correctness"] = corr
@@ -176,6 +107,7 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
         "",
         *track.markdown_sections(report),
         *judge_lines(report),
+        *selection_section(report),
         "## Held-out figures",
         "",
         "| figure | meaning | before | after |",
@@ -263,6 +195,10 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     if corr:
         console.print(f"[bold]Correctness:[/bold] {corr['message']}", highlight=False)
     track.console_lines(console, report)
+    if report.get("selection"):
+        sel = report["selection"]
+        console.print(f"[bold]Checkpoint kept:[/bold] {sel['kept_step']} ({sel['reason']}); the figures above are "
+                      "its held-out test figures, which the verdict reads", highlight=False)
     ok = report["verdict"]["succeeded"]
     console.print(f"[bold]{'Succeeded' if ok else 'Did not succeed'}[/bold]: {track.summary_line(report)}")
     failed = [k for k, v in report["verdict"]["checks"].items() if not v]

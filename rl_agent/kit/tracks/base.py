@@ -209,7 +209,7 @@ def trl_args(spec: RunBase, s: CommonSettings, warmup_cap: int = 5) -> dict[str,
         bf16=spec.precision == "bf16",
         use_cpu=spec.device == "cpu",
         save_strategy="steps",
-        save_total_limit=2,
+        save_total_limit=None,  # every checkpoint is kept and scored on validation; the pipeline keeps the best
         lr_scheduler_type="constant_with_warmup",
         warmup_steps=min(warmup_cap, s.max_steps // 10),
         dataloader_num_workers=0,

@@ -14,13 +14,15 @@ from pydantic import Field
 from rl_agent.kit.settings import CommonSettings, RunBase
 from rl_agent.kit.tracks.base import PREF_NOTE, STYLE_FIGURES, Track, style_checks, style_tips
 
+SFT_LOSS = "sft"  # TRL's loss_type for an SFT term on the chosen answer (RPO), beside DPO's sigmoid loss
+
 
 class DPOSettings(CommonSettings):
     """Hyper-parameters of the DPO + LoRA script (names follow TRL's DPOConfig and PEFT's LoraConfig)."""
 
     beta: float = Field(0.1, gt=0)
     # DPO's sigmoid loss plus an SFT term on the chosen answer (RPO): see the module docstring.
-    loss_type: list[str] = Field(default_factory=lambda: ["sigmoid", "sft"])
+    loss_type: list[str] = Field(default_factory=lambda: ["sigmoid", SFT_LOSS])
     loss_weights: list[float] | None = Field(default_factory=lambda: [1.0, 1.0])
     max_length: int = Field(128, ge=16)
 

@@ -73,6 +73,7 @@ class GRPOTrack(Track):
         ctx = {**super().render_context(spec, model_path), **extra}
         s = spec.settings
         ctx["trl"].update(warmup_steps=min(3, s.max_steps // 10),
+                          save_total_limit=2,  # GRPO keeps its last checkpoint (no validation selection)
                           # vLLM generation (use_vllm, "auto" by default, is decided in the script): "colocate"
                           # shares each training GPU; "server" uses a `vllm serve` at vllm_server_base_url
                           # (see docs/scaling.md in rl-agent).
