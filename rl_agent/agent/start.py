@@ -25,6 +25,7 @@ from rl_agent.kit.models.tiny import default_cache_dir
 from rl_agent.kit.pipeline.driver import Pipeline, StageError
 from rl_agent.kit.pipeline.estimate import DEFAULT_BUDGET_MINUTES, EstimateOptions, TimeEstimator, smaller_choice
 from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError, RunState
+from rl_agent.kit.pipeline.selection import supports_selection
 from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracking import TrackerError, check_report_to
 from rl_agent.kit.tracks.registry import TRACKS, get_track
@@ -142,7 +143,7 @@ def prepare(console: Console, folder: RunFolder, track, data: str, *, columns: s
     console.rule("[bold]Data check")
     try:
         prepared = prepare_data(folder.root, data, reader=track.name, train_kind=track.train_kind,
-                                heldout_kind=track.heldout_kind,
+                                heldout_kind=track.heldout_kind, validation=supports_selection(track),
                                 columns=columns, split=split, heldout=str(heldout) if heldout else None,
                                 heldout_share=heldout_share)
     except (DataError, ValueError) as e:

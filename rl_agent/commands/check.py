@@ -11,6 +11,7 @@ from rich.console import Console
 from rl_agent.commands.setup import fail
 from rl_agent.kit.dataio.check import load_tokenizer, run_check
 from rl_agent.kit.dataio.sources import DataError
+from rl_agent.kit.pipeline.selection import supports_selection
 from rl_agent.kit.tracks.registry import DEFAULT_TRACK, TRACKS, get_track
 
 
@@ -31,7 +32,7 @@ def check(
         track = get_track(algorithm)
         tokenizer = load_tokenizer(model) if model else None
         report, _, _ = run_check(source, columns=columns, split=split, heldout=heldout, heldout_share=heldout_share,
-                                 shape=track.train_kind, reader=track.name,
+                                 shape=track.train_kind, reader=track.name, validation=supports_selection(track),
                                  tokenizer=tokenizer, tokenizer_name=model or "",
                                  max_length=max_length or (128 if model == "embedded" else 512))
     except (DataError, ValueError) as e:

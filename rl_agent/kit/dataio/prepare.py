@@ -24,7 +24,7 @@ class PreparedData:
     report: CheckReport
 
 
-def prepare_data(run_dir: Path, source: str, *, reader: str, train_kind: str, heldout_kind: str,
+def prepare_data(run_dir: Path, source: str, *, reader: str, train_kind: str, heldout_kind: str, validation: bool = False,
                  columns: str | None = None, split: str = "train", heldout: str | None = None,
                  heldout_share: float = 0.1, seed: int = 0) -> PreparedData:
     """Check the data, then write run_dir/data/{train,heldout}.jsonl; DataError when it cannot train.
@@ -32,7 +32,7 @@ def prepare_data(run_dir: Path, source: str, *, reader: str, train_kind: str, he
     evaluation."""
     report, train, held = run_check(source, columns=columns, split=split, heldout=heldout,
                                     heldout_share=heldout_share, shape=train_kind, heldout_shape=heldout_kind,
-                                    reader=reader, seed=seed)
+                                    reader=reader, validation=validation, seed=seed)
     if not report.ok:
         raise DataError(f"{report.train.source}: " + "; ".join(report.errors))
     out = Path(run_dir) / DATA_DIR

@@ -31,7 +31,7 @@ CHECK_KEY = "task_check"  # verdict.TASK_CHECK.key
 # On validation, correctness must not fall at all (the test verdict allows 0.05): picking the best of several
 # checkpoints on a few dozen prompts flatters the one picked, so the choice asks for a margin the test then has.
 VALIDATION_CORRECT_TOLERANCE = 0.0
-SHARED_RULES = ("correct", "answers stop", "no template debris")  # the rules every verdict has (report.py)
+SHARED_RULES = ("correct", "answers stop", "no template debris")  # the rules every verdict has (verdict.py)
 SELECTING_EVAL = "evaluate.py.j2"  # the shared evaluation, whose --select mode scores checkpoints
 
 
