@@ -88,7 +88,7 @@ def test_an_unrecognised_failure_after_a_hand_edit_is_re_rendered_from_the_spec(
 def test_an_unrecognised_failure_from_a_changed_setting_is_reverted_by_trials(donor, tmp_path):
     """LoRA on a norm layer (present in the model, so preflight lets it by; PEFT refuses it at load)."""
     run = copy_run(donor, tmp_path / "run")
-    set_spec(run, dpo__lora_targets=["q_proj", "norm"])
+    set_spec(run, dpo__lora_target_modules=["q_proj", "norm"])
     before = outside_snapshot(tmp_path, run.root)
     symptoms = failure(run)
     assert diagnose(symptoms, CATALOGUE) is None

@@ -293,7 +293,7 @@ def wrong_eos(folder: RunFolder, donor: Donor) -> None:
 
 
 def too_few_steps(folder: RunFolder, donor: Donor) -> None:
-    set_spec(folder, dpo__steps=2, dpo__save_steps=1)
+    set_spec(folder, dpo__max_steps=2, dpo__save_steps=1)
 
 
 FAULTS: tuple[Fault, ...] = (
