@@ -33,11 +33,27 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DPO_STEPS, GRPO_STEPS = 30, 8
 # The plain script's settings (bench/plain_trl_dpo.py), so both DPO runs do the same work.
-DPO = {"learning_rate": 5e-4, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "max_length": 128, "save_steps": 1000,
-       "logging_steps": 5}
-GRPO = {"per_device_train_batch_size": 32, "gradient_accumulation_steps": 1, "num_generations": 8, "max_completion_length": 128, "save_steps": 1000,
-        "logging_steps": 1}
-SMOKE_GRPO = {"per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 16}  # CPU: the harness, not speed
+DPO = {
+    "learning_rate": 5e-4,
+    "per_device_train_batch_size": 8,
+    "gradient_accumulation_steps": 1,
+    "max_length": 128,
+    "save_steps": 1000,
+    "logging_steps": 5,
+}
+GRPO = {
+    "per_device_train_batch_size": 32,
+    "gradient_accumulation_steps": 1,
+    "num_generations": 8,
+    "max_completion_length": 128,
+    "save_steps": 1000,
+    "logging_steps": 1,
+}
+SMOKE_GRPO = {
+    "per_device_train_batch_size": 8,
+    "num_generations": 4,
+    "max_completion_length": 16,
+}  # CPU: the harness, not speed
 MODEL_DIR = "qwen3-0.6b-standin"  # beside the run folders
 
 
@@ -68,8 +84,14 @@ def render(work: Path, smoke: bool = False) -> None:
         folder = work / algo
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(train, folder / "train.jsonl")
-        spec = RunSpec(model=f"../{MODEL_DIR}", model_source="local", algorithm=algo,
-                       device="cpu" if smoke else "cuda", precision="fp32" if smoke else "bf16", **{algo: settings})
+        spec = RunSpec(
+            model=f"../{MODEL_DIR}",
+            model_source="local",
+            algorithm=algo,
+            device="cpu" if smoke else "cuda",
+            precision="fp32" if smoke else "bf16",
+            **{algo: settings},
+        )
         name = f"train_{algo}.py"
         write_rendered(f"{name}.j2", render_context(spec, f"../{MODEL_DIR}"), folder / name)
     print(f"rendered {work}/dpo/train_dpo.py and {work}/grpo/train_grpo.py")
@@ -105,8 +127,11 @@ def run_wrapped(args: list[str], cwd: Path) -> dict:
         sys.exit(f"{' '.join(args)} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")][-1]
     out = json.loads(line.removeprefix("BENCH "))
-    runtimes = [json.loads(ln.removeprefix("TRAIN_METRICS "))["train_runtime"]
-                for ln in proc.stdout.splitlines() if ln.startswith("TRAIN_METRICS ")]
+    runtimes = [
+        json.loads(ln.removeprefix("TRAIN_METRICS "))["train_runtime"]
+        for ln in proc.stdout.splitlines()
+        if ln.startswith("TRAIN_METRICS ")
+    ]
     out["log"] = proc.stdout
     if runtimes:
         out["train_runtime"] = runtimes[-1]
@@ -165,8 +190,10 @@ def main() -> None:
     else:
         render(work, args.smoke)
     device = "CPU (smoke run)" if args.smoke else torch.cuda.get_device_name(0)
-    print(f"device: {device}, torch {torch.__version__}; vllm "
-          f"{'installed: GRPO generates with vLLM' if importlib.util.find_spec('vllm') else 'not installed: GRPO generates with transformers'}")
+    print(
+        f"device: {device}, torch {torch.__version__}; vllm "
+        f"{'installed: GRPO generates with vLLM' if importlib.util.find_spec('vllm') else 'not installed: GRPO generates with transformers'}"
+    )
     model = build_model(work, "tiny" if args.smoke else "full")
     dpo_steps, grpo_steps = (2, 2) if args.smoke else (DPO_STEPS, GRPO_STEPS)
     rows = []
@@ -177,8 +204,10 @@ def main() -> None:
     rows.append(("rl-agent DPO", dpo_steps, tokens / runtime, runtime, kit["wall_s"], kit["peak_gb"]))
 
     plain_out = work / "plain"
-    plain = run_wrapped([str(HERE / "plain_trl_dpo.py"), str(model), str(work / "dpo" / "train.jsonl"),
-                         str(plain_out), str(dpo_steps)], work)
+    plain = run_wrapped(
+        [str(HERE / "plain_trl_dpo.py"), str(model), str(work / "dpo" / "train.jsonl"), str(plain_out), str(dpo_steps)],
+        work,
+    )
     runtime = plain.get("train_runtime") or plain["wall_s"]
     rows.append(("plain TRL DPO", dpo_steps, tokens / runtime, runtime, plain["wall_s"], plain["peak_gb"]))
 
@@ -190,10 +219,15 @@ def main() -> None:
     print(f"\n{'run':15s} {'steps':>5s} {'tokens/s':>10s} {'train s':>8s} {'wall s':>7s} {'peak GB':>8s}")
     for name, steps, tps, rt, wall, peak in rows:
         print(f"{name:15s} {steps:5d} {tps:10.0f} {rt:8.1f} {wall:7.1f} {peak:8.2f}")
-    print(f"\nrl-agent / plain TRL DPO: tokens/s ratio {rows[0][2] / rows[1][2]:.3f}, "
-          f"peak memory ratio {rows[0][5] / rows[1][5]:.3f}")
-    print(json.dumps({"rows": [dict(zip(("run", "steps", "tokens_per_s", "train_s", "wall_s", "peak_gb"), r))
-                                for r in rows]}))
+    print(
+        f"\nrl-agent / plain TRL DPO: tokens/s ratio {rows[0][2] / rows[1][2]:.3f}, "
+        f"peak memory ratio {rows[0][5] / rows[1][5]:.3f}"
+    )
+    print(
+        json.dumps(
+            {"rows": [dict(zip(("run", "steps", "tokens_per_s", "train_s", "wall_s", "peak_gb"), r)) for r in rows]}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -65,9 +65,16 @@ def make_items(n: int, repeat_share: float, seed: int = 0) -> list[GradeItem]:
 
 def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "support" / "anthropic_server.py"), "--port", "0",
-         "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(REPO / "tests" / "support" / "anthropic_server.py"),
+            "--port",
+            "0",
+            "--latency",
+            str(latency),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     base_url = proc.stdout.readline().strip()
@@ -108,18 +115,24 @@ def group_vs_item(common: dict, n_prompts: int, sizes: list[int], concurrency: i
         group = GroupJudge(calibration=True, concurrency=concurrency, **common)
         g_group, t_group = timed(lambda: group.grade_groups(groups))
         n = len(flat)
-        for name, judge, secs, grades in (("per-item", item, t_item, g_item),
-                                          ("group", group, t_group, [x for g in g_group for x in g])):
+        for name, judge, secs, grades in (
+            ("per-item", item, t_item, g_item),
+            ("group", group, t_group, [x for g in g_group for x in g]),
+        ):
             s = judge.stats.as_dict()
             hits = "-" if s["prompt_cache_hit_rate"] is None else f"{s['prompt_cache_hit_rate']:.0%}"
-            lines.append(f"G={size:<2} {name:<9} {n:>4} completions  ${s['cost_usd'] / n:.6f}/completion  "
-                         f"{s['requests']:>4} requests  {secs:>6.2f}s wall  failures {sum(not g.ok for g in grades)}  "
-                         f"prompt-cache hits {hits}")
+            lines.append(
+                f"G={size:<2} {name:<9} {n:>4} completions  ${s['cost_usd'] / n:.6f}/completion  "
+                f"{s['requests']:>4} requests  {secs:>6.2f}s wall  failures {sum(not g.ok for g in grades)}  "
+                f"prompt-cache hits {hits}"
+            )
         ratio = group.stats.cost_usd / item.stats.cost_usd
         same = [a.score for a in g_item] == [x.score for g in g_group for x in g]  # the scripted grader is by text
-        lines.append(f"G={size:<2} group / per-item: dollars {ratio:.3f}, requests "
-                     f"{group.stats.requests / item.stats.requests:.3f}, wall {t_group / t_item:.3f}; "
-                     f"same scores: {same}")
+        lines.append(
+            f"G={size:<2} group / per-item: dollars {ratio:.3f}, requests "
+            f"{group.stats.requests / item.stats.requests:.3f}, wall {t_group / t_item:.3f}; "
+            f"same scores: {same}"
+        )
     return lines
 
 
@@ -132,10 +145,18 @@ def timed(fn):  # type: ignore[no-untyped-def]
 def main() -> None:
     ap = argparse.ArgumentParser(description="grading cost/throughput benchmark against the local server")
     ap.add_argument("--n", type=int, default=500)
-    ap.add_argument("--latency", type=float, default=0.25,
-                    help="seconds the server waits per Messages call (real Haiku grading calls take longer)")
-    ap.add_argument("--sequential-sample", type=int, default=100,
-                    help="unique outputs graded one at a time for the sequential rate (0: all)")
+    ap.add_argument(
+        "--latency",
+        type=float,
+        default=0.25,
+        help="seconds the server waits per Messages call (real Haiku grading calls take longer)",
+    )
+    ap.add_argument(
+        "--sequential-sample",
+        type=int,
+        default=100,
+        help="unique outputs graded one at a time for the sequential rate (0: all)",
+    )
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--repeat-share", type=float, default=0.2, help="share of outputs that repeat earlier ones")
     ap.add_argument("--model", default="claude-haiku-4-5")
@@ -175,12 +196,16 @@ def main() -> None:
     def row(name: str, judge: ClaudeJudge, seconds: float, grades) -> str:  # type: ignore[no-untyped-def]
         s = judge.stats.as_dict()
         rate = s["prompt_cache_hit_rate"]
-        return (f"{name:<40} ${s['cost_usd']:>8.4f}  {s['requests']:>4} API calls  {seconds:>6.2f}s  "
-                f"{len(grades) / seconds:>6.1f} items/s  repeats not re-paid {s['grade_cache_hits'] + s['duplicates']:>3}  "
-                f"prompt-cache hits {'-' if rate is None else f'{rate:.0%}'}  failures {sum(not g.ok for g in grades)}")
+        return (
+            f"{name:<40} ${s['cost_usd']:>8.4f}  {s['requests']:>4} API calls  {seconds:>6.2f}s  "
+            f"{len(grades) / seconds:>6.1f} items/s  repeats not re-paid {s['grade_cache_hits'] + s['duplicates']:>3}  "
+            f"prompt-cache hits {'-' if rate is None else f'{rate:.0%}'}  failures {sum(not g.ok for g in grades)}"
+        )
 
-    print(f"{args.n} outputs ({n_unique} unique), model {args.model}, server latency {args.latency}s, "
-          f"concurrency {args.concurrency}")
+    print(
+        f"{args.n} outputs ({n_unique} unique), model {args.model}, server latency {args.latency}s, "
+        f"concurrency {args.concurrency}"
+    )
     print(f"prefix: {levers.cache_note}")
     print(row("naive (one call per output, no caching)", naive, t_naive, g_naive))
     print(row(f"sequential (no caching, {len(sample)} outputs)", seq, t_seq, g_seq))
@@ -190,15 +215,23 @@ def main() -> None:
     cost_ratio = levers.stats.cost_usd / naive.stats.cost_usd
     speedup = (len(unique) / t_conc) / (len(sample) / t_seq)  # unique outputs graded per second
     same = all(a.score == b.score for a, b in zip(g_naive, g_lev))  # the levers must not change grades
-    print(f"\ncost ratio, all levers / naive:            {cost_ratio:.3f}  (target <= 0.15)  "
-          f"{'PASS' if cost_ratio <= 0.15 else 'MISS'}")
-    print(f"  without batches (online cache + grade cache) / naive: {online.stats.cost_usd / naive.stats.cost_usd:.3f}"
-          "  (prompt-cache hits inside real batches are best-effort; this figure does not rely on them)")
-    print(f"throughput ratio, concurrent / sequential: {speedup:.1f}x  (target >= 20x)  "
-          f"{'PASS' if speedup >= 20 else 'MISS'}")
+    print(
+        f"\ncost ratio, all levers / naive:            {cost_ratio:.3f}  (target <= 0.15)  "
+        f"{'PASS' if cost_ratio <= 0.15 else 'MISS'}"
+    )
+    print(
+        f"  without batches (online cache + grade cache) / naive: {online.stats.cost_usd / naive.stats.cost_usd:.3f}"
+        "  (prompt-cache hits inside real batches are best-effort; this figure does not rely on them)"
+    )
+    print(
+        f"throughput ratio, concurrent / sequential: {speedup:.1f}x  (target >= 20x)  "
+        f"{'PASS' if speedup >= 20 else 'MISS'}"
+    )
     print(f"same scores with and without levers: {same}")
-    print(f"\nGRPO-shaped grading, {args.group_prompts} prompts x G completions, online with the prompt cache "
-          "(no grade cache):")
+    print(
+        f"\nGRPO-shaped grading, {args.group_prompts} prompts x G completions, online with the prompt cache "
+        "(no grade cache):"
+    )
     for line in grouped:
         print(line)
 

@@ -38,8 +38,13 @@ def through_rl_agent(model: Path, work: Path, steps: int) -> float:
     shutil.copy(bundled_pairs_path("train"), work / "train.jsonl")
     started = time.perf_counter()
     write_rendered("train_dpo.py.j2", render_context(spec, str(model)), work / "train_dpo.py")
-    result = run_step([sys.executable, "train_dpo.py"], cwd=work, log_path=work / "train.log",
-                      env=child_env(offline=True), echo=lambda s: None)
+    result = run_step(
+        [sys.executable, "train_dpo.py"],
+        cwd=work,
+        log_path=work / "train.log",
+        env=child_env(offline=True),
+        echo=lambda s: None,
+    )
     elapsed = time.perf_counter() - started
     if not result.ok:
         sys.exit(f"rl-agent run failed:\n{result.tail}")
@@ -50,8 +55,17 @@ def through_plain_trl(model: Path, work: Path, steps: int) -> float:
     work.mkdir(parents=True)
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, str(HERE / "plain_trl_dpo.py"), str(model), str(bundled_pairs_path("train")), str(work), str(steps)],
-        env=child_env(offline=True), capture_output=True, text=True,
+        [
+            sys.executable,
+            str(HERE / "plain_trl_dpo.py"),
+            str(model),
+            str(bundled_pairs_path("train")),
+            str(work),
+            str(steps),
+        ],
+        env=child_env(offline=True),
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:

@@ -51,7 +51,10 @@ args = DPOConfig(
     report_to="none",
 )
 peft_config = LoraConfig(
-    task_type="CAUSAL_LM", r=16, lora_alpha=32, lora_dropout=0.0,
+    task_type="CAUSAL_LM",
+    r=16,
+    lora_alpha=32,
+    lora_dropout=0.0,
     target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
 )
 trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config)

@@ -57,15 +57,28 @@ def main() -> int:
     if args.set in ("catalogue", "both"):
         wanted = [f for f in slowest_first() if not only or f.id in only]
         started = time.time()
-        donor = make_donor(out / "donor", model_path=model, python=sys.executable) \
-            if NEEDS_DONOR & {f.id for f in wanted} else Donor()
+        donor = (
+            make_donor(out / "donor", model_path=model, python=sys.executable)
+            if NEEDS_DONOR & {f.id for f in wanted}
+            else Donor()
+        )
 
-        done = run_all(wanted, args.workers, lambda fault: run_fault(
-            fault, out / "catalogue" / fault.id, model_path=model, python=sys.executable,
-            donor=donor if fault.id in NEEDS_DONOR else Donor()))
+        done = run_all(
+            wanted,
+            args.workers,
+            lambda fault: run_fault(
+                fault,
+                out / "catalogue" / fault.id,
+                model_path=model,
+                python=sys.executable,
+                donor=donor if fault.id in NEEDS_DONOR else Donor(),
+            ),
+        )
         rows = []
-        print(f"\n== catalogue faults ==\n{'fault':<24} {'recognised as':<24} {'repaired':<9} {'attempts':>8} "
-              f"{'seconds':>8}  patch")
+        print(
+            f"\n== catalogue faults ==\n{'fault':<24} {'recognised as':<24} {'repaired':<9} {'attempts':>8} "
+            f"{'seconds':>8}  patch"
+        )
         for fault, r in done:
             if isinstance(r, Exception):
                 rows.append({"fault": fault.id, "error": f"{type(r).__name__}: {r}", "repaired": False})
@@ -73,10 +86,21 @@ def main() -> int:
                 continue
             good = r.repaired and r.verdict and r.recognised_as == fault.id
             patch = "; ".join(x.patch["summary"] for x in r.result.repairs)
-            rows.append({"fault": fault.id, "recognised_as": r.recognised_as, "repaired": good, "attempts": r.attempts,
-                         "seconds": round(r.seconds, 1), "patches": patch, "message": r.result.message})
-            print(f"{fault.id:<24} {str(r.recognised_as):<24} {'yes' if good else 'NO':<9} {r.attempts:>8} "
-                  f"{r.seconds:>8.1f}  {patch[:90]}")
+            rows.append(
+                {
+                    "fault": fault.id,
+                    "recognised_as": r.recognised_as,
+                    "repaired": good,
+                    "attempts": r.attempts,
+                    "seconds": round(r.seconds, 1),
+                    "patches": patch,
+                    "message": r.result.message,
+                }
+            )
+            print(
+                f"{fault.id:<24} {str(r.recognised_as):<24} {'yes' if good else 'NO':<9} {r.attempts:>8} "
+                f"{r.seconds:>8.1f}  {patch[:90]}"
+            )
         n = sum(x["repaired"] for x in rows)
         print(f"catalogue faults repaired {n}/{len(rows)}; wall {time.time() - started:.0f} s")
         results["catalogue"] = {"repaired": n, "total": len(rows), "faults": rows}
@@ -88,30 +112,55 @@ def main() -> int:
         wanted = [f for f in EVERYDAY_FAULTS if not only or f.id in only]
         started = time.time()
 
-        done = run_all(wanted, args.workers, lambda fault: run_everyday(
-            fault, out / "everyday" / fault.id, model_path=model, python=sys.executable))
+        done = run_all(
+            wanted,
+            args.workers,
+            lambda fault: run_everyday(fault, out / "everyday" / fault.id, model_path=model, python=sys.executable),
+        )
         rows = []
-        print(f"\n== everyday faults ==\n{'fault':<38} {'unrepaired':<14} {'repaired':<9} {'attempts':>8} "
-              f"{'seconds':>8}  repairs")
+        print(
+            f"\n== everyday faults ==\n{'fault':<38} {'unrepaired':<14} {'repaired':<9} {'attempts':>8} "
+            f"{'seconds':>8}  repairs"
+        )
         for fault, r in done:
             if isinstance(r, Exception):
-                rows.append({"fault": fault.id, "error": f"{type(r).__name__}: {r}", "repaired": False, "failure": True})
+                rows.append(
+                    {"fault": fault.id, "error": f"{type(r).__name__}: {r}", "repaired": False, "failure": True}
+                )
                 print(f"{fault.id:<38} {'?':<14} {'(harness error)':<9} {'-':>8} {'-':>8}  {r}")
                 continue
             status = "fails" if r.failed_unrepaired else "NOT A FAILURE"
-            rows.append({"fault": fault.id, "failure": r.failed_unrepaired, "unrepaired_error": r.unrepaired_error,
-                         "repaired": r.repaired, "attempts": r.attempts, "seconds": round(r.seconds, 1),
-                         "repairs": r.strategies, "message": r.result.message})
-            print(f"{fault.id:<38} {status:<14} {'yes' if r.repaired else 'NO':<9} {r.attempts:>8} "
-                  f"{r.seconds:>8.1f}  {', '.join(r.strategies) or '-'}"
-                  + ("" if r.repaired else f"  [{r.result.message[:100]}]"))
+            rows.append(
+                {
+                    "fault": fault.id,
+                    "failure": r.failed_unrepaired,
+                    "unrepaired_error": r.unrepaired_error,
+                    "repaired": r.repaired,
+                    "attempts": r.attempts,
+                    "seconds": round(r.seconds, 1),
+                    "repairs": r.strategies,
+                    "message": r.result.message,
+                }
+            )
+            print(
+                f"{fault.id:<38} {status:<14} {'yes' if r.repaired else 'NO':<9} {r.attempts:>8} "
+                f"{r.seconds:>8.1f}  {', '.join(r.strategies) or '-'}"
+                + ("" if r.repaired else f"  [{r.result.message[:100]}]")
+            )
         failures = [x for x in rows if x.get("failure")]
         n = sum(x["repaired"] for x in failures)
         rate = n / len(failures) if failures else 0.0
-        print(f"everyday faults repaired {n}/{len(failures)} = {rate:.0%} of those that fail unrepaired; "
-              f"{len(rows) - len(failures)} not a failure; wall {time.time() - started:.0f} s")
-        results["everyday"] = {"repaired": n, "failures": len(failures), "total": len(rows), "rate": rate,
-                               "faults": rows}
+        print(
+            f"everyday faults repaired {n}/{len(failures)} = {rate:.0%} of those that fail unrepaired; "
+            f"{len(rows) - len(failures)} not a failure; wall {time.time() - started:.0f} s"
+        )
+        results["everyday"] = {
+            "repaired": n,
+            "failures": len(failures),
+            "total": len(rows),
+            "rate": rate,
+            "faults": rows,
+        }
     print(f"\nrun folders in {out}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -43,15 +43,25 @@ def before_after(groups: list, run_dir: Path) -> str | None:
     log = io.StringIO()
     started = time.perf_counter()
     try:
-        new_run(Console(file=log, width=140), recipes=groups, run_dir=folder, offline=True, yes=True, steps=None,
-                plan_only=False)
+        new_run(
+            Console(file=log, width=140),
+            recipes=groups,
+            run_dir=folder,
+            offline=True,
+            yes=True,
+            steps=None,
+            plan_only=False,
+        )
     except UserError as e:
         print(f"  ({groups[0][0]}: {e})", file=sys.stderr)
     wall = time.perf_counter() - started
     report = folder / "report.json"
     if not report.is_file():
-        said = [line for line in log.getvalue().splitlines()
-                if "nothing to learn" in line or "no reward signal" in line or "error" in line.lower()]
+        said = [
+            line
+            for line in log.getvalue().splitlines()
+            if "nothing to learn" in line or "no reward signal" in line or "error" in line.lower()
+        ]
         return " ".join(said[0].split())[:160] if said else None
     rep = json.loads(report.read_text())
     tc = rep["task_check"]
@@ -59,8 +69,10 @@ def before_after(groups: list, run_dir: Path) -> str | None:
     verdict = "succeeded" if rep["verdict"]["succeeded"] else f"FAILED ({'; '.join(failed)})"
     b, a = rep["before"].get("correct"), rep["after"].get("correct")
     correct = "-" if b is None or a is None else f"{b:.2f} -> {a:.2f}"
-    return (f"check {tc['before']['pass_rate']:.2f} -> {tc['after']['pass_rate']:.2f}, correct {correct}, "
-            f"{verdict}, {wall:.0f}s")
+    return (
+        f"check {tc['before']['pass_rate']:.2f} -> {tc['after']['pass_rate']:.2f}, correct {correct}, "
+        f"{verdict}, {wall:.0f}s"
+    )
 
 
 def _cut(text: str, width: int) -> str:
@@ -73,8 +85,12 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=70, help="width of the command and check columns")
     ap.add_argument("--run", action="store_true", help="a full run on the embedded model, one per recipe")
     ap.add_argument("--recipe", action="append", help="with --run: only these recipes")
-    ap.add_argument("--keep", type=Path, help="with --run: keep each run folder as KEEP/<recipe>/run, to read its "
-                                              "report.md (the held-out answers side by side)")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="with --run: keep each run folder as KEEP/<recipe>/run, to read its "
+        "report.md (the held-out answers side by side)",
+    )
     args = ap.parse_args()
     w = args.width
     start = time.perf_counter()
@@ -89,8 +105,10 @@ def main() -> None:
             proof = prove_check(tmp, files["check.py"], plan.good, plan.bad)
         proven += proof.passed
         mark = f"{'yes' if proof.passed else 'NO'} {len(plan.good)}/{len(plan.bad)}"
-        print(f"{_cut(command(groups).removeprefix('rl-agent new '), w):<{w}} | {plan.algorithm:<4} | {mark:<6} | "
-              f"{_cut(plan.statement, w)}")
+        print(
+            f"{_cut(command(groups).removeprefix('rl-agent new '), w):<{w}} | {plan.algorithm:<4} | {mark:<6} | "
+            f"{_cut(plan.statement, w)}"
+        )
     if args.run:
         print()
         for recipe, sets in FULL_RUN.items():
@@ -99,8 +117,9 @@ def main() -> None:
             groups = [(recipe, sets)]
             with tempfile.TemporaryDirectory() as tmp:
                 where = args.keep / recipe if args.keep else Path(tmp)
-                print(f"{command(groups)}\n    full run on the embedded model: {before_after(groups, where)}",
-                      flush=True)
+                print(
+                    f"{command(groups)}\n    full run on the embedded model: {before_after(groups, where)}", flush=True
+                )
     print()
     print(f"{'parameter mistake':<{w}} | the error")
     print("-" * (w * 2 + 25))
@@ -114,9 +133,11 @@ def main() -> None:
             said = str(e)
         print(f"{_cut(command(groups).removeprefix('rl-agent new '), w):<{w}} | {_cut(said, w + 20)}")
     print()
-    print(f"planned {len(entries)} ({len(COMBINED)} combined), check proven {proven}/{len(entries)} "
-          f"(good/bad = examples per check); parameter mistakes refused {refused}/{len(PARAM_ERRORS)}; "
-          f"{time.perf_counter() - start:.1f}s")
+    print(
+        f"planned {len(entries)} ({len(COMBINED)} combined), check proven {proven}/{len(entries)} "
+        f"(good/bad = examples per check); parameter mistakes refused {refused}/{len(PARAM_ERRORS)}; "
+        f"{time.perf_counter() - start:.1f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,12 @@ def tiny_model(tmp_path_factory) -> Path:
 def built_wheel(tmp_path_factory) -> Path:
     """The wheel built from this checkout (`python -m build --wheel`), once per session."""
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPO)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     (whl,) = out.glob("rl_agent-*.whl")
     return whl

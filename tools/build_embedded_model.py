@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 import make_arithmetic  # noqa: E402
 import make_bundled_pairs  # noqa: E402
 import pretraining_forms  # noqa: E402
+
 from rl_agent.kit.models.tiny import CHAT_TEMPLATE  # noqa: E402  (one template for the build and the repairer)
 
 OUT = ROOT / "rl_agent" / "data" / "embedded_model"
@@ -124,11 +125,20 @@ def train_tokenizer(texts: list[str], out_dir: Path):
     tok = Tokenizer(models.BPE(unk_token=None))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=RECIPE["vocab_size"], special_tokens=SPECIAL_TOKENS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=RECIPE["vocab_size"],
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(texts, trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   bos_token=None, model_max_length=RECIPE["max_position_embeddings"])
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        bos_token=None,
+        model_max_length=RECIPE["max_position_embeddings"],
+    )
     fast.chat_template = CHAT_TEMPLATE
     fast.save_pretrained(out_dir)
     return fast
@@ -150,19 +160,30 @@ def build(out: Path, steps: int) -> None:
     texts = [d[0] + tok.eos_token if d[1] is None else chat(tok, d[0], d[1]) for d in docs]
     enc = [tok(t, add_special_tokens=False)["input_ids"] for t in texts]
     config = Qwen3Config(
-        vocab_size=len(tok), hidden_size=RECIPE["hidden_size"], intermediate_size=RECIPE["intermediate_size"],
-        num_hidden_layers=RECIPE["num_hidden_layers"], num_attention_heads=RECIPE["num_attention_heads"],
-        num_key_value_heads=RECIPE["num_key_value_heads"], head_dim=RECIPE["head_dim"],
-        max_position_embeddings=RECIPE["max_position_embeddings"], tie_word_embeddings=True, bos_token_id=None,
-        eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"), pad_token_id=tok.pad_token_id,
+        vocab_size=len(tok),
+        hidden_size=RECIPE["hidden_size"],
+        intermediate_size=RECIPE["intermediate_size"],
+        num_hidden_layers=RECIPE["num_hidden_layers"],
+        num_attention_heads=RECIPE["num_attention_heads"],
+        num_key_value_heads=RECIPE["num_key_value_heads"],
+        head_dim=RECIPE["head_dim"],
+        max_position_embeddings=RECIPE["max_position_embeddings"],
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tok.pad_token_id,
     )
     model = Qwen3ForCausalLM(config)
-    print(f"{len(docs)} documents, {sum(map(len, enc))} tokens, {sum(p.numel() for p in model.parameters())} "
-          f"parameters, {steps} steps", flush=True)
+    print(
+        f"{len(docs)} documents, {sum(map(len, enc))} tokens, {sum(p.numel() for p in model.parameters())} "
+        f"parameters, {steps} steps",
+        flush=True,
+    )
     opt = torch.optim.AdamW(model.parameters(), lr=RECIPE["lr"], weight_decay=0.01, betas=(0.9, 0.98))
     warm = 30
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / steps)))))
+        opt, lambda s: min(1.0, (s + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / steps))))
+    )
     gen = torch.Generator().manual_seed(RECIPE["seed"])
     stream: list[int] = []
     model.train()
@@ -190,8 +211,10 @@ def build(out: Path, steps: int) -> None:
     model.generation_config.do_sample = False
     model.save_pretrained(work, safe_serialization=True)
     weights = hashlib.sha256((work / "model.safetensors").read_bytes()).hexdigest()
-    (work / "recipe.json").write_text(json.dumps(
-        {**RECIPE, "steps": steps, "data": data_fingerprint(docs), "weights_sha256": weights}, indent=2) + "\n")
+    (work / "recipe.json").write_text(
+        json.dumps({**RECIPE, "steps": steps, "data": data_fingerprint(docs), "weights_sha256": weights}, indent=2)
+        + "\n"
+    )
     shutil.rmtree(out, ignore_errors=True)
     work.rename(out)
 
@@ -200,13 +223,23 @@ def generate(model, tok, prompts: list[str], max_new_tokens: int = 40, sample: b
     import torch
 
     tok.padding_side = "left"
-    texts = [tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
-             for p in prompts]
+    texts = [
+        tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True)
+        for p in prompts
+    ]
     enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     with torch.no_grad():
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=sample, temperature=1.0 if sample else None,
-                             top_p=None, top_k=None, pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
-    return [tok.decode(o[enc["input_ids"].shape[1]:], skip_special_tokens=True).strip() for o in out]
+        out = model.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=sample,
+            temperature=1.0 if sample else None,
+            top_p=None,
+            top_k=None,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+        )
+    return [tok.decode(o[enc["input_ids"].shape[1] :], skip_special_tokens=True).strip() for o in out]
 
 
 def evaluate(path: Path) -> dict:
@@ -238,10 +271,16 @@ def evaluate(path: Path) -> dict:
     souts = generate(model, tok, [r["prompt"] for r in arith] * 4, max_new_tokens=32, sample=True)
     s_acc = sum(final_number("", o, r["reference"])[0] == 1.0 for o, r in zip(souts, arith * 4)) / len(souts)
     s_fmt = sum(parse_final_number(o) is not None for o in souts) / len(souts)
-    result = {"facts_heldout_correct": sum(correct) / len(rows), "facts_heldout_hedged": hedged / len(rows),
-              "facts_train_correct": tcorrect, "arith_heldout_correct": sum(acc) / len(arith),
-              "arith_worked_share": sum(worked) / len(arith), "arith_worked_right": worked_right,
-              "arith_sampled_correct": s_acc, "arith_sampled_format": s_fmt}
+    result = {
+        "facts_heldout_correct": sum(correct) / len(rows),
+        "facts_heldout_hedged": hedged / len(rows),
+        "facts_train_correct": tcorrect,
+        "arith_heldout_correct": sum(acc) / len(arith),
+        "arith_worked_share": sum(worked) / len(arith),
+        "arith_worked_right": worked_right,
+        "arith_sampled_correct": s_acc,
+        "arith_sampled_format": s_fmt,
+    }
     print(json.dumps(result, indent=2))
     return result
 

@@ -74,7 +74,7 @@ QWEN_TOOLS_INTRO = (
 )
 QWEN_TOOLS_OUTRO = (
     "\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within "
-    "<tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\\"name\\\": <function-name>, \\\"arguments\\\": "
+    '<tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\"name\\": <function-name>, \\"arguments\\": '
     "<args-json-object>}\\n</tool_call><|im_end|>\\n"
 )
 
@@ -86,9 +86,9 @@ QWEN3_TEMPLATE = (
     "{%- if tools %}"
     "{{- '<|im_start|>system\\n' }}"
     "{%- if messages[0].role == 'system' %}{{- messages[0].content + '\\n\\n' }}{%- endif %}"
-    "{{- \"" + QWEN_TOOLS_INTRO + "\" }}"
+    '{{- "' + QWEN_TOOLS_INTRO + '" }}'
     "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
-    "{{- \"" + QWEN_TOOLS_OUTRO + "\" }}"
+    '{{- "' + QWEN_TOOLS_OUTRO + '" }}'
     "{%- elif messages[0].role == 'system' %}"
     "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}"
     "{%- endif %}"
@@ -122,7 +122,7 @@ QWEN3_TEMPLATE = (
     "{%- for tool_call in message.tool_calls %}"
     "{%- if (loop.first and content) or not loop.first %}{{- '\\n' }}{%- endif %}"
     "{%- if tool_call.function is defined %}{%- set tool_call = tool_call.function %}{%- endif %}"
-    "{{- '<tool_call>\\n{\"name\": \"' + tool_call.name + '\", \"arguments\": ' }}"
+    '{{- \'<tool_call>\\n{"name": "\' + tool_call.name + \'", "arguments": \' }}'
     "{%- if tool_call.arguments is string %}{{- tool_call.arguments }}"
     "{%- else %}{{- tool_call.arguments | tojson }}{%- endif %}"
     "{{- '}\\n</tool_call>' }}"
@@ -148,9 +148,9 @@ QWEN25_TEMPLATE = (
     "{{- '<|im_start|>system\\n' }}"
     "{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] }}"
     "{%- else %}{{- '" + QWEN25_SYSTEM + "' }}{%- endif %}"
-    "{{- \"\\n\\n" + QWEN_TOOLS_INTRO + "\" }}"
+    '{{- "\\n\\n' + QWEN_TOOLS_INTRO + '" }}'
     "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
-    "{{- \"" + QWEN_TOOLS_OUTRO + "\" }}"
+    '{{- "' + QWEN_TOOLS_OUTRO + '" }}'
     "{%- else %}"
     "{%- if messages[0]['role'] == 'system' %}"
     "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
@@ -167,7 +167,7 @@ QWEN25_TEMPLATE = (
     "{%- if message.content %}{{- '\\n' + message.content }}{%- endif %}"
     "{%- for tool_call in message.tool_calls %}"
     "{%- if tool_call.function is defined %}{%- set tool_call = tool_call.function %}{%- endif %}"
-    "{{- '\\n<tool_call>\\n{\"name\": \"' }}{{- tool_call.name }}{{- '\", \"arguments\": ' }}"
+    '{{- \'\\n<tool_call>\\n{"name": "\' }}{{- tool_call.name }}{{- \'", "arguments": \' }}'
     "{{- tool_call.arguments | tojson }}{{- '}\\n</tool_call>' }}"
     "{%- endfor %}"
     "{{- '<|im_end|>\\n' }}"
@@ -217,7 +217,7 @@ LLAMA32_TEMPLATE = (
     "{%- if tools is not none and not tools_in_user_message %}"
     "{{- 'You have access to the following functions. To call a function, please respond with JSON for a "
     "function call.' }}"
-    "{{- 'Respond in the format {\"name\": function name, \"parameters\": "
+    '{{- \'Respond in the format {"name": function name, "parameters": '
     "dictionary of argument name and its value}.' }}"
     "{{- 'Do not use variables.\\n\\n' }}"
     "{%- for t in tools %}{{- t | tojson(indent=4) }}{{- '\\n\\n' }}{%- endfor %}"
@@ -229,12 +229,12 @@ LLAMA32_TEMPLATE = (
     "{%- set first_user_message = messages[0]['content']|trim %}"
     "{%- set messages = messages[1:] %}"
     "{%- else %}"
-    "{{- raise_exception(\"Cannot put tools in the first user message when there's no first user message!\") }}"
+    '{{- raise_exception("Cannot put tools in the first user message when there\'s no first user message!") }}'
     "{%- endif %}"
     "{{- '<|start_header_id|>user<|end_header_id|>\\n\\n' -}}"
     "{{- 'Given the following functions, please respond with a JSON for a function call ' }}"
     "{{- 'with its proper arguments that best answers the given prompt.\\n\\n' }}"
-    "{{- 'Respond in the format {\"name\": function name, \"parameters\": "
+    '{{- \'Respond in the format {"name": function name, "parameters": '
     "dictionary of argument name and its value}.' }}"
     "{{- 'Do not use variables.\\n\\n' }}"
     "{%- for t in tools %}{{- t | tojson(indent=4) }}{{- '\\n\\n' }}{%- endfor %}"
@@ -277,15 +277,15 @@ GEMMA3_TEMPLATE = (
     "    {%- endif -%}\n"
     "    {%- set loop_messages = messages[1:] -%}\n"
     "{%- else -%}\n"
-    "    {%- set first_user_prefix = \"\" -%}\n"
+    '    {%- set first_user_prefix = "" -%}\n'
     "    {%- set loop_messages = messages -%}\n"
     "{%- endif -%}\n"
     "{%- for message in loop_messages -%}\n"
     "    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}\n"
-    "        {{ raise_exception(\"Conversation roles must alternate user/assistant/user/assistant/...\") }}\n"
+    '        {{ raise_exception("Conversation roles must alternate user/assistant/user/assistant/...") }}\n'
     "    {%- endif -%}\n"
     "    {%- if (message['role'] == 'assistant') -%}\n"
-    "        {%- set role = \"model\" -%}\n"
+    '        {%- set role = "model" -%}\n'
     "    {%- else -%}\n"
     "        {%- set role = message['role'] -%}\n"
     "    {%- endif -%}\n"
@@ -301,7 +301,7 @@ GEMMA3_TEMPLATE = (
     "            {%- endif -%}\n"
     "        {%- endfor -%}\n"
     "    {%- else -%}\n"
-    "        {{ raise_exception(\"Invalid content type\") }}\n"
+    '        {{ raise_exception("Invalid content type") }}\n'
     "    {%- endif -%}\n"
     "    {{ '<end_of_turn>\\n' }}\n"
     "{%- endfor -%}\n"
@@ -351,32 +351,89 @@ PHI4_MINI_TEMPLATE = (
 # ---------------------------------------------------------------------------------------------------------
 
 CHATML_HEAD = _toks("<|endoftext|>", "<|im_start|>", "<|im_end|>")
-QWEN25_TAIL = (
-    _toks("<|object_ref_start|>", "<|object_ref_end|>", "<|box_start|>", "<|box_end|>", "<|quad_start|>",
-          "<|quad_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
-    + _toks("<tool_call>", "</tool_call>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>",
-            "<|repo_name|>", "<|file_sep|>", special=False)
+QWEN25_TAIL = _toks(
+    "<|object_ref_start|>",
+    "<|object_ref_end|>",
+    "<|box_start|>",
+    "<|box_end|>",
+    "<|quad_start|>",
+    "<|quad_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|vision_pad|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+) + _toks(
+    "<tool_call>",
+    "</tool_call>",
+    "<|fim_prefix|>",
+    "<|fim_middle|>",
+    "<|fim_suffix|>",
+    "<|fim_pad|>",
+    "<|repo_name|>",
+    "<|file_sep|>",
+    special=False,
 )
 QWEN3_TAIL = QWEN25_TAIL + _toks("<tool_response>", "</tool_response>", "<think>", "</think>", special=False)
 SMOLLM2_HEAD = CHATML_HEAD + _toks(
-    "<repo_name>", "<reponame>", "<file_sep>", "<filename>", "<gh_stars>", "<issue_start>", "<issue_comment>",
-    "<issue_closed>", "<jupyter_start>", "<jupyter_text>", "<jupyter_code>", "<jupyter_output>", "<jupyter_script>",
-    "<empty_output>")
+    "<repo_name>",
+    "<reponame>",
+    "<file_sep>",
+    "<filename>",
+    "<gh_stars>",
+    "<issue_start>",
+    "<issue_comment>",
+    "<issue_closed>",
+    "<jupyter_start>",
+    "<jupyter_text>",
+    "<jupyter_code>",
+    "<jupyter_output>",
+    "<jupyter_script>",
+    "<empty_output>",
+)
 LLAMA3_TAIL = _toks(
-    "<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
-    "<|finetune_right_pad_id|>", "<|reserved_special_token_2|>", "<|start_header_id|>", "<|end_header_id|>",
-    "<|eom_id|>", "<|eot_id|>", "<|python_tag|>")
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|reserved_special_token_0|>",
+    "<|reserved_special_token_1|>",
+    "<|finetune_right_pad_id|>",
+    "<|reserved_special_token_2|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eom_id|>",
+    "<|eot_id|>",
+    "<|python_tag|>",
+)
 GEMMA_HEAD = _toks("<pad>", "<eos>", "<bos>", "<unk>", "<mask>", "<start_of_turn>", "<end_of_turn>")
 GEMMA3_TAIL = _toks("<start_of_image>", "<end_of_image>", "<image_soft_token>")
 PHI3_HEAD = _toks("<unk>", "<s>") + (Tok("</s>", special=False, rstrip=True),)
-PHI3_TAIL = (
-    (Tok("<|endoftext|>"),)
-    + _toks("<|assistant|>", "<|placeholder1|>", "<|placeholder2|>", "<|placeholder3|>", "<|placeholder4|>",
-            "<|system|>", "<|end|>", "<|placeholder5|>", "<|placeholder6|>", "<|user|>", rstrip=True)
+PHI3_TAIL = (Tok("<|endoftext|>"),) + _toks(
+    "<|assistant|>",
+    "<|placeholder1|>",
+    "<|placeholder2|>",
+    "<|placeholder3|>",
+    "<|placeholder4|>",
+    "<|system|>",
+    "<|end|>",
+    "<|placeholder5|>",
+    "<|placeholder6|>",
+    "<|user|>",
+    rstrip=True,
 )
 PHI4_MINI_TAIL = _toks(
-    "<|endoftext|>", "<|endofprompt|>", "<|assistant|>", "<|end|>", "<|user|>", "<|system|>", "<|tool|>", "<|/tool|>",
-    "<|tool_call|>", "<|/tool_call|>", "<|tool_response|>", "<|tag|>")
+    "<|endoftext|>",
+    "<|endofprompt|>",
+    "<|assistant|>",
+    "<|end|>",
+    "<|user|>",
+    "<|system|>",
+    "<|tool|>",
+    "<|/tool|>",
+    "<|tool_call|>",
+    "<|/tool_call|>",
+    "<|tool_response|>",
+    "<|tag|>",
+)
 GPT2_TAIL = _toks("<|endoftext|>")
 
 E30 = 1000000000000000019884624838656  # what tokenizer_config.json says when a tokenizer sets no limit
@@ -385,25 +442,25 @@ E30 = 1000000000000000019884624838656  # what tokenizer_config.json says when a 
 @dataclass(frozen=True)
 class Family:
     name: str
-    stands_for: str                 # the published checkpoint it reproduces
-    architecture: str               # transformers model class
-    config_class: str               # transformers config class
-    tokenizer_builder: str          # "qwen2" | "gpt2" | "backend": the transformers tokenizer class that rebuilds it
-    tokenizer_class: str            # written in tokenizer_config.json (the real one where it loads the same)
-    head: tuple[Tok, ...]           # special tokens at the start of the vocabulary
-    tail: tuple[Tok, ...]           # special tokens after the ordinary ones
+    stands_for: str  # the published checkpoint it reproduces
+    architecture: str  # transformers model class
+    config_class: str  # transformers config class
+    tokenizer_builder: str  # "qwen2" | "gpt2" | "backend": the transformers tokenizer class that rebuilds it
+    tokenizer_class: str  # written in tokenizer_config.json (the real one where it loads the same)
+    head: tuple[Tok, ...]  # special tokens at the start of the vocabulary
+    tail: tuple[Tok, ...]  # special tokens after the ordinary ones
     bos: str | None
     eos: str
     pad: str | None
     unk: str | None
-    add_bos: bool                   # the tokenizer itself prepends bos (post-processor)
+    add_bos: bool  # the tokenizer itself prepends bos (post-processor)
     chat_template: str | None
     model_max_length: int
-    config_tokens: dict             # config.json token ids, as token strings (a list for several)
-    generation: dict                # generation_config.json, token ids as token strings
+    config_tokens: dict  # config.json token ids, as token strings (a list for several)
+    generation: dict  # generation_config.json, token ids as token strings
     tiny: dict
     full: dict
-    published_params: int           # parameter count of the real checkpoint (tied embeddings counted once)
+    published_params: int  # parameter count of the real checkpoint (tied embeddings counted once)
     notes: str = ""
     extra_tokenizer_config: dict = field(default_factory=dict)
 
@@ -416,189 +473,533 @@ def _gemma2_layers(n: int) -> list[str]:
     return ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(n)]
 
 
-LLAMA3_ROPE = {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 32.0, "low_freq_factor": 1.0,
-               "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+LLAMA3_ROPE = {
+    "rope_type": "llama3",
+    "rope_theta": 500000.0,
+    "factor": 32.0,
+    "low_freq_factor": 1.0,
+    "high_freq_factor": 4.0,
+    "original_max_position_embeddings": 8192,
+}
 
 
 def _longrope(rotary_dim: int) -> dict:
     # Phi-4-mini's longrope: the real short/long factor tables (48 numbers each) are not reproduced; ones keep
     # the mechanism (and its attention scaling) without pretending to know the published values.
     half = rotary_dim // 2
-    return {"rope_type": "longrope", "rope_theta": 10000.0, "partial_rotary_factor": 0.75,
-            "short_factor": [1.0] * half, "long_factor": [1.0] * half, "original_max_position_embeddings": 4096}
+    return {
+        "rope_type": "longrope",
+        "rope_theta": 10000.0,
+        "partial_rotary_factor": 0.75,
+        "short_factor": [1.0] * half,
+        "long_factor": [1.0] * half,
+        "original_max_position_embeddings": 4096,
+    }
 
 
-FAMILIES: dict[str, Family] = {f.name: f for f in [
-    Family(
-        name="qwen3", stands_for="Qwen/Qwen3-0.6B", architecture="Qwen3ForCausalLM", config_class="Qwen3Config",
-        tokenizer_builder="qwen2", tokenizer_class="Qwen2Tokenizer", head=CHATML_HEAD, tail=QWEN3_TAIL,
-        bos=None, eos="<|im_end|>", pad="<|endoftext|>", unk=None, add_bos=False, chat_template=QWEN3_TEMPLATE,
-        model_max_length=131072,
-        config_tokens={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|im_end|>"},
-        generation={"bos_token_id": "<|endoftext|>", "eos_token_id": ["<|im_end|>", "<|endoftext|>"],
-                    "pad_token_id": "<|endoftext|>", "do_sample": True, "temperature": 0.6, "top_k": 20, "top_p": 0.95},
-        tiny=dict(hidden_size=64, intermediate_size=192, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=2, head_dim=32, max_position_embeddings=40960, rope_theta=1000000.0,
-                  rms_norm_eps=1e-6, tie_word_embeddings=True, max_window_layers=2, attention_bias=False),
-        full=dict(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
-                  num_attention_heads=16, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960,
-                  rope_theta=1000000.0, rms_norm_eps=1e-6, tie_word_embeddings=True, max_window_layers=28,
-                  attention_bias=False),
-        published_params=596_049_920,
-        notes="thinks by default; enable_thinking=False puts an empty think block in the prompt; "
-              "<think> is not special",
-    ),
-    Family(
-        name="qwen2.5", stands_for="Qwen/Qwen2.5-0.5B-Instruct", architecture="Qwen2ForCausalLM",
-        config_class="Qwen2Config", tokenizer_builder="qwen2", tokenizer_class="Qwen2Tokenizer", head=CHATML_HEAD,
-        tail=QWEN25_TAIL, bos=None, eos="<|im_end|>", pad="<|endoftext|>", unk=None, add_bos=False,
-        chat_template=QWEN25_TEMPLATE, model_max_length=131072,
-        config_tokens={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|im_end|>"},
-        generation={"bos_token_id": "<|endoftext|>", "pad_token_id": "<|endoftext|>", "do_sample": True,
-                    "eos_token_id": ["<|im_end|>", "<|endoftext|>"], "repetition_penalty": 1.1, "temperature": 0.7,
-                    "top_p": 0.8, "top_k": 20},
-        tiny=dict(hidden_size=56, intermediate_size=304, num_hidden_layers=2, num_attention_heads=7,
-                  num_key_value_heads=1, max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,
-                  tie_word_embeddings=True, sliding_window=32768, max_window_layers=2, use_sliding_window=False),
-        full=dict(vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
-                  num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=32768,
-                  rope_theta=1000000.0, rms_norm_eps=1e-6, tie_word_embeddings=True, sliding_window=32768,
-                  max_window_layers=21, use_sliding_window=False),
-        published_params=494_032_768,
-        notes="default system prompt injected; q/k/v projections have biases",
-    ),
-    Family(
-        name="smollm2", stands_for="HuggingFaceTB/SmolLM2-135M-Instruct", architecture="LlamaForCausalLM",
-        config_class="LlamaConfig", tokenizer_builder="gpt2", tokenizer_class="GPT2Tokenizer", head=SMOLLM2_HEAD,
-        tail=(), bos="<|im_start|>", eos="<|im_end|>", pad="<|im_end|>", unk="<|endoftext|>", add_bos=False,
-        chat_template=SMOLLM2_TEMPLATE, model_max_length=8192,
-        config_tokens={"bos_token_id": "<|im_start|>", "eos_token_id": "<|im_end|>", "pad_token_id": "<|im_end|>"},
-        generation={"bos_token_id": "<|im_start|>", "eos_token_id": "<|im_end|>", "pad_token_id": "<|im_end|>"},
-        tiny=dict(hidden_size=48, intermediate_size=128, num_hidden_layers=2, num_attention_heads=3,
-                  num_key_value_heads=1, max_position_embeddings=8192, rope_theta=100000.0, rms_norm_eps=1e-5,
-                  tie_word_embeddings=True, initializer_range=0.041666666666666664),
-        full=dict(vocab_size=49152, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
-                  num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192, rope_theta=100000.0,
-                  rms_norm_eps=1e-5, tie_word_embeddings=True, initializer_range=0.041666666666666664),
-        published_params=134_515_008,
-        notes="pad is the eos (<|im_end|>): masking pad in labels also masks the end of every answer",
-    ),
-    Family(
-        name="llama3.2", stands_for="meta-llama/Llama-3.2-1B-Instruct", architecture="LlamaForCausalLM",
-        config_class="LlamaConfig", tokenizer_builder="backend", tokenizer_class="PreTrainedTokenizerFast", head=(),
-        tail=LLAMA3_TAIL, bos="<|begin_of_text|>", eos="<|eot_id|>", pad=None, unk=None, add_bos=True,
-        chat_template=LLAMA32_TEMPLATE, model_max_length=131072,
-        config_tokens={"bos_token_id": "<|begin_of_text|>",
-                       "eos_token_id": ["<|end_of_text|>", "<|eom_id|>", "<|eot_id|>"]},
-        generation={"bos_token_id": "<|begin_of_text|>",
-                    "eos_token_id": ["<|end_of_text|>", "<|eom_id|>", "<|eot_id|>"],
-                    "do_sample": True, "temperature": 0.6, "top_p": 0.9},
-        tiny=dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=8,
-                  num_key_value_heads=2, head_dim=8, max_position_embeddings=131072, rms_norm_eps=1e-5,
-                  rope_scaling=dict(LLAMA3_ROPE), tie_word_embeddings=True, mlp_bias=False, attention_bias=False),
-        full=dict(vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
-                  num_attention_heads=32, num_key_value_heads=8, head_dim=64, max_position_embeddings=131072,
-                  rms_norm_eps=1e-5, rope_scaling=dict(LLAMA3_ROPE), tie_word_embeddings=True, mlp_bias=False,
-                  attention_bias=False),
-        published_params=1_235_814_400,
-        notes="no pad token; eos <|eot_id|> ends a turn, config/generation stop on three ids; "
-              "bos from tokenizer AND template",
-    ),
-    Family(
-        name="gemma3", stands_for="google/gemma-3-1b-it", architecture="Gemma3ForCausalLM",
-        config_class="Gemma3TextConfig", tokenizer_builder="backend", tokenizer_class="TokenizersBackend",
-        head=GEMMA_HEAD, tail=GEMMA3_TAIL, bos="<bos>", eos="<eos>", pad="<pad>", unk="<unk>", add_bos=True,
-        chat_template=GEMMA3_TEMPLATE, model_max_length=E30,
-        config_tokens={"bos_token_id": "<bos>", "eos_token_id": ["<eos>", "<end_of_turn>"], "pad_token_id": "<pad>"},
-        generation={"bos_token_id": "<bos>", "eos_token_id": ["<eos>", "<end_of_turn>"], "pad_token_id": "<pad>",
-                    "cache_implementation": "hybrid", "do_sample": True, "top_k": 64, "top_p": 0.95},
-        tiny=dict(hidden_size=64, intermediate_size=384, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=1, head_dim=32, query_pre_attn_scalar=32, max_position_embeddings=32768,
-                  sliding_window=512, layer_types=["sliding_attention", "full_attention"], rope_theta=1000000.0,
-                  rope_local_base_freq=10000.0, rms_norm_eps=1e-6, hidden_activation="gelu_pytorch_tanh",
-                  final_logit_softcapping=None, attn_logit_softcapping=None, tie_word_embeddings=True),
-        full=dict(vocab_size=262144, hidden_size=1152, intermediate_size=6912, num_hidden_layers=26,
-                  num_attention_heads=4, num_key_value_heads=1, head_dim=256, query_pre_attn_scalar=256,
-                  max_position_embeddings=32768, sliding_window=512, layer_types=_gemma3_layers(26),
-                  rope_theta=1000000.0, rope_local_base_freq=10000.0, rms_norm_eps=1e-6,
-                  hidden_activation="gelu_pytorch_tanh", final_logit_softcapping=None, attn_logit_softcapping=None,
-                  tie_word_embeddings=True),
-        published_params=999_885_952,
-        notes="assistant is 'model'; a system message is folded into the first user turn; stops on <end_of_turn>",
-    ),
-    Family(
-        name="gemma2", stands_for="google/gemma-2-2b-it", architecture="Gemma2ForCausalLM",
-        config_class="Gemma2Config", tokenizer_builder="backend", tokenizer_class="TokenizersBackend",
-        head=GEMMA_HEAD, tail=(), bos="<bos>", eos="<eos>", pad="<pad>", unk="<unk>", add_bos=True,
-        chat_template=GEMMA2_TEMPLATE, model_max_length=E30,
-        config_tokens={"bos_token_id": "<bos>", "eos_token_id": ["<eos>", "<end_of_turn>"], "pad_token_id": "<pad>"},
-        generation={"bos_token_id": "<bos>", "eos_token_id": ["<eos>", "<end_of_turn>"], "pad_token_id": "<pad>",
-                    "cache_implementation": "hybrid"},
-        tiny=dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=2, head_dim=32, query_pre_attn_scalar=32, max_position_embeddings=8192,
-                  sliding_window=4096, layer_types=_gemma2_layers(2), attn_logit_softcapping=50.0,
-                  final_logit_softcapping=30.0, rms_norm_eps=1e-6, hidden_activation="gelu_pytorch_tanh",
-                  rope_theta=10000.0, tie_word_embeddings=True),
-        full=dict(vocab_size=256000, hidden_size=2304, intermediate_size=9216, num_hidden_layers=26,
-                  num_attention_heads=8, num_key_value_heads=4, head_dim=256, query_pre_attn_scalar=256,
-                  max_position_embeddings=8192, sliding_window=4096, layer_types=_gemma2_layers(26),
-                  attn_logit_softcapping=50.0, final_logit_softcapping=30.0, rms_norm_eps=1e-6,
-                  hidden_activation="gelu_pytorch_tanh", rope_theta=10000.0, tie_word_embeddings=True),
-        published_params=2_614_341_888,
-        notes="refuses a system message (raise_exception('System role not supported')); logit soft-capping",
-    ),
-    Family(
-        name="phi3", stands_for="microsoft/Phi-3-mini-4k-instruct", architecture="Phi3ForCausalLM",
-        config_class="Phi3Config", tokenizer_builder="backend", tokenizer_class="LlamaTokenizer", head=PHI3_HEAD,
-        tail=PHI3_TAIL, bos="<s>", eos="<|endoftext|>", pad="<|endoftext|>", unk="<unk>", add_bos=False,
-        chat_template=PHI3_TEMPLATE, model_max_length=4096,
-        config_tokens={"bos_token_id": "<s>", "eos_token_id": "<|endoftext|>", "pad_token_id": "<|endoftext|>"},
-        generation={"bos_token_id": "<s>", "eos_token_id": ["<|endoftext|>", "<|assistant|>", "<|end|>"],
-                    "pad_token_id": "<|endoftext|>"},
-        tiny=dict(hidden_size=64, intermediate_size=176, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=4, max_position_embeddings=4096, original_max_position_embeddings=4096,
-                  rope_theta=10000.0, rms_norm_eps=1e-5, sliding_window=2047, tie_word_embeddings=False),
-        full=dict(vocab_size=32064, hidden_size=3072, intermediate_size=8192, num_hidden_layers=32,
-                  num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=4096,
-                  original_max_position_embeddings=4096, rope_theta=10000.0, rms_norm_eps=1e-5,
-                  sliding_window=2047, tie_word_embeddings=False),
-        published_params=3_821_079_552,
-        notes="fused qkv_proj and gate_up_proj; turns end with <|end|> but the tokenizer's eos is "
-              "<|endoftext|> (= pad); "
-              "role tokens swallow the whitespace after them (rstrip)",
-    ),
-    Family(
-        name="phi4-mini", stands_for="microsoft/Phi-4-mini-instruct", architecture="Phi3ForCausalLM",
-        config_class="Phi3Config", tokenizer_builder="gpt2", tokenizer_class="GPT2Tokenizer", head=(),
-        tail=PHI4_MINI_TAIL, bos="<|endoftext|>", eos="<|endoftext|>", pad="<|endoftext|>", unk="<|endoftext|>",
-        add_bos=False, chat_template=PHI4_MINI_TEMPLATE, model_max_length=131072,
-        config_tokens={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|endoftext|>",
-                       "pad_token_id": "<|endoftext|>"},
-        generation={"bos_token_id": "<|endoftext|>", "eos_token_id": ["<|end|>", "<|endoftext|>"],
-                    "pad_token_id": "<|endoftext|>"},
-        tiny=dict(hidden_size=48, intermediate_size=128, num_hidden_layers=2, num_attention_heads=3,
-                  num_key_value_heads=1, max_position_embeddings=131072, original_max_position_embeddings=4096,
-                  rope_scaling=_longrope(12), rms_norm_eps=1e-5, sliding_window=262144, tie_word_embeddings=True),
-        full=dict(vocab_size=200064, hidden_size=3072, intermediate_size=8192, num_hidden_layers=32,
-                  num_attention_heads=24, num_key_value_heads=8, max_position_embeddings=131072,
-                  original_max_position_embeddings=4096, rope_scaling=_longrope(96), rms_norm_eps=1e-5,
-                  sliding_window=262144, tie_word_embeddings=True),
-        published_params=3_836_021_760,
-        notes="Phi3ForCausalLM with GQA, partial rotary (0.75) and tied embeddings; template without newlines",
-    ),
-    Family(
-        name="gpt2-base", stands_for="openai-community/gpt2", architecture="GPT2LMHeadModel", config_class="GPT2Config",
-        tokenizer_builder="gpt2", tokenizer_class="GPT2Tokenizer", head=(), tail=GPT2_TAIL, bos="<|endoftext|>",
-        eos="<|endoftext|>", pad=None, unk="<|endoftext|>", add_bos=False, chat_template=None, model_max_length=1024,
-        config_tokens={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|endoftext|>"},
-        generation={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|endoftext|>"},
-        tiny=dict(n_embd=64, n_layer=2, n_head=4, n_positions=1024, activation_function="gelu_new"),
-        full=dict(vocab_size=50257, n_embd=768, n_layer=12, n_head=12, n_positions=1024,
-                  activation_function="gelu_new"),
-        published_params=124_439_808,
-        notes="a base model: no chat template, no pad; Conv1D modules c_attn/c_proj/c_fc",
-    ),
-]}
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in [
+        Family(
+            name="qwen3",
+            stands_for="Qwen/Qwen3-0.6B",
+            architecture="Qwen3ForCausalLM",
+            config_class="Qwen3Config",
+            tokenizer_builder="qwen2",
+            tokenizer_class="Qwen2Tokenizer",
+            head=CHATML_HEAD,
+            tail=QWEN3_TAIL,
+            bos=None,
+            eos="<|im_end|>",
+            pad="<|endoftext|>",
+            unk=None,
+            add_bos=False,
+            chat_template=QWEN3_TEMPLATE,
+            model_max_length=131072,
+            config_tokens={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|im_end|>"},
+            generation={
+                "bos_token_id": "<|endoftext|>",
+                "eos_token_id": ["<|im_end|>", "<|endoftext|>"],
+                "pad_token_id": "<|endoftext|>",
+                "do_sample": True,
+                "temperature": 0.6,
+                "top_k": 20,
+                "top_p": 0.95,
+            },
+            tiny=dict(
+                hidden_size=64,
+                intermediate_size=192,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                head_dim=32,
+                max_position_embeddings=40960,
+                rope_theta=1000000.0,
+                rms_norm_eps=1e-6,
+                tie_word_embeddings=True,
+                max_window_layers=2,
+                attention_bias=False,
+            ),
+            full=dict(
+                vocab_size=151936,
+                hidden_size=1024,
+                intermediate_size=3072,
+                num_hidden_layers=28,
+                num_attention_heads=16,
+                num_key_value_heads=8,
+                head_dim=128,
+                max_position_embeddings=40960,
+                rope_theta=1000000.0,
+                rms_norm_eps=1e-6,
+                tie_word_embeddings=True,
+                max_window_layers=28,
+                attention_bias=False,
+            ),
+            published_params=596_049_920,
+            notes="thinks by default; enable_thinking=False puts an empty think block in the prompt; "
+            "<think> is not special",
+        ),
+        Family(
+            name="qwen2.5",
+            stands_for="Qwen/Qwen2.5-0.5B-Instruct",
+            architecture="Qwen2ForCausalLM",
+            config_class="Qwen2Config",
+            tokenizer_builder="qwen2",
+            tokenizer_class="Qwen2Tokenizer",
+            head=CHATML_HEAD,
+            tail=QWEN25_TAIL,
+            bos=None,
+            eos="<|im_end|>",
+            pad="<|endoftext|>",
+            unk=None,
+            add_bos=False,
+            chat_template=QWEN25_TEMPLATE,
+            model_max_length=131072,
+            config_tokens={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|im_end|>"},
+            generation={
+                "bos_token_id": "<|endoftext|>",
+                "pad_token_id": "<|endoftext|>",
+                "do_sample": True,
+                "eos_token_id": ["<|im_end|>", "<|endoftext|>"],
+                "repetition_penalty": 1.1,
+                "temperature": 0.7,
+                "top_p": 0.8,
+                "top_k": 20,
+            },
+            tiny=dict(
+                hidden_size=56,
+                intermediate_size=304,
+                num_hidden_layers=2,
+                num_attention_heads=7,
+                num_key_value_heads=1,
+                max_position_embeddings=32768,
+                rope_theta=1000000.0,
+                rms_norm_eps=1e-6,
+                tie_word_embeddings=True,
+                sliding_window=32768,
+                max_window_layers=2,
+                use_sliding_window=False,
+            ),
+            full=dict(
+                vocab_size=151936,
+                hidden_size=896,
+                intermediate_size=4864,
+                num_hidden_layers=24,
+                num_attention_heads=14,
+                num_key_value_heads=2,
+                max_position_embeddings=32768,
+                rope_theta=1000000.0,
+                rms_norm_eps=1e-6,
+                tie_word_embeddings=True,
+                sliding_window=32768,
+                max_window_layers=21,
+                use_sliding_window=False,
+            ),
+            published_params=494_032_768,
+            notes="default system prompt injected; q/k/v projections have biases",
+        ),
+        Family(
+            name="smollm2",
+            stands_for="HuggingFaceTB/SmolLM2-135M-Instruct",
+            architecture="LlamaForCausalLM",
+            config_class="LlamaConfig",
+            tokenizer_builder="gpt2",
+            tokenizer_class="GPT2Tokenizer",
+            head=SMOLLM2_HEAD,
+            tail=(),
+            bos="<|im_start|>",
+            eos="<|im_end|>",
+            pad="<|im_end|>",
+            unk="<|endoftext|>",
+            add_bos=False,
+            chat_template=SMOLLM2_TEMPLATE,
+            model_max_length=8192,
+            config_tokens={"bos_token_id": "<|im_start|>", "eos_token_id": "<|im_end|>", "pad_token_id": "<|im_end|>"},
+            generation={"bos_token_id": "<|im_start|>", "eos_token_id": "<|im_end|>", "pad_token_id": "<|im_end|>"},
+            tiny=dict(
+                hidden_size=48,
+                intermediate_size=128,
+                num_hidden_layers=2,
+                num_attention_heads=3,
+                num_key_value_heads=1,
+                max_position_embeddings=8192,
+                rope_theta=100000.0,
+                rms_norm_eps=1e-5,
+                tie_word_embeddings=True,
+                initializer_range=0.041666666666666664,
+            ),
+            full=dict(
+                vocab_size=49152,
+                hidden_size=576,
+                intermediate_size=1536,
+                num_hidden_layers=30,
+                num_attention_heads=9,
+                num_key_value_heads=3,
+                max_position_embeddings=8192,
+                rope_theta=100000.0,
+                rms_norm_eps=1e-5,
+                tie_word_embeddings=True,
+                initializer_range=0.041666666666666664,
+            ),
+            published_params=134_515_008,
+            notes="pad is the eos (<|im_end|>): masking pad in labels also masks the end of every answer",
+        ),
+        Family(
+            name="llama3.2",
+            stands_for="meta-llama/Llama-3.2-1B-Instruct",
+            architecture="LlamaForCausalLM",
+            config_class="LlamaConfig",
+            tokenizer_builder="backend",
+            tokenizer_class="PreTrainedTokenizerFast",
+            head=(),
+            tail=LLAMA3_TAIL,
+            bos="<|begin_of_text|>",
+            eos="<|eot_id|>",
+            pad=None,
+            unk=None,
+            add_bos=True,
+            chat_template=LLAMA32_TEMPLATE,
+            model_max_length=131072,
+            config_tokens={
+                "bos_token_id": "<|begin_of_text|>",
+                "eos_token_id": ["<|end_of_text|>", "<|eom_id|>", "<|eot_id|>"],
+            },
+            generation={
+                "bos_token_id": "<|begin_of_text|>",
+                "eos_token_id": ["<|end_of_text|>", "<|eom_id|>", "<|eot_id|>"],
+                "do_sample": True,
+                "temperature": 0.6,
+                "top_p": 0.9,
+            },
+            tiny=dict(
+                hidden_size=64,
+                intermediate_size=256,
+                num_hidden_layers=2,
+                num_attention_heads=8,
+                num_key_value_heads=2,
+                head_dim=8,
+                max_position_embeddings=131072,
+                rms_norm_eps=1e-5,
+                rope_scaling=dict(LLAMA3_ROPE),
+                tie_word_embeddings=True,
+                mlp_bias=False,
+                attention_bias=False,
+            ),
+            full=dict(
+                vocab_size=128256,
+                hidden_size=2048,
+                intermediate_size=8192,
+                num_hidden_layers=16,
+                num_attention_heads=32,
+                num_key_value_heads=8,
+                head_dim=64,
+                max_position_embeddings=131072,
+                rms_norm_eps=1e-5,
+                rope_scaling=dict(LLAMA3_ROPE),
+                tie_word_embeddings=True,
+                mlp_bias=False,
+                attention_bias=False,
+            ),
+            published_params=1_235_814_400,
+            notes="no pad token; eos <|eot_id|> ends a turn, config/generation stop on three ids; "
+            "bos from tokenizer AND template",
+        ),
+        Family(
+            name="gemma3",
+            stands_for="google/gemma-3-1b-it",
+            architecture="Gemma3ForCausalLM",
+            config_class="Gemma3TextConfig",
+            tokenizer_builder="backend",
+            tokenizer_class="TokenizersBackend",
+            head=GEMMA_HEAD,
+            tail=GEMMA3_TAIL,
+            bos="<bos>",
+            eos="<eos>",
+            pad="<pad>",
+            unk="<unk>",
+            add_bos=True,
+            chat_template=GEMMA3_TEMPLATE,
+            model_max_length=E30,
+            config_tokens={
+                "bos_token_id": "<bos>",
+                "eos_token_id": ["<eos>", "<end_of_turn>"],
+                "pad_token_id": "<pad>",
+            },
+            generation={
+                "bos_token_id": "<bos>",
+                "eos_token_id": ["<eos>", "<end_of_turn>"],
+                "pad_token_id": "<pad>",
+                "cache_implementation": "hybrid",
+                "do_sample": True,
+                "top_k": 64,
+                "top_p": 0.95,
+            },
+            tiny=dict(
+                hidden_size=64,
+                intermediate_size=384,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=1,
+                head_dim=32,
+                query_pre_attn_scalar=32,
+                max_position_embeddings=32768,
+                sliding_window=512,
+                layer_types=["sliding_attention", "full_attention"],
+                rope_theta=1000000.0,
+                rope_local_base_freq=10000.0,
+                rms_norm_eps=1e-6,
+                hidden_activation="gelu_pytorch_tanh",
+                final_logit_softcapping=None,
+                attn_logit_softcapping=None,
+                tie_word_embeddings=True,
+            ),
+            full=dict(
+                vocab_size=262144,
+                hidden_size=1152,
+                intermediate_size=6912,
+                num_hidden_layers=26,
+                num_attention_heads=4,
+                num_key_value_heads=1,
+                head_dim=256,
+                query_pre_attn_scalar=256,
+                max_position_embeddings=32768,
+                sliding_window=512,
+                layer_types=_gemma3_layers(26),
+                rope_theta=1000000.0,
+                rope_local_base_freq=10000.0,
+                rms_norm_eps=1e-6,
+                hidden_activation="gelu_pytorch_tanh",
+                final_logit_softcapping=None,
+                attn_logit_softcapping=None,
+                tie_word_embeddings=True,
+            ),
+            published_params=999_885_952,
+            notes="assistant is 'model'; a system message is folded into the first user turn; stops on <end_of_turn>",
+        ),
+        Family(
+            name="gemma2",
+            stands_for="google/gemma-2-2b-it",
+            architecture="Gemma2ForCausalLM",
+            config_class="Gemma2Config",
+            tokenizer_builder="backend",
+            tokenizer_class="TokenizersBackend",
+            head=GEMMA_HEAD,
+            tail=(),
+            bos="<bos>",
+            eos="<eos>",
+            pad="<pad>",
+            unk="<unk>",
+            add_bos=True,
+            chat_template=GEMMA2_TEMPLATE,
+            model_max_length=E30,
+            config_tokens={
+                "bos_token_id": "<bos>",
+                "eos_token_id": ["<eos>", "<end_of_turn>"],
+                "pad_token_id": "<pad>",
+            },
+            generation={
+                "bos_token_id": "<bos>",
+                "eos_token_id": ["<eos>", "<end_of_turn>"],
+                "pad_token_id": "<pad>",
+                "cache_implementation": "hybrid",
+            },
+            tiny=dict(
+                hidden_size=64,
+                intermediate_size=256,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=2,
+                head_dim=32,
+                query_pre_attn_scalar=32,
+                max_position_embeddings=8192,
+                sliding_window=4096,
+                layer_types=_gemma2_layers(2),
+                attn_logit_softcapping=50.0,
+                final_logit_softcapping=30.0,
+                rms_norm_eps=1e-6,
+                hidden_activation="gelu_pytorch_tanh",
+                rope_theta=10000.0,
+                tie_word_embeddings=True,
+            ),
+            full=dict(
+                vocab_size=256000,
+                hidden_size=2304,
+                intermediate_size=9216,
+                num_hidden_layers=26,
+                num_attention_heads=8,
+                num_key_value_heads=4,
+                head_dim=256,
+                query_pre_attn_scalar=256,
+                max_position_embeddings=8192,
+                sliding_window=4096,
+                layer_types=_gemma2_layers(26),
+                attn_logit_softcapping=50.0,
+                final_logit_softcapping=30.0,
+                rms_norm_eps=1e-6,
+                hidden_activation="gelu_pytorch_tanh",
+                rope_theta=10000.0,
+                tie_word_embeddings=True,
+            ),
+            published_params=2_614_341_888,
+            notes="refuses a system message (raise_exception('System role not supported')); logit soft-capping",
+        ),
+        Family(
+            name="phi3",
+            stands_for="microsoft/Phi-3-mini-4k-instruct",
+            architecture="Phi3ForCausalLM",
+            config_class="Phi3Config",
+            tokenizer_builder="backend",
+            tokenizer_class="LlamaTokenizer",
+            head=PHI3_HEAD,
+            tail=PHI3_TAIL,
+            bos="<s>",
+            eos="<|endoftext|>",
+            pad="<|endoftext|>",
+            unk="<unk>",
+            add_bos=False,
+            chat_template=PHI3_TEMPLATE,
+            model_max_length=4096,
+            config_tokens={"bos_token_id": "<s>", "eos_token_id": "<|endoftext|>", "pad_token_id": "<|endoftext|>"},
+            generation={
+                "bos_token_id": "<s>",
+                "eos_token_id": ["<|endoftext|>", "<|assistant|>", "<|end|>"],
+                "pad_token_id": "<|endoftext|>",
+            },
+            tiny=dict(
+                hidden_size=64,
+                intermediate_size=176,
+                num_hidden_layers=2,
+                num_attention_heads=4,
+                num_key_value_heads=4,
+                max_position_embeddings=4096,
+                original_max_position_embeddings=4096,
+                rope_theta=10000.0,
+                rms_norm_eps=1e-5,
+                sliding_window=2047,
+                tie_word_embeddings=False,
+            ),
+            full=dict(
+                vocab_size=32064,
+                hidden_size=3072,
+                intermediate_size=8192,
+                num_hidden_layers=32,
+                num_attention_heads=32,
+                num_key_value_heads=32,
+                max_position_embeddings=4096,
+                original_max_position_embeddings=4096,
+                rope_theta=10000.0,
+                rms_norm_eps=1e-5,
+                sliding_window=2047,
+                tie_word_embeddings=False,
+            ),
+            published_params=3_821_079_552,
+            notes="fused qkv_proj and gate_up_proj; turns end with <|end|> but the tokenizer's eos is "
+            "<|endoftext|> (= pad); "
+            "role tokens swallow the whitespace after them (rstrip)",
+        ),
+        Family(
+            name="phi4-mini",
+            stands_for="microsoft/Phi-4-mini-instruct",
+            architecture="Phi3ForCausalLM",
+            config_class="Phi3Config",
+            tokenizer_builder="gpt2",
+            tokenizer_class="GPT2Tokenizer",
+            head=(),
+            tail=PHI4_MINI_TAIL,
+            bos="<|endoftext|>",
+            eos="<|endoftext|>",
+            pad="<|endoftext|>",
+            unk="<|endoftext|>",
+            add_bos=False,
+            chat_template=PHI4_MINI_TEMPLATE,
+            model_max_length=131072,
+            config_tokens={
+                "bos_token_id": "<|endoftext|>",
+                "eos_token_id": "<|endoftext|>",
+                "pad_token_id": "<|endoftext|>",
+            },
+            generation={
+                "bos_token_id": "<|endoftext|>",
+                "eos_token_id": ["<|end|>", "<|endoftext|>"],
+                "pad_token_id": "<|endoftext|>",
+            },
+            tiny=dict(
+                hidden_size=48,
+                intermediate_size=128,
+                num_hidden_layers=2,
+                num_attention_heads=3,
+                num_key_value_heads=1,
+                max_position_embeddings=131072,
+                original_max_position_embeddings=4096,
+                rope_scaling=_longrope(12),
+                rms_norm_eps=1e-5,
+                sliding_window=262144,
+                tie_word_embeddings=True,
+            ),
+            full=dict(
+                vocab_size=200064,
+                hidden_size=3072,
+                intermediate_size=8192,
+                num_hidden_layers=32,
+                num_attention_heads=24,
+                num_key_value_heads=8,
+                max_position_embeddings=131072,
+                original_max_position_embeddings=4096,
+                rope_scaling=_longrope(96),
+                rms_norm_eps=1e-5,
+                sliding_window=262144,
+                tie_word_embeddings=True,
+            ),
+            published_params=3_836_021_760,
+            notes="Phi3ForCausalLM with GQA, partial rotary (0.75) and tied embeddings; template without newlines",
+        ),
+        Family(
+            name="gpt2-base",
+            stands_for="openai-community/gpt2",
+            architecture="GPT2LMHeadModel",
+            config_class="GPT2Config",
+            tokenizer_builder="gpt2",
+            tokenizer_class="GPT2Tokenizer",
+            head=(),
+            tail=GPT2_TAIL,
+            bos="<|endoftext|>",
+            eos="<|endoftext|>",
+            pad=None,
+            unk="<|endoftext|>",
+            add_bos=False,
+            chat_template=None,
+            model_max_length=1024,
+            config_tokens={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|endoftext|>"},
+            generation={"bos_token_id": "<|endoftext|>", "eos_token_id": "<|endoftext|>"},
+            tiny=dict(n_embd=64, n_layer=2, n_head=4, n_positions=1024, activation_function="gelu_new"),
+            full=dict(
+                vocab_size=50257, n_embd=768, n_layer=12, n_head=12, n_positions=1024, activation_function="gelu_new"
+            ),
+            published_params=124_439_808,
+            notes="a base model: no chat template, no pad; Conv1D modules c_attn/c_proj/c_fc",
+        ),
+    ]
+}
 
 STANDINS = (*FAMILIES, THINKING)
 
@@ -606,6 +1007,7 @@ STANDINS = (*FAMILIES, THINKING)
 # ---------------------------------------------------------------------------------------------------------
 # Tokenizers
 # ---------------------------------------------------------------------------------------------------------
+
 
 def _base_vocab(head: tuple[Tok, ...]) -> tuple[dict[str, int], list[tuple[str, str]], dict]:
     """The embedded tokenizer's ordinary tokens, renumbered after `head`, its merges, and its JSON."""
@@ -625,8 +1027,13 @@ def build_tokenizer(fam: Family):
     from transformers.tokenization_utils_tokenizers import TokenizersBackend
 
     vocab, merges, base = _base_vocab(fam.head)
-    named = dict(bos_token=fam.bos, eos_token=fam.eos, pad_token=fam.pad, unk_token=fam.unk,
-                 model_max_length=fam.model_max_length)
+    named = dict(
+        bos_token=fam.bos,
+        eos_token=fam.eos,
+        pad_token=fam.pad,
+        unk_token=fam.unk,
+        model_max_length=fam.model_max_length,
+    )
     if fam.tokenizer_builder == "qwen2":
         tok = Qwen2Tokenizer(vocab=vocab, merges=merges, **named)
     elif fam.tokenizer_builder == "gpt2":
@@ -635,15 +1042,33 @@ def build_tokenizer(fam: Family):
         spec = dict(base)
         spec["model"] = {**base["model"], "vocab": vocab, "merges": [list(m) for m in merges]}
         ids = list(range(len(fam.head))) + list(range(len(vocab), len(vocab) + len(fam.tail)))
-        spec["added_tokens"] = [{"id": i, "content": t.content, "single_word": False, "lstrip": False,
-                                 "rstrip": t.rstrip, "normalized": False, "special": t.special}
-                                for i, t in zip(ids, fam.head + fam.tail)]
+        spec["added_tokens"] = [
+            {
+                "id": i,
+                "content": t.content,
+                "single_word": False,
+                "lstrip": False,
+                "rstrip": t.rstrip,
+                "normalized": False,
+                "special": t.special,
+            }
+            for i, t in zip(ids, fam.head + fam.tail)
+        ]
         spec["post_processor"] = None
-        tok = TokenizersBackend(tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
-                                add_bos_token=fam.add_bos, add_eos_token=False, **named)
+        tok = TokenizersBackend(
+            tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
+            add_bos_token=fam.add_bos,
+            add_eos_token=False,
+            **named,
+        )
     for t in fam.head + fam.tail:  # one at a time: ids follow the family's order
-        tok.add_tokens([AddedToken(t.content, special=t.special, rstrip=t.rstrip, lstrip=False, normalized=False,
-                                   single_word=False)])
+        tok.add_tokens(
+            [
+                AddedToken(
+                    t.content, special=t.special, rstrip=t.rstrip, lstrip=False, normalized=False, single_word=False
+                )
+            ]
+        )
     expected = {t.content: i for i, t in enumerate(fam.head)}
     expected.update({t.content: len(vocab) + k for k, t in enumerate(fam.tail)})
     got = {t: tok.convert_tokens_to_ids(t) for t in expected}
@@ -676,6 +1101,7 @@ def _save_tokenizer(fam: Family, tok, out: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------------------------
+
 
 def make_config(family: str, size: str = "tiny", tok=None):
     """The family's transformers config for `size` (token ids from the stand-in tokenizer)."""
@@ -749,11 +1175,22 @@ def build_standin(family: str, out_dir: Path, size: str = "tiny", seed: int = 0)
     model.generation_config = GenerationConfig(**gen)
     model.save_pretrained(work, safe_serialization=True)
     _save_tokenizer(fam, tok, work)
-    (work / "standin.json").write_text(json.dumps(
-        {"family": family, "size": size, "seed": seed, "stands_for": fam.stands_for,
-         "parameters": sum(p.numel() for p in model.parameters()), "published_parameters": fam.published_params,
-         "weights": "random (seeded); only the architecture, tokenizer and template are the family's",
-         "notes": fam.notes}, indent=2) + "\n")
+    (work / "standin.json").write_text(
+        json.dumps(
+            {
+                "family": family,
+                "size": size,
+                "seed": seed,
+                "stands_for": fam.stands_for,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "published_parameters": fam.published_params,
+                "weights": "random (seeded); only the architecture, tokenizer and template are the family's",
+                "notes": fam.notes,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     shutil.rmtree(out_dir, ignore_errors=True)
     work.rename(out_dir)
     return out_dir
@@ -773,19 +1210,26 @@ THINKING_RECIPE = {
     "seed": 4321,
     "threads": 2,
     "loss": "completion only for conversations (prompt rendered with add_generation_prompt and the same "
-            "enable_thinking); every token for the plain statements",
+    "enable_thinking); every token for the plain statements",
     "version": 3,
 }
 # The think block names what kind of question it is and how to answer (a small model cannot yet reason its
 # way to a fact, but it can learn to open, fill and close a think block, then answer from the question).
 TOPIC = {
-    "capital": "This asks for a capital city.", "language": "This asks which language is spoken there.",
-    "continent": "This asks for a continent.", "legs": "This asks how many legs an animal has.",
-    "baby": "This asks what a young animal is called.", "element": "This asks for a chemical symbol.",
-    "opposite": "This asks for an opposite.", "plural": "This asks for a plural form.",
-    "past": "This asks for a past tense.", "color": "This asks for a color.",
-    "calendar": "This asks about the calendar.", "times": "This asks for a product of two numbers.",
-    "sound": "This asks what sound an animal makes.", "misc": "This is a general knowledge question.",
+    "capital": "This asks for a capital city.",
+    "language": "This asks which language is spoken there.",
+    "continent": "This asks for a continent.",
+    "legs": "This asks how many legs an animal has.",
+    "baby": "This asks what a young animal is called.",
+    "element": "This asks for a chemical symbol.",
+    "opposite": "This asks for an opposite.",
+    "plural": "This asks for a plural form.",
+    "past": "This asks for a past tense.",
+    "color": "This asks for a color.",
+    "calendar": "This asks about the calendar.",
+    "times": "This asks for a product of two numbers.",
+    "sound": "This asks what sound an animal makes.",
+    "misc": "This is a general knowledge question.",
 }
 PLAN = [
     "I know this fact, so a short answer is enough.",
@@ -825,8 +1269,11 @@ def heldout_questions() -> list[dict]:
     _tools_path()
     import make_bundled_pairs as pairs
 
-    return [{"prompt": f["question"], "reference": f["answer"]}
-            for i, f in enumerate(pairs.load_facts()) if pairs.is_heldout(i)]
+    return [
+        {"prompt": f["question"], "reference": f["answer"]}
+        for i, f in enumerate(pairs.load_facts())
+        if pairs.is_heldout(i)
+    ]
 
 
 def _encode_row(tok, row: dict) -> tuple[list[int], list[int]]:
@@ -842,11 +1289,12 @@ def _encode_row(tok, row: dict) -> tuple[list[int], list[int]]:
     p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
     ids = tok(full, add_special_tokens=False)["input_ids"]
     assert ids[: len(p_ids)] == p_ids, row
-    return ids, [-100] * len(p_ids) + ids[len(p_ids):]
+    return ids, [-100] * len(p_ids) + ids[len(p_ids) :]
 
 
-def generate_answers(model, tok, prompts: list[str], enable_thinking: bool | None = None,
-                     max_new_tokens: int = 48) -> list[str]:
+def generate_answers(
+    model, tok, prompts: list[str], enable_thinking: bool | None = None, max_new_tokens: int = 48
+) -> list[str]:
     """Greedy answers through the chat template, decoded with skip_special_tokens=True (so a non-special
     <think> stays visible, as with the real Qwen3)."""
     import torch
@@ -854,14 +1302,23 @@ def generate_answers(model, tok, prompts: list[str], enable_thinking: bool | Non
     kw = {} if enable_thinking is None else {"enable_thinking": enable_thinking}
     side = tok.padding_side
     tok.padding_side = "left"
-    texts = [tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True, **kw)
-             for p in prompts]
+    texts = [
+        tok.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True, **kw)
+        for p in prompts
+    ]
     enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     tok.padding_side = side
     with torch.no_grad():
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, temperature=None, top_p=None,
-                             top_k=None, pad_token_id=tok.pad_token_id)
-    return [tok.decode(o[enc["input_ids"].shape[1]:], skip_special_tokens=True) for o in out]
+        out = model.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            pad_token_id=tok.pad_token_id,
+        )
+    return [tok.decode(o[enc["input_ids"].shape[1] :], skip_special_tokens=True) for o in out]
 
 
 def evaluate_thinking(path: Path, verbose: bool = True) -> dict:
@@ -878,8 +1335,11 @@ def evaluate_thinking(path: Path, verbose: bool = True) -> dict:
         return ref.rstrip(".").lower() in answer.split("</think>")[-1].lower()
 
     def thought(answer: str) -> bool:
-        return answer.startswith("<think>\n") and "</think>" in answer and \
-            len(answer.split("</think>")[0].removeprefix("<think>").strip()) > 0
+        return (
+            answer.startswith("<think>\n")
+            and "</think>" in answer
+            and len(answer.split("</think>")[0].removeprefix("<think>").strip()) > 0
+        )
 
     result = {
         "heldout": len(rows),
@@ -888,8 +1348,9 @@ def evaluate_thinking(path: Path, verbose: bool = True) -> dict:
         "thinking_off_no_think": sum("<think>" not in a and "</think>" not in a for a in off) / len(rows),
         "thinking_off_right": sum(right(a, r["reference"]) for a, r in zip(off, rows)) / len(rows),
         "thinking_off_hedged": sum(len(a.split()) > 3 for a in off) / len(rows),
-        "examples": [{"prompt": r["prompt"], "thinking": a, "no_thinking": b}
-                     for r, a, b in list(zip(rows, on, off))[:3]],
+        "examples": [
+            {"prompt": r["prompt"], "thinking": a, "no_thinking": b} for r, a, b in list(zip(rows, on, off))[:3]
+        ],
     }
     if verbose:
         for r, a, b in zip(rows, on, off):
@@ -941,8 +1402,12 @@ def build_thinking(out_dir: Path = THINKING_OUT, steps: int | None = None, seed:
     fingerprint = thinking_data_fingerprint(recipe, rows)
     n_steps, bs = recipe["steps"], recipe["batch_size"]
     opt = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=0.01, betas=(0.9, 0.98))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / recipe["warmup"]) * (
-        0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / n_steps)))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt,
+        lambda s: (
+            min(1.0, (s + 1) / recipe["warmup"]) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / n_steps))))
+        ),
+    )
     gen = torch.Generator().manual_seed(recipe["seed"])
     order: list[int] = []
     pad = tok.pad_token_id
@@ -975,14 +1440,25 @@ def build_thinking(out_dir: Path = THINKING_OUT, steps: int | None = None, seed:
     _save_tokenizer(fam, tok, work)
     train_seconds, train_cpu_seconds = round(time.time() - started), round(time.process_time() - cpu_started)
     result = evaluate_thinking(work, verbose=True)
-    (work / "recipe.json").write_text(json.dumps({
-        **recipe, "family": THINKING, "stands_for": "Qwen/Qwen3-0.6B (behaviour: thinks unless enable_thinking=False)",
-        "built_by": "python tools/build_standins.py --family qwen3-thinking",
-        "base_weights_sha256": _sha256(EMBEDDED / "model.safetensors"), "data": fingerprint,
-        "rows": len(rows), "train_wall_seconds": train_seconds, "train_cpu_seconds": train_cpu_seconds,
-        "heldout_check": {k: v for k, v in result.items() if k != "examples"},
-        "weights_sha256": _sha256(work / "model.safetensors"),
-    }, indent=2) + "\n")
+    (work / "recipe.json").write_text(
+        json.dumps(
+            {
+                **recipe,
+                "family": THINKING,
+                "stands_for": "Qwen/Qwen3-0.6B (behaviour: thinks unless enable_thinking=False)",
+                "built_by": "python tools/build_standins.py --family qwen3-thinking",
+                "base_weights_sha256": _sha256(EMBEDDED / "model.safetensors"),
+                "data": fingerprint,
+                "rows": len(rows),
+                "train_wall_seconds": train_seconds,
+                "train_cpu_seconds": train_cpu_seconds,
+                "heldout_check": {k: v for k, v in result.items() if k != "examples"},
+                "weights_sha256": _sha256(work / "model.safetensors"),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     shutil.rmtree(out_dir, ignore_errors=True)
     work.rename(out_dir)
     return Path(out_dir)

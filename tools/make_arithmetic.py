@@ -48,7 +48,11 @@ def split_triples(seed: int = SEED) -> tuple[list, list, list]:
     """Warm-up, train and held-out triples: disjoint, each phrasing equally often in train and held-out."""
     triples = list(itertools.product(range(1, 10), repeat=3))
     random.Random(seed).shuffle(triples)
-    heldout, train, warmup = triples[:N_HELDOUT], triples[N_HELDOUT:N_HELDOUT + N_TRAIN], triples[N_HELDOUT + N_TRAIN:]
+    heldout, train, warmup = (
+        triples[:N_HELDOUT],
+        triples[N_HELDOUT : N_HELDOUT + N_TRAIN],
+        triples[N_HELDOUT + N_TRAIN :],
+    )
     return warmup, train, heldout
 
 

@@ -22,11 +22,26 @@ import json
 import random
 from typing import Callable
 
-LABELS = ["Answer:", "A:", "Result:", "Final answer:", "Reply:", "Short answer:", "Output:", "Solution:",
-          "In short:", "Verdict:"]
+LABELS = [
+    "Answer:",
+    "A:",
+    "Result:",
+    "Final answer:",
+    "Reply:",
+    "Short answer:",
+    "Output:",
+    "Solution:",
+    "In short:",
+    "Verdict:",
+]
 JSON_KEYS = ["answer", "result", "response", "text", "value", "output"]
-CLOSINGS = ["Hope that helps.", "Thanks for asking.", "Let me know if you need more.", "Have a nice day.",
-            "Happy to help."]
+CLOSINGS = [
+    "Hope that helps.",
+    "Thanks for asking.",
+    "Let me know if you need more.",
+    "Have a nice day.",
+    "Happy to help.",
+]
 
 
 def _lower_first(a: str) -> str:
@@ -94,7 +109,9 @@ def _near_miss(rng: random.Random, numbers: list[int], right: list[int]) -> list
     return out
 
 
-def list_documents(avoid: set[tuple[int, ...]], n: int = 600, seed: int = 77, right_share: float = 0.5) -> list[tuple[str, str]]:
+def list_documents(
+    avoid: set[tuple[int, ...]], n: int = 600, seed: int = 77, right_share: float = 0.5
+) -> list[tuple[str, str]]:
     """(prompt, bracketed result) for sorting and reversing lists of 3-7 numbers, right `right_share` of the
     time; no list in `avoid` (the recipe's own prompts) is used."""
     rng = random.Random(seed)

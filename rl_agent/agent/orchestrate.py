@@ -63,20 +63,42 @@ class ModelChoice:
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
 
 
-def new_run(console: Console, task: str | None = None, *, recipes: Sequence[tuple[str, Sequence[str]]] = (),
-            task_dir: Path | None = None, run_dir: Path | None, offline: bool, yes: bool, steps: int | None,
-            plan_only: bool, confirm: Callable[[str], bool] | None = None, tune_budget: float | None = None) -> None:
+def new_run(
+    console: Console,
+    task: str | None = None,
+    *,
+    recipes: Sequence[tuple[str, Sequence[str]]] = (),
+    task_dir: Path | None = None,
+    run_dir: Path | None,
+    offline: bool,
+    yes: bool,
+    steps: int | None,
+    plan_only: bool,
+    confirm: Callable[[str], bool] | None = None,
+    tune_budget: float | None = None,
+) -> None:
     """Plan a task (recipes, a task folder, or words Claude reads), write it into the run folder with spec.json,
     prove its check, and run it, repairing known failures."""
-    given = [what for what, ok in (("a task in words", task is not None), ("--recipe", bool(recipes)),
-                                   ("--task-dir", task_dir is not None)) if ok]
+    given = [
+        what
+        for what, ok in (
+            ("a task in words", task is not None),
+            ("--recipe", bool(recipes)),
+            ("--task-dir", task_dir is not None),
+        )
+        if ok
+    ]
     if len(given) != 1:
-        raise UserError("give exactly one of: --recipe NAME [--set KEY=VALUE ...] (rl-agent recipes lists them), "
-                        "--task-dir DIR (a task folder), or a task in words (read by Claude)"
-                        + (f"; got {' and '.join(given)}" if given else ""))
+        raise UserError(
+            "give exactly one of: --recipe NAME [--set KEY=VALUE ...] (rl-agent recipes lists them), "
+            "--task-dir DIR (a task folder), or a task in words (read by Claude)"
+            + (f"; got {' and '.join(given)}" if given else "")
+        )
     folder = RunFolder(run_dir or Path("runs") / time.strftime("new-%Y%m%d-%H%M%S"))
     if folder.state_path.exists() or folder.path(SPEC_FILE).exists():
-        raise UserError(f"{folder.root} already holds a run; edit its spec.json and use `rl-agent run`, or choose another --run-dir")
+        raise UserError(
+            f"{folder.root} already holds a run; edit its spec.json and use `rl-agent run`, or choose another --run-dir"
+        )
     use_claude = claude_available(offline)
     if recipes:
         try:
@@ -91,11 +113,24 @@ def new_run(console: Console, task: str | None = None, *, recipes: Sequence[tupl
             raise UserError("the task is empty: say what the model should do, or use --recipe / --task-dir")
         if not use_claude:
             console.print(no_guess_message(task, offline), highlight=False, markup=False, soft_wrap=True)
-            raise UserError("nothing was planned: without Claude, rl-agent does not guess a task from words; pick a "
-                            "recipe above, or write a task folder", code=NO_GUESS_EXIT)
+            raise UserError(
+                "nothing was planned: without Claude, rl-agent does not guess a task from words; pick a "
+                "recipe above, or write a task folder",
+                code=NO_GUESS_EXIT,
+            )
         plan = _author_with_claude(task, folder, console)
-    _new_plan_run(console, plan, folder, offline=offline, yes=yes, steps=steps, plan_only=plan_only,
-                  confirm=confirm, use_claude=use_claude, tune_budget=tune_budget)
+    _new_plan_run(
+        console,
+        plan,
+        folder,
+        offline=offline,
+        yes=yes,
+        steps=steps,
+        plan_only=plan_only,
+        confirm=confirm,
+        use_claude=use_claude,
+        tune_budget=tune_budget,
+    )
 
 
 def _plan_recipes(groups: Sequence[tuple[str, Sequence[str]]]) -> RecipePlan:
@@ -109,22 +144,29 @@ def no_guess_message(task: str, offline: bool) -> str:
     such), each with its command line; the task-folder way; the Claude ways."""
     from rl_agent.kit.planning.recipes.library import example_command, suggest
 
-    lines = ["rl-agent does not guess a plan from words without Claude" + (" (--offline)" if offline else
-             " (no ANTHROPIC_API_KEY)") + ": nothing was planned or trained.", "",
-             "Suggestions only: the recipes, closest first by the words your task shares with each recipe's name, "
-             "description and parameters. Check the parameters before you run one.", ""]
+    lines = [
+        "rl-agent does not guess a plan from words without Claude"
+        + (" (--offline)" if offline else " (no ANTHROPIC_API_KEY)")
+        + ": nothing was planned or trained.",
+        "",
+        "Suggestions only: the recipes, closest first by the words your task shares with each recipe's name, "
+        "description and parameters. Check the parameters before you run one.",
+        "",
+    ]
     for module, shared in suggest(task):
         said = f"   (shares: {', '.join(shared)})" if shared else ""
         lines += [f"  {module.NAME}: {module.DESCRIPTION}{said}", f"      {example_command(module)}"]
-    lines += ["",
-              "Recipes combine: repeat --recipe ... --set ... (an answer must pass all of them), e.g.",
-              "      rl-agent new --recipe length --set max=25 --recipe plain_text --set ban=bullets",
-              "Every parameter, its type and default: rl-agent recipes",
-              "None fits? Write a task folder (task.json, check.py, examples.jsonl, data/train.jsonl, "
-              "data/heldout.jsonl), prove it with `rl-agent prove DIR`, then run `rl-agent new --task-dir DIR`.",
-              "With Claude: in Claude Code, the rl-agent plugin's /rl-agent:new maps your words to a recipe or writes "
-              "the task folder (no API key needed); or set ANTHROPIC_API_KEY and run `rl-agent new \"...\"` without "
-              "--offline."]
+    lines += [
+        "",
+        "Recipes combine: repeat --recipe ... --set ... (an answer must pass all of them), e.g.",
+        "      rl-agent new --recipe length --set max=25 --recipe plain_text --set ban=bullets",
+        "Every parameter, its type and default: rl-agent recipes",
+        "None fits? Write a task folder (task.json, check.py, examples.jsonl, data/train.jsonl, "
+        "data/heldout.jsonl), prove it with `rl-agent prove DIR`, then run `rl-agent new --task-dir DIR`.",
+        "With Claude: in Claude Code, the rl-agent plugin's /rl-agent:new maps your words to a recipe or writes "
+        'the task folder (no API key needed); or set ANTHROPIC_API_KEY and run `rl-agent new "..."` without '
+        "--offline.",
+    ]
     return "\n".join(lines)
 
 
@@ -144,8 +186,9 @@ def _take_task_folder(src: Path, folder: RunFolder) -> RecipePlan:
     return read_task_folder(folder.root, planned_by=TASK_DIR)
 
 
-def _start_run(folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool,
-               tune_budget: float | None = None) -> None:
+def _start_run(
+    folder: RunFolder, run_spec, python: str, console: Console, use_claude: bool, tune_budget: float | None = None
+) -> None:
     """Create the run folder's state (nothing earlier wrote run.json) and run it with repairs."""
     _run_state(folder, _new_state(folder, run_spec), python, console, use_claude, tune_budget)
 
@@ -157,24 +200,45 @@ def _new_state(folder: RunFolder, run_spec) -> RunState:
         raise UserError(str(e)) from None
 
 
-def _run_state(folder: RunFolder, state: RunState, python: str, console: Console, use_claude: bool,
-               tune_budget: float | None = None) -> None:
+def _run_state(
+    folder: RunFolder,
+    state: RunState,
+    python: str,
+    console: Console,
+    use_claude: bool,
+    tune_budget: float | None = None,
+) -> None:
     """Save the run's state with the interpreter it trains with, then run it with repairs."""
     state.python = python
     folder.save(state)
     _execute(folder, console, use_claude, tune_budget)
 
 
-def _new_plan_run(console: Console, plan: RecipePlan, folder: RunFolder, *, offline: bool, yes: bool,
-                  steps: int | None, plan_only: bool, confirm: Callable[[str], bool] | None,
-                  use_claude: bool, tune_budget: float | None = None) -> None:
+def _new_plan_run(
+    console: Console,
+    plan: RecipePlan,
+    folder: RunFolder,
+    *,
+    offline: bool,
+    yes: bool,
+    steps: int | None,
+    plan_only: bool,
+    confirm: Callable[[str], bool] | None,
+    use_claude: bool,
+    tune_budget: float | None = None,
+) -> None:
     """A plan (recipes', a task folder's, or Claude's): write its task folder and spec.json; prove the check on its
     own examples; score the base model's held-out answers with it; then train and evaluate with the check as the
     success measure."""
     python = training_env(console, yes, confirm).python
     choice = _choose_model(python, offline, console)
-    spec = plan_task_spec(plan, model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
-                          device=choice.device, precision=choice.precision, steps=steps)
+    spec = plan_task_spec(
+        plan,
+        model=ModelPlan(name=choice.name, source=choice.source, reason=choice.reason),
+        device=choice.device,
+        precision=choice.precision,
+        steps=steps,
+    )
     if not algorithm_available(spec.algorithm):
         spec.needs = [spec.algorithm]
     _show_plan(console, spec)
@@ -209,8 +273,10 @@ def _prove(folder: RunFolder, spec: TaskSpec, console: Console) -> None:
     except (CheckRunError, CheckPathError, ValueError) as e:
         raise UserError(f"check NOT proven, nothing will train: {e}") from None
     if not proof.passed:
-        raise UserError(proof.message() + f"\n  (fix {folder.path(spec.check.path)} or its examples, then "
-                        f"`rl-agent run {folder.path(SPEC_FILE)}`)")
+        raise UserError(
+            proof.message() + f"\n  (fix {folder.path(spec.check.path)} or its examples, then "
+            f"`rl-agent run {folder.path(SPEC_FILE)}`)"
+        )
     console.print(proof.message())
 
 
@@ -223,31 +289,54 @@ def _base_model_check(folder: RunFolder, spec: TaskSpec, run_spec, python: str, 
 
         model = str(embedded_model_dir())
     try:  # asked exactly as the evaluation asks (thinking off, the family's stop tokens)
-        answers = base_answers(python, model, [r["prompt"] for r in rows],
-                               max_new_tokens=run_spec.settings.max_new_tokens,
-                               offline=run_spec.model_source != "hub")
-        scores = score(folder.root, spec.check.path,
-                       [CheckItem(r["prompt"], a, r.get("reference")) for r, a in zip(rows, answers)], spec.check.kind)
+        answers = base_answers(
+            python,
+            model,
+            [r["prompt"] for r in rows],
+            max_new_tokens=run_spec.settings.max_new_tokens,
+            offline=run_spec.model_source != "hub",
+        )
+        scores = score(
+            folder.root,
+            spec.check.path,
+            [CheckItem(r["prompt"], a, r.get("reference")) for r, a in zip(rows, answers)],
+            spec.check.kind,
+        )
     except (BaseAnswerError, CheckRunError, CheckPathError) as e:
         raise UserError(str(e)) from None
-    console.print(f"base model on the held-out prompts: the check passes {scores.pass_rate:.2f} of its answers "
-                  f"({scores.graded} graded); e.g. {answers[0][:80]!r}", highlight=False)
+    console.print(
+        f"base model on the held-out prompts: the check passes {scores.pass_rate:.2f} of its answers "
+        f"({scores.graded} graded); e.g. {answers[0][:80]!r}",
+        highlight=False,
+    )
     if spec.check.kind == JUDGE:  # before "already passes": a lenient judge would pass everything
         _judge_agreement(folder, spec, rows, answers, scores.scores, console)
     if scores.already_passes():
-        console.print(f"nothing to learn: the base model already passes the check on {scores.pass_rate:.2f} of the "
-                      f"held-out prompts; no run was started", highlight=False)
+        console.print(
+            f"nothing to learn: the base model already passes the check on {scores.pass_rate:.2f} of the "
+            f"held-out prompts; no run was started",
+            highlight=False,
+        )
         return False
     if get_track(spec.algorithm).online and scores.graded and scores.mean == 0:
-        console.print("no reward signal: every held-out answer of the base model scores 0 on the check, so the "
-                      "sampled answers would be rewarded 0 and nothing learnt; no run was started (a stronger model "
-                      f"in spec.json, then `rl-agent run {folder.path(SPEC_FILE)}`, may have one)", highlight=False)
+        console.print(
+            "no reward signal: every held-out answer of the base model scores 0 on the check, so the "
+            "sampled answers would be rewarded 0 and nothing learnt; no run was started (a stronger model "
+            f"in spec.json, then `rl-agent run {folder.path(SPEC_FILE)}`, may have one)",
+            highlight=False,
+        )
         return False
     return True
 
 
-def _judge_agreement(folder: RunFolder, spec: TaskSpec, rows: list[dict], answers: list[str],
-                     scores: list[float | None], console: Console) -> None:
+def _judge_agreement(
+    folder: RunFolder,
+    spec: TaskSpec,
+    rows: list[dict],
+    answers: list[str],
+    scores: list[float | None],
+    console: Console,
+) -> None:
     """A judged check must read the rubric the same way twice on the base model's own answers (judges/agreement.py),
     or nothing trains; the figures go to judge_agreement.json for the report."""
     from rl_agent.kit.judges.agreement import judge_agreement
@@ -262,8 +351,15 @@ def _judge_agreement(folder: RunFolder, spec: TaskSpec, rows: list[dict], answer
     console.print(result.message(), highlight=False, markup=False)
 
 
-def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
-          confirm: Callable[[str], bool] | None = None, tune_budget: float | None = None) -> None:
+def rerun(
+    console: Console,
+    spec_path: Path,
+    *,
+    yes: bool,
+    offline: bool,
+    confirm: Callable[[str], bool] | None = None,
+    tune_budget: float | None = None,
+) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
     if spec_path.is_dir():
         spec_path = spec_path / SPEC_FILE
@@ -293,15 +389,18 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
             raise UserError(str(e)) from None
         changed = _changed_fields(state.spec.model_dump(mode="json"), run_spec.model_dump(mode="json"))
         if not changed and state.status == "complete":
-            console.print(f"{folder.root}: the spec is unchanged and the run is complete; see {folder.path('report.md')}")
+            console.print(
+                f"{folder.root}: the spec is unchanged and the run is complete; see {folder.path('report.md')}"
+            )
             return
         if changed:
             stage = _first_stage_for(changed)
             console.print(f"spec changed: {', '.join(changed)}; re-running from the {stage} stage")
             state.spec = run_spec
             invalidate(folder, state, stage)
-            if stage != "report" and any(c.startswith(f"{run_spec.algorithm}.") or c in ("model", "train_file", "algorithm")
-                                         for c in changed):
+            if stage != "report" and any(
+                c.startswith(f"{run_spec.algorithm}.") or c in ("model", "train_file", "algorithm") for c in changed
+            ):
                 _move_checkpoints_aside(folder)
     else:
         state = _new_state(folder, run_spec)
@@ -309,6 +408,7 @@ def rerun(console: Console, spec_path: Path, *, yes: bool, offline: bool,
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------
+
 
 def _choose_model(python: str, offline: bool, console: Console) -> ModelChoice:
     """The model that fits this machine, as `rl-agent setup` picks it (offline: the embedded model)."""
@@ -329,16 +429,22 @@ def _author_with_claude(task: str, folder: RunFolder, console: Console) -> Recip
     run folder); UserError (nothing trains) if never proven."""
     from rl_agent.agent.claude.author import AuthorError, author_with_claude
 
-    console.print("Claude reads the task and writes its task folder (check, examples, data), proving the check "
-                  "before anything trains", highlight=False)
+    console.print(
+        "Claude reads the task and writes its task folder (check, examples, data), proving the check "
+        "before anything trains",
+        highlight=False,
+    )
     try:
-        return author_with_claude(task, folder.root,
-                                  on_event=lambda s: console.print(s[:300], highlight=False, markup=False))
+        return author_with_claude(
+            task, folder.root, on_event=lambda s: console.print(s[:300], highlight=False, markup=False)
+        )
     except AuthorError as e:
         raise UserError(str(e)) from None
     except ImportError as e:  # claude-agent-sdk is not installed in this build
-        raise UserError(f"a task in words needs Claude, but the Claude Agent SDK is not available ({e}); use "
-                        "--recipe (rl-agent recipes) or --task-dir") from None
+        raise UserError(
+            f"a task in words needs Claude, but the Claude Agent SDK is not available ({e}); use "
+            "--recipe (rl-agent recipes) or --task-dir"
+        ) from None
 
 
 def _needs_message(spec: TaskSpec) -> str:
@@ -407,8 +513,12 @@ def _move_checkpoints_aside(folder: RunFolder) -> None:
 def _execute(folder: RunFolder, console: Console, use_claude: bool, tune_budget: float | None = None) -> None:
     console.print(f"run folder: {folder.root}")
     try:
-        result = run_with_repairs(folder, console=console, tune_budget=tune_budget,
-                                  on_event=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]"))
+        result = run_with_repairs(
+            folder,
+            console=console,
+            tune_budget=tune_budget,
+            on_event=lambda s: console.print(f"[bold yellow]{s}[/bold yellow]"),
+        )
     except (RunFolderError, OSError) as e:
         raise UserError(str(e)) from None
     except KeyboardInterrupt:
@@ -431,8 +541,9 @@ def _claude_repair(folder: RunFolder, console: Console, result: LoopResult) -> L
     if outcome.ok:
         report_path = folder.path("report.json")
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
-        return LoopResult(True, "succeeded", result.repairs, report=report,
-                          message="repaired by Claude: " + outcome.summary)
+        return LoopResult(
+            True, "succeeded", result.repairs, report=report, message="repaired by Claude: " + outcome.summary
+        )
     result.message += f"; Claude could not repair it either ({outcome.error or outcome.stop})"
     return result
 
@@ -452,6 +563,9 @@ def _finish(folder: RunFolder, console: Console, result: LoopResult) -> None:
             for k, v in extra.items():
                 console.print(f"plan check {k}: {'yes' if v else 'no'}")
     if not result.ok:
-        raise UserError(f"{result.message}  (see {folder.path(REPAIRS_MD) if result.repairs else folder.path('train.log')}; "
-                   f"fix it and run `rl-agent resume {folder.root}`)", code=1)
+        raise UserError(
+            f"{result.message}  (see {folder.path(REPAIRS_MD) if result.repairs else folder.path('train.log')}; "
+            f"fix it and run `rl-agent resume {folder.root}`)",
+            code=1,
+        )
     console.print(f"report: {folder.path('report.md')}")

@@ -43,8 +43,9 @@ def training_env(console: Console, yes: bool, confirm: Callable[[str], bool] | N
     """The interpreter for training runs; asks before creating a venv unless --yes (refuses without a tty)."""
     if missing_modules(sys.executable) and not yes:
         if not sys.stdin.isatty() or confirm is None:
-            raise UserError("the training stack (torch, trl, ...) is not installed here; re-run with --yes to "
-                            "create a venv for it")
+            raise UserError(
+                "the training stack (torch, trl, ...) is not installed here; re-run with --yes to create a venv for it"
+            )
         if not confirm("The training stack is missing. Create a venv for training and install it there?"):
             raise UserError("cancelled: no training environment")
     try:
@@ -53,11 +54,27 @@ def training_env(console: Console, yes: bool, confirm: Callable[[str], bool] | N
         raise UserError(str(e)) from None
 
 
-def setup_run(console: Console, *, track: str, offline: bool, model: str | None, run_dir: Path, steps: int | None,
-              train: Path | None, heldout: Path | None, reward: str | None, max_cost: float | None, yes: bool,
-              confirm: Callable[[str], bool] | None = None, data: str | None = None, columns: str | None = None,
-              split: str = "train", heldout_share: float = 0.1, report_to: str = "none",
-              time_budget: float | None = DEFAULT_BUDGET_MINUTES) -> tuple[RunFolder, dict]:
+def setup_run(
+    console: Console,
+    *,
+    track: str,
+    offline: bool,
+    model: str | None,
+    run_dir: Path,
+    steps: int | None,
+    train: Path | None,
+    heldout: Path | None,
+    reward: str | None,
+    max_cost: float | None,
+    yes: bool,
+    confirm: Callable[[str], bool] | None = None,
+    data: str | None = None,
+    columns: str | None = None,
+    split: str = "train",
+    heldout_share: float = 0.1,
+    report_to: str = "none",
+    time_budget: float | None = DEFAULT_BUDGET_MINUTES,
+) -> tuple[RunFolder, dict]:
     """The main job end to end; returns the run folder and its report.
 
     Before training, a few real steps are timed and the run's time estimated (pipeline/estimate.py); on a
@@ -73,8 +90,9 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
         raise UserError(f"--reward and --max-cost are for online RL: add --track grpo (not {track})")
     folder = RunFolder(run_dir)
     if folder.state_path.exists():
-        raise UserError(f"{folder.root} already holds a run; use `rl-agent resume {folder.root}` or choose another "
-                        "--run-dir")
+        raise UserError(
+            f"{folder.root} already holds a run; use `rl-agent resume {folder.root}` or choose another --run-dir"
+        )
 
     if data is not None and train is not None:
         raise UserError("give the training data once: --data SOURCE (any format) or --pairs FILE (JSONL)")
@@ -87,12 +105,15 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
     except TrackerError as e:
         raise UserError(str(e)) from None
     if data is not None:
-        train, heldout = prepare(console, folder, chosen, data, columns=columns, split=split, heldout=heldout,
-                                 heldout_share=heldout_share)
+        train, heldout = prepare(
+            console, folder, chosen, data, columns=columns, split=split, heldout=heldout, heldout_share=heldout_share
+        )
 
     console.rule("[bold]Model")
     hw = probe_hardware(env.python)
-    console.print(f"hardware: {hw.describe()}" + ("" if hw.cuda else " - no CUDA GPU, so training falls back to the CPU"))
+    console.print(
+        f"hardware: {hw.describe()}" + ("" if hw.cuda else " - no CUDA GPU, so training falls back to the CPU")
+    )
     hub = False if offline else hub_reachable()
     if not offline:
         console.print("Hugging Face hub: " + ("reachable" if hub else "not reachable, working offline"))
@@ -104,23 +125,33 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
 
     device = "cuda" if hw.cuda else "cpu"
     try:
-        plan = chosen.setup(choice.settings_source, device, reward=reward, max_cost=max_cost, steps=steps, train=train,
-                            heldout=heldout)
+        plan = chosen.setup(
+            choice.settings_source, device, reward=reward, max_cost=max_cost, steps=steps, train=train, heldout=heldout
+        )
         plan.settings.report_to = report_to
-        spec = RunSpec(task=plan.task, algorithm=track, model=choice.name, model_source=choice.source,
-                       model_reason=choice.reason, device=device,
-                       precision=("bf16" if hw.bf16 else "fp16") if hw.cuda else "fp32",
-                       train_file=str(Path(plan.train_file).resolve()),
-                       heldout_file=str(Path(plan.heldout_file).resolve()),
-                       min_correct=plan.min_correct, **{track: plan.settings})
+        spec = RunSpec(
+            task=plan.task,
+            algorithm=track,
+            model=choice.name,
+            model_source=choice.source,
+            model_reason=choice.reason,
+            device=device,
+            precision=("bf16" if hw.bf16 else "fp16") if hw.cuda else "fp32",
+            train_file=str(Path(plan.train_file).resolve()),
+            heldout_file=str(Path(plan.heldout_file).resolve()),
+            min_correct=plan.min_correct,
+            **{track: plan.settings},
+        )
         train_rows, held_rows = chosen.load_data(spec)
     except (PairFileError, ValueError) as e:
         raise UserError(str(e)) from None
     console.print(f"task: {spec.task}")
     for note in plan.notes:
         console.print(note)
-    console.print(f"data: {len(train_rows)} training rows ({chosen.train_kind}), {len(held_rows)} held-out rows "
-                  f"(no prompt overlap)")
+    console.print(
+        f"data: {len(train_rows)} training rows ({chosen.train_kind}), {len(held_rows)} held-out rows "
+        f"(no prompt overlap)"
+    )
     try:
         state = folder.create(spec)
     except RunFolderError as e:
@@ -130,22 +161,44 @@ def setup_run(console: Console, *, track: str, offline: bool, model: str | None,
     folder.save(state)
     console.print(f"run folder: {folder.root}")
     smaller, smaller_params = smaller_choice(choice, hub)
-    options = EstimateOptions(budget_minutes=time_budget, yes=yes,
-                              ask=confirm if confirm is not None and sys.stdin.isatty() else None,
-                              steps_fixed=steps is not None, model_fixed=model is not None, smaller=smaller,
-                              smaller_params=smaller_params)
+    options = EstimateOptions(
+        budget_minutes=time_budget,
+        yes=yes,
+        ask=confirm if confirm is not None and sys.stdin.isatty() else None,
+        steps_fixed=steps is not None,
+        model_fixed=model is not None,
+        smaller=smaller,
+        smaller_params=smaller_params,
+    )
     return folder, execute(folder, state, console, estimator=TimeEstimator(options))
 
 
-def prepare(console: Console, folder: RunFolder, track, data: str, *, columns: str | None, split: str,
-            heldout: Path | None, heldout_share: float) -> tuple[Path, Path]:
+def prepare(
+    console: Console,
+    folder: RunFolder,
+    track,
+    data: str,
+    *,
+    columns: str | None,
+    split: str,
+    heldout: Path | None,
+    heldout_share: float,
+) -> tuple[Path, Path]:
     """`--data`: the data check, then canonical train/held-out JSONL in the run folder's data/."""
     console.rule("[bold]Data check")
     try:
-        prepared = prepare_data(folder.root, data, reader=track.name, train_kind=track.train_kind,
-                                heldout_kind=track.heldout_kind, validation=supports_selection(track),
-                                columns=columns, split=split, heldout=str(heldout) if heldout else None,
-                                heldout_share=heldout_share)
+        prepared = prepare_data(
+            folder.root,
+            data,
+            reader=track.name,
+            train_kind=track.train_kind,
+            heldout_kind=track.heldout_kind,
+            validation=supports_selection(track),
+            columns=columns,
+            split=split,
+            heldout=str(heldout) if heldout else None,
+            heldout_share=heldout_share,
+        )
     except (DataError, ValueError) as e:
         raise UserError(str(e)) from None
     for line in prepared.report.lines():

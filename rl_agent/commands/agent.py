@@ -40,48 +40,81 @@ def recipe_groups(recipes: list[str], sets: list[str], order: list[str]) -> list
         elif name == "set_":
             value = next(s)
             if not groups:
-                raise UserError(f"--set {value} comes before any --recipe: write --recipe NAME first, then its --set "
-                                "KEY=VALUE")
+                raise UserError(
+                    f"--set {value} comes before any --recipe: write --recipe NAME first, then its --set KEY=VALUE"
+                )
             groups[-1][1].append(value)
     return groups
 
 
 def new(
     ctx: typer.Context,
-    task: Optional[str] = typer.Argument(None, help="The task in words, for Claude to read (quote it). Without Claude "
-                                                    "nothing is guessed: the closest recipes are listed (exit 2)."),
-    recipe: List[str] = typer.Option([], "--recipe", help="A recipe (rl-agent recipes lists them); repeat to "
-                                                           "combine several into one task."),
+    task: Optional[str] = typer.Argument(
+        None,
+        help="The task in words, for Claude to read (quote it). Without Claude "
+        "nothing is guessed: the closest recipes are listed (exit 2).",
+    ),
+    recipe: List[str] = typer.Option(
+        [], "--recipe", help="A recipe (rl-agent recipes lists them); repeat to combine several into one task."
+    ),
     set_: List[str] = typer.Option([], "--set", help="KEY=VALUE: a parameter of the --recipe before it (repeat)."),
-    task_dir: Optional[Path] = typer.Option(None, "--task-dir", help="A task folder (task.json, check.py, "
-                                                                     "examples.jsonl, data/): copied into the run "
-                                                                     "folder, proven, run."),
-    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Where the run writes everything (default runs/new-<time>)."),
+    task_dir: Optional[Path] = typer.Option(
+        None,
+        "--task-dir",
+        help="A task folder (task.json, check.py, examples.jsonl, data/): copied into the run folder, proven, run.",
+    ),
+    run_dir: Optional[Path] = typer.Option(
+        None, "--run-dir", help="Where the run writes everything (default runs/new-<time>)."
+    ),
     offline: bool = typer.Option(False, "--offline", help="No hub, no Claude: the embedded model."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default depends on the model)."),
-    plan_only: bool = typer.Option(False, "--plan-only", help="Write the task folder and spec.json, prove the check, "
-                                                              "and stop; run it later with `rl-agent run`."),
-    tune_budget: Optional[float] = typer.Option(None, "--tune-budget", min=0, help="Minutes for the settings search "
-                                                "when no checkpoint passes on validation (default 20; 0: none)."),
+    plan_only: bool = typer.Option(
+        False,
+        "--plan-only",
+        help="Write the task folder and spec.json, prove the check, and stop; run it later with `rl-agent run`.",
+    ),
+    tune_budget: Optional[float] = typer.Option(
+        None,
+        "--tune-budget",
+        min=0,
+        help="Minutes for the settings search when no checkpoint passes on validation (default 20; 0: none).",
+    ),
 ) -> None:
     """Plan a task (recipes, a task folder, or words Claude reads), prove its check, and run it, repairing known
     failures."""
     try:
         order = ctx.meta.get(ORDER_KEY, ["recipe"] * len(recipe) + ["set_"] * len(set_))
         groups = recipe_groups(recipe, set_, order)
-        new_run(Console(), task, recipes=groups, task_dir=task_dir, run_dir=run_dir, offline=offline, yes=yes,
-                steps=steps, plan_only=plan_only, confirm=typer.confirm, tune_budget=tune_budget)
+        new_run(
+            Console(),
+            task,
+            recipes=groups,
+            task_dir=task_dir,
+            run_dir=run_dir,
+            offline=offline,
+            yes=yes,
+            steps=steps,
+            plan_only=plan_only,
+            confirm=typer.confirm,
+            tune_budget=tune_budget,
+        )
     except UserError as e:
         raise fail(str(e), e.code) from None
 
 
 def run(
-    spec_path: Path = typer.Argument(..., metavar="SPEC", help="A spec.json written by `rl-agent new` (or its run folder)."),
+    spec_path: Path = typer.Argument(
+        ..., metavar="SPEC", help="A spec.json written by `rl-agent new` (or its run folder)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
     offline: bool = typer.Option(False, "--offline", help="No Claude, even if ANTHROPIC_API_KEY is set."),
-    tune_budget: Optional[float] = typer.Option(None, "--tune-budget", min=0, help="Minutes for the settings search "
-                                                "when no checkpoint passes on validation (default 20; 0: none)."),
+    tune_budget: Optional[float] = typer.Option(
+        None,
+        "--tune-budget",
+        min=0,
+        help="Minutes for the settings search when no checkpoint passes on validation (default 20; 0: none).",
+    ),
 ) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
     try:

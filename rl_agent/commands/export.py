@@ -20,11 +20,21 @@ from rl_agent.kit.export.rundir import RunDirError, read_run
 def export(
     run_dir: Path = typer.Argument(..., help="A finished run folder."),
     out: Optional[Path] = typer.Option(None, "--out", help="Where to write (default RUN_DIR/export)."),
-    merge: bool = typer.Option(False, "--merge", help="Merge the LoRA adapter into the base model (plain transformers folder)."),
-    gguf: bool = typer.Option(False, "--gguf", help="Also write model.gguf with llama.cpp's converter (implies --merge)."),
-    llama_cpp: Optional[Path] = typer.Option(None, "--llama-cpp", help="A llama.cpp checkout (default $LLAMA_CPP_DIR)."),
-    push_to_hub: Optional[str] = typer.Option(None, "--push-to-hub", help="Upload the export to this hub repo (owner/name)."),
-    public: bool = typer.Option(False, "--public", help="With --push-to-hub: make a new repo public (default private)."),
+    merge: bool = typer.Option(
+        False, "--merge", help="Merge the LoRA adapter into the base model (plain transformers folder)."
+    ),
+    gguf: bool = typer.Option(
+        False, "--gguf", help="Also write model.gguf with llama.cpp's converter (implies --merge)."
+    ),
+    llama_cpp: Optional[Path] = typer.Option(
+        None, "--llama-cpp", help="A llama.cpp checkout (default $LLAMA_CPP_DIR)."
+    ),
+    push_to_hub: Optional[str] = typer.Option(
+        None, "--push-to-hub", help="Upload the export to this hub repo (owner/name)."
+    ),
+    public: bool = typer.Option(
+        False, "--public", help="With --push-to-hub: make a new repo public (default private)."
+    ),
 ) -> None:
     """Export a run's model: the adapter or the merged model, a model card, optionally GGUF and a hub upload."""
     console = Console()

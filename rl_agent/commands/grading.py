@@ -39,25 +39,37 @@ def register(app: typer.Typer) -> None:
 
 def grade(
     file: Path = typer.Argument(..., help='JSON Lines input, one {"prompt", "output"[, "reference"]} per line.'),
-    judge: str = typer.Option("claude", "--judge", help="claude[:MODEL] | terse | exact | regex:PATTERN | "
-                              "json-schema:FILE.json | python:FILE.py:func | python:module:func"),
+    judge: str = typer.Option(
+        "claude",
+        "--judge",
+        help="claude[:MODEL] | terse | exact | regex:PATTERN | "
+        "json-schema:FILE.json | python:FILE.py:func | python:module:func",
+    ),
     rubric: Optional[str] = typer.Option(None, "--rubric", help="'terse' (bundled) or a rubric text file."),
     model: str = typer.Option("claude-haiku-4-5", "--model", help="Claude model for the claude judge."),
     batch: bool = typer.Option(False, "--batch", help="Use the Message Batches API (50% cheaper, slower)."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Stop cleanly before spending more (USD)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Estimate the cost and exit; sends nothing."),
     out: Optional[Path] = typer.Option(None, "--out", help="Output file (default: FILE.graded.jsonl)."),
-    calibration: str = typer.Option("bundled", "--calibration",
-                                    help="Graded examples in the cached prefix: bundled | none | FILE.jsonl."),
+    calibration: str = typer.Option(
+        "bundled", "--calibration", help="Graded examples in the cached prefix: bundled | none | FILE.jsonl."
+    ),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="Online requests in flight."),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="Grade cache (SQLite) so nothing is paid twice "
-                                         "(default: $RL_AGENT_CACHE/grades.sqlite3, else .rl-agent-cache/grades.sqlite3)."),
+    cache: Optional[Path] = typer.Option(
+        None,
+        "--cache",
+        help="Grade cache (SQLite) so nothing is paid twice "
+        "(default: $RL_AGENT_CACHE/grades.sqlite3, else .rl-agent-cache/grades.sqlite3).",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the grade cache."),
     timeout: float = typer.Option(60.0, "--timeout", help="Per-request timeout in seconds."),
     poll_interval: float = typer.Option(5.0, "--poll-interval", help="First batch poll delay (doubles, max 60s)."),
-    count_tokens: bool = typer.Option(False, "--count-tokens",
-                                      help="Measure the prompt prefix with the free count_tokens endpoint "
-                                           "instead of estimating chars/4 (needs the key)."),
+    count_tokens: bool = typer.Option(
+        False,
+        "--count-tokens",
+        help="Measure the prompt prefix with the free count_tokens endpoint "
+        "instead of estimating chars/4 (needs the key).",
+    ),
 ) -> None:
     """Grade outputs with a judge; writes FILE.graded.jsonl and prints a summary."""
     from rl_agent.kit.judges.client import MissingAPIKey, resolve_api_key
@@ -80,8 +92,13 @@ def grade(
     options: dict = {}
     if remote:
         options = dict(
-            model=model, rubric=rubric, concurrency=concurrency, timeout=timeout, max_cost=max_cost,
-            cache=None if no_cache else (cache or default_cache_path()), poll_interval=poll_interval,
+            model=model,
+            rubric=rubric,
+            concurrency=concurrency,
+            timeout=timeout,
+            max_cost=max_cost,
+            cache=None if no_cache else (cache or default_cache_path()),
+            poll_interval=poll_interval,
             calibration=True if calibration == "bundled" else False if calibration == "none" else calibration,
         )
     elif rubric is not None:
@@ -106,8 +123,13 @@ def grade(
             console.print(f"dry run: {len(items)} items; the {judge} judge runs locally and costs nothing.")
         return
     progress = Progress(
-        TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), disable=len(items) < 2, transient=True,
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=len(items) < 2,
+        transient=True,
     )
     with progress:
         task = progress.add_task("grade", total=len(items))
@@ -127,14 +149,21 @@ def grade(
 
     write_graded(out_path, rows, grades, getattr(the_judge, "name", judge))
     summary = ScoreSummary.of(grades)
-    report = {"input": str(file), "output": str(out_path), "judge": getattr(the_judge, "name", judge),
-              "scores": summary.as_dict()}
+    report = {
+        "input": str(file),
+        "output": str(out_path),
+        "judge": getattr(the_judge, "name", judge),
+        "scores": summary.as_dict(),
+    }
     if remote:
         report["run"] = the_judge.stats.as_dict()
         report["prompt_cache"] = the_judge.cache_note
         the_judge.close()
-    summary_path = out_path.with_name(out_path.name[: -len(".jsonl")] + ".summary.json") \
-        if out_path.name.endswith(".jsonl") else out_path.with_name(out_path.name + ".summary.json")
+    summary_path = (
+        out_path.with_name(out_path.name[: -len(".jsonl")] + ".summary.json")
+        if out_path.name.endswith(".jsonl")
+        else out_path.with_name(out_path.name + ".summary.json")
+    )
     summary_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     _print_summary(console, summary, report, max_cost)
     if summary.failures.get("auth"):
@@ -168,10 +197,17 @@ def _print_summary(console: Console, s, report: dict, max_cost: float | None) ->
     run = report.get("run")
     if run:
         u = run["usage"]
-        t.add_row("cost", f"{_usd(run['cost_usd'])} ({run['requests']} API responses, {run['batch_requests']} in batches)")
-        t.add_row("tokens", f"in {u['input_tokens']}, cache write {u['cache_creation_input_tokens']}, "
-                  f"cache read {u['cache_read_input_tokens']}, out {u['output_tokens']}")
-        t.add_row("grade cache hits", f"{run['grade_cache_hits']} (+{run['duplicates']} repeats in the input, graded once)")
+        t.add_row(
+            "cost", f"{_usd(run['cost_usd'])} ({run['requests']} API responses, {run['batch_requests']} in batches)"
+        )
+        t.add_row(
+            "tokens",
+            f"in {u['input_tokens']}, cache write {u['cache_creation_input_tokens']}, "
+            f"cache read {u['cache_read_input_tokens']}, out {u['output_tokens']}",
+        )
+        t.add_row(
+            "grade cache hits", f"{run['grade_cache_hits']} (+{run['duplicates']} repeats in the input, graded once)"
+        )
         rate = run["prompt_cache_hit_rate"]
         t.add_row("prompt cache", report["prompt_cache"] + ("" if rate is None else f"; hit rate {rate:.0%}"))
         if run["cache_control_requests"] and not (u["cache_creation_input_tokens"] or u["cache_read_input_tokens"]):
@@ -179,8 +215,10 @@ def _print_summary(console: Console, s, report: dict, max_cost: float | None) ->
     t.add_row("output", report["output"])
     console.print(t)
     if s.failures.get("budget"):
-        console.print(f"[yellow]stopped at --max-cost ${max_cost}: {s.failures['budget']} items not graded; "
-                      f"{s.graded} grades kept (rerun to continue: graded items are cached)[/yellow]")
+        console.print(
+            f"[yellow]stopped at --max-cost ${max_cost}: {s.failures['budget']} items not graded; "
+            f"{s.graded} grades kept (rerun to continue: graded items are cached)[/yellow]"
+        )
 
 
 def pairs(
@@ -199,8 +237,10 @@ def pairs(
     try:
         resolve_api_key()
     except MissingAPIKey:
-        raise _fail("generating pairs needs ANTHROPIC_API_KEY (Claude writes them); without a key, start from "
-                    f"the bundled pairs: {bundled_pairs_path('train')}") from None
+        raise _fail(
+            "generating pairs needs ANTHROPIC_API_KEY (Claude writes them); without a key, start from "
+            f"the bundled pairs: {bundled_pairs_path('train')}"
+        ) from None
     if out.exists() and not force:
         raise _fail(f"{out} exists; pass --force to overwrite it")
     try:

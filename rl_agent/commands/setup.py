@@ -28,39 +28,88 @@ def default_run_dir() -> Path:
 
 
 def setup(
-    offline: bool = typer.Option(False, "--offline", help="Do not use the Hugging Face hub: train the embedded tiny model."),
+    offline: bool = typer.Option(
+        False, "--offline", help="Do not use the Hugging Face hub: train the embedded tiny model."
+    ),
     model: Optional[str] = typer.Option(None, "--model", help="Hub model id (owner/name) or a local model folder."),
-    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Where the run writes everything (default runs/setup-<time>)."),
+    run_dir: Optional[Path] = typer.Option(
+        None, "--run-dir", help="Where the run writes everything (default runs/setup-<time>)."
+    ),
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default depends on the model)."),
-    pairs: Optional[Path] = typer.Option(None, "--pairs", help="Training data (JSONL; pairs for dpo, prompts for grpo, "
-                                         "prompt/completion for sft, prompt/completion/label for kto); default bundled."),
-    heldout: Optional[Path] = typer.Option(None, "--heldout", help="Held-out rows never trained on; default the bundled set "
-                                           "(with --data: a seeded split of it)."),
+    pairs: Optional[Path] = typer.Option(
+        None,
+        "--pairs",
+        help="Training data (JSONL; pairs for dpo, prompts for grpo, "
+        "prompt/completion for sft, prompt/completion/label for kto); default bundled.",
+    ),
+    heldout: Optional[Path] = typer.Option(
+        None,
+        "--heldout",
+        help="Held-out rows never trained on; default the bundled set (with --data: a seeded split of it).",
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
     track: str = typer.Option(DEFAULT_TRACK, "--track", help=TRACK_HELP),
-    reward: Optional[str] = typer.Option(None, "--reward", help="GRPO reward, a judge spec: default the bundled "
-                                         "task's verifier program; 'terse' (offline judge); 'claude' (RLAIF)."),
-    max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="USD cap on Claude grading for the "
-                                             "whole GRPO run (default 1.0)."),
-    data: Optional[str] = typer.Option(None, "--data", help="Your dataset: a .jsonl/.json/.csv/.parquet file or a hub "
-                                       "dataset id, in any TRL standard type (see `rl-agent check`)."),
-    columns: Optional[str] = typer.Option(None, "--columns", help="Map --data column names, e.g. question=prompt,good=chosen,bad=rejected."),
+    reward: Optional[str] = typer.Option(
+        None,
+        "--reward",
+        help="GRPO reward, a judge spec: default the bundled "
+        "task's verifier program; 'terse' (offline judge); 'claude' (RLAIF).",
+    ),
+    max_cost: Optional[float] = typer.Option(
+        None, "--max-cost", min=0, help="USD cap on Claude grading for the whole GRPO run (default 1.0)."
+    ),
+    data: Optional[str] = typer.Option(
+        None,
+        "--data",
+        help="Your dataset: a .jsonl/.json/.csv/.parquet file or a hub "
+        "dataset id, in any TRL standard type (see `rl-agent check`).",
+    ),
+    columns: Optional[str] = typer.Option(
+        None, "--columns", help="Map --data column names, e.g. question=prompt,good=chosen,bad=rejected."
+    ),
     split: str = typer.Option("train", "--split", help="Split of a hub dataset given with --data."),
-    heldout_share: float = typer.Option(0.1, "--heldout-share", min=0.01, max=0.9, help="With --data and no --heldout: "
-                                        "share of prompts held out (seeded split)."),
-    report_to: str = typer.Option("none", "--report-to", help="Tracker TRL logs to: none, tensorboard, trackio or wandb."),
-    time_budget: float = typer.Option(DEFAULT_BUDGET_MINUTES, "--time-budget", min=0, metavar="MINUTES",
-                                      help="On a CPU, a training time estimated over this proposes fewer steps or a "
-                                      "smaller model (--yes picks); 0 turns the check off."),
+    heldout_share: float = typer.Option(
+        0.1,
+        "--heldout-share",
+        min=0.01,
+        max=0.9,
+        help="With --data and no --heldout: share of prompts held out (seeded split).",
+    ),
+    report_to: str = typer.Option(
+        "none", "--report-to", help="Tracker TRL logs to: none, tensorboard, trackio or wandb."
+    ),
+    time_budget: float = typer.Option(
+        DEFAULT_BUDGET_MINUTES,
+        "--time-budget",
+        min=0,
+        metavar="MINUTES",
+        help="On a CPU, a training time estimated over this proposes fewer steps or a "
+        "smaller model (--yes picks); 0 turns the check off.",
+    ),
 ) -> None:
     """Set up and run the starter recipe end to end: environment, model, data, training + LoRA, before/after report."""
     console = Console()
     try:
-        folder, report = setup_run(console, track=track, offline=offline, model=model,
-                                   run_dir=run_dir or default_run_dir(), steps=steps, train=pairs, heldout=heldout,
-                                   reward=reward, max_cost=max_cost, yes=yes, confirm=typer.confirm, data=data,
-                                   columns=columns, split=split, heldout_share=heldout_share, report_to=report_to,
-                                   time_budget=time_budget)
+        folder, report = setup_run(
+            console,
+            track=track,
+            offline=offline,
+            model=model,
+            run_dir=run_dir or default_run_dir(),
+            steps=steps,
+            train=pairs,
+            heldout=heldout,
+            reward=reward,
+            max_cost=max_cost,
+            yes=yes,
+            confirm=typer.confirm,
+            data=data,
+            columns=columns,
+            split=split,
+            heldout_share=heldout_share,
+            report_to=report_to,
+            time_budget=time_budget,
+        )
     except UserError as e:
         raise fail(str(e), e.code) from None
     show(console, folder.root, report)

@@ -19,8 +19,11 @@ def recipes() -> None:
     from rl_agent.kit.planning.recipes.library import RECIPES, example_command, parameters
 
     console = Console(highlight=False, soft_wrap=True)
-    console.print("Recipes: rl-agent new --recipe NAME --set KEY=VALUE ... (repeat --recipe to combine: an answer "
-                  "must pass every part).", markup=False)
+    console.print(
+        "Recipes: rl-agent new --recipe NAME --set KEY=VALUE ... (repeat --recipe to combine: an answer "
+        "must pass every part).",
+        markup=False,
+    )
     for module in RECIPES:
         console.print()
         console.print(f"[bold]{module.NAME}[/bold]: {module.DESCRIPTION}")
@@ -31,8 +34,11 @@ def recipes() -> None:
 
 
 def prove(
-    task_dir: Path = typer.Argument(..., metavar="DIR", help="A task folder: task.json, check.py (or rubric.md), "
-                                                             "examples.jsonl, data/train.jsonl, data/heldout.jsonl."),
+    task_dir: Path = typer.Argument(
+        ...,
+        metavar="DIR",
+        help="A task folder: task.json, check.py (or rubric.md), examples.jsonl, data/train.jsonl, data/heldout.jsonl.",
+    ),
 ) -> None:
     """Prove a task folder's check on its examples (every good >= 0.9, every bad <= 0.1), naming each example it
     gets wrong. Exit 0: proven; 1: not proven (or the check crashed on an example); 2: the folder breaks the
@@ -49,8 +55,7 @@ def prove(
     except TaskFolderError as e:
         raise fail(f"not a task folder under the contract: {e}", MALFORMED) from None
     if meta.check_kind == "claude_judge" and not os.environ.get("ANTHROPIC_API_KEY", "").strip():
-        raise fail("the check is rubric.md, scored by the Claude grader: set ANTHROPIC_API_KEY to prove it",
-                   MALFORMED)
+        raise fail("the check is rubric.md, scored by the Claude grader: set ANTHROPIC_API_KEY to prove it", MALFORMED)
     try:
         proof = prove_folder(task_dir)
     except CheckPathError as e:

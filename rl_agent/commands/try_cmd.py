@@ -20,7 +20,9 @@ from rl_agent.kit.export.try_model import try_prompts
 def try_(
     run_dir: Path = typer.Argument(..., help="A finished run folder."),
     prompts: Optional[List[str]] = typer.Argument(None, help="Prompts; none or '-' reads them from stdin, one a line."),
-    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", min=1, help="Answer length (default the run's)."),
+    max_new_tokens: Optional[int] = typer.Option(
+        None, "--max-new-tokens", min=1, help="Answer length (default the run's)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON Lines instead of a table."),
 ) -> None:
     """Ask the base model and the tuned model the same prompts; show both answers, scored by the run's check."""
@@ -43,6 +45,7 @@ def try_(
     table = Table(title=f"base vs tuned (check: {check})", show_lines=True)
     for col in ("prompt", "base model", "tuned model"):
         table.add_column(col, overflow="fold")
+
     def cell(a) -> Text:  # Text, not markup: model output may hold [brackets]
         text = Text(a.output)
         if a.score is not None:

@@ -18,8 +18,12 @@ from rl_agent.kit.launch.accelerate import Strategy, split_batch
 # The training script records what it resolved to (train_metrics.json "lora_target_modules").
 LORA_TARGETS = "all-linear"
 # The names these settings had before they took TRL's (TrainingArguments, and ModelConfig for LoRA's targets).
-OLD_NAMES = {"steps": "max_steps", "batch_size": "per_device_train_batch_size",
-             "grad_accum": "gradient_accumulation_steps", "lora_targets": "lora_target_modules"}
+OLD_NAMES = {
+    "steps": "max_steps",
+    "batch_size": "per_device_train_batch_size",
+    "grad_accum": "gradient_accumulation_steps",
+    "lora_targets": "lora_target_modules",
+}
 
 
 class CommonSettings(BaseModel):
@@ -31,14 +35,19 @@ class CommonSettings(BaseModel):
     min_device_batch: ClassVar[int] = 1  # the smallest per-device batch the trainer accepts (KTO: 2)
     # The fields that are not the trainer config's arguments: LoRA's go to PEFT's LoraConfig, the rest are the
     # kit's (evaluation length, scale-out). Every other field is passed to <Algo>Config under its own name.
-    KIT_FIELDS: ClassVar[frozenset[str]] = frozenset({"lora_r", "lora_alpha", "lora_dropout", "lora_target_modules",
-                                                      "max_new_tokens", "num_processes", "strategy"})
+    KIT_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "max_new_tokens", "num_processes", "strategy"}
+    )
 
     max_steps: int = Field(100, ge=1, le=1_000_000)
     learning_rate: float = Field(5e-4, gt=0, lt=1)
-    per_device_train_batch_size: int = Field(8, ge=1, description="examples per step and device at one process; "
-                                             "x gradient_accumulation_steps: the "
-                        "global batch, which N processes share")
+    per_device_train_batch_size: int = Field(
+        8,
+        ge=1,
+        description="examples per step and device at one process; "
+        "x gradient_accumulation_steps: the "
+        "global batch, which N processes share",
+    )
     gradient_accumulation_steps: int = Field(1, ge=1)
     gradient_checkpointing: bool = False
     lora_r: int = Field(16, ge=1)
@@ -69,7 +78,12 @@ class CommonSettings(BaseModel):
     @model_validator(mode="after")
     def _check_processes(self) -> "CommonSettings":
         if self.num_processes > 1:
-            split_batch(self.per_device_train_batch_size, self.gradient_accumulation_steps, self.num_processes, self.min_device_batch)
+            split_batch(
+                self.per_device_train_batch_size,
+                self.gradient_accumulation_steps,
+                self.num_processes,
+                self.min_device_batch,
+            )
         return self
 
     def trl_args(self) -> dict[str, Any]:
@@ -79,14 +93,20 @@ class CommonSettings(BaseModel):
     @classmethod
     def hub_defaults(cls, device: str) -> dict[str, Any]:
         """Gentler settings for a real 0.1-1B hub model (the class defaults suit the embedded tiny model)."""
-        return {"max_steps": 200, "learning_rate": 5e-5, "per_device_train_batch_size": 4 if device == "cuda" else 2,
-                "gradient_accumulation_steps": 4 if device == "cuda" else 8, "gradient_checkpointing": device == "cuda",
-                "save_steps": 50, "logging_steps": 10, "max_new_tokens": 96}
+        return {
+            "max_steps": 200,
+            "learning_rate": 5e-5,
+            "per_device_train_batch_size": 4 if device == "cuda" else 2,
+            "gradient_accumulation_steps": 4 if device == "cuda" else 8,
+            "gradient_checkpointing": device == "cuda",
+            "save_steps": 50,
+            "logging_steps": 10,
+            "max_new_tokens": 96,
+        }
 
     @classmethod
     def for_model(cls, source: str, device: str):
         return cls() if source == "embedded" else cls(**cls.hub_defaults(device))
-
 
 
 class RunBase(BaseModel):
@@ -105,15 +125,27 @@ class RunBase(BaseModel):
     train_file: str = "train.jsonl"
     heldout_file: str = "heldout.jsonl"
     min_pref_accuracy: float = Field(0.9, ge=0, le=1, description="success bar for held-out preference accuracy")
-    min_correct: float | None = Field(None, ge=0, le=1, description="floor for held-out correctness (share of "
-                                      "answers stating the reference); None: only 'does not fall' is required")
-    check_file: str | None = Field(None, description="the task's own check program (check.py in the run folder); "
-                                   "when set, its held-out pass rate is the run's success measure")
-    min_check_rate: float = Field(0.8, ge=0, le=1, description="success bar: share of tuned held-out answers the "
-                                  "task check passes (score >= 0.9)")
-    check_kind: Literal["program", "claude_judge"] = Field("program", description="program: check_file is a "
-                                                           "check.py; claude_judge: check_file is the rubric the "
-                                                           "Claude grader scores with")
+    min_correct: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="floor for held-out correctness (share of "
+        "answers stating the reference); None: only 'does not fall' is required",
+    )
+    check_file: str | None = Field(
+        None,
+        description="the task's own check program (check.py in the run folder); "
+        "when set, its held-out pass rate is the run's success measure",
+    )
+    min_check_rate: float = Field(
+        0.8, ge=0, le=1, description="success bar: share of tuned held-out answers the task check passes (score >= 0.9)"
+    )
+    check_kind: Literal["program", "claude_judge"] = Field(
+        "program",
+        description="program: check_file is a "
+        "check.py; claude_judge: check_file is the rubric the "
+        "Claude grader scores with",
+    )
 
     @property
     def settings(self) -> CommonSettings:

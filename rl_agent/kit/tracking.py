@@ -24,7 +24,9 @@ def check_report_to(report_to: str, python: str) -> str:
         raise TrackerError(f"--report-to must be one of {', '.join(TRACKERS)}, not {report_to!r}")
     module = TRACKERS[report_to]
     if module and missing_modules(python, (module,)):
-        raise TrackerError(f"--report-to {report_to} needs the {module!r} package in the training environment "
-                           f"({python}): install it there with `{python} -m pip install {module}` "
-                           "(or the rl-agent `track` extra), or use --report-to none")
+        raise TrackerError(
+            f"--report-to {report_to} needs the {module!r} package in the training environment "
+            f"({python}): install it there with `{python} -m pip install {module}` "
+            "(or the rl-agent `track` extra), or use --report-to none"
+        )
     return report_to

@@ -42,9 +42,23 @@ PAD_CANDIDATES = ("<|finetune_right_pad_id|>", "<pad>", "<|pad|>", "[PAD]")
 
 # Turn and thinking markers of the common families: none of them belongs in an answer a user reads.
 TEMPLATE_DEBRIS = (
-    "<think>", "</think>", "<|im_start|>", "<|im_end|>", "<|begin_of_text|>", "<|start_header_id|>",
-    "<|end_header_id|>", "<|eot_id|>", "<|eom_id|>", "<start_of_turn>", "<end_of_turn>", "<|system|>",
-    "<|user|>", "<|assistant|>", "<|end|>", "<|endoftext|>", "<|end_of_text|>",
+    "<think>",
+    "</think>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|begin_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eot_id|>",
+    "<|eom_id|>",
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "<|system|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|end|>",
+    "<|endoftext|>",
+    "<|end_of_text|>",
 )
 
 
@@ -69,15 +83,20 @@ def prepare_tokenizer(tokenizer):
 
 def chat_prompt(tokenizer, prompt, kwargs=None):
     """The text a model is asked with: one user turn and the generation prompt, thinking off."""
-    return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                         add_generation_prompt=True, **(CHAT_TEMPLATE_KWARGS if kwargs is None else kwargs))
+    return tokenizer.apply_chat_template(
+        [{"role": "user", "content": prompt}],
+        tokenize=False,
+        add_generation_prompt=True,
+        **(CHAT_TEMPLATE_KWARGS if kwargs is None else kwargs),
+    )
 
 
 def chat_exchange(tokenizer, prompt, answer, kwargs=None):
     """The whole exchange (user turn and assistant answer) as the model is trained on it."""
     messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
-    return tokenizer.apply_chat_template(messages, tokenize=False,
-                                         **(CHAT_TEMPLATE_KWARGS if kwargs is None else kwargs))
+    return tokenizer.apply_chat_template(
+        messages, tokenize=False, **(CHAT_TEMPLATE_KWARGS if kwargs is None else kwargs)
+    )
 
 
 def stop_token_ids(tokenizer, model=None):

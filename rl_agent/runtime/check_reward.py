@@ -34,8 +34,14 @@ def check_text(x) -> str:
 class CheckReward:
     """`reward(prompts, completions, reference=[...]) -> [score | None]`, the signature GRPOTrainer calls."""
 
-    def __init__(self, run_dir: str | Path, check_path: str | Path = "check.py", *,
-                 timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB):
+    def __init__(
+        self,
+        run_dir: str | Path,
+        check_path: str | Path = "check.py",
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+    ):
         self.run_dir, self.check_path = resolve_check_path(run_dir, check_path)  # refuse a bad path up front
         self.timeout_s, self.memory_mb = timeout_s, memory_mb
         self.__name__ = "task_check"
@@ -44,8 +50,10 @@ class CheckReward:
 
     def __call__(self, prompts, completions, reference=None, **kwargs) -> list[float | None]:
         refs = list(reference) if reference is not None else [None] * len(prompts)
-        items = [CheckItem(check_text(p), check_text(c), None if r is None else str(r))
-                 for p, c, r in zip(prompts, completions, refs)]
+        items = [
+            CheckItem(check_text(p), check_text(c), None if r is None else str(r))
+            for p, c, r in zip(prompts, completions, refs)
+        ]
         try:
             scores = self._run(items)
         except CheckRunError:
@@ -59,8 +67,12 @@ class CheckReward:
     def stats(self) -> dict:
         """Counts in the shape the GRPO scripts record (a local check costs nothing)."""
         failed = len(self.failures)
-        return {"graded": self.graded, "failed": failed, "failures": {"check_error": failed} if failed else {},
-                "cost_usd": 0.0}
+        return {
+            "graded": self.graded,
+            "failed": failed,
+            "failures": {"check_error": failed} if failed else {},
+            "cost_usd": 0.0,
+        }
 
     def _run(self, items: list[CheckItem]) -> list[float | None]:
         return run_check(self.run_dir, self.check_path, items, timeout_s=self.timeout_s, memory_mb=self.memory_mb)

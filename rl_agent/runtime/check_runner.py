@@ -38,7 +38,7 @@ STARTUP_TIMEOUT_S = 20.0
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH|ANTHROPIC", re.IGNORECASE)
 
-_DRIVER = r'''
+_DRIVER = r"""
 import importlib.util, json, os, sys
 out = os.fdopen(os.dup(1), "w", encoding="utf-8")
 os.dup2(2, 1)
@@ -67,7 +67,7 @@ for i, it in enumerate(items):
             emit({"i": i, "error": "returned " + type(v).__name__ + " " + repr(v)[:80] + ", not a float or None"})
     except BaseException as e:
         emit({"i": i, "error": "raised " + type(e).__name__ + ": " + str(e)[:300]})
-'''
+"""
 
 
 class CheckRunError(RuntimeError):
@@ -146,8 +146,13 @@ def run_check(
     root, path = resolve_check_path(run_dir, check_path)
     items = list(items)
     proc = subprocess.Popen(
-        [sys.executable, "-I", "-c", _DRIVER, str(path)], cwd=root, env=check_env(), stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_limits(timeout_s, len(items), memory_mb),
+        [sys.executable, "-I", "-c", _DRIVER, str(path)],
+        cwd=root,
+        env=check_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_limits(timeout_s, len(items), memory_mb),
         start_new_session=True,
     )
     lines: queue.Queue[str | None] = queue.Queue()
@@ -187,8 +192,9 @@ def run_check(
                 for t in threads[:2]:
                     t.join(timeout=1)
                 tail = b"".join(stderr_tail).decode("utf-8", "replace").strip()[-400:]
-                raise CheckRunError(f"check.py process ended (exit code {proc.returncode}) on {where}"
-                                    + (f": {tail}" if tail else ""))
+                raise CheckRunError(
+                    f"check.py process ended (exit code {proc.returncode}) on {where}" + (f": {tail}" if tail else "")
+                )
             row = json.loads(line)
             if expect_ready:
                 if "load_error" in row:

@@ -24,8 +24,28 @@ disagree about what "correct" means.
 
 import re
 
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS)}
 _NUMBER_WORDS.update({w: 10 * i for i, w in enumerate(_TENS) if w})
@@ -88,7 +108,7 @@ def _negated(tokens, start, end):
     before = tokens[start - 1] if start > 0 else ""
     if before in _NEGATORS or (before == "t" and start > 1 and tokens[start - 2] in _NT):
         return True
-    after = tokens[end:end + 2] + ["", ""]
+    after = tokens[end : end + 2] + ["", ""]
     return (after[0] in _BE and after[1] == "not") or (after[0] in _NT and after[1] == "t")
 
 
@@ -106,7 +126,7 @@ def _counted_mentions(tokens, ref):
     n = len(ref)
     found = []
     for k in range(len(words) - n + 1):
-        if [tokens[i] for i in words[k:k + n]] == ref:
+        if [tokens[i] for i in words[k : k + n]] == ref:
             start, end = words[k], words[k + n - 1] + 1
             if not (_negated(tokens, start, end) or _alternative(tokens, start, end)):
                 found.append((start, end))

@@ -50,8 +50,11 @@ def coerce_score(result):
 def _arity(func):
     """How many of (prompt, output, reference) to pass: f(output), f(prompt, output) or all three."""
     try:
-        params = [p for p in inspect.signature(func).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in inspect.signature(func).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         return 1
     return min(len(params), 3) or 1
@@ -101,8 +104,12 @@ class LocalReward:
 
     def stats(self):
         """Counts in the shape of the kit's RewardStats.as_dict() (a local scorer costs nothing)."""
-        return {"graded": self.graded, "failed": sum(self.failures.values()),
-                "failures": dict(self.failures), "cost_usd": 0.0}
+        return {
+            "graded": self.graded,
+            "failed": sum(self.failures.values()),
+            "failures": dict(self.failures),
+            "cost_usd": 0.0,
+        }
 
 
 class GuardedReward:
@@ -119,8 +126,9 @@ class GuardedReward:
             scores = list(self.inner(prompts, completions, **kwargs))
         except Exception as e:
             if not self.exceptions:
-                print(f"reward {self.__name__} failed ({type(e).__name__}: {e}); those samples get no reward",
-                      flush=True)
+                print(
+                    f"reward {self.__name__} failed ({type(e).__name__}: {e}); those samples get no reward", flush=True
+                )
             self.exceptions[type(e).__name__] += len(completions)
             scores = [None] * len(completions)
         log_metric = kwargs.get("log_metric")

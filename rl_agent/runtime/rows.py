@@ -19,10 +19,31 @@ CANONICAL = ("prompt", "chosen", "rejected", "completion", "label", "reference",
 # First match wins, in this order. Names are compared case-insensitively.
 ALIASES: dict[str, tuple[str, ...]] = {
     "prompt": ("prompt", "question", "instruction", "query", "input", "problem", "user", "context"),
-    "chosen": ("chosen", "good", "positive", "preferred", "accepted", "better", "winner", "chosen_response",
-               "response_chosen", "chosen_answer", "pos"),
-    "rejected": ("rejected", "bad", "negative", "dispreferred", "worse", "loser", "rejected_response",
-                 "response_rejected", "rejected_answer", "neg"),
+    "chosen": (
+        "chosen",
+        "good",
+        "positive",
+        "preferred",
+        "accepted",
+        "better",
+        "winner",
+        "chosen_response",
+        "response_chosen",
+        "chosen_answer",
+        "pos",
+    ),
+    "rejected": (
+        "rejected",
+        "bad",
+        "negative",
+        "dispreferred",
+        "worse",
+        "loser",
+        "rejected_response",
+        "response_rejected",
+        "rejected_answer",
+        "neg",
+    ),
     "completion": ("completion", "answer", "output", "response", "target", "solution"),
     "label": ("label", "kto_label", "thumbs_up", "is_good", "desirable", "feedback"),
     "reference": ("reference", "ground_truth", "gold", "expected"),
@@ -52,8 +73,9 @@ def read_text(path: str | Path, *, error: type[Exception] = RowsError, missing: 
     return decode(path.read_bytes(), str(path), error)
 
 
-def jsonl_objects(path: str | Path, text: str, *, error: type[Exception] = RowsError,
-                  expected: str = "a JSON object") -> Iterator[tuple[int, str, dict]]:
+def jsonl_objects(
+    path: str | Path, text: str, *, error: type[Exception] = RowsError, expected: str = "a JSON object"
+) -> Iterator[tuple[int, str, dict]]:
     """(line number, "file:line", object) for each non-blank line of JSON Lines text."""
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():

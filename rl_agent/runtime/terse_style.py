@@ -7,14 +7,41 @@ standalone, and the kit imports the same functions, so the two can never disagre
 import re
 
 HEDGES = (
-    "i think", "i believe", "i guess", "i would say", "probably", "possibly", "perhaps", "maybe",
-    "might be", "could be", "most likely", "not entirely sure", "not sure", "it seems", "kind of",
-    "sort of", "i could be wrong", "to be honest", "honestly", "basically", "as an ai",
+    "i think",
+    "i believe",
+    "i guess",
+    "i would say",
+    "probably",
+    "possibly",
+    "perhaps",
+    "maybe",
+    "might be",
+    "could be",
+    "most likely",
+    "not entirely sure",
+    "not sure",
+    "it seems",
+    "kind of",
+    "sort of",
+    "i could be wrong",
+    "to be honest",
+    "honestly",
+    "basically",
+    "as an ai",
 )
 FILLERS = (
-    "great question", "good question", "interesting question", "well,", "so,", "hmm",
-    "i hope this helps", "i hope that answers", "let me know if", "please double-check",
-    "any other questions", "happy to help",
+    "great question",
+    "good question",
+    "interesting question",
+    "well,",
+    "so,",
+    "hmm",
+    "i hope this helps",
+    "i hope that answers",
+    "let me know if",
+    "please double-check",
+    "any other questions",
+    "happy to help",
 )
 TERSE_WORD_LIMIT = 12
 

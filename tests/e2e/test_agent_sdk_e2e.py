@@ -48,10 +48,14 @@ def make_run(root: Path, model_path: str | None = None, heldout_pairs: int = 6) 
     with open(bundled_pairs_path("heldout"), encoding="utf-8") as f:
         heldout.write_text("".join(itertools.islice(f, heldout_pairs)), encoding="utf-8")
     spec = RunSpec(
-        model="embedded tiny Qwen3", model_source="embedded", train_file=str(bundled_pairs_path("train")),
-        heldout_file=str(heldout), min_pref_accuracy=0.75,  # the bar for a 10-step run on 6 held-out pairs
-        dpo=DPOSettings(steps=10, learning_rate=2e-3, batch_size=4, max_length=96, save_steps=10, logging_steps=2,
-                        max_new_tokens=16),
+        model="embedded tiny Qwen3",
+        model_source="embedded",
+        train_file=str(bundled_pairs_path("train")),
+        heldout_file=str(heldout),
+        min_pref_accuracy=0.75,  # the bar for a 10-step run on 6 held-out pairs
+        dpo=DPOSettings(
+            steps=10, learning_rate=2e-3, batch_size=4, max_length=96, save_steps=10, logging_steps=2, max_new_tokens=16
+        ),
     )
     folder = RunFolder(root)
     state = folder.create(spec)
@@ -82,8 +86,15 @@ def test_claude_repairs_a_broken_config_key_and_the_run_completes(claude, tiny_m
     # ... and the scripted Claude diagnoses it from the log, patches it, re-runs, compares.
     claude.script(
         Reply.tool_use(TOOL + "read_log", {"lines": 30}, text="Let me look at the log."),
-        Reply.tool_use(TOOL + "patch_file", {"path": "train_dpo.py", "old": '"learning_rat":',
-                                             "new": '"learning_rate":', "reason": "CONFIG key misspelt"}),
+        Reply.tool_use(
+            TOOL + "patch_file",
+            {
+                "path": "train_dpo.py",
+                "old": '"learning_rat":',
+                "new": '"learning_rate":',
+                "reason": "CONFIG key misspelt",
+            },
+        ),
         Reply.tool_use(TOOL + "run_step", {"step": "all"}),
         Reply.tool_use(TOOL + "compare", {}),
         Reply.text_reply("Cause: CONFIG['learning_rate'] was misspelt. Fixed the key; the run completed."),

@@ -14,8 +14,9 @@ from tests.support.cli import REPO
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / "gpu.py"), *args], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_without_a_gpu_it_says_so_and_exits_0():

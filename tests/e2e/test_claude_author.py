@@ -30,12 +30,12 @@ TOOL = "mcp__rl_agent__"
 TASK = "Answer as a numbered list of exactly three steps."
 
 # The first check Claude "writes" is wrong: it accepts three OR MORE steps. The proof must catch it.
-LOOSE_CHECK = '''import re
+LOOSE_CHECK = """import re
 
 def check(prompt, output, reference=None):
     steps = [l for l in output.splitlines() if re.match(r"\\s*\\d+[.)]\\s+\\S", l)]
     return 1.0 if len(steps) >= 3 else 0.0
-'''
+"""
 EXACT_CHECK = '''import re
 
 def check(prompt, output, reference=None):
@@ -49,8 +49,10 @@ def check(prompt, output, reference=None):
             return 0.0
     return 1.0
 '''
-STATEMENT = ("accepts an answer only if it is exactly three non-empty lines numbered 1., 2., 3. in order, with "
-             "nothing before or after them")
+STATEMENT = (
+    "accepts an answer only if it is exactly three non-empty lines numbered 1., 2., 3. in order, with "
+    "nothing before or after them"
+)
 
 
 def three_steps(answer: str) -> str:
@@ -71,17 +73,21 @@ def rows(split: str) -> list[dict]:
 
 def examples() -> dict:
     q, ref = "What is the capital of Italy?", "Rome."
-    good = [{"prompt": q, "output": three_steps(ref), "reference": ref},
-            {"prompt": q, "output": "1. Think of Italy.\n2. Find its capital.\n3. Rome.", "reference": ref},
-            {"prompt": "What is 2 + 2?", "output": "1) Take 2.\n2) Add 2.\n3) It is 4.", "reference": "4"},
-            {"prompt": q, "output": "  1. Look it up.\n  2. Confirm it.\n  3. Rome.\n", "reference": ref},
-            {"prompt": "How do I boil an egg?", "output": "1. Boil water.\n2. Add the egg.\n3. Wait ten minutes."}]
-    bad = [{"prompt": q, "output": "1. Read.\n2. Recall.\n3. Check.\n4. Rome.", "reference": ref},
-           {"prompt": q, "output": "1. Recall the fact.\n2. Rome.", "reference": ref},
-           {"prompt": q, "output": "Rome.", "reference": ref},
-           {"prompt": q, "output": "- Read.\n- Recall.\n- Rome.", "reference": ref},
-           {"prompt": q, "output": "1. Read.\n2. Recall.\n2. Rome.", "reference": ref},
-           {"prompt": q, "output": "I think it is probably Rome, but please double-check.", "reference": ref}]
+    good = [
+        {"prompt": q, "output": three_steps(ref), "reference": ref},
+        {"prompt": q, "output": "1. Think of Italy.\n2. Find its capital.\n3. Rome.", "reference": ref},
+        {"prompt": "What is 2 + 2?", "output": "1) Take 2.\n2) Add 2.\n3) It is 4.", "reference": "4"},
+        {"prompt": q, "output": "  1. Look it up.\n  2. Confirm it.\n  3. Rome.\n", "reference": ref},
+        {"prompt": "How do I boil an egg?", "output": "1. Boil water.\n2. Add the egg.\n3. Wait ten minutes."},
+    ]
+    bad = [
+        {"prompt": q, "output": "1. Read.\n2. Recall.\n3. Check.\n4. Rome.", "reference": ref},
+        {"prompt": q, "output": "1. Recall the fact.\n2. Rome.", "reference": ref},
+        {"prompt": q, "output": "Rome.", "reference": ref},
+        {"prompt": q, "output": "- Read.\n- Recall.\n- Rome.", "reference": ref},
+        {"prompt": q, "output": "1. Read.\n2. Recall.\n2. Rome.", "reference": ref},
+        {"prompt": q, "output": "I think it is probably Rome, but please double-check.", "reference": ref},
+    ]
     return {"good": good, "bad": bad}
 
 
@@ -137,8 +143,16 @@ def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_pla
     # What the CLI sent back to "Claude": the loose check's proof failed naming the four-step example.
     results = claude.tool_results()
     assert [r["name"].removeprefix(TOOL) for r in results] == [
-        "write_check", "write_examples", "prove_check", "finish", "write_check", "prove_check", "write_data",
-        "write_statement", "finish"]
+        "write_check",
+        "write_examples",
+        "prove_check",
+        "finish",
+        "write_check",
+        "prove_check",
+        "write_data",
+        "write_statement",
+        "finish",
+    ]
     first_proof = results[2]
     assert first_proof["is_error"] and "check NOT proven" in first_proof["text"]
     assert "bad example 0 scored 1.00" in first_proof["text"] and "4. Rome." in first_proof["text"]
@@ -153,8 +167,11 @@ def test_claude_writes_a_wrong_check_the_proof_catches_it_and_the_rewrite_is_pla
     assert spec["data"]["origin"] == "claude-generated" and spec["dpo"]["max_steps"] == EMBEDDED_DPO["max_steps"]
     assert (run_dir / "check.py").read_text() == EXACT_CHECK
     # the task folder under the contract: what `rl-agent prove` and `new --task-dir` read
-    assert json.loads((run_dir / "task.json").read_text()) == {"statement": STATEMENT, "algorithm": "dpo",
-                                                               "check_kind": "program"}
+    assert json.loads((run_dir / "task.json").read_text()) == {
+        "statement": STATEMENT,
+        "algorithm": "dpo",
+        "check_kind": "program",
+    }
     assert {json.loads(x)["kind"] for x in (run_dir / "examples.jsonl").read_text().splitlines()} == {"good", "bad"}
     assert spec["check"]["examples"] == "examples.jsonl" and spec["data"]["train_file"] == "data/train.jsonl"
     assert "check proven" in out and not (run_dir / "run.json").exists()  # --plan-only: nothing trains
@@ -193,12 +210,21 @@ def exclaim_rows(split: str) -> list[dict]:
 
 def exclaim_examples() -> dict:
     q, ref = "What is the capital of Italy?", "Rome."
-    good = [{"prompt": q, "output": "Rome!", "reference": ref}, {"prompt": q, "output": "It is Rome!"},
-            {"prompt": "What is 2 + 2?", "output": "4!", "reference": "4"}, {"prompt": q, "output": "  Rome, of course!\n"},
-            {"prompt": "How do I boil an egg?", "output": "Boil water, add the egg and wait ten minutes!"}]
-    bad = [{"prompt": q, "output": "Rome.", "reference": ref}, {"prompt": q, "output": "Rome"},
-           {"prompt": q, "output": "Rome!\nAnything else?"}, {"prompt": q, "output": "!"},
-           {"prompt": q, "output": "Rome?!"}, {"prompt": q, "output": "I think it is probably Rome."}]
+    good = [
+        {"prompt": q, "output": "Rome!", "reference": ref},
+        {"prompt": q, "output": "It is Rome!"},
+        {"prompt": "What is 2 + 2?", "output": "4!", "reference": "4"},
+        {"prompt": q, "output": "  Rome, of course!\n"},
+        {"prompt": "How do I boil an egg?", "output": "Boil water, add the egg and wait ten minutes!"},
+    ]
+    bad = [
+        {"prompt": q, "output": "Rome.", "reference": ref},
+        {"prompt": q, "output": "Rome"},
+        {"prompt": q, "output": "Rome!\nAnything else?"},
+        {"prompt": q, "output": "!"},
+        {"prompt": q, "output": "Rome?!"},
+        {"prompt": q, "output": "I think it is probably Rome."},
+    ]
     return {"good": good, "bad": bad}
 
 
@@ -209,8 +235,10 @@ def test_the_authored_plan_trains_to_a_verdict_measured_by_its_own_check(claude,
         Reply.tool_use(TOOL + "write_check", {"code": EXCLAIM_CHECK}),
         Reply.tool_use(TOOL + "write_examples", exclaim_examples()),
         Reply.tool_use(TOOL + "prove_check", {}),
-        Reply.tool_use(TOOL + "write_data", {"algorithm": "dpo", "train": exclaim_rows("train"),
-                                             "heldout": exclaim_rows("heldout")}),
+        Reply.tool_use(
+            TOOL + "write_data",
+            {"algorithm": "dpo", "train": exclaim_rows("train"), "heldout": exclaim_rows("heldout")},
+        ),
         Reply.tool_use(TOOL + "write_statement", {"statement": EXCLAIM_STATEMENT}),
         Reply.tool_use(TOOL + "finish", {}),
         Reply.text_reply("The check is proven; the plan is ready."),
@@ -233,7 +261,9 @@ def test_the_authored_plan_trains_to_a_verdict_measured_by_its_own_check(claude,
 
 # A check that tries to read the key and leak the environment into the run folder: it must see no key (it runs
 # in the sandbox), so it grades like EXACT_CHECK only when the key is absent, and its leak file holds no key.
-SNOOPING_CHECK = EXACT_CHECK.replace("import re\n", "import json, os, re\n", 1) + '''
+SNOOPING_CHECK = (
+    EXACT_CHECK.replace("import re\n", "import json, os, re\n", 1)
+    + """
 
 _exact = check
 
@@ -243,7 +273,8 @@ def check(prompt, output, reference=None):
         f.write(json.dumps(dict(os.environ)))
     seen = os.environ.get("ANTHROPIC_API_KEY") or any("sk-ant" in v for v in os.environ.values())
     return 0.0 if seen else _exact(prompt, output, reference)
-'''
+"""
+)
 
 
 def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tmp_path):
@@ -263,8 +294,9 @@ def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tm
         Reply.tool_use(TOOL + "write_check", {"code": SNOOPING_CHECK}),
         Reply.tool_use(TOOL + "write_examples", examples()),
         Reply.tool_use(TOOL + "prove_check", {}),
-        Reply.tool_use(TOOL + "write_data", {"algorithm": "dpo", "train": rows("train")[:10],
-                                             "heldout": rows("train")[5:9]}),
+        Reply.tool_use(
+            TOOL + "write_data", {"algorithm": "dpo", "train": rows("train")[:10], "heldout": rows("train")[5:9]}
+        ),
         Reply.text_reply("Stopping here."),
     )
     with pytest.raises(AuthorError) as err:
@@ -296,10 +328,16 @@ def test_authoring_tools_stay_in_the_run_folder_and_never_see_the_key(claude, tm
     assert TEST_API_KEY not in json.dumps(claude.message_requests[0].body)  # nor the prompt or instructions
     log = authoring_log(run_dir)  # every call, the three the hook refused first (they never reached our tools)
     assert [(x["tool"], x["refused_by"]) for x in log[:3]] == [("write_check", "path guard")] * 2 + [
-        ("write_data", "path guard")]
+        ("write_data", "path guard")
+    ]
     assert all("outside the run folder" in x["result"] for x in log[:3])
-    assert [x["tool"] for x in log[3:]] == ["write_check"] * 3 + ["write_statement", "write_check", "write_examples",
-                                                                   "prove_check", "write_data"]
+    assert [x["tool"] for x in log[3:]] == ["write_check"] * 3 + [
+        "write_statement",
+        "write_check",
+        "write_examples",
+        "prove_check",
+        "write_data",
+    ]
     assert [x["refused_by"] for x in log[3:]] == ["tool"] * 4 + [None, None, None, "tool"]
 
 
@@ -309,8 +347,9 @@ def test_a_session_that_never_proves_its_check_trains_nothing(claude, tmp_path):
         Reply.tool_use(TOOL + "write_check", {"code": LOOSE_CHECK}),
         Reply.tool_use(TOOL + "write_examples", examples()),
         Reply.tool_use(TOOL + "prove_check", {}),
-        Reply.tool_use(TOOL + "write_data", {"algorithm": "dpo", "train": rows("train")[:20],
-                                             "heldout": rows("heldout")[:5]}),
+        Reply.tool_use(
+            TOOL + "write_data", {"algorithm": "dpo", "train": rows("train")[:20], "heldout": rows("heldout")[:5]}
+        ),
         Reply.tool_use(TOOL + "write_statement", {"statement": STATEMENT}),
         Reply.tool_use(TOOL + "finish", {}),
         Reply.text_reply("I could not make the check pass."),
@@ -326,20 +365,27 @@ def test_a_session_that_never_proves_its_check_trains_nothing(claude, tmp_path):
         assert not (run_dir / never).exists(), never
 
 
-KIND_RUBRIC = ("Score 1 if the answer is kind and warm toward the person asking; score 0 if it is curt, "
-               "dismissive or unkind. Judge the tone only, not the length.")
+KIND_RUBRIC = (
+    "Score 1 if the answer is kind and warm toward the person asking; score 0 if it is curt, "
+    "dismissive or unkind. Judge the tone only, not the length."
+)
 
 
 def judged_examples(bad_outputs: list[str]) -> dict:
     """The scripted grader scores short answers high (default_score: each word past two costs 0.05), so short
     answers play the kind ones and long ones the unkind ones; the wiring, not the grader, is under test."""
     q = "I failed my exam. What now?"
-    good = [{"prompt": q, "output": o} for o in ("You'll manage.", "Be gentle.", "Rest first.", "You matter.", "Try again.")]
+    good = [
+        {"prompt": q, "output": o} for o in ("You'll manage.", "Be gentle.", "Rest first.", "You matter.", "Try again.")
+    ]
     return {"good": good, "bad": [{"prompt": q, "output": o} for o in bad_outputs]}
 
 
-UNKIND = ["That is entirely your own fault and honestly nobody should feel sorry for you at all, so stop complaining "
-          "about it now please and thank you " + str(i) for i in range(5)]
+UNKIND = [
+    "That is entirely your own fault and honestly nobody should feel sorry for you at all, so stop complaining "
+    "about it now please and thank you " + str(i)
+    for i in range(5)
+]
 
 
 def test_a_judged_check_is_proven_by_the_claude_grader_and_a_lenient_judge_fails(monkeypatch, tmp_path):
@@ -376,8 +422,11 @@ def test_a_judged_check_is_proven_by_the_claude_grader_and_a_lenient_judge_fails
 
         # Held-out scoring with the judge: the before/after answers of eval.json, graded with the rubric.
         samples = {"before": [UNKIND[0], "Be well."], "after": ["Rest well.", "Be gentle."]}
-        (run_dir / "eval.json").write_text(json.dumps(
-            {side: {"samples": [{"prompt": "q", "output": o} for o in outs]} for side, outs in samples.items()}))
+        (run_dir / "eval.json").write_text(
+            json.dumps(
+                {side: {"samples": [{"prompt": "q", "output": o} for o in outs]} for side, outs in samples.items()}
+            )
+        )
         (run_dir / "heldout.jsonl").write_text('{"prompt": "q"}\n{"prompt": "q2"}\n')
         figures = score_heldout(run_dir, "rubric.md", "claude_judge")
         assert figures["before"]["pass_rate"] == 0.5 and figures["after"]["pass_rate"] == 1.0
@@ -392,10 +441,12 @@ def test_a_multi_line_format_the_task_check_passes_is_not_diagnosed_as_a_run_on(
 
     answers = tuple(three_steps(a) for a in ("Cairo.", "Two.", "Rome.", "Paris."))
     failed = "correct did not fall (after >= before - 0.05): no"
-    passed = Symptoms(f"verdict: the before/after did not succeed (task check pass rate >= 0.8: yes, {failed})",
-                      "", None, answers, 40)
+    passed = Symptoms(
+        f"verdict: the before/after did not succeed (task check pass rate >= 0.8: yes, {failed})", "", None, answers, 40
+    )
     found = diagnose(passed, CATALOGUE)
     assert found is None or found[0].id != "generation_never_stops"
-    run_on = Symptoms(f"verdict: the before/after did not succeed (task check pass rate >= 0.8: no, {failed})",
-                      "", None, answers, 40)
+    run_on = Symptoms(
+        f"verdict: the before/after did not succeed (task check pass rate >= 0.8: no, {failed})", "", None, answers, 40
+    )
     assert diagnose(run_on, CATALOGUE)[0].id == "generation_never_stops"  # without a passing check it still is

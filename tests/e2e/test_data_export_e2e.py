@@ -24,15 +24,38 @@ def trained_run(tmp_path_factory, tiny_model):
     # 60 rows keep the shared run short: 54 train, 6 held-out (the seeded 10% split)
     rows = [json.loads(line) for line in (TERSE / "train.jsonl").read_text().splitlines() if line.strip()][:60]
     data = root / "chat_feedback.jsonl"
-    data.write_text("".join(json.dumps({
-        "conversation": [{"role": "system", "content": "Answer."}, {"role": "user", "content": r["prompt"]}],
-        "thumbs_up_reply": [{"role": "assistant", "content": r["chosen"]}],
-        "thumbs_down_reply": [{"role": "assistant", "content": r["rejected"]}],
-    }) + "\n" for r in rows))
+    data.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "conversation": [
+                        {"role": "system", "content": "Answer."},
+                        {"role": "user", "content": r["prompt"]},
+                    ],
+                    "thumbs_up_reply": [{"role": "assistant", "content": r["chosen"]}],
+                    "thumbs_down_reply": [{"role": "assistant", "content": r["rejected"]}],
+                }
+            )
+            + "\n"
+            for r in rows
+        )
+    )
     run_dir = root / "run"
-    proc = run_cli("setup", "--offline", "--yes", "--steps", "10", "--run-dir", str(run_dir), "--data", str(data),
-                   "--columns", "conversation=prompt,thumbs_up_reply=chosen,thumbs_down_reply=rejected",
-                   "--report-to", "tensorboard")
+    proc = run_cli(
+        "setup",
+        "--offline",
+        "--yes",
+        "--steps",
+        "10",
+        "--run-dir",
+        str(run_dir),
+        "--data",
+        str(data),
+        "--columns",
+        "conversation=prompt,thumbs_up_reply=chosen,thumbs_down_reply=rejected",
+        "--report-to",
+        "tensorboard",
+    )
     assert_exit_follows_verdict(proc, run_dir)
     return run_dir, proc
 
@@ -62,7 +85,7 @@ def test_tensorboard_event_files_in_the_run_folder(trained_run):
     acc.Reload()
     assert "train/loss" in acc.Tags()["scalars"]
     assert "DPOConfig(output_dir=str(output_dir), **trl)" in (run_dir / "train_dpo.py").read_text()
-    assert '"report_to": \'tensorboard\'' in (run_dir / "train_dpo.py").read_text()
+    assert "\"report_to\": 'tensorboard'" in (run_dir / "train_dpo.py").read_text()
 
 
 def test_export_merge_equals_the_adapter_and_the_card_renders(trained_run, tmp_path):
@@ -84,8 +107,9 @@ def test_export_merge_equals_the_adapter_and_the_card_renders(trained_run, tmp_p
     prompts = [json.loads(x)["prompt"] for x in (run_dir / "heldout.jsonl").read_text().splitlines()]
     changed = 0
     for prompt in prompts:
-        ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                      return_tensors="pt", return_dict=True)
+        ids = tok.apply_chat_template(
+            [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
         gen = dict(max_new_tokens=24, do_sample=False, pad_token_id=tok.pad_token_id)
         with torch.no_grad():
             a = merged.generate(**ids, **gen)
@@ -115,7 +139,9 @@ def test_export_failures_are_clear(trained_run, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     with pytest.raises(HubError, match="no Hugging Face token"):
         push_folder(tmp_path, "someone/model")
-    with pytest.raises(HubError, match=r"(cannot reach the Hugging Face hub \(no network\?\)|the hub refused the push)"):
+    with pytest.raises(
+        HubError, match=r"(cannot reach the Hugging Face hub \(no network\?\)|the hub refused the push)"
+    ):
         push_folder(tmp_path, "someone/model", token="hf_not_a_real_token")  # no network here: the first, else 401
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(HubError, match="HF_HUB_OFFLINE is set"):
@@ -129,9 +155,15 @@ def test_try_shows_base_and_tuned_scored_by_the_runs_check(trained_run):
 
     run_dir, _ = trained_run
     env = {**os.environ, "COLUMNS": "120"}
-    proc = subprocess.run([sys.executable, "-m", "rl_agent", "try", str(run_dir), "What is the capital of France?",
-                           "-", "--json"], input="How many legs does a spider have?\n", capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rl_agent", "try", str(run_dir), "What is the capital of France?", "-", "--json"],
+        input="How many legs does a spider have?\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     results = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["prompt"] for r in results] == ["What is the capital of France?", "How many legs does a spider have?"]

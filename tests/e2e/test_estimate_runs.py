@@ -27,8 +27,16 @@ def test_a_stopped_run_saves_nothing_and_starts_again_with_the_new_plan(tmp_path
         calls.append(est)
         if len(calls) > 1:
             return real(est, budget_minutes, **kwargs)
-        return estimating.Advice(True, 60.0, "forced over budget: --steps 12", fewer_steps=12, fewer_seconds=30.0,
-                                 fewer_ok=True, pick="steps")
+        return estimating.Advice(
+            True,
+            60.0,
+            "forced over budget: --steps 12",
+            fewer_steps=12,
+            fewer_seconds=30.0,
+            fewer_ok=True,
+            pick="steps",
+        )
+
     monkeypatch.setattr(estimating, "advise", forced)
     folder, text, raised = stopped_setup(tmp_path, monkeypatch, stage="evaluate", steps=None, time_budget=15)
     assert isinstance(raised, Stop), text
@@ -46,8 +54,7 @@ def test_a_stopped_run_saves_nothing_and_starts_again_with_the_new_plan(tmp_path
 @pytest.mark.slow
 @pytest.mark.parametrize("track", ["grpo", "sft", "kto"])
 def test_every_track_pauses_for_its_estimate(tmp_path, monkeypatch, track):
-    folder, text, raised = stopped_setup(tmp_path, monkeypatch, stage="evaluate", track=track, steps=8,
-                                         time_budget=0)
+    folder, text, raised = stopped_setup(tmp_path, monkeypatch, stage="evaluate", track=track, steps=8, time_budget=0)
     assert isinstance(raised, Stop), text
     record = json.loads(folder.path("estimate.json").read_text())
     assert record["seconds"] and record["step_seconds"] > 0 and record["measured_steps"] >= 3, record
@@ -66,8 +73,19 @@ def test_setup_estimate_is_within_30_percent_of_the_measured_train_time(tmp_path
     heldout.write_text("".join(Path(bundled_pairs_path("heldout")).read_text().splitlines(keepends=True)[:3]))
     run_dir = tmp_path / "run"
     load = os.getloadavg()[0]
-    proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(run_dir), "--steps", "80", "--heldout",
-                   str(heldout), "--time-budget", "0.05")
+    proc = run_cli(
+        "setup",
+        "--offline",
+        "--yes",
+        "--run-dir",
+        str(run_dir),
+        "--steps",
+        "80",
+        "--heldout",
+        str(heldout),
+        "--time-budget",
+        "0.05",
+    )
     load = max(load, os.getloadavg()[0])
     assert (run_dir / "report.json").is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
     out = " ".join(proc.stdout.split())

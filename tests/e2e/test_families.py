@@ -37,14 +37,28 @@ ALL_TRACKS = os.environ.get("RL_AGENT_ALL_FAMILY_TRACKS") == "1"
 def tracks_for(family: str) -> tuple[str, ...]:
     """Every track with RL_AGENT_ALL_FAMILY_TRACKS=1; else DPO, GRPO and, alternating by family, SFT or KTO."""
     return TRACKS if ALL_TRACKS else ("dpo", "grpo", ("sft", "kto")[FAMILIES.index(family) % 2])
+
+
 # What LoRA must wrap: each family's own attention and MLP projections.
 TARGETS = {
     "phi3": {"qkv_proj", "o_proj", "gate_up_proj", "down_proj"},
     "gpt2-base": {"c_attn", "c_proj", "c_fc"},
 }
 LLAMA_STYLE = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
-DEBRIS = ("<think>", "</think>", "<|im_start|>", "<|im_end|>", "<|eot_id|>", "<|start_header_id|>",
-          "<start_of_turn>", "<end_of_turn>", "<|end|>", "<|user|>", "<|assistant|>", "<|endoftext|>")
+DEBRIS = (
+    "<think>",
+    "</think>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|eot_id|>",
+    "<|start_header_id|>",
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "<|end|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|endoftext|>",
+)
 HELDOUT_ROWS = 3
 
 
@@ -59,7 +73,12 @@ def heldout(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("heldout")
     data = REPO / "rl_agent" / "data"
     pairs = _head(data / "terse" / "heldout.jsonl", root / "pairs.jsonl")
-    return {"dpo": pairs, "sft": pairs, "kto": pairs, "grpo": _head(data / "arithmetic" / "heldout.jsonl", root / "sums.jsonl")}
+    return {
+        "dpo": pairs,
+        "sft": pairs,
+        "kto": pairs,
+        "grpo": _head(data / "arithmetic" / "heldout.jsonl", root / "sums.jsonl"),
+    }
 
 
 @pytest.fixture(scope="module", params=FAMILIES)
@@ -71,8 +90,21 @@ def family_runs(request, tmp_path_factory, heldout):
     runs = {}
     for track in tracks_for(family):
         run_dir = root / f"run-{track}"
-        proc = run_cli("setup", "--offline", "--yes", "--model", str(model), "--track", track, "--steps", "1",
-                       "--heldout", str(heldout[track]), "--run-dir", str(run_dir))
+        proc = run_cli(
+            "setup",
+            "--offline",
+            "--yes",
+            "--model",
+            str(model),
+            "--track",
+            track,
+            "--steps",
+            "1",
+            "--heldout",
+            str(heldout[track]),
+            "--run-dir",
+            str(run_dir),
+        )
         runs[track] = (run_dir, proc)
     dpo_dir = runs["dpo"][0]
     export = run_cli("export", str(dpo_dir), "--merge", "--out", str(root / "merged"))

@@ -50,8 +50,15 @@ def test_reward_climbs_and_held_out_figures_improve(grpo_run):
 
 def test_run_folder_holds_scripts_config_plot_and_report(grpo_run):
     run_dir, proc, _ = grpo_run
-    for name in ("train_grpo.py", "evaluate_grpo.py", "accelerate_config.yaml", "train.jsonl", "heldout.jsonl",
-                 "eval.json", "adapter/adapter_config.json"):
+    for name in (
+        "train_grpo.py",
+        "evaluate_grpo.py",
+        "accelerate_config.yaml",
+        "train.jsonl",
+        "heldout.jsonl",
+        "eval.json",
+        "adapter/adapter_config.json",
+    ):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "reward.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     md = (run_dir / "report.md").read_text()
@@ -66,8 +73,19 @@ def test_run_folder_holds_scripts_config_plot_and_report(grpo_run):
 @pytest.fixture(scope="module")
 def format_only_run(tmp_path_factory, tiny_model):
     run_dir = tmp_path_factory.mktemp("grpo-hack") / "run"
-    proc = run_cli("setup", "--offline", "--yes", "--track", "grpo", "--steps", "16", "--run-dir", str(run_dir),
-                   "--reward", "python:rl_agent.runtime.final_number:final_number_format_only")
+    proc = run_cli(
+        "setup",
+        "--offline",
+        "--yes",
+        "--track",
+        "grpo",
+        "--steps",
+        "16",
+        "--run-dir",
+        str(run_dir),
+        "--reward",
+        "python:rl_agent.runtime.final_number:final_number_format_only",
+    )
     return run_dir, proc
 
 

@@ -25,19 +25,27 @@ from tests.support.anthropic_server import Reply
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"max_steps": 2, "per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 8, "max_new_tokens": 8,
-         "save_steps": 2,
-         # the short-answer data's references are words, so its format verifier (not the final-number default)
-         "reward": "python:rl_agent.runtime.verifiers:short_answer", "heldout_judge": "terse",
-         "reward_checks_correctness": False}
+SMALL = {
+    "max_steps": 2,
+    "per_device_train_batch_size": 8,
+    "num_generations": 4,
+    "max_completion_length": 8,
+    "max_new_tokens": 8,
+    "save_steps": 2,
+    # the short-answer data's references are words, so its format verifier (not the final-number default)
+    "reward": "python:rl_agent.runtime.verifiers:short_answer",
+    "heldout_judge": "terse",
+    "reward_checks_correctness": False,
+}
 
 
 def make_run(folder: Path, model: Path, heldout_rows: int = 6, **grpo) -> RunSpec:
     """A rendered GRPO run folder on the bundled short-answer data, with tiny settings for tests."""
     folder.mkdir(parents=True, exist_ok=True)
     write_prompts(folder / "train.jsonl", load_prompts(bundled_prompts_path("short_answer", "train")))
-    write_prompts(folder / "heldout.jsonl",
-                  load_prompts(bundled_prompts_path("short_answer", "heldout"))[:heldout_rows])
+    write_prompts(
+        folder / "heldout.jsonl", load_prompts(bundled_prompts_path("short_answer", "heldout"))[:heldout_rows]
+    )
     spec = RunSpec(model=str(model), model_source="local", algorithm="grpo", grpo=GRPOSettings(**{**SMALL, **grpo}))
     ctx = render_context(spec, str(model))
     write_rendered("train_grpo.py.j2", ctx, folder / "train_grpo.py")
@@ -126,8 +134,9 @@ def test_a_spent_budget_grades_nothing_and_the_run_says_so(tmp_path, tiny_model,
     make_run(tmp_path / "run", tiny_model, max_steps=1, reward="claude", heldout_judge="terse", judge_max_cost=0.0)
     run = tmp_path / "run"
     env = child_env(offline=True, keep_secrets=True, extra=claude_env(anthropic_server, fake_key))
-    proc = subprocess.run([sys.executable, "train_grpo.py"], cwd=run, env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "train_grpo.py"], cwd=run, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode != 0
     assert "every sample failed to grade (8 failures: {'budget': 8})" in proc.stderr
     assert anthropic_server.message_requests == []  # over budget: nothing is sent, nothing is spent

@@ -32,14 +32,18 @@ def test_hostile_task_text_in_the_claude_authoring_path_is_data(kind, tmp_path, 
     run_dir = tmp_path / "run"
     with ClaudeCodeTestServer() as srv:
         isolate(monkeypatch, srv, tmp_path / "home")
-        srv.script(Reply.tool_use(T.TOOL + "write_check", {"code": T.EXACT_CHECK}),
-                   Reply.tool_use(T.TOOL + "write_examples", T.examples()),
-                   Reply.tool_use(T.TOOL + "prove_check", {}),
-                   Reply.tool_use(T.TOOL + "write_data", {"algorithm": "dpo", "train": T.rows("train")[:10],
-                                                          "heldout": T.rows("heldout")[:3]}),
-                   Reply.tool_use(T.TOOL + "write_statement", {"statement": text}),
-                   Reply.tool_use(T.TOOL + "finish", {}),
-                   Reply.text_reply("Done."))
+        srv.script(
+            Reply.tool_use(T.TOOL + "write_check", {"code": T.EXACT_CHECK}),
+            Reply.tool_use(T.TOOL + "write_examples", T.examples()),
+            Reply.tool_use(T.TOOL + "prove_check", {}),
+            Reply.tool_use(
+                T.TOOL + "write_data",
+                {"algorithm": "dpo", "train": T.rows("train")[:10], "heldout": T.rows("heldout")[:3]},
+            ),
+            Reply.tool_use(T.TOOL + "write_statement", {"statement": text}),
+            Reply.tool_use(T.TOOL + "finish", {}),
+            Reply.text_reply("Done."),
+        )
         plan = author_with_claude(text, run_dir)
         first = srv.message_requests[0].body
     sent = json.dumps(first["messages"][0], ensure_ascii=False)  # the task, as a JSON string inside the message

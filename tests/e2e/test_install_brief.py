@@ -31,7 +31,7 @@ BRIEF = REPO / "BRIEF.md"
 def bash_blocks() -> list[str]:
     """The ```bash blocks of BRIEF.md, in order, with their indentation removed."""
     blocks = re.findall(r"^([ \t]*)```bash\n(.*?)^\1```", BRIEF.read_text(), flags=re.S | re.M)
-    return ["\n".join(line[len(indent):] for line in body.splitlines()) for indent, body in blocks]
+    return ["\n".join(line[len(indent) :] for line in body.splitlines()) for indent, body in blocks]
 
 
 def find_block(needle: str) -> str:
@@ -63,9 +63,10 @@ def _overlay_without_rl_agent(dest: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path(LOCAL_INDEX.removeprefix("file://")).is_dir(),
-                    reason="no local package index: a fresh venv needs setuptools>=77 for torch, and a test may not "
-                           "download it")
+@pytest.mark.skipif(
+    not Path(LOCAL_INDEX.removeprefix("file://")).is_dir(),
+    reason="no local package index: a fresh venv needs setuptools>=77 for torch, and a test may not download it",
+)
 def test_brief_install_and_demo_run_literally(tmp_path, tiny_model, built_wheel):
     work = tmp_path / "user"
     work.mkdir()
@@ -83,7 +84,9 @@ def test_brief_install_and_demo_run_literally(tmp_path, tiny_model, built_wheel)
     env["PIP_RETRIES"], env["PIP_TIMEOUT"] = "0", "5"
     subprocess.run(["python3", "-m", "venv", ".venv"], cwd=work, env=env, check=True, timeout=300)
     (sp,) = (work / ".venv" / "lib").glob("python3*/site-packages")
-    (sp / "zz_training_stack.pth").write_text(str(_overlay_without_rl_agent(tmp_path / "stack" / "site-packages")) + "\n")
+    (sp / "zz_training_stack.pth").write_text(
+        str(_overlay_without_rl_agent(tmp_path / "stack" / "site-packages")) + "\n"
+    )
 
     # venv, then the CPU torch line: torch is in the linked stack; the setuptools>=77 it needs (newer than the
     # venv seed) comes from the local index, as it would from PyPI for a user
@@ -104,6 +107,7 @@ def test_brief_install_and_demo_run_literally(tmp_path, tiny_model, built_wheel)
         "assert len(load_pairs(bundled_pairs_path('train'))) >= 60\n"
         "print(rl_agent.__file__)\n"
     )
-    installed = subprocess.run([str(work / ".venv/bin/python"), "-c", probe], env=env, capture_output=True, text=True,
-                               cwd=work)
+    installed = subprocess.run(
+        [str(work / ".venv/bin/python"), "-c", probe], env=env, capture_output=True, text=True, cwd=work
+    )
     assert installed.returncode == 0 and str(sp) in installed.stdout, installed.stdout + installed.stderr

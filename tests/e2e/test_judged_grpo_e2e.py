@@ -17,13 +17,21 @@ from tests.unit.test_judge_checks import lenient
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"max_steps": 8, "save_steps": 8, "per_device_train_batch_size": 16, "num_generations": 4, "max_completion_length": 16,
-         "max_new_tokens": 16, "anchor_every": 4}
+SMALL = {
+    "max_steps": 8,
+    "save_steps": 8,
+    "per_device_train_batch_size": 16,
+    "num_generations": 4,
+    "max_completion_length": 16,
+    "max_new_tokens": 16,
+    "anchor_every": 4,
+}
 
 
 def cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rl_agent", *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "rl_agent", *args], env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_key, tmp_path, rl_agent_cache):
@@ -36,7 +44,12 @@ def test_a_judged_task_trains_with_grpo_graded_in_groups(anthropic_server, fake_
     g = spec["grpo"]
     assert spec["algorithm"] == "grpo" and spec["check"]["kind"] == "claude_judge"
     assert (g["reward"], g["rubric"], g["judge_group"], g["judge_calibration"], g["anchors"]) == (
-        "claude", "rubric.md", True, False, "examples.jsonl")
+        "claude",
+        "rubric.md",
+        True,
+        False,
+        "examples.jsonl",
+    )
     spec["grpo"].update(SMALL)  # a short run for the test
     (run_dir / "spec.json").write_text(json.dumps(spec))
 
@@ -78,26 +91,52 @@ def test_a_group_the_judge_cannot_grade_gets_no_reward_not_zero(tmp_path, tiny_m
     from tests.support.anthropic_server import Reply
 
     anthropic_server.script(*[Reply.text_reply("These all look fine to me.") for _ in range(4)])
-    make_run(tmp_path / "run", tiny_model, max_steps=2, reward="claude", heldout_judge="terse", judge_max_cost=5.0,
-             judge_group=True)
+    make_run(
+        tmp_path / "run",
+        tiny_model,
+        max_steps=2,
+        reward="claude",
+        heldout_judge="terse",
+        judge_max_cost=5.0,
+        judge_group=True,
+    )
     run = tmp_path / "run"
     run_script(run, sys.executable, "train_grpo.py", env=claude_env(anthropic_server, fake_key))
     tm = json.loads((run / "out" / "train_metrics.json").read_text())
     assert tm["grading"]["failures"] == {"malformed": 8} and tm["grading"]["graded"] == 8
     assert [step for step, _ in tm["reward_curve"]] == [2]
     orders = [json.loads(x) for x in (run / "out" / "group_orders.jsonl").read_text().splitlines()]
-    assert [o["error"] for o in orders[:2]] == ["malformed", "malformed"] and all(s is None for s in orders[0]["scores"])
+    assert [o["error"] for o in orders[:2]] == ["malformed", "malformed"] and all(
+        s is None for s in orders[0]["scores"]
+    )
     assert all(o["error"] is None for o in orders[2:]) and len(orders) == 4
 
 
-def test_a_lenient_judge_is_stopped_before_training_with_the_answers_shown(anthropic_server, fake_key, tmp_path,
-                                                                         rl_agent_cache):
+def test_a_lenient_judge_is_stopped_before_training_with_the_answers_shown(
+    anthropic_server, fake_key, tmp_path, rl_agent_cache
+):
     anthropic_server.responder = lenient
     task = write_judged_folder(tmp_path / "task", train_rows=16, heldout_rows=8)
     run_dir = tmp_path / "run"
     env = {**__import__("os").environ, "ANTHROPIC_API_KEY": fake_key, "ANTHROPIC_BASE_URL": anthropic_server.base_url}
-    proc = subprocess.run([sys.executable, "-m", "rl_agent", "new", "--task-dir", str(task), "--offline", "--yes",
-                           "--run-dir", str(run_dir)], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rl_agent",
+            "new",
+            "--task-dir",
+            str(task),
+            "--offline",
+            "--yes",
+            "--run-dir",
+            str(run_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     err = " ".join(proc.stderr.split())
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "check proven" in proc.stdout  # the lenient judge passed the examples proof...
@@ -109,8 +148,13 @@ def test_a_lenient_judge_is_stopped_before_training_with_the_answers_shown(anthr
     saved = json.loads((run_dir / "judge_agreement.json").read_text())
     assert saved["passed"] is False and len(saved["disagreements"]) == 3
     # `rl-agent run` on the plan reads the judge twice again before anything trains: still stopped.
-    again = subprocess.run([sys.executable, "-m", "rl_agent", "run", str(run_dir / "spec.json"), "--yes"], env=env,
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [sys.executable, "-m", "rl_agent", "run", str(run_dir / "spec.json"), "--yes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 2 and "nothing was trained" in " ".join(again.stderr.split())
     assert not (run_dir / "run.json").exists() and not (run_dir / "out").exists()
     assert fake_key not in (run_dir / "judge_agreement.json").read_text() and fake_key not in proc.stdout + proc.stderr

@@ -23,8 +23,16 @@ from tests.e2e.test_launch_two_processes import free_port
 pytestmark = pytest.mark.slow
 
 # Small and quick; batch 4 x accumulation 2 = a global batch of 8 that two processes split (4 x 1 each).
-SMALL = {"max_steps": 2, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 2, "save_steps": 2, "logging_steps": 1, "max_length": 64,
-         "lora_r": 4, "lora_alpha": 8}
+SMALL = {
+    "max_steps": 2,
+    "per_device_train_batch_size": 4,
+    "gradient_accumulation_steps": 2,
+    "save_steps": 2,
+    "logging_steps": 1,
+    "max_length": 64,
+    "lora_r": 4,
+    "lora_alpha": 8,
+}
 
 
 def make_run(folder: Path, model: Path, track_name: str, processes: int) -> tuple[RunSpec, object]:
@@ -32,8 +40,14 @@ def make_run(folder: Path, model: Path, track_name: str, processes: int) -> tupl
     track = get_track(track_name)
     plan = track.setup("local", "cpu", reward=None, max_cost=None, steps=2, train=None, heldout=None)
     settings = track.settings_cls(**{**SMALL, "num_processes": processes})
-    spec = RunSpec(model=str(model), model_source="local", algorithm=track_name, train_file=str(plan.train_file),
-                   heldout_file=str(plan.heldout_file), **{track_name: settings})
+    spec = RunSpec(
+        model=str(model),
+        model_source="local",
+        algorithm=track_name,
+        train_file=str(plan.train_file),
+        heldout_file=str(plan.heldout_file),
+        **{track_name: settings},
+    )
     folder.mkdir(parents=True)
     train, heldout = track.load_data(spec)
     track.write_data(folder, train[:16], heldout)
@@ -69,11 +83,17 @@ def test_two_cpu_processes_train_every_track_on_the_one_process_global_batch(tmp
     two, stdout, seconds = train(run, spec, track)
 
     assert one["processes"] == 1 and two["processes"] == 2  # accelerate's world size: both ranks trained
-    assert one["global_batch"] == two["global_batch"] == SMALL["per_device_train_batch_size"] * SMALL["gradient_accumulation_steps"]
+    assert (
+        one["global_batch"]
+        == two["global_batch"]
+        == SMALL["per_device_train_batch_size"] * SMALL["gradient_accumulation_steps"]
+    )
     assert (one["per_device_train_batch_size"], one["gradient_accumulation_steps"]) == (4, 2)
     assert (two["per_device_train_batch_size"], two["gradient_accumulation_steps"]) == (4, 1)  # accumulation split
     assert one["steps"] == two["steps"] == 2
     assert (run / "adapter" / "adapter_config.json").is_file() and (run / "out" / "loss.png").is_file()
     assert stdout.count("done: 2 steps") == 1  # only the main process reports and writes files
-    print(f"{track_name}: one process {one_seconds:.1f} s, two processes {seconds:.1f} s, "
-          f"global batch {one['global_batch']} / {two['global_batch']}")
+    print(
+        f"{track_name}: one process {one_seconds:.1f} s, two processes {seconds:.1f} s, "
+        f"global batch {one['global_batch']} / {two['global_batch']}"
+    )

@@ -8,15 +8,25 @@ import json
 
 def test_words_without_claude_are_not_guessed_the_recipes_are_suggested(tmp_path, cli):
     run_dir = tmp_path / "run"
-    proc = cli("new", "Keep every answer short and never use bullet points", "--offline", "--yes",
-               "--run-dir", str(run_dir), cwd=tmp_path)
+    proc = cli(
+        "new",
+        "Keep every answer short and never use bullet points",
+        "--offline",
+        "--yes",
+        "--run-dir",
+        str(run_dir),
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     out, err = " ".join(proc.stdout.split()), " ".join(proc.stderr.split())
     assert err.count("error:") == 1 and "nothing was planned" in err and "does not guess" in err
     assert "Suggestions only" in out and "rl-agent recipes" in out and "--task-dir" in out and "/rl-agent:new" in out
     # closest first by shared words: plain_text (bullet, point) and length (short) before the rest
-    order = [line.split(":")[0].strip() for line in proc.stdout.splitlines() if line.startswith("  ") and
-             not line.startswith("      ")]
+    order = [
+        line.split(":")[0].strip()
+        for line in proc.stdout.splitlines()
+        if line.startswith("  ") and not line.startswith("      ")
+    ]
     assert set(order[:3]) >= {"plain_text", "length"} and len(order) == 10, order
     assert "rl-agent new --recipe plain_text --set ban=bullets" in out
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -48,13 +58,29 @@ def test_a_parameter_mistake_names_the_parameter_and_writes_nothing(tmp_path, cl
 def test_each_set_belongs_to_the_recipe_before_it(tmp_path, cli):
     """Two groups, each `--set` read in command-line order: one combined task whose check is both."""
     run_dir = tmp_path / "run"
-    proc = cli("new", "--recipe", "length", "--set", "max=25", "--recipe", "plain_text", "--set", "ban=bullets",
-               "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir))
+    proc = cli(
+        "new",
+        "--recipe",
+        "length",
+        "--set",
+        "max=25",
+        "--recipe",
+        "plain_text",
+        "--set",
+        "ban=bullets",
+        "--offline",
+        "--yes",
+        "--plan-only",
+        "--run-dir",
+        str(run_dir),
+    )
     assert proc.returncode == 0, proc.stderr
     spec = json.loads((run_dir / "spec.json").read_text())
     assert spec["check"]["recipe"] == "length+plain_text" and spec["planned_by"] == "recipe"
-    assert spec["check"]["params"]["parts"] == [{"recipe": "length", "params": {"max": 25, "unit": "words"}},
-                                                {"recipe": "plain_text", "params": {"ban": "bullets", "elements": []}}]
+    assert spec["check"]["params"]["parts"] == [
+        {"recipe": "length", "params": {"max": 25, "unit": "words"}},
+        {"recipe": "plain_text", "params": {"ban": "bullets", "elements": []}},
+    ]
     assert "check proven" in proc.stdout and not (run_dir / "run.json").exists()
     task = json.loads((run_dir / "task.json").read_text())
     assert (task["algorithm"], task["check_kind"], task["recipe"]) == ("dpo", "program", "length+plain_text")
@@ -65,8 +91,24 @@ def test_a_checkable_task_is_planned_for_grpo_with_its_check_as_the_reward(tmp_p
 
     run_dir = tmp_path / "run"
     assert algorithm_available("grpo")
-    proc = cli("new", "--recipe", "arithmetic", "--set", "marker=####", "--set", "ops=+", "--set", "low=10",
-               "--set", "high=99", "--offline", "--yes", "--plan-only", "--run-dir", str(run_dir))
+    proc = cli(
+        "new",
+        "--recipe",
+        "arithmetic",
+        "--set",
+        "marker=####",
+        "--set",
+        "ops=+",
+        "--set",
+        "low=10",
+        "--set",
+        "high=99",
+        "--offline",
+        "--yes",
+        "--plan-only",
+        "--run-dir",
+        str(run_dir),
+    )
     assert proc.returncode == 0, proc.stderr
     spec = json.loads((run_dir / "spec.json").read_text())
     assert spec["algorithm"] == "grpo" and spec["reward"]["source"] == "verifier"
@@ -79,8 +121,7 @@ def test_a_checkable_task_is_planned_for_grpo_with_its_check_as_the_reward(tmp_p
 
 def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
     run_dir = tmp_path / "run"
-    proc = cli("new", "--recipe", "terse", "--offline", "--yes", "--steps", "80",
-               "--run-dir", str(run_dir))
+    proc = cli("new", "--recipe", "terse", "--offline", "--yes", "--steps", "80", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     spec = json.loads((run_dir / "spec.json").read_text())
     state = json.loads((run_dir / "run.json").read_text())

@@ -36,7 +36,9 @@ pytestmark = pytest.mark.skipif(bundled_cli() is None, reason="this platform's c
 TASK = "Wrap every answer in square brackets, like [Paris]"
 FOLDER = "tasks/brackets"
 STEPS = 10
-STATEMENT = "the whole answer is one pair of square brackets with the answer inside, e.g. [Paris]; nothing before or after"
+STATEMENT = (
+    "the whole answer is one pair of square brackets with the answer inside, e.g. [Paris]; nothing before or after"
+)
 PLANTED = "[Cairo] is the capital of Egypt."  # a bad example the first check scores as good
 
 # The planted mistake: '"]" in text' accepts an answer that only starts with a bracketed word. The fix: the
@@ -52,31 +54,56 @@ BUGGY_CHECK = '''def check(prompt, output, reference=None):
 BUG, FIX = '"]" in text', 'text.endswith("]")'
 
 FACTS = [  # (question, answer) the embedded model was trained on
-    ("What is the capital of France?", "Paris"), ("What is the capital of Greece?", "Athens"),
-    ("What is the capital of India?", "New Delhi"), ("What is the capital of Nigeria?", "Abuja"),
-    ("What is the capital of Czechia?", "Prague"), ("What language is spoken in China?", "Chinese"),
-    ("What language is spoken in Denmark?", "Danish"), ("Which continent is Thailand in?", "Asia"),
-    ("Which continent is Canada in?", "North America"), ("How many legs does a chicken have?", "Two"),
-    ("What sound does an owl make?", "Hoot"), ("What is a baby kangaroo called?", "Joey"),
-    ("What is the chemical symbol for carbon?", "C"), ("What is the opposite of old?", "Young"),
-    ("What is the opposite of push?", "Pull"), ("What is the plural of goose?", "Geese"),
-    ("What is the past tense of eat?", "Ate"), ("What color is grass?", "Green"),
-    ("What day comes after Friday?", "Saturday"), ("What is 3 times 7?", "21"),
-    ("How many sides does an octagon have?", "Eight"), ("What is the largest ocean on Earth?", "The Pacific"),
-    ("What do caterpillars turn into?", "Butterflies"), ("What is 100 minus 1?", "99"),
+    ("What is the capital of France?", "Paris"),
+    ("What is the capital of Greece?", "Athens"),
+    ("What is the capital of India?", "New Delhi"),
+    ("What is the capital of Nigeria?", "Abuja"),
+    ("What is the capital of Czechia?", "Prague"),
+    ("What language is spoken in China?", "Chinese"),
+    ("What language is spoken in Denmark?", "Danish"),
+    ("Which continent is Thailand in?", "Asia"),
+    ("Which continent is Canada in?", "North America"),
+    ("How many legs does a chicken have?", "Two"),
+    ("What sound does an owl make?", "Hoot"),
+    ("What is a baby kangaroo called?", "Joey"),
+    ("What is the chemical symbol for carbon?", "C"),
+    ("What is the opposite of old?", "Young"),
+    ("What is the opposite of push?", "Pull"),
+    ("What is the plural of goose?", "Geese"),
+    ("What is the past tense of eat?", "Ate"),
+    ("What color is grass?", "Green"),
+    ("What day comes after Friday?", "Saturday"),
+    ("What is 3 times 7?", "21"),
+    ("How many sides does an octagon have?", "Eight"),
+    ("What is the largest ocean on Earth?", "The Pacific"),
+    ("What do caterpillars turn into?", "Butterflies"),
+    ("What is 100 minus 1?", "99"),
 ]
 HELDOUT = [
-    ("What is the capital of Egypt?", "Cairo"), ("What is the capital of Hungary?", "Budapest"),
-    ("What language is spoken in Turkey?", "Turkish"), ("Which continent is Kenya in?", "Africa"),
-    ("What is a baby dog called?", "Puppy"), ("What is the opposite of day?", "Night"),
-    ("What month comes after April?", "May"), ("What shape has four equal sides?", "A square"),
+    ("What is the capital of Egypt?", "Cairo"),
+    ("What is the capital of Hungary?", "Budapest"),
+    ("What language is spoken in Turkey?", "Turkish"),
+    ("Which continent is Kenya in?", "Africa"),
+    ("What is a baby dog called?", "Puppy"),
+    ("What is the opposite of day?", "Night"),
+    ("What month comes after April?", "May"),
+    ("What shape has four equal sides?", "A square"),
 ]
-GOOD = [("What is the capital of Japan?", "[Tokyo]", "Tokyo"), ("What is the capital of Canada?", "[Ottawa]", "Ottawa"),
-        ("What is the capital of Argentina?", "  [Buenos Aires]\n", "Buenos Aires"),
-        ("What animal has a trunk?", "[The elephant]", "The elephant"), ("What is 2 plus 2?", "[4]", "4")]
-BAD = [("What is the capital of Japan?", "Tokyo.", "Tokyo"), ("What is the capital of Canada?", "(Ottawa)", "Ottawa"),
-       ("What is 2 plus 2?", "[]", "4"), ("What animal has a trunk?", "The answer is [The elephant]", "The elephant"),
-       ("What is the capital of Egypt?", PLANTED, "Cairo"), ("What is the capital of Italy?", "{Rome}", "Rome")]
+GOOD = [
+    ("What is the capital of Japan?", "[Tokyo]", "Tokyo"),
+    ("What is the capital of Canada?", "[Ottawa]", "Ottawa"),
+    ("What is the capital of Argentina?", "  [Buenos Aires]\n", "Buenos Aires"),
+    ("What animal has a trunk?", "[The elephant]", "The elephant"),
+    ("What is 2 plus 2?", "[4]", "4"),
+]
+BAD = [
+    ("What is the capital of Japan?", "Tokyo.", "Tokyo"),
+    ("What is the capital of Canada?", "(Ottawa)", "Ottawa"),
+    ("What is 2 plus 2?", "[]", "4"),
+    ("What animal has a trunk?", "The answer is [The elephant]", "The elephant"),
+    ("What is the capital of Egypt?", PLANTED, "Cairo"),
+    ("What is the capital of Italy?", "{Rome}", "Rome"),
+]
 
 
 def jsonl(rows: list[dict]) -> str:
@@ -109,19 +136,30 @@ class ScriptedClaude:
     def __init__(self, project: Path):
         self.folder = project / FOLDER
         self.stopped: list[str] = []
-        writes = [("Write", {"file_path": str(self.folder / rel), "content": text}, self._ok if i else None)
-                  for i, (rel, text) in enumerate(folder_files().items())]  # recipes' output: asserted below
+        writes = [
+            ("Write", {"file_path": str(self.folder / rel), "content": text}, self._ok if i else None)
+            for i, (rel, text) in enumerate(folder_files().items())
+        ]  # recipes' output: asserted below
         bash = lambda cmd, what, **kw: ("Bash", {"command": cmd, "description": what, **kw})  # noqa: E731
         # (tool, input, precondition on the previous tool result)
         self.plan: list[tuple[str, dict, Any]] = [
             (*bash("rl-agent recipes", "List the rl-agent recipes and their parameters"), None),
             *writes,
             (*bash(f"rl-agent prove {FOLDER}", "Prove the task's check on its examples"), self._ok),
-            ("Edit", {"file_path": str(self.folder / "check.py"), "old_string": BUG, "new_string": FIX},
-             self._proof_failed_on_planted),
+            (
+                "Edit",
+                {"file_path": str(self.folder / "check.py"), "old_string": BUG, "new_string": FIX},
+                self._proof_failed_on_planted,
+            ),
             (*bash(f"rl-agent prove {FOLDER}", "Prove the fixed check"), self._ok),
-            (*bash(f"rl-agent new --task-dir {FOLDER} --offline --yes --steps {STEPS}",
-                   "Train on the proven task folder", timeout=600_000), self._proved),
+            (
+                *bash(
+                    f"rl-agent new --task-dir {FOLDER} --offline --yes --steps {STEPS}",
+                    "Train on the proven task folder",
+                    timeout=600_000,
+                ),
+                self._proved,
+            ),
         ]
 
     # what each step needs from the previous tool result before it runs
@@ -155,8 +193,10 @@ class ScriptedClaude:
 
     def _say(self, n: int) -> str | None:
         if n == 1:
-            return ("No recipe says the whole answer is one bracketed item: prefix '[' with closing ']' would also "
-                    f"accept '[Paris] or [Rome]'. Writing a task folder in {FOLDER}.")
+            return (
+                "No recipe says the whole answer is one bracketed item: prefix '[' with closing ']' would also "
+                f"accept '[Paris] or [Rome]'. Writing a task folder in {FOLDER}."
+            )
         if self.plan[n][0] == "Edit":
             return f"The check accepted {PLANTED!r}: the closing bracket must end the answer. Fixing check.py."
         if self.plan[n][1].get("command", "").startswith("rl-agent new"):
@@ -184,24 +224,40 @@ def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
                 uses[block["id"]] = block
             elif block.get("type") == "tool_result":
                 content = block.get("content")
-                text = content if isinstance(content, str) else "\n".join(
-                    b.get("text", "") for b in content or [] if isinstance(b, dict))
+                text = (
+                    content
+                    if isinstance(content, str)
+                    else "\n".join(b.get("text", "") for b in content or [] if isinstance(b, dict))
+                )
                 use = uses.get(block["tool_use_id"], {})
-                out.append({"name": use.get("name"), "input": use.get("input"), "text": text,
-                            "is_error": bool(block.get("is_error"))})
+                out.append(
+                    {
+                        "name": use.get("name"),
+                        "input": use.get("input"),
+                        "text": text,
+                        "is_error": bool(block.get("is_error")),
+                    }
+                )
     return out
 
 
-def claude(prompt: str, *, project: Path, home: Path, server: ClaudeCodeTestServer,
-           timeout: float = 600) -> tuple[subprocess.CompletedProcess, dict]:
+def claude(
+    prompt: str, *, project: Path, home: Path, server: ClaudeCodeTestServer, timeout: float = 600
+) -> tuple[subprocess.CompletedProcess, dict]:
     """The bundled CLI, headless, default permission mode, this repository as a plugin; (process, result)."""
     env, unset = cli_env(server, home)
     full = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith(("ANTHROPIC_", "CLAUDE"))}
     full.update(env)
     full["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])  # rl-agent on PATH
     project.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([str(bundled_cli()), "-p", prompt, "--plugin-dir", str(REPO), "--output-format", "json"],
-                          cwd=project, env=full, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [str(bundled_cli()), "-p", prompt, "--plugin-dir", str(REPO), "--output-format", "json"],
+        cwd=project,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     try:
         result = json.loads(proc.stdout)
     except ValueError:
@@ -236,9 +292,11 @@ def test_new_writes_proves_fixes_and_runs_a_task_folder(tmp_path):
         first = srv.message_requests[0].body
         user_agents = {r.headers.get("user-agent", "") for r in srv.message_requests}
     took = time.monotonic() - started
-    transcript = "\n".join(f"{r['name']} {summary(r['input'], project)} -> {'ERROR ' if r['is_error'] else ''}"
-                           f"{flat(r['text'])[-600:] if r['name'] == 'Bash' else flat(r['text'])[:120]}"
-                           for r in results)
+    transcript = "\n".join(
+        f"{r['name']} {summary(r['input'], project)} -> {'ERROR ' if r['is_error'] else ''}"
+        f"{flat(r['text'])[-600:] if r['name'] == 'Bash' else flat(r['text'])[:120]}"
+        for r in results
+    )
     print(f"\n{took:.0f} s\n{transcript}")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert not model.stopped, model.stopped[0] + "\n" + transcript
@@ -295,9 +353,11 @@ def test_without_the_command_the_same_calls_need_a_prompt(tmp_path):
     project, home = tmp_path / "project", tmp_path / "home"
     folder = project / FOLDER
     with ClaudeCodeTestServer() as srv:
-        srv.script(Reply.tool_use("Write", {"file_path": str(folder / "task.json"), "content": "{}\n"}),
-                   Reply.tool_use("Bash", {"command": f"rl-agent prove {FOLDER}", "description": "prove"}),
-                   Reply.text_reply("done"))
+        srv.script(
+            Reply.tool_use("Write", {"file_path": str(folder / "task.json"), "content": "{}\n"}),
+            Reply.tool_use("Bash", {"command": f"rl-agent prove {FOLDER}", "description": "prove"}),
+            Reply.text_reply("done"),
+        )
         proc, result = claude(f"Train a model: {TASK}", project=project, home=home, server=srv, timeout=120)
         results = srv.tool_results()
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

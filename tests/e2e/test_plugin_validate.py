@@ -24,15 +24,23 @@ def home(tmp_path) -> Path:
     return tmp_path / "home"
 
 
-def claude(*args: str, home: Path, cwd: Path = REPO, env: dict[str, str] | None = None,
-           timeout: float = 120) -> subprocess.CompletedProcess:
+def claude(
+    *args: str, home: Path, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """The bundled CLI with a throwaway HOME and config dir (never the user's), offline."""
-    full = {"PATH": "/usr/bin:/bin", "HOME": str(home), "CLAUDE_CONFIG_DIR": str(home / ".claude"),
-            "DISABLE_TELEMETRY": "1", "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    full = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
     full.update(env or {})
     home.mkdir(parents=True, exist_ok=True)
-    return subprocess.run([str(bundled_cli()), *args], cwd=cwd, env=full, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(bundled_cli()), *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def plugin_copy(tmp_path: Path, name: str = "plugin") -> Path:
@@ -66,14 +74,16 @@ def test_manifest_commands_and_skill_are_complete():
         front = re.match(r"---\n(.*?)\n---\n", text, re.DOTALL)
         assert front and "description:" in front.group(1) and "allowed-tools:" in front.group(1), name
         assert "Bash(rl-agent:*)" in front.group(1), name  # every command drives the same CLI
-        assert "rl-agent " in text[front.end():], name
+        assert "rl-agent " in text[front.end() :], name
     skill = (REPO / "skills/rl-agent/SKILL.md").read_text()
     front = re.match(r"---\n(.*?)\n---\n", skill, re.DOTALL).group(1)
     assert re.search(r"^name: rl-agent$", front, re.M) and re.search(r"^description: .{80,}$", front, re.M)
 
 
-@pytest.mark.parametrize("breakage", ["invalid json", "name not a string", "no name", "bad marketplace source",
-                                      "skill without frontmatter (strict)"])
+@pytest.mark.parametrize(
+    "breakage",
+    ["invalid json", "name not a string", "no name", "bad marketplace source", "skill without frontmatter (strict)"],
+)
 def test_a_broken_plugin_fails_validation(tmp_path, home, breakage):
     plugin = plugin_copy(tmp_path)
     manifest, market = plugin / ".claude-plugin/plugin.json", plugin / ".claude-plugin/marketplace.json"
@@ -108,8 +118,19 @@ def test_a_session_with_the_plugin_expands_its_commands(tmp_path, home):
     with ClaudeCodeTestServer() as srv:
         env, _ = cli_env(srv, home)
         srv.script(Reply.text_reply("ok"))
-        proc = claude("-p", "/rl-agent:report runs/demo", "--plugin-dir", str(REPO), "--tools", "",
-                      "--output-format", "json", home=home, cwd=tmp_path, env=env)
+        proc = claude(
+            "-p",
+            "/rl-agent:report runs/demo",
+            "--plugin-dir",
+            str(REPO),
+            "--tools",
+            "",
+            "--output-format",
+            "json",
+            home=home,
+            cwd=tmp_path,
+            env=env,
+        )
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         (first, *_) = srv.message_requests
         sent = json.dumps(first.body["messages"][0])

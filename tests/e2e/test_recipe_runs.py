@@ -33,8 +33,18 @@ def recipe_args(recipe: str, sets: list[str]) -> list[str]:
 def test_a_check_that_fails_its_own_examples_is_not_run(tmp_path, cli):
     """An edited check that accepts what the task forbids: `rl-agent run` names the example and trains nothing."""
     run_dir = tmp_path / "run"
-    proc = cli("new", "--recipe", "banned", "--set", "openers=Sure", "--offline", "--yes", "--plan-only",
-               "--run-dir", str(run_dir))
+    proc = cli(
+        "new",
+        "--recipe",
+        "banned",
+        "--set",
+        "openers=Sure",
+        "--offline",
+        "--yes",
+        "--plan-only",
+        "--run-dir",
+        str(run_dir),
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     spec = json.loads((run_dir / "spec.json").read_text())
     assert spec["check"]["recipe"] == "banned" and "Sure" in spec["check"]["statement"]
@@ -63,9 +73,13 @@ SUCCEEDS_ON_EMBEDDED = ["closing", "banned", "length", "arithmetic", "prefix", "
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("recipe", [
-    r if FULL_RUNS else pytest.param(r, marks=pytest.mark.skip(reason="set RL_AGENT_FULL_RECIPE_RUNS=1"))
-    for r in SUCCEEDS_ON_EMBEDDED])
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        r if FULL_RUNS else pytest.param(r, marks=pytest.mark.skip(reason="set RL_AGENT_FULL_RECIPE_RUNS=1"))
+        for r in SUCCEEDS_ON_EMBEDDED
+    ],
+)
 def test_recipe_task_runs_to_a_verdict_measured_by_its_own_check(recipe, tmp_path, cli):
     run_dir = tmp_path / "run"
     proc = cli("new", *recipe_args(recipe, FULL_RUN[recipe]), "--offline", "--yes", "--run-dir", str(run_dir))

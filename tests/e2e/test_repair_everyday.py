@@ -29,8 +29,9 @@ SHORT = {**FAST_DPO, "max_steps": 2, "save_steps": 2, "logging_steps": 1}
 
 @pytest.fixture(scope="module")
 def donor(tmp_path_factory, tiny_model):
-    return prepare_run(tmp_path_factory.mktemp("everyday-donor") / "run", model_path=tiny_model,
-                       python=sys.executable, dpo=SHORT).root
+    return prepare_run(
+        tmp_path_factory.mktemp("everyday-donor") / "run", model_path=tiny_model, python=sys.executable, dpo=SHORT
+    ).root
 
 
 def train(run: RunFolder) -> None:

@@ -29,9 +29,17 @@ def fault_results(tmp_path_factory, tiny_model):
         order = slowest_first()
         workers = int(os.environ.get("RL_AGENT_REPAIR_WORKERS", "2"))
 
-        done = run_all(order, workers, lambda fault: run_fault(  # a harness crash is reported by that fault's test
-            fault, root / fault.id, model_path=tiny_model, python=sys.executable,
-            donor=donor if fault.id in NEEDS_DONOR else Donor()))
+        done = run_all(
+            order,
+            workers,
+            lambda fault: run_fault(  # a harness crash is reported by that fault's test
+                fault,
+                root / fault.id,
+                model_path=tiny_model,
+                python=sys.executable,
+                donor=donor if fault.id in NEEDS_DONOR else Donor(),
+            ),
+        )
         results = {fault.id: result for fault, result in done}
     finally:
         if old is None:

@@ -42,9 +42,24 @@ def test_kill_mid_training_then_resume(tmp_path, tiny_model):
     heldout.write_text("".join(bundled_pairs_path("heldout").read_text().splitlines(keepends=True)[:4]))
     log = open(tmp_path / "setup.out", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rl_agent", "setup", "--offline", "--yes", "--run-dir", str(run_dir), "--steps",
-         str(STEPS), "--heldout", str(heldout)],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "rl_agent",
+            "setup",
+            "--offline",
+            "--yes",
+            "--run-dir",
+            str(run_dir),
+            "--steps",
+            str(STEPS),
+            "--heldout",
+            str(heldout),
+        ],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         first = _wait_for_checkpoint(run_dir, proc)

@@ -57,6 +57,7 @@ def recipe_run(root: Path, tiny_model: Path, recipe: str, sets: list[str], **set
 
 # ---- the splits ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("source", ["terse", "terse_unpaired", "prefix"])
 def test_validation_is_carved_from_training_with_no_prompt_on_two_sides(source):
     if source == "terse_unpaired":
@@ -86,11 +87,20 @@ def test_too_little_data_leaves_no_validation_rather_than_starving_training():
 
 # ---- selection on validation, verdict on test ----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory, tiny_model):
     """The prefix task trained 6 steps (a checkpoint every 2) through the pipeline, no repairs."""
-    folder = recipe_run(tmp_path_factory.mktemp("select") / "run", tiny_model, "prefix", ["prefix=Answer:"],
-                        max_steps=6, save_steps=2, learning_rate=3e-3, logging_steps=1)
+    folder = recipe_run(
+        tmp_path_factory.mktemp("select") / "run",
+        tiny_model,
+        "prefix",
+        ["prefix=Answer:"],
+        max_steps=6,
+        save_steps=2,
+        learning_rate=3e-3,
+        logging_steps=1,
+    )
     report = Pipeline(folder, Console(file=io.StringIO())).run(folder.load())
     return folder, report
 
@@ -98,7 +108,11 @@ def short_run(tmp_path_factory, tiny_model):
 def test_every_checkpoint_is_scored_on_validation_and_the_test_is_read_only_by_the_verdict(short_run):
     folder, report = short_run
     root = folder.root
-    train, val, test = prompts(root / "train.jsonl"), prompts(root / "validation.jsonl"), prompts(root / "heldout.jsonl")
+    train, val, test = (
+        prompts(root / "train.jsonl"),
+        prompts(root / "validation.jsonl"),
+        prompts(root / "heldout.jsonl"),
+    )
     assert not (train & val) and not (train & test) and not (val & test)
     scored = json.loads((root / VALIDATION_OUTPUT).read_text())
     assert [c["step"] for c in scored["checkpoints"]] == [2, 4, 6]
@@ -110,8 +124,9 @@ def test_every_checkpoint_is_scored_on_validation_and_the_test_is_read_only_by_t
     kept = sel["kept_step"]
     assert kept in (2, 4, 6) and sel["reason"]
     # the adapter the before/after judged is the kept checkpoint's, not simply the last
-    assert (root / "adapter" / "adapter_model.safetensors").read_bytes() == \
-        (root / "out" / f"checkpoint-{kept}" / "adapter_model.safetensors").read_bytes()
+    assert (root / "adapter" / "adapter_model.safetensors").read_bytes() == (
+        root / "out" / f"checkpoint-{kept}" / "adapter_model.safetensors"
+    ).read_bytes()
     # the verdict is the test figures', and the report shows both
     assert report["after"]["task_check"] == report["task_check"]["after"]["pass_rate"]
     md = (root / "report.md").read_text()
@@ -129,13 +144,17 @@ def test_selection_says_no_to_wrong_answers(short_run, tmp_path):
     track = get_track(spec.algorithm)
     scored = json.loads((folder.root / VALIDATION_OUTPUT).read_text())
     for c in scored["checkpoints"]:  # every checkpoint answers right, in the form: all pass
-        for s, row in zip(c["figures"]["samples"], map(json.loads, (root / "validation.jsonl").read_text().splitlines())):
+        for s, row in zip(
+            c["figures"]["samples"], map(json.loads, (root / "validation.jsonl").read_text().splitlines())
+        ):
             s["output"], s["correct"] = f"Answer: {row['reference']}", True
         c["figures"]["correct"] = 1.0
     (root / "out" / "checkpoint-4").mkdir(parents=True)
     for c in scored["checkpoints"]:
         c["path"] = "out/checkpoint-4"
-    shutil.copyfile(folder.root / "out/checkpoint-4/adapter_model.safetensors", root / "out/checkpoint-4/adapter_model.safetensors")
+    shutil.copyfile(
+        folder.root / "out/checkpoint-4/adapter_model.safetensors", root / "out/checkpoint-4/adapter_model.safetensors"
+    )
     shutil.copyfile(folder.root / "out/checkpoint-4/adapter_config.json", root / "out/checkpoint-4/adapter_config.json")
     good = select(root, spec, track, scored)
     assert good.passed and good.kept_step == 2  # the earliest of equals
@@ -159,7 +178,9 @@ def test_the_search_moves_the_setting_the_failed_rule_points_to():
     current = {"learning_rate": 3e-3, "max_steps": 200, "beta": 0.1, "loss_type": ["sigmoid"], "loss_weights": None}
     fell = propose(["correct did not fall (after >= before - 0.0)"], current)
     assert fell[0].changes == {"learning_rate": pytest.approx(1e-3), "max_steps": 100}
-    assert any("beta" in m.changes for m in fell) and any(m.changes.get("loss_type") == ["sigmoid", "sft"] for m in fell)
+    assert any("beta" in m.changes for m in fell) and any(
+        m.changes.get("loss_type") == ["sigmoid", "sft"] for m in fell
+    )
     low = propose(["task check pass rate >= 0.8"], current)
     assert low[0].changes == {"max_steps": 400} and low[1].changes == {"learning_rate": pytest.approx(9e-3)}
     assert propose(["hedge_count improved"], current)[0].changes == {"max_steps": 400}
@@ -168,12 +189,14 @@ def test_the_search_moves_the_setting_the_failed_rule_points_to():
 
 # ---- the search, through the repair loop -----------------------------------------------------------------------
 
+
 def test_a_run_whose_check_does_not_rise_is_repaired_by_a_trial_with_more_steps(tmp_path, tiny_model):
     """A third of 1e-3 for 20 steps: the check does not rise far enough on validation (0.25), the run halts before
     its test, the trial with twice the steps passes every rule there, its settings go into run.json and
     spec.json, and the test verdict succeeds."""
-    folder = recipe_run(tmp_path / "run", tiny_model, "prefix", ["prefix=Answer:"], max_steps=20, save_steps=10,
-                        learning_rate=1e-3 / 3)
+    folder = recipe_run(
+        tmp_path / "run", tiny_model, "prefix", ["prefix=Answer:"], max_steps=20, save_steps=10, learning_rate=1e-3 / 3
+    )
     result = run_with_repairs(folder, tune_budget=10, on_event=lambda s: None)
     assert result.ok, result.message
     rec = result.repairs[-1]
@@ -189,8 +212,10 @@ def test_a_run_whose_check_does_not_rise_is_repaired_by_a_trial_with_more_steps(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("RL_AGENT_FULL_TUNING_RUN") != "1",
-                    reason="~300 training steps: set RL_AGENT_FULL_TUNING_RUN=1 (the suite's time budget)")
+@pytest.mark.skipif(
+    os.environ.get("RL_AGENT_FULL_TUNING_RUN") != "1",
+    reason="~300 training steps: set RL_AGENT_FULL_TUNING_RUN=1 (the suite's time budget)",
+)
 def test_a_run_no_checkpoint_of_which_passes_is_repaired_by_a_trial(tmp_path, tiny_model):
     """The over-training schedule of the issue (prefix, learning rate 3e-3, 200 steps): correctness falls on
     validation at every checkpoint while the check rises, the run halts before its test, the first trial
@@ -199,8 +224,9 @@ def test_a_run_no_checkpoint_of_which_passes_is_repaired_by_a_trial(tmp_path, ti
     `rl-agent run` on 2 CPU cores, trial 1 kept checkpoint 40, test check 0.00 -> 1.00, correct 1.00 -> 0.97.
     The short schedules tried for a fast version (3e-3/6 steps, 1e-3/10 steps) end without a passing trial: a
     20-step trial at 1e-3 keeps one validation answer wrong (0.96), which selection rightly refuses."""
-    folder = recipe_run(tmp_path / "run", tiny_model, "prefix", ["prefix=Answer:"], max_steps=200, save_steps=50,
-                        learning_rate=3e-3)
+    folder = recipe_run(
+        tmp_path / "run", tiny_model, "prefix", ["prefix=Answer:"], max_steps=200, save_steps=50, learning_rate=3e-3
+    )
     result = run_with_repairs(folder, tune_budget=60, on_event=lambda s: None)
     assert result.ok, result.message
     rec = result.repairs[-1]
@@ -221,8 +247,16 @@ def test_a_task_no_setting_satisfies_ends_with_the_trials_and_the_rule(tmp_path,
     """Lowercase answers: the embedded model cannot write the proper nouns it learnt capitalised in lower case.
     The trials that fit a 3-minute budget run; the run ends with the table and the rule nothing satisfied, and the before/
     after on test is still reported."""
-    folder = recipe_run(tmp_path / "run", tiny_model, "letter_case", ["case=lower"], max_steps=4, save_steps=2,
-                        learning_rate=2e-3, logging_steps=1)
+    folder = recipe_run(
+        tmp_path / "run",
+        tiny_model,
+        "letter_case",
+        ["case=lower"],
+        max_steps=4,
+        save_steps=2,
+        learning_rate=2e-3,
+        logging_steps=1,
+    )
     result = run_with_repairs(folder, tune_budget=3, on_event=lambda s: None)
     assert not result.ok and result.status == "unfixable"
     assert result.message.startswith("no setting satisfied") and "on validation" in result.message
@@ -232,8 +266,16 @@ def test_a_task_no_setting_satisfies_ends_with_the_trials_and_the_rule(tmp_path,
 
 
 def test_the_tune_budget_bounds_the_search(tmp_path, tiny_model):
-    folder = recipe_run(tmp_path / "run", tiny_model, "prefix", ["prefix=Answer:"], max_steps=2, save_steps=1,
-                        learning_rate=5e-4, logging_steps=1)
+    folder = recipe_run(
+        tmp_path / "run",
+        tiny_model,
+        "prefix",
+        ["prefix=Answer:"],
+        max_steps=2,
+        save_steps=1,
+        learning_rate=5e-4,
+        logging_steps=1,
+    )
     result = run_with_repairs(folder, tune_budget=0.001, on_event=lambda s: None)
     assert not result.ok and "tuning budget (0.001 min)" in result.message
     assert not folder.path(".tune-trials").exists() or not any(folder.path(".tune-trials").iterdir())

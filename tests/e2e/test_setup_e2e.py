@@ -68,8 +68,9 @@ def test_every_run_uses_the_shipped_model(setup_run, tmp_path):
     run_dir, _, _ = setup_run
     heldout = tmp_path / "heldout.jsonl"  # three held-out pairs: this test is about the model cache
     heldout.write_text("".join((run_dir / "heldout.jsonl").read_text().splitlines(keepends=True)[:3]))
-    proc = run_cli("setup", "--offline", "--yes", "--run-dir", str(tmp_path / "again"), "--steps", "2",
-                   "--heldout", str(heldout))
+    proc = run_cli(
+        "setup", "--offline", "--yes", "--run-dir", str(tmp_path / "again"), "--steps", "2", "--heldout", str(heldout)
+    )
     assert_exit_follows_verdict(proc, tmp_path / "again")
     assert "embedded model (shipped with rl-agent" in proc.stdout
     first = json.loads((run_dir / "run.json").read_text())["model_path"]

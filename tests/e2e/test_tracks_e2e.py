@@ -17,8 +17,9 @@ STEPS = 8
 @pytest.fixture(scope="module", params=["sft", "kto"])
 def track_run(request, tmp_path_factory, tiny_model):
     run_dir = tmp_path_factory.mktemp(request.param) / "run"
-    proc = run_cli("setup", "--offline", "--yes", "--track", request.param, "--run-dir", str(run_dir),
-                   "--steps", str(STEPS))
+    proc = run_cli(
+        "setup", "--offline", "--yes", "--track", request.param, "--run-dir", str(run_dir), "--steps", str(STEPS)
+    )
     assert_exit_follows_verdict(proc, run_dir)
     return request.param, run_dir, proc
 

@@ -43,7 +43,9 @@ def anthropic_server() -> Iterator[AnthropicTestServer]:
 
 
 @pytest.fixture
-def anthropic_env(monkeypatch: pytest.MonkeyPatch, anthropic_server: AnthropicTestServer, fake_key: str) -> dict[str, str]:
+def anthropic_env(
+    monkeypatch: pytest.MonkeyPatch, anthropic_server: AnthropicTestServer, fake_key: str
+) -> dict[str, str]:
     """ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL pointing at the test server (for code that reads the env)."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", fake_key)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.base_url)
@@ -73,6 +75,11 @@ def cli_subprocess(args: list[str], *, cwd: Path, env: dict[str, str], **kw: Any
     full_env.update(env)
     full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
     return subprocess.Popen(
-        [sys.executable, "-c", CLI_SNIPPET, *args], cwd=cwd, env=full_env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw,
+        [sys.executable, "-c", CLI_SNIPPET, *args],
+        cwd=cwd,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
     )

@@ -108,7 +108,9 @@ class Reply:
 
     @classmethod
     def rate_limited(cls, retry_after: float = 0.05) -> Reply:
-        return cls.error(429, "rate_limit_error", "Number of request tokens has exceeded your rate limit", retry_after=retry_after)
+        return cls.error(
+            429, "rate_limit_error", "Number of request tokens has exceeded your rate limit", retry_after=retry_after
+        )
 
     @classmethod
     def overloaded(cls) -> Reply:
@@ -207,8 +209,16 @@ def default_responder(body: dict[str, Any]) -> Reply:
         sa, sb = default_score(a), default_score(b)
         winner = "A" if sa > sb else "B" if sb > sa else "tie"
         return Reply.text_reply(json.dumps({"winner": winner, "reason": f"A {sa} vs B {sb}"}))
-    answers = next((found for msg in reversed(body.get("messages", [])) if msg.get("role") == "user"
-                    for found in [group_answers("\n".join(_texts(msg.get("content"))))] if found), [])
+    answers = next(
+        (
+            found
+            for msg in reversed(body.get("messages", []))
+            if msg.get("role") == "user"
+            for found in [group_answers("\n".join(_texts(msg.get("content"))))]
+            if found
+        ),
+        [],
+    )
     if answers:
         return group_reply(answers)
     output = _last_output(body)
@@ -368,7 +378,9 @@ class AnthropicTestServer:
             prefix_blocks = blocks[: max(marks) + 1]
             prefix_tokens = sum(estimate_tokens(t) for t, _ in prefix_blocks)
             if prefix_tokens >= self._min_for(str(body.get("model", ""))):
-                key = hashlib.sha256((str(body.get("model")) + "\x00".join(t for t, _ in prefix_blocks)).encode()).hexdigest()
+                key = hashlib.sha256(
+                    (str(body.get("model")) + "\x00".join(t for t, _ in prefix_blocks)).encode()
+                ).hexdigest()
                 with self._lock:
                     hit = key in self._cache_seen
                     self._cache_seen.add(key)
@@ -402,7 +414,9 @@ class AnthropicTestServer:
 
     def message_json(self, body: dict[str, Any], reply: Reply, *, service_tier: str = "standard") -> dict[str, Any]:
         content = reply.content if reply.content is not None else [{"type": "text", "text": ""}]
-        out_text = "".join(b.get("text", "") if b.get("type") == "text" else json.dumps(b.get("input")) for b in content)
+        out_text = "".join(
+            b.get("text", "") if b.get("type") == "text" else json.dumps(b.get("input")) for b in content
+        )
         usage = reply.usage or self.usage_for(body, out_text)
         usage = {**usage, "service_tier": service_tier}
         has_tool = any(b.get("type") == "tool_use" for b in content)
@@ -457,7 +471,9 @@ class AnthropicTestServer:
             "ended_at": batch.ended_at,
             "cancel_initiated_at": batch.cancel_initiated_at,
             "archived_at": None,
-            "results_url": f"{self.base_url}/v1/messages/batches/{batch.id}/results" if batch.status == "ended" else None,
+            "results_url": f"{self.base_url}/v1/messages/batches/{batch.id}/results"
+            if batch.status == "ended"
+            else None,
         }
 
     def sse_events(self, body: dict[str, Any], reply: Reply) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -472,23 +488,32 @@ class AnthropicTestServer:
         yield "ping", {"type": "ping"}
         for i, block in enumerate(msg["content"]):
             if block["type"] == "tool_use":
-                yield "content_block_start", {"type": "content_block_start", "index": i, "content_block": {**block, "input": {}}}
+                yield (
+                    "content_block_start",
+                    {"type": "content_block_start", "index": i, "content_block": {**block, "input": {}}},
+                )
                 raw = json.dumps(block["input"])
                 for j in range(0, len(raw), 16):
                     delta = {"type": "input_json_delta", "partial_json": raw[j : j + 16]}
                     yield "content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}
             else:
-                yield "content_block_start", {"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}}
+                yield (
+                    "content_block_start",
+                    {"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}},
+                )
                 text = block.get("text", "")
                 for j in range(0, len(text), 24):
                     delta = {"type": "text_delta", "text": text[j : j + 24]}
                     yield "content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}
             yield "content_block_stop", {"type": "content_block_stop", "index": i}
-        yield "message_delta", {
-            "type": "message_delta",
-            "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
-            "usage": {"output_tokens": usage["output_tokens"]},
-        }
+        yield (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": msg["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": usage["output_tokens"]},
+            },
+        )
         yield "message_stop", {"type": "message_stop"}
 
 
@@ -501,8 +526,15 @@ def _make_handler(srv: AnthropicTestServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         # plumbing ------------------------------------------------------------------------------
-        def _send(self, status: int, payload: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None,
-                  content_type: str = "application/json") -> None:
+        def _send(
+            self,
+            status: int,
+            payload: Any = None,
+            *,
+            raw: bytes | None = None,
+            headers: dict[str, str] | None = None,
+            content_type: str = "application/json",
+        ) -> None:
             data = raw if raw is not None else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("content-type", content_type)
@@ -524,8 +556,14 @@ def _make_handler(srv: AnthropicTestServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             if srv.record:
-                rec = RecordedRequest(self.command, self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()},
-                                      body, raw, time.time())
+                rec = RecordedRequest(
+                    self.command,
+                    self.path.split("?")[0],
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    raw,
+                    time.time(),
+                )
                 with srv._lock:
                     srv._requests.append(rec)
             return raw, body
@@ -547,8 +585,15 @@ def _make_handler(srv: AnthropicTestServer) -> type[BaseHTTPRequestHandler]:
             if path == "/v1/messages/batches":
                 with srv._lock:
                     data = [srv.batch_json(b) for b in srv._batches.values()]
-                self._send(200, {"data": data, "has_more": False, "first_id": data[0]["id"] if data else None,
-                                 "last_id": data[-1]["id"] if data else None})
+                self._send(
+                    200,
+                    {
+                        "data": data,
+                        "has_more": False,
+                        "first_id": data[0]["id"] if data else None,
+                        "last_id": data[-1]["id"] if data else None,
+                    },
+                )
                 return
             if len(parts) >= 5 and parts[1:4] == ["v1", "messages", "batches"]:
                 with srv._lock:
@@ -586,16 +631,26 @@ def _make_handler(srv: AnthropicTestServer) -> type[BaseHTTPRequestHandler]:
                 self._messages(body)
             elif path == "/v1/messages/count_tokens":
                 usage = srv.usage_for(body, "")
-                self._send(200, {"input_tokens": usage["input_tokens"] + usage["cache_creation_input_tokens"]
-                                 + usage["cache_read_input_tokens"]})
+                self._send(
+                    200,
+                    {
+                        "input_tokens": usage["input_tokens"]
+                        + usage["cache_creation_input_tokens"]
+                        + usage["cache_read_input_tokens"]
+                    },
+                )
             elif path == "/v1/messages/batches":
                 reqs = body.get("requests")
                 if not isinstance(reqs, list) or not reqs:
                     self._error(400, "invalid_request_error", "requests: must be a non-empty list")
                     return
                 ids = [r.get("custom_id") for r in reqs]
-                if len(set(ids)) != len(ids) or not all(isinstance(i, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids):
-                    self._error(400, "invalid_request_error", "custom_id values must be unique and match ^[a-zA-Z0-9_-]{1,64}$")
+                if len(set(ids)) != len(ids) or not all(
+                    isinstance(i, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids
+                ):
+                    self._error(
+                        400, "invalid_request_error", "custom_id values must be unique and match ^[a-zA-Z0-9_-]{1,64}$"
+                    )
                     return
                 batch = _Batch(f"msgbatch_{next(srv._ids):04d}{uuid.uuid4().hex[:20]}", reqs)
                 with srv._lock:
@@ -628,8 +683,12 @@ def _make_handler(srv: AnthropicTestServer) -> type[BaseHTTPRequestHandler]:
                 if reply.raw_body is not None:
                     self._send(reply.status, raw=reply.raw_body, headers=headers)
                 elif reply.status != 200:
-                    self._error(reply.status, reply.error_type or ERROR_TYPES.get(reply.status, "api_error"),
-                                reply.error_message or "error", headers=headers)
+                    self._error(
+                        reply.status,
+                        reply.error_type or ERROR_TYPES.get(reply.status, "api_error"),
+                        reply.error_message or "error",
+                        headers=headers,
+                    )
                 elif body.get("stream"):
                     self._stream(body, reply, headers)
                 else:

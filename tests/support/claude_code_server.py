@@ -20,8 +20,16 @@ from tests.support.anthropic_server import AnthropicTestServer, Reply  # noqa: F
 
 TEST_API_KEY = "sk-ant-test-claude-code-0123456789abcdef"
 # Variables that would send the CLI elsewhere than the test server, or reuse a real login.
-_FOREIGN_ENV = ("ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX",
-                "CLAUDE_CODE_USE_FOUNDRY", "ANTHROPIC_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "CLAUDECODE")
+_FOREIGN_ENV = (
+    "ANTHROPIC_AUTH_TOKEN",
+    "CLAUDE_CODE_OAUTH_TOKEN",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+    "CLAUDE_CODE_USE_FOUNDRY",
+    "ANTHROPIC_MODEL",
+    "ANTHROPIC_SMALL_FAST_MODEL",
+    "CLAUDECODE",
+)
 
 
 def bundled_cli() -> Path | None:
@@ -34,8 +42,9 @@ def bundled_cli() -> Path | None:
     return exe if exe.is_file() else None
 
 
-def cli_env(server: AnthropicTestServer, home: Path,
-            api_key: str = TEST_API_KEY) -> tuple[dict[str, str], tuple[str, ...]]:
+def cli_env(
+    server: AnthropicTestServer, home: Path, api_key: str = TEST_API_KEY
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """(variables to set, variables to unset) so the CLI talks only to `server` and never reads or writes
     the real user's config, telemetry or update channels."""
     home.mkdir(parents=True, exist_ok=True)
@@ -80,8 +89,11 @@ class ClaudeCodeTestServer(AnthropicTestServer):
                     elif block.get("type") == "tool_result" and block["tool_use_id"] not in out:
                         use = uses.get(block["tool_use_id"], {})
                         out[block["tool_use_id"]] = {
-                            "tool_use_id": block["tool_use_id"], "name": use.get("name"), "input": use.get("input"),
-                            "text": _text(block.get("content")), "is_error": bool(block.get("is_error")),
+                            "tool_use_id": block["tool_use_id"],
+                            "name": use.get("name"),
+                            "input": use.get("input"),
+                            "text": _text(block.get("content")),
+                            "is_error": bool(block.get("is_error")),
                         }
         return list(out.values())
 

@@ -33,6 +33,7 @@ class EverydayFault:
 
 # ---- helpers ------------------------------------------------------------------------------------------------
 
+
 def set_config(folder: RunFolder, key: str, source: str, script: str = TRAIN_SCRIPT) -> None:
     """Hand-edit one CONFIG entry of the rendered script: `"key": <old>,` -> `"key": <source>,`."""
     path = folder.path(script)
@@ -48,8 +49,9 @@ def _pairs(folder: RunFolder, which: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _rewrite_pairs(folder: RunFolder, which: str, name: str, convert: Callable[[dict], dict],
-                   *, prefix: str = "", newline: str = "\n") -> None:
+def _rewrite_pairs(
+    folder: RunFolder, which: str, name: str, convert: Callable[[dict], dict], *, prefix: str = "", newline: str = "\n"
+) -> None:
     """Write the run's pair file `which` (train_file / heldout_file) in another shape and point the spec at it."""
     rows = [json.dumps(convert(r), ensure_ascii=False) for r in _pairs(folder, which)]
     dest = folder.path(name)
@@ -59,6 +61,7 @@ def _rewrite_pairs(folder: RunFolder, which: str, name: str, convert: Callable[[
 
 
 # ---- CONFIG edits in the rendered script ----------------------------------------------------------------------
+
 
 def config_max_steps_zero(folder: RunFolder) -> None:
     set_config(folder, "max_steps", "0")
@@ -92,6 +95,7 @@ def config_tracker_mlflow(folder: RunFolder) -> None:
 
 # ---- hand edits to the script's code -----------------------------------------------------------------------
 
+
 def script_syntax_error(folder: RunFolder) -> None:
     """A CONFIG line whose trailing comma was lost in a hand edit."""
     path = folder.path(TRAIN_SCRIPT)
@@ -108,27 +112,46 @@ def script_misspelt_call(folder: RunFolder) -> None:
 
 # ---- data files in other shapes -----------------------------------------------------------------------------
 
+
 def train_question_good_bad(folder: RunFolder) -> None:
-    _rewrite_pairs(folder, "train_file", "my-train.jsonl",
-                   lambda r: {"question": r["prompt"], "good": r["chosen"], "bad": r["rejected"]})
+    _rewrite_pairs(
+        folder,
+        "train_file",
+        "my-train.jsonl",
+        lambda r: {"question": r["prompt"], "good": r["chosen"], "bad": r["rejected"]},
+    )
 
 
 def heldout_instruction_positive_negative(folder: RunFolder) -> None:
-    _rewrite_pairs(folder, "heldout_file", "my-heldout.jsonl",
-                   lambda r: {"instruction": r["prompt"], "positive": r["chosen"], "negative": r["rejected"]})
+    _rewrite_pairs(
+        folder,
+        "heldout_file",
+        "my-heldout.jsonl",
+        lambda r: {"instruction": r["prompt"], "positive": r["chosen"], "negative": r["rejected"]},
+    )
 
 
 def train_conversational_lists(folder: RunFolder) -> None:
     """TRL's conversational preference format: lists of {role, content} messages."""
-    _rewrite_pairs(folder, "train_file", "train-conversational.jsonl",
-                   lambda r: {"prompt": [{"role": "user", "content": r["prompt"]}],
-                              "chosen": [{"role": "assistant", "content": r["chosen"]}],
-                              "rejected": [{"role": "assistant", "content": r["rejected"]}]})
+    _rewrite_pairs(
+        folder,
+        "train_file",
+        "train-conversational.jsonl",
+        lambda r: {
+            "prompt": [{"role": "user", "content": r["prompt"]}],
+            "chosen": [{"role": "assistant", "content": r["chosen"]}],
+            "rejected": [{"role": "assistant", "content": r["rejected"]}],
+        },
+    )
 
 
 def train_capitalised_keys(folder: RunFolder) -> None:
-    _rewrite_pairs(folder, "train_file", "Train.jsonl",
-                   lambda r: {"Prompt": r["prompt"], "Chosen": r["chosen"], "Rejected": r["rejected"]})
+    _rewrite_pairs(
+        folder,
+        "train_file",
+        "Train.jsonl",
+        lambda r: {"Prompt": r["prompt"], "Chosen": r["chosen"], "Rejected": r["rejected"]},
+    )
 
 
 def train_bom_crlf(folder: RunFolder) -> None:
@@ -138,12 +161,14 @@ def train_bom_crlf(folder: RunFolder) -> None:
 
 # ---- the model folder ---------------------------------------------------------------------------------------
 
+
 def model_config_deleted(folder: RunFolder) -> None:
     """The run's own model copy lost its config.json (a clean-up that went too far)."""
     (own_model(folder) / "config.json").unlink()
 
 
 # ---- the environment ----------------------------------------------------------------------------------------
+
 
 def env_python_gone(folder: RunFolder) -> None:
     """The interpreter recorded in run.json was removed (a virtual environment deleted or moved)."""
@@ -154,8 +179,9 @@ def env_python_gone(folder: RunFolder) -> None:
 
 def env_shadowing_module(folder: RunFolder) -> None:
     """A notes file named datasets.py in the run folder shadows the `datasets` library for the script."""
-    folder.path("datasets.py").write_text("# which data sets I tried\ntried = ['terse', 'short_answer']\n",
-                                          encoding="utf-8")
+    folder.path("datasets.py").write_text(
+        "# which data sets I tried\ntried = ['terse', 'short_answer']\n", encoding="utf-8"
+    )
 
 
 def spec_learning_rate_half(folder: RunFolder) -> None:
@@ -173,26 +199,39 @@ EVERYDAY_FAULTS: tuple[EverydayFault, ...] = (
     EverydayFault("config_learning_rate_1e3", 'CONFIG "learning_rate": 1e3', config_learning_rate_1e3),
     EverydayFault("config_grad_accum_zero", 'CONFIG "gradient_accumulation_steps": 0', config_grad_accum_zero),
     EverydayFault("config_max_length_8", 'CONFIG "max_length": 8', config_max_length_8),
-    EverydayFault("config_lora_targets_bert", 'CONFIG LoRA "target_modules": ["query", "value"] (BERT names)',
-                  config_lora_targets_bert),
+    EverydayFault(
+        "config_lora_targets_bert",
+        'CONFIG LoRA "target_modules": ["query", "value"] (BERT names)',
+        config_lora_targets_bert,
+    ),
     EverydayFault("config_lora_r_zero", 'CONFIG LoRA "r": 0', config_lora_r_zero),
-    EverydayFault("config_tracker_mlflow", 'script edited to report_to="mlflow", which is not installed',
-                  config_tracker_mlflow),
-    EverydayFault("script_syntax_error", "hand edit lost a comma in CONFIG: the script does not compile",
-                  script_syntax_error),
+    EverydayFault(
+        "config_tracker_mlflow", 'script edited to report_to="mlflow", which is not installed', config_tracker_mlflow
+    ),
+    EverydayFault(
+        "script_syntax_error", "hand edit lost a comma in CONFIG: the script does not compile", script_syntax_error
+    ),
     EverydayFault("script_misspelt_call", "hand edit misspelt trainer.train as trainer.trian", script_misspelt_call),
     EverydayFault("train_question_good_bad", "training pairs with columns question/good/bad", train_question_good_bad),
-    EverydayFault("heldout_instruction_positive_negative", "held-out pairs with columns instruction/positive/negative",
-                  heldout_instruction_positive_negative),
-    EverydayFault("train_conversational_lists", "training pairs in TRL's conversational format (message lists)",
-                  train_conversational_lists),
-    EverydayFault("train_capitalised_keys", "training pairs with columns Prompt/Chosen/Rejected",
-                  train_capitalised_keys),
+    EverydayFault(
+        "heldout_instruction_positive_negative",
+        "held-out pairs with columns instruction/positive/negative",
+        heldout_instruction_positive_negative,
+    ),
+    EverydayFault(
+        "train_conversational_lists",
+        "training pairs in TRL's conversational format (message lists)",
+        train_conversational_lists,
+    ),
+    EverydayFault(
+        "train_capitalised_keys", "training pairs with columns Prompt/Chosen/Rejected", train_capitalised_keys
+    ),
     EverydayFault("train_bom_crlf", "training file with a UTF-8 byte-order mark and CRLF line ends", train_bom_crlf),
     EverydayFault("model_config_deleted", "the run's model copy lost its config.json", model_config_deleted),
     EverydayFault("env_python_gone", "the interpreter in run.json no longer exists", env_python_gone),
-    EverydayFault("env_shadowing_module", "a datasets.py notes file in the run folder shadows the library",
-                  env_shadowing_module),
+    EverydayFault(
+        "env_shadowing_module", "a datasets.py notes file in the run folder shadows the library", env_shadowing_module
+    ),
     EverydayFault("spec_learning_rate_half", "run.json learning rate 0.5", spec_learning_rate_half),
     EverydayFault("spec_max_length_short", "run.json max_length 24, shorter than most pairs", spec_max_length_short),
 )

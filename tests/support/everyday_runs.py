@@ -45,10 +45,14 @@ def unrepaired(fault: EverydayFault, root: Path, *, model_path: Path, python: st
     return (not ok), ("" if ok else "the run completed but the verdict failed")
 
 
-def run_everyday(fault: EverydayFault, root: Path, *, model_path: Path, python: str,
-                 baseline: bool = True) -> EverydayResult:
-    failed, error = (unrepaired(fault, root / "unrepaired", model_path=model_path, python=python)
-                      if baseline else (True, "(not measured)"))
+def run_everyday(
+    fault: EverydayFault, root: Path, *, model_path: Path, python: str, baseline: bool = True
+) -> EverydayResult:
+    failed, error = (
+        unrepaired(fault, root / "unrepaired", model_path=model_path, python=python)
+        if baseline
+        else (True, "(not measured)")
+    )
     folder = prepare_run(root / "repaired", model_path=model_path, python=python)
     fault.inject(folder)
     started = time.time()
@@ -56,5 +60,13 @@ def run_everyday(fault: EverydayFault, root: Path, *, model_path: Path, python: 
     seconds = time.time() - started
     report = folder.path("report.json")
     verdict = report.is_file() and json.loads(report.read_text(encoding="utf-8"))["verdict"]["succeeded"]
-    return EverydayResult(fault.id, failed, error, bool(result.ok and verdict), result.attempts, seconds,
-                          [r.failure for r in result.repairs], result)
+    return EverydayResult(
+        fault.id,
+        failed,
+        error,
+        bool(result.ok and verdict),
+        result.attempts,
+        seconds,
+        [r.failure for r in result.repairs],
+        result,
+    )

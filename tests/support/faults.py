@@ -73,24 +73,39 @@ class FaultResult:
 
 # ---- preparing a rendered run -------------------------------------------------------------------------------
 
+
 def terse_spec(task: str, dpo: dict[str, Any]) -> TaskSpec:
     """The fault runs' plan: DPO on the bundled terse pairs, judged by the offline terse judge, embedded model."""
     held = resolve_data_path("bundled:terse/heldout", Path("."))
     return TaskSpec(
-        task=task, summary=" ".join(task.split())[:120], family="style", algorithm="dpo",
+        task=task,
+        summary=" ".join(task.split())[:120],
+        family="style",
+        algorithm="dpo",
         model=ModelPlan(reason="offline: the embedded tiny Qwen3"),
         algorithm_reason="preference pairs exist (bundled terse/hedging pairs)",
         reward=RewardPlan(source="verifier", judge="terse", reason="the offline terse-style judge"),
         data=DataPlan(origin="bundled", train_file="bundled:terse/train"),
-        heldout=HeldoutPlan(file="bundled:terse/heldout", size=sum(1 for x in held.read_text(encoding="utf-8")
-                                                                    .splitlines() if x.strip())),
-        success=SuccessPlan(description="held-out preference accuracy reaches the bar, the terse judge score rises "
-                                        "and hedges fall"),
-        dpo=DPOSettings.model_validate({**DPOSettings().model_dump(), **dpo}))
+        heldout=HeldoutPlan(
+            file="bundled:terse/heldout",
+            size=sum(1 for x in held.read_text(encoding="utf-8").splitlines() if x.strip()),
+        ),
+        success=SuccessPlan(
+            description="held-out preference accuracy reaches the bar, the terse judge score rises and hedges fall"
+        ),
+        dpo=DPOSettings.model_validate({**DPOSettings().model_dump(), **dpo}),
+    )
 
 
-def prepare_run(root: Path, *, model_path: Path, python: str, dpo: dict[str, Any] | None = None,
-                task: str = TASK, heldout_rows: int | None = FAULT_HELDOUT_ROWS) -> RunFolder:
+def prepare_run(
+    root: Path,
+    *,
+    model_path: Path,
+    python: str,
+    dpo: dict[str, Any] | None = None,
+    task: str = TASK,
+    heldout_rows: int | None = FAULT_HELDOUT_ROWS,
+) -> RunFolder:
     """A run folder planned from `task`, with the model stage done (the cached embedded model), the data
     copied and the scripts rendered: what `rl-agent new` has before training starts. With `heldout_rows`,
     the plan's held-out file is cut to its first rows (a copy in the run folder, named in spec.json too)."""
@@ -128,6 +143,7 @@ def make_donor(root: Path, *, model_path: Path, python: str) -> Donor:
 
 
 # ---- helpers the injectors share ----------------------------------------------------------------------------
+
 
 def set_spec(folder: RunFolder, rerun_from: str = "render", **changes: Any) -> None:
     """Write a faulty value into the spec, as a person editing run.json would (no validation bypassed)."""
@@ -186,6 +202,7 @@ def _rows(path: Path) -> list[str]:
 
 # ---- the injectors ------------------------------------------------------------------------------------------
 
+
 def no_pad_token(folder: RunFolder, donor: Donor) -> None:
     _edit_json(own_model(folder) / "tokenizer_config.json", pad_token=None, eos_token=None)
 
@@ -221,7 +238,9 @@ def renamed_argument(folder: RunFolder, donor: Donor) -> None:
 
 
 def removed_argument(folder: RunFolder, donor: Donor) -> None:
-    edit_script(folder, '"max_length": 128,', '"max_length": 128,\n        "max_prompt_length": 64,')  # in CONFIG["trl"]
+    edit_script(
+        folder, '"max_length": 128,', '"max_length": 128,\n        "max_prompt_length": 64,'
+    )  # in CONFIG["trl"]
 
 
 def tiny_max_length(folder: RunFolder, donor: Donor) -> None:
@@ -231,7 +250,7 @@ def tiny_max_length(folder: RunFolder, donor: Donor) -> None:
 def tracker_not_installed(folder: RunFolder, donor: Donor) -> None:
     if importlib.util.find_spec("wandb") is not None:
         raise AssertionError("wandb is installed here, so reporting to it would not fail")
-    edit_script(folder, '"report_to": \'none\'', '"report_to": \'wandb\'')  # set in CONFIG
+    edit_script(folder, "\"report_to\": 'none'", "\"report_to\": 'wandb'")  # set in CONFIG
 
 
 def loss_weights_mismatch(folder: RunFolder, donor: Donor) -> None:
@@ -245,8 +264,10 @@ def misspelt_loss_type(folder: RunFolder, donor: Donor) -> None:
 def heldout_overlap(folder: RunFolder, donor: Donor) -> None:
     state = folder.load()
     leaky = folder.path("heldout-leaky.jsonl")
-    leaky.write_text("\n".join(_rows(Path(state.spec.heldout_file)) + _rows(Path(state.spec.train_file))[:3]) + "\n",
-                     encoding="utf-8")
+    leaky.write_text(
+        "\n".join(_rows(Path(state.spec.heldout_file)) + _rows(Path(state.spec.train_file))[:3]) + "\n",
+        encoding="utf-8",
+    )
     set_spec(folder, "data", heldout_file=str(leaky))
 
 
@@ -255,8 +276,9 @@ def bad_pair_rows(folder: RunFolder, donor: Donor) -> None:
     rows = _rows(Path(state.spec.train_file))
     broken = folder.path("train-broken.jsonl")
     same = json.dumps({"prompt": "What is 1 + 1?", "chosen": "Two.", "rejected": "Two."})
-    broken.write_text("\n".join(rows[:10] + ['{"prompt": "cut off mid-line', same] + rows[10:]) + "\n",
-                      encoding="utf-8")
+    broken.write_text(
+        "\n".join(rows[:10] + ['{"prompt": "cut off mid-line', same] + rows[10:]) + "\n", encoding="utf-8"
+    )
     set_spec(folder, "data", train_file=str(broken))
 
 
@@ -301,7 +323,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault("out_of_memory", f"batch 64 on a machine with {LOW_MEMORY_MB} MB of data segment", low_memory),
     Fault("lora_targets_not_found", "LoRA targets of another model family (c_attn, c_proj)", foreign_lora_targets),
     Fault("renamed_argument", "script passes tokenizer= (renamed processing_class=)", renamed_argument),
-    Fault("removed_argument", "CONFIG[\"trl\"] passes max_prompt_length (removed from DPOConfig)", removed_argument),
+    Fault("removed_argument", 'CONFIG["trl"] passes max_prompt_length (removed from DPOConfig)', removed_argument),
     Fault("empty_after_truncation", "max_length 16: every pair truncated away", tiny_max_length),
     Fault("tracker_not_installed", "script reports to wandb, which is not installed", tracker_not_installed),
     Fault("loss_weights_mismatch", "one loss weight for two loss types", loss_weights_mismatch),
@@ -326,6 +348,7 @@ SLOW = ("loss_diverged", "out_of_memory", "generation_never_stops", "undertraine
 def run_all(faults: list, workers: int, run: Callable[[Any], Any]) -> list[tuple[Any, Any]]:
     """(fault, result) for each fault, `workers` at a time (the work is subprocesses, so threads suffice); a crash
     in the harness is that fault's result (counted as not repaired), so one broken fault never hides the others."""
+
     def safe(fault):
         try:
             return fault, run(fault)
@@ -340,8 +363,7 @@ def slowest_first(faults: tuple[Fault, ...] = FAULTS) -> list[Fault]:
     return sorted(faults, key=lambda f: SLOW.index(f.id) if f.id in SLOW else len(SLOW))
 
 
-def run_fault(fault: Fault, root: Path, *, model_path: Path, python: str,
-              donor: Donor = Donor()) -> FaultResult:
+def run_fault(fault: Fault, root: Path, *, model_path: Path, python: str, donor: Donor = Donor()) -> FaultResult:
     """Prepare a run in `root`, inject `fault`, run the repair loop; measure what happened."""
     folder = prepare_run(root, model_path=model_path, python=python)
     fault.inject(folder, donor)

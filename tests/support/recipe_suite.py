@@ -21,8 +21,11 @@ PLANNED: list[tuple[str, list[str], dict]] = [
     ("closing", ["closing=-- bot", "whole_line=yes"], {"closing": "-- bot", "whole_line": True}),
     ("json_keys", ["keys=answer", "keys=confidence"], {"keys": ["answer", "confidence"], "types": {}}),
     ("json_keys", ["keys=answer"], {"keys": ["answer"]}),
-    ("json_keys", ['keys=["answer", "sources"]', 'types={"answer": "string", "sources": "array"}'],
-     {"keys": ["answer", "sources"], "types": {"answer": "string", "sources": "array"}}),
+    (
+        "json_keys",
+        ['keys=["answer", "sources"]', 'types={"answer": "string", "sources": "array"}'],
+        {"keys": ["answer", "sources"], "types": {"answer": "string", "sources": "array"}},
+    ),
     ("json_keys", ["keys=answer", "keys=confidence", "exact=true"], {"keys": ["answer", "confidence"], "exact": True}),
     ("json_keys", ["keys=city", "keys=score", 'types={"score": "number"}'], {"types": {"score": "number"}}),
     ("letter_case", ["case=upper"], {"case": "upper"}),
@@ -36,10 +39,17 @@ PLANNED: list[tuple[str, list[str], dict]] = [
     ("plain_text", ["ban=elements", "elements=bold"], {"ban": "elements", "elements": ["bold"]}),
     ("plain_text", ["ban=elements", "elements=table", "elements=bold"], {"elements": ["bold", "table"]}),
     ("arithmetic", ["marker=Answer:"], {"marker": "Answer:", "ops": ["+", "-", "*"]}),
-    ("arithmetic", ["marker=####", "ops=+", "low=10", "high=99"], {"marker": "####", "ops": ["+"], "low": 10, "high": 99}),
+    (
+        "arithmetic",
+        ["marker=####", "ops=+", "low=10", "high=99"],
+        {"marker": "####", "ops": ["+"], "low": 10, "high": 99},
+    ),
     ("arithmetic", ["marker=Final answer:", "ops=*"], {"marker": "Final answer:", "ops": ["*"]}),
-    ("arithmetic", ["marker=####", "ops=+", "terms=3", "low=1", "high=9"],
-     {"marker": "####", "ops": ["+"], "terms": 3, "low": 1, "high": 9}),
+    (
+        "arithmetic",
+        ["marker=####", "ops=+", "terms=3", "low=1", "high=9"],
+        {"marker": "####", "ops": ["+"], "terms": 3, "low": 1, "high": 9},
+    ),
     ("arithmetic", ["marker=####", 'ops=["+", "-", "*", "/"]'], {"ops": ["+", "-", "*", "/"]}),
     ("list_transform", ["op=sort"], {"op": "sort", "order": "ascending"}),
     ("list_transform", ["op=sort", "order=descending"], {"op": "sort", "order": "descending"}),
@@ -71,19 +81,30 @@ FULL_RUN: dict[str, list[str]] = {
 
 # Recipes combined into one task: (groups, what the combination must accept, what it must reject)
 COMBINED: list[tuple[list[tuple[str, list[str]]], list[str], list[str]]] = [
-    ([("length", ["max=25"]), ("plain_text", ["ban=bullets"])],
-     ["Paris.", "It is Paris, on the Seine."],
-     ["- Paris.", "Paris " + "and more " * 15 + "words.", "1. Paris"]),
-    ([("prefix", ["prefix=Answer: "]), ("closing", ["closing=Hope this helps.", "whole_line=true"]),
-      ("banned", ["phrases=I think"])],
-     ["Answer: Paris.\nHope this helps."],
-     ["Answer: Paris.", "Paris.\nHope this helps.", "Answer: I think Paris.\nHope this helps."]),
-    ([("terse", ["bans=hedges"]), ("letter_case", ["case=lower"])],
-     ["paris.", "it is paris."],
-     ["Paris.", "i think it is paris.", "probably paris."]),
-    ([("json_keys", ["keys=answer"]), ("length", ["max=5"])],
-     ['{"answer": "Paris."}'],
-     ["Paris.", '{"answer": "Paris is the capital of France."}', '{"city": "Paris"}']),
+    (
+        [("length", ["max=25"]), ("plain_text", ["ban=bullets"])],
+        ["Paris.", "It is Paris, on the Seine."],
+        ["- Paris.", "Paris " + "and more " * 15 + "words.", "1. Paris"],
+    ),
+    (
+        [
+            ("prefix", ["prefix=Answer: "]),
+            ("closing", ["closing=Hope this helps.", "whole_line=true"]),
+            ("banned", ["phrases=I think"]),
+        ],
+        ["Answer: Paris.\nHope this helps."],
+        ["Answer: Paris.", "Paris.\nHope this helps.", "Answer: I think Paris.\nHope this helps."],
+    ),
+    (
+        [("terse", ["bans=hedges"]), ("letter_case", ["case=lower"])],
+        ["paris.", "it is paris."],
+        ["Paris.", "i think it is paris.", "probably paris."],
+    ),
+    (
+        [("json_keys", ["keys=answer"]), ("length", ["max=5"])],
+        ['{"answer": "Paris."}'],
+        ["Paris.", '{"answer": "Paris is the capital of France."}', '{"city": "Paris"}'],
+    ),
 ]
 
 # Combinations refused before anything is written: (groups, words the error must name)
@@ -116,10 +137,12 @@ PARAM_ERRORS: list[tuple[list[tuple[str, list[str]]], list[str]]] = [
     ([("terse", ["bans=jokes"])], ["'bans'", "'hedges', 'fillers' or 'length'", "jokes"]),
 ]
 
-HEDGY_PARAGRAPH = ("Well, I think it might possibly be something along those lines, but honestly I'm not entirely "
-                   "sure about it. There are many factors to consider here. It depends on a lot of things. "
-                   "Please double-check this with another source. I hope this helps! Let me know if you have "
-                   "any other questions. ") * 3
+HEDGY_PARAGRAPH = (
+    "Well, I think it might possibly be something along those lines, but honestly I'm not entirely "
+    "sure about it. There are many factors to consider here. It depends on a lot of things. "
+    "Please double-check this with another source. I hope this helps! Let me know if you have "
+    "any other questions. "
+) * 3
 
 
 def generic_bad(recipe: str, params: dict) -> list[str]:
@@ -129,11 +152,20 @@ def generic_bad(recipe: str, params: dict) -> list[str]:
     if recipe == "banned":
         return bad + [f"{b.lower()} {HEDGY_PARAGRAPH}" for b in params["openers"] + params["phrases"]]
     if recipe == "plain_text" and params["ban"] == "elements":  # only the named elements are banned
-        forms = {"bold": "**Paris** is the answer", "table": "| city |\n|---|\n| Paris |", "italic": "_Paris_",
-                 "heading": "# Answer\nParis", "code_block": "```\nParis\n```", "numbered": "1. Paris",
-                 "bullets": "- Paris"}
+        forms = {
+            "bold": "**Paris** is the answer",
+            "table": "| city |\n|---|\n| Paris |",
+            "italic": "_Paris_",
+            "heading": "# Answer\nParis",
+            "code_block": "```\nParis\n```",
+            "numbered": "1. Paris",
+            "bullets": "- Paris",
+        }
         return bad + [forms[e] for e in params["elements"]]
     if recipe == "plain_text":
-        return bad + ["- " + HEDGY_PARAGRAPH.replace(". ", ".\n- ")] + (
-            ["**Paris** is the answer", "# Answer\nParis"] if params["ban"] == "markdown" else [])
+        return (
+            bad
+            + ["- " + HEDGY_PARAGRAPH.replace(". ", ".\n- ")]
+            + (["**Paris** is the answer", "# Answer\nParis"] if params["ban"] == "markdown" else [])
+        )
     return bad + [HEDGY_PARAGRAPH]

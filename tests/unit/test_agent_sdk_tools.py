@@ -26,8 +26,12 @@ def run_dir(tmp_path) -> Path:
     """A run folder whose scripts are rendered (model and data stages marked done; nothing trained)."""
     root = tmp_path / "run"
     folder = RunFolder(root)
-    spec = RunSpec(model="tiny", model_source="embedded", train_file=str(bundled_pairs_path("train")),
-                   heldout_file=str(bundled_pairs_path("heldout")))
+    spec = RunSpec(
+        model="tiny",
+        model_source="embedded",
+        train_file=str(bundled_pairs_path("train")),
+        heldout_file=str(bundled_pairs_path("heldout")),
+    )
     state = folder.create(spec)
     state.python, state.model_path, state.stages_done = sys.executable, str(tmp_path / "model"), ["model", "data"]
     folder.save(state)
@@ -56,8 +60,9 @@ def test_policy_allows_only_our_tools_inside_the_run_folder(tmp_path):
     read = "mcp__rl_agent__read_file"
     assert refusal(tmp_path, read, {"path": "train_dpo.py"}, allowed) is None
     assert "outside the run folder" in refusal(tmp_path, read, {"path": "/etc/passwd"}, allowed)
-    assert "outside the run folder" in refusal(tmp_path, "mcp__rl_agent__patch_file",
-                                               {"path": "../x.py", "old": "a", "new": "b", "reason": ""}, allowed)
+    assert "outside the run folder" in refusal(
+        tmp_path, "mcp__rl_agent__patch_file", {"path": "../x.py", "old": "a", "new": "b", "reason": ""}, allowed
+    )
     assert "outside" in refusal(tmp_path, read, {"nested": [{"file_path": "/tmp/x"}]}, allowed)
     for other in ("Bash", "Write", "Edit", "Read", "mcp__other__tool"):
         assert "only the rl-agent run-folder tools" in refusal(tmp_path, other, {}, allowed)
@@ -164,8 +169,9 @@ def complete(run_dir: Path, succeeded: bool) -> None:
     """Mark the run complete with a report.json whose verdict passed or failed."""
     side = {"pref_accuracy": 0.5, "mean_words": 9.0, "hedge_count": 3, "judge_score": 0.4, "samples": []}
     checks = {"pref_accuracy >= 0.9": succeeded, "judge_score improved": True}
-    (run_dir / "report.json").write_text(json.dumps({"before": side, "after": side,
-                                                     "verdict": {"succeeded": succeeded, "checks": checks}}))
+    (run_dir / "report.json").write_text(
+        json.dumps({"before": side, "after": side, "verdict": {"succeeded": succeeded, "checks": checks}})
+    )
     state = RunFolder(run_dir).load()
     state.status, state.stages_done = "complete", ["model", "data", "render", "train", "evaluate", "report"]
     RunFolder(run_dir).save(state)

@@ -19,8 +19,10 @@ TERSE = REPO / "rl_agent" / "data" / "terse"
 
 def terse_rows() -> list[dict]:
     """90 bundled pairs (70 training, 20 held-out): enough for every check, small enough to stay fast."""
+
     def read(name: str, n: int) -> list[dict]:
         return [json.loads(line) for line in (TERSE / name).read_text().splitlines() if line.strip()][:n]
+
     return read("train.jsonl", 70) + read("heldout.jsonl", 20)
 
 
@@ -33,8 +35,9 @@ def test_bundled_sets_check_clean(cli):
     proc = cli("check", str(TERSE / "train.jsonl"), "--heldout", str(TERSE / "heldout.jsonl"))
     assert proc.returncode == 0, proc.stderr
     assert "type: preference, standard (strings)" in proc.stdout
-    n_train, n_held = (sum(1 for x in (TERSE / f).read_text().splitlines() if x.strip())
-                       for f in ("train.jsonl", "heldout.jsonl"))
+    n_train, n_held = (
+        sum(1 for x in (TERSE / f).read_text().splitlines() if x.strip()) for f in ("train.jsonl", "heldout.jsonl")
+    )
     assert f"rows: {n_train} read, {n_train} usable" in proc.stdout
     assert f"rows: {n_held} read, {n_held} usable" in proc.stdout
     assert "prompts shared by train and held-out: none" in proc.stdout and "ready to train" in proc.stdout
@@ -57,8 +60,12 @@ def test_csv_with_other_column_names_is_recognised(tmp_path):
             w.writerow([r["prompt"], r["chosen"], r["rejected"], "ann1"])
     report, train, held = run_check(path, heldout_share=0.2)
     assert report.train.kind == "preference, standard (strings)"
-    assert {"question -> prompt (recognised)", "good -> chosen (recognised)", "bad -> rejected (recognised)",
-            "not used: annotator"} <= set(report.train.mapping)
+    assert {
+        "question -> prompt (recognised)",
+        "good -> chosen (recognised)",
+        "bad -> rejected (recognised)",
+        "not used: annotator",
+    } <= set(report.train.mapping)
     assert report.ok and len(train) + len(held) == 90 and len(held) == 18
     assert not shared_prompts(train, held)
     assert set(train[0]) == {"prompt", "chosen", "rejected"}
@@ -79,9 +86,14 @@ def test_explicit_columns_override_recognition(tmp_path):
 
 
 def test_conversational_jsonl_is_flattened_to_last_turns(tmp_path):
-    rows = [{"prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": r["prompt"]}],
-             "chosen": [{"role": "assistant", "content": r["chosen"]}],
-             "rejected": [{"role": "assistant", "content": r["rejected"]}]} for r in terse_rows()]
+    rows = [
+        {
+            "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": r["prompt"]}],
+            "chosen": [{"role": "assistant", "content": r["chosen"]}],
+            "rejected": [{"role": "assistant", "content": r["rejected"]}],
+        }
+        for r in terse_rows()
+    ]
     report, train, held = run_check(write_jsonl(tmp_path / "conv.jsonl", rows))
     assert report.train.kind == "preference, conversational (message lists)"
     assert report.ok and any("only the last user turn" in n for n in report.train.notes)
@@ -89,9 +101,13 @@ def test_conversational_jsonl_is_flattened_to_last_turns(tmp_path):
     for row in train + held:
         assert row["chosen"] == originals[row["prompt"]]["chosen"]
     # implicit prompt: whole conversations in chosen/rejected
-    implicit = [{"chosen": [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["chosen"]}],
-                 "rejected": [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["rejected"]}]}
-                for r in terse_rows()]
+    implicit = [
+        {
+            "chosen": [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["chosen"]}],
+            "rejected": [{"role": "user", "content": r["prompt"]}, {"role": "assistant", "content": r["rejected"]}],
+        }
+        for r in terse_rows()
+    ]
     report, train, _ = run_check(write_jsonl(tmp_path / "implicit.jsonl", implicit))
     assert report.train.kind.startswith("preference (implicit prompt)") and train[0]["prompt"] in originals
 
@@ -100,8 +116,11 @@ def test_parquet_and_unpaired_kto_data(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [{"prompt": r["prompt"], "completion": r[side], "label": side == "chosen"}
-            for r in terse_rows() for side in ("chosen", "rejected")]
+    rows = [
+        {"prompt": r["prompt"], "completion": r[side], "label": side == "chosen"}
+        for r in terse_rows()
+        for side in ("chosen", "rejected")
+    ]
     path = tmp_path / "thumbs.parquet"
     pq.write_table(pa.Table.from_pylist(rows), path)
     report, train, held = run_check(path, shape="unpaired", reader="kto")
@@ -116,17 +135,28 @@ def test_parquet_and_unpaired_kto_data(tmp_path):
 
 
 BROKEN = {
-    "bad_json.jsonl": ('{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": "d", "chosen": "e", "rejected": "f"}\n'
-                       '{"prompt": "g", "chosen": \n', r"bad_json.jsonl:3: not valid JSON"),
+    "bad_json.jsonl": (
+        '{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": "d", "chosen": "e", "rejected": "f"}\n'
+        '{"prompt": "g", "chosen": \n',
+        r"bad_json.jsonl:3: not valid JSON",
+    ),
     "ragged.csv": ("prompt,chosen,rejected\na,b,c\nd,e,f\ng,h,i,j\n", r"ragged.csv:4: more fields than the header"),
-    "number_prompt.jsonl": ('{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": {"x": 1}, "chosen": "e", '
-                            '"rejected": "f"}\n', r"number_prompt.jsonl:2: column 'prompt' must be text"),
-    "bad_label.jsonl": ("".join(json.dumps({"prompt": f"p{i}", "completion": "c", "label": lab}) + "\n"
-                                for i, lab in enumerate([True, False, 1, 0, "maybe"])),
-                        r"bad_label.jsonl:5: column 'label' must be true/false"),
-    "no_assistant.jsonl": ('{"prompt": "a", "chosen": [{"role": "assistant", "content": "b"}], "rejected": "c"}\n'
-                           '{"prompt": "d", "chosen": [{"role": "user", "content": "e"}], "rejected": "f"}\n',
-                           r"no_assistant.jsonl:2: column 'chosen' is a conversation with no assistant message"),
+    "number_prompt.jsonl": (
+        '{"prompt": "a", "chosen": "b", "rejected": "c"}\n{"prompt": {"x": 1}, "chosen": "e", "rejected": "f"}\n',
+        r"number_prompt.jsonl:2: column 'prompt' must be text",
+    ),
+    "bad_label.jsonl": (
+        "".join(
+            json.dumps({"prompt": f"p{i}", "completion": "c", "label": lab}) + "\n"
+            for i, lab in enumerate([True, False, 1, 0, "maybe"])
+        ),
+        r"bad_label.jsonl:5: column 'label' must be true/false",
+    ),
+    "no_assistant.jsonl": (
+        '{"prompt": "a", "chosen": [{"role": "assistant", "content": "b"}], "rejected": "c"}\n'
+        '{"prompt": "d", "chosen": [{"role": "user", "content": "e"}], "rejected": "f"}\n',
+        r"no_assistant.jsonl:2: column 'chosen' is a conversation with no assistant message",
+    ),
 }
 
 
@@ -173,8 +203,11 @@ def test_seeded_split_is_stable_and_keeps_prompts_on_one_side():
 def test_hub_id_without_network_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    with pytest.raises(DataError, match=r"no-such-owner/no-such-set \(split 'train'\): cannot load it from the "
-                                        r"Hugging Face hub.*no network"):
+    with pytest.raises(
+        DataError,
+        match=r"no-such-owner/no-such-set \(split 'train'\): cannot load it from the "
+        r"Hugging Face hub.*no network",
+    ):
         run_check("no-such-owner/no-such-set")
 
 

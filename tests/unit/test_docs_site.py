@@ -25,8 +25,13 @@ def mkdocs_build(root: Path, site: Path) -> subprocess.CompletedProcess:
         import mkdocs  # noqa: F401
     except ImportError:  # pragma: no cover - the dev extra installs it
         pytest.fail('mkdocs is not installed: pip install -e ".[dev]"')
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                          cwd=root, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def broken_relative_links(markdown: str, base: Path) -> list[str]:
@@ -51,8 +56,9 @@ def test_the_docs_site_builds_strictly(tmp_path):
         assert built.is_file(), page
 
 
-@pytest.mark.parametrize("link", ["[gone](no-such-page.md)", "[gone](tracks.md#no-such-section)",
-                                  "[outside](../BRIEF.md)"])
+@pytest.mark.parametrize(
+    "link", ["[gone](no-such-page.md)", "[gone](tracks.md#no-such-section)", "[outside](../BRIEF.md)"]
+)
 def test_the_strict_build_fails_on_a_broken_link(tmp_path, link):
     copy = tmp_path / "repo"
     shutil.copytree(REPO / "docs", copy / "docs")
@@ -78,6 +84,8 @@ def test_every_relative_link_in_the_readme_resolves():
 def test_the_link_check_finds_a_broken_link(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "here.md").write_text("# here\n")
-    text = ("[ok](docs/here.md) [ok](docs/here.md#here) [web](https://example.org/x.md) [top](#top) "
-            "[gone](docs/gone.md) [gone too](docs/gone.md#x)")
+    text = (
+        "[ok](docs/here.md) [ok](docs/here.md#here) [web](https://example.org/x.md) [top](#top) "
+        "[gone](docs/gone.md) [gone too](docs/gone.md#x)"
+    )
     assert broken_relative_links(text, tmp_path) == ["docs/gone.md", "docs/gone.md#x"]

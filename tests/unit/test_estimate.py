@@ -27,9 +27,20 @@ from rl_agent.kit.pipeline.estimate import (
 from rl_agent.kit.pipeline.run_folder import RunFolder
 
 # Qwen3-0.6B on this 2-core CPU (plain TRL DPO, batch 8, length 128, LoRA r16): 12.5 s a step.
-QWEN = Estimate(model="Qwen/Qwen3-0.6B", device="cpu", steps=100, save_steps=50, startup_seconds=20.0,
-                warmup_step_seconds=15.0, step_seconds=12.5, save_seconds=1.0, measured_steps=3,
-                peak_memory_gb=4.2, memory="RAM", params=596_049_920)
+QWEN = Estimate(
+    model="Qwen/Qwen3-0.6B",
+    device="cpu",
+    steps=100,
+    save_steps=50,
+    startup_seconds=20.0,
+    warmup_step_seconds=15.0,
+    step_seconds=12.5,
+    save_seconds=1.0,
+    measured_steps=3,
+    peak_memory_gb=4.2,
+    memory="RAM",
+    params=596_049_920,
+)
 
 
 def test_the_extrapolation_adds_steps_saves_and_the_end():
@@ -69,18 +80,31 @@ def test_what_yes_picks():
 
 # ---- at the pause: deciding and re-planning (synthetic timings, no training) ----------------------------------
 
+
 class Stop(Exception):
     """Raised instead of a stage: these tests are about what happens before it."""
 
 
 def stopped_setup(tmp_path, monkeypatch, stage="train", **kwargs):
     """setup_run with `stage` replaced by a Stop: the run folder is rendered, nothing trains."""
+
     def stop(self, state):
         raise Stop
+
     monkeypatch.setattr(Pipeline, f"stage_{stage}", stop)
     out = io.StringIO()
-    args = dict(track="dpo", offline=True, model=None, run_dir=tmp_path / "run", steps=None, train=None,
-                heldout=None, reward=None, max_cost=None, yes=True)
+    args = dict(
+        track="dpo",
+        offline=True,
+        model=None,
+        run_dir=tmp_path / "run",
+        steps=None,
+        train=None,
+        heldout=None,
+        reward=None,
+        max_cost=None,
+        yes=True,
+    )
     args.update(kwargs)
     with pytest.raises((Stop, UserError)) as raised:
         setup_run(Console(file=out, width=200), **args)
@@ -91,9 +115,19 @@ def paused(folder: RunFolder, step_seconds: float, launched: float = 1000.0) -> 
     """out/pause.json as the script writes it: 5 s to start, then three steps of `step_seconds`."""
     begin = launched + 5
     folder.path("out").mkdir(exist_ok=True)
-    folder.path("out/pause.json").write_text(json.dumps({
-        "train_begin": begin, "step_ends": [begin + step_seconds * i for i in (1, 2, 3)], "params": 1000,
-        "trainable_params": 100, "peak_rss_gb": 0.5, "peak_gpu_gb": None, "processes": 1}))
+    folder.path("out/pause.json").write_text(
+        json.dumps(
+            {
+                "train_begin": begin,
+                "step_ends": [begin + step_seconds * i for i in (1, 2, 3)],
+                "params": 1000,
+                "trainable_params": 100,
+                "peak_rss_gb": 0.5,
+                "peak_gpu_gb": None,
+                "processes": 1,
+            }
+        )
+    )
     return launched
 
 
@@ -120,8 +154,10 @@ def rendered(tmp_path, monkeypatch):
 def test_within_budget_the_run_goes_on(rendered):
     _, state, out = at_pause(rendered, TimeEstimator(EstimateOptions(budget_minutes=30, yes=True)))
     assert rendered.path("out/pause.go").is_file() and not rendered.path("out/pause.stop").exists()
-    assert "Estimated training time: about 17 min on this CPU (10.0 s/step x 100 steps, plus 5 s to start), " \
-           "peak memory ~0.5 GB" in out.getvalue()
+    assert (
+        "Estimated training time: about 17 min on this CPU (10.0 s/step x 100 steps, plus 5 s to start), "
+        "peak memory ~0.5 GB" in out.getvalue()
+    )
     record = json.loads(rendered.path("estimate.json").read_text())
     assert record["steps"] == 100 and record["step_seconds"] == 10.0 and "decision" not in record
     assert state.timings["estimate"] < 5  # the pause is booked as estimate time, not training time
@@ -166,8 +202,9 @@ def test_nobody_to_ask_trains_as_planned(rendered):
 
 def test_a_switch_to_the_smaller_model_renders_it(rendered, tiny_model):
     smaller = ModelChoice(str(tiny_model), "local", "a smaller model, to fit the time budget")
-    estimator = TimeEstimator(EstimateOptions(budget_minutes=15, yes=True, steps_fixed=True, smaller=smaller,
-                                              smaller_params=500))
+    estimator = TimeEstimator(
+        EstimateOptions(budget_minutes=15, yes=True, steps_fixed=True, smaller=smaller, smaller_params=500)
+    )
     pipeline, state, out = at_pause(rendered, estimator)
     assert f"use {tiny_model} (about " in out.getvalue() and f"--yes: switching to {tiny_model}" in out.getvalue()
     estimator.apply(pipeline, state)
@@ -191,8 +228,10 @@ def test_short_runs_and_old_scripts_skip_the_estimate_with_a_note(rendered):
     estimator = TimeEstimator(EstimateOptions())
     state.spec.dpo.max_steps = 3
     assert estimator.pause_steps(pipeline, state) is None
-    assert json.loads(rendered.path("estimate.json").read_text())["method"] == \
-        "skipped: a 3-step run is over before it could be timed"
+    assert (
+        json.loads(rendered.path("estimate.json").read_text())["method"]
+        == "skipped: a 3-step run is over before it could be timed"
+    )
     state.spec.dpo.max_steps = 100
     script = rendered.path("train_dpo.py")  # a script rendered before --pause-after existed
     script.write_text(script.read_text().replace("--pause-after", "--no-such-option"))
@@ -212,6 +251,7 @@ def test_an_unreadable_pause_file_lets_training_go_on(rendered, monkeypatch):
         rendered.path("out/pause.json").write_text("{not json")
         echo("  3%|| 3/100 rl-agent: paused after 3 steps (timings in out/pause.json)\n")
         assert rendered.path("out/pause.go").is_file()
+
     monkeypatch.setattr(pipeline, "_run_command", fake_run)
     estimator.train(pipeline, state)
     assert "no time estimate: out/pause.json could not be read" in out.getvalue()

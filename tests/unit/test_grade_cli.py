@@ -178,16 +178,31 @@ def test_api_key_appears_in_no_output_cache_or_log(tmp_path, anthropic_server, f
     """Grade with failures whose error text echoes the key; then scan everything the run wrote."""
     rows = ROWS + [{"prompt": "q", "output": "x @@prose@@"}, {"prompt": "q", "output": "y"}]
     src = write_jsonl(tmp_path / "outs.jsonl", rows)
-    anthropic_server.script(Reply.rate_limited(retry_after=0.01),
-                            Reply.error(400, "invalid_request_error", f"rejected header x-api-key: {fake_key}"))
+    anthropic_server.script(
+        Reply.rate_limited(retry_after=0.01),
+        Reply.error(400, "invalid_request_error", f"rejected header x-api-key: {fake_key}"),
+    )
     env = {"ANTHROPIC_API_KEY": fake_key, "ANTHROPIC_BASE_URL": anthropic_server.base_url}
-    res = run(["grade", str(src), "--cache", str(tmp_path / ".rl-agent-cache" / "g.sqlite3"), "--concurrency", "1"],
-              env=env)
+    res = run(
+        ["grade", str(src), "--cache", str(tmp_path / ".rl-agent-cache" / "g.sqlite3"), "--concurrency", "1"], env=env
+    )
     assert res.exit_code == 0, res.output
     graded = (tmp_path / "outs.graded.jsonl").read_text()
     assert "[REDACTED]" in graded  # the key did come back in an error body, so the scan below means something
-    res2 = run(["grade", str(src), "--batch", "--poll-interval", "0.01", "--out", str(tmp_path / "b.jsonl"),
-                "--cache", str(tmp_path / ".rl-agent-cache" / "g.sqlite3")], env=env)
+    res2 = run(
+        [
+            "grade",
+            str(src),
+            "--batch",
+            "--poll-interval",
+            "0.01",
+            "--out",
+            str(tmp_path / "b.jsonl"),
+            "--cache",
+            str(tmp_path / ".rl-agent-cache" / "g.sqlite3"),
+        ],
+        env=env,
+    )
     assert res2.exit_code == 0, res2.output
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.suffix == ".sqlite3" for p in files) and len(files) >= 5
@@ -209,8 +224,9 @@ PAIRS_REPLY = [
 
 
 def test_pairs_generates_validated_deduplicated_limited_pairs(tmp_path, anthropic_env, anthropic_server):
-    anthropic_server.script(Reply.text_reply("```json\n" + json.dumps(PAIRS_REPLY) + "\n```"),
-                            Reply.text_reply("not json at all"))
+    anthropic_server.script(
+        Reply.text_reply("```json\n" + json.dumps(PAIRS_REPLY) + "\n```"), Reply.text_reply("not json at all")
+    )
     out = tmp_path / "pairs.jsonl"
     res = run(["pairs", "--task", "answer tersely", "--n", "3", "--out", str(out)])
     assert res.exit_code == 0, res.output

@@ -29,8 +29,10 @@ def grpo_spec(**grpo) -> RunSpec:
 
 def render(tmp_path: Path, spec: RunSpec) -> tuple[Path, Path]:
     ctx = render_context(spec, "/models/m")
-    return (write_rendered("train_grpo.py.j2", ctx, tmp_path / "train_grpo.py"),
-            write_rendered("evaluate_grpo.py.j2", ctx, tmp_path / "evaluate_grpo.py"))
+    return (
+        write_rendered("train_grpo.py.j2", ctx, tmp_path / "train_grpo.py"),
+        write_rendered("evaluate_grpo.py.j2", ctx, tmp_path / "evaluate_grpo.py"),
+    )
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -69,11 +71,20 @@ def test_verifier_run_renders_standalone_scripts_whose_scorers_match_the_kit(tmp
     assert ev.CONFIG["check"]["function"] == "correctness_score"
     assert check(prompts=["q"] * 4, completions=outputs, reference=refs) == [1.0, 0.0, 1.0, 0.0]
 
-    terse = load_script(render(tmp_path, grpo_spec(reward="terse", heldout_judge="python:rl_agent.kit.tracks."
-                                                   "grpo_verifiers:short_answer", reward_checks_correctness=False))[0])
+    terse = load_script(
+        render(
+            tmp_path,
+            grpo_spec(
+                reward="terse",
+                heldout_judge="python:rl_agent.kit.tracks.grpo_verifiers:short_answer",
+                reward_checks_correctness=False,
+            ),
+        )[0]
+    )
     words = ["Paris.", "I think it is Paris.", "paris", ""]
-    assert terse.build_scorer(terse.CONFIG["reward"])(prompts=["q"] * 4, completions=words) == \
-        [terse_style_score(o)[0] for o in words]
+    assert terse.build_scorer(terse.CONFIG["reward"])(prompts=["q"] * 4, completions=words) == [
+        terse_style_score(o)[0] for o in words
+    ]
 
 
 def test_claude_reward_imports_rl_agent_and_says_so(tmp_path):
@@ -104,8 +115,13 @@ HOSTILE = ['"""; import os; os.system("touch /tmp/pwned") #', "{{ 7 * 7 }} {% ra
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_user_text_renders_as_data_only(tmp_path, text):
-    spec = RunSpec(model="m", model_source="local", algorithm="grpo", task=text,
-                   grpo=GRPOSettings(reward="regex:" + text, heldout_judge="terse"))
+    spec = RunSpec(
+        model="m",
+        model_source="local",
+        algorithm="grpo",
+        task=text,
+        grpo=GRPOSettings(reward="regex:" + text, heldout_judge="terse"),
+    )
     for script in render(tmp_path, spec):
         tree = ast.parse(script.read_text())
         assert not [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "system"]
@@ -135,12 +151,14 @@ def write(path: Path, rows: list) -> Path:
 
 @pytest.mark.parametrize(
     "rows, message",
-    [(["{not json"], ":1: not valid JSON"),
-     ([{"prompt": "a"}, {"reference": "x"}], ":2: missing field 'prompt'"),
-     ([{"prompt": "a", "chosen": "x"}], "come together"),
-     ([{"prompt": "a", "reference": 3}], "'reference' must be a non-empty string"),
-     ([{"prompt": "a"}, {"prompt": "a"}], ":2: duplicate prompt (first on line 1)"),
-     ([], "0 prompts, need at least 1")],
+    [
+        (["{not json"], ":1: not valid JSON"),
+        ([{"prompt": "a"}, {"reference": "x"}], ":2: missing field 'prompt'"),
+        ([{"prompt": "a", "chosen": "x"}], "come together"),
+        ([{"prompt": "a", "reference": 3}], "'reference' must be a non-empty string"),
+        ([{"prompt": "a"}, {"prompt": "a"}], ":2: duplicate prompt (first on line 1)"),
+        ([], "0 prompts, need at least 1"),
+    ],
 )
 def test_prompt_files_are_validated_with_file_and_line(tmp_path, rows, message):
     with pytest.raises(PairFileError, match=message.replace("(", r"\(").replace(")", r"\)")):

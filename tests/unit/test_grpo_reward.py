@@ -28,11 +28,15 @@ def test_completion_text_reads_plain_and_conversational_forms():
 
 @pytest.mark.parametrize(
     "result, expected",
-    [(1, (1.0, "", None)), (True, (1.0, "", None)), ((0.5, "half"), (0.5, "half", None)),
-     ({"score": 0.25, "reason": "r"}, (0.25, "r", None)), (1.5, (None, "scorer returned 1.5, outside [0, 1]",
-                                                                "out_of_range")),
-     (float("nan"), (None, "scorer returned nan, not a score", "malformed")),
-     ("high", (None, "scorer returned 'high', not a score", "malformed"))],
+    [
+        (1, (1.0, "", None)),
+        (True, (1.0, "", None)),
+        ((0.5, "half"), (0.5, "half", None)),
+        ({"score": 0.25, "reason": "r"}, (0.25, "r", None)),
+        (1.5, (None, "scorer returned 1.5, outside [0, 1]", "out_of_range")),
+        (float("nan"), (None, "scorer returned nan, not a score", "malformed")),
+        ("high", (None, "scorer returned 'high', not a score", "malformed")),
+    ],
 )
 def test_coerce_score(result, expected):
     assert coerce_score(result) == expected
@@ -48,11 +52,19 @@ def test_a_failing_scorer_gives_none_and_is_counted_not_zero():
 
     reward = LocalReward(flaky, "flaky")
     logged = {}
-    scores = reward(prompts=[conv("q")] * 4, completions=[conv("a"), conv("boom"), conv("big"), conv("b")],
-                    reference=["a", "a", "a", "a"], log_metric=lambda k, v: logged.setdefault(k, v))
+    scores = reward(
+        prompts=[conv("q")] * 4,
+        completions=[conv("a"), conv("boom"), conv("big"), conv("b")],
+        reference=["a", "a", "a", "a"],
+        log_metric=lambda k, v: logged.setdefault(k, v),
+    )
     assert scores == [1.0, None, None, 0.0]
-    assert reward.stats() == {"graded": 2, "failed": 2, "failures": {"scorer_error": 1, "out_of_range": 1},
-                              "cost_usd": 0.0}
+    assert reward.stats() == {
+        "graded": 2,
+        "failed": 2,
+        "failures": {"scorer_error": 1, "out_of_range": 1},
+        "cost_usd": 0.0,
+    }
     assert logged == {"flaky/failed": 2.0}
 
 
@@ -103,15 +115,24 @@ def test_guarded_reward_keeps_the_kit_judge_reward_counts():
     assert stats["graded"] == 1 and stats["failures"] == {"missing_reference": 1}
 
 
-@pytest.mark.parametrize("text", ["Paris.", "Twenty-four.", "Leonardo da Vinci.", "100 degrees.", "H2O.", "The pound sterling."])
+@pytest.mark.parametrize(
+    "text", ["Paris.", "Twenty-four.", "Leonardo da Vinci.", "100 degrees.", "H2O.", "The pound sterling."]
+)
 def test_short_answer_accepts_bare_answers(text):
     assert short_answer("q", text) == (1.0, "bare short answer")
 
 
 @pytest.mark.parametrize(
     "text, why",
-    [("", "empty"), ("Great question! I think it is Paris.", "words"), ("Paris", "period"), ("Paris..", "period"),
-     ("paris.", "capital"), ("Paris!.", "punctuation"), ("It is in France, Paris.", "words")],
+    [
+        ("", "empty"),
+        ("Great question! I think it is Paris.", "words"),
+        ("Paris", "period"),
+        ("Paris..", "period"),
+        ("paris.", "capital"),
+        ("Paris!.", "punctuation"),
+        ("It is in France, Paris.", "words"),
+    ],
 )
 def test_short_answer_rejects_everything_else_and_says_why(text, why):
     score, reason = short_answer("q", text)

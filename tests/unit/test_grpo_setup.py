@@ -22,19 +22,28 @@ def spec_for(**kw):
         plan = track.setup("embedded", "cpu", **{**args, **kw})
     except ValueError as e:
         raise GRPOSetupError(str(e)) from None
-    spec = RunSpec(model="m", model_source="embedded", algorithm="grpo", task=plan.task,
-                   train_file=str(plan.train_file), heldout_file=str(plan.heldout_file), grpo=plan.settings)
+    spec = RunSpec(
+        model="m",
+        model_source="embedded",
+        algorithm="grpo",
+        task=plan.task,
+        train_file=str(plan.train_file),
+        heldout_file=str(plan.heldout_file),
+        grpo=plan.settings,
+    )
     train, held = track.load_data(spec)
     return spec, len(train), len(held)
 
 
 @pytest.mark.parametrize(
     "reward, task_dir, reward_spec, check, verifies",
-    [(None, "arithmetic", FINAL_NUMBER, CORRECTNESS, True),
-     ("terse", "terse", "terse", VERIFIER, False),
-     # any other reward on the checkable task is not trusted to check correctness: the guard then asks
-     # held-out correctness not to fall, and the held-out judge is still correctness itself
-     ("regex:#### \\d+$", "arithmetic", "regex:#### \\d+$", CORRECTNESS, False)],
+    [
+        (None, "arithmetic", FINAL_NUMBER, CORRECTNESS, True),
+        ("terse", "terse", "terse", VERIFIER, False),
+        # any other reward on the checkable task is not trusted to check correctness: the guard then asks
+        # held-out correctness not to fall, and the held-out judge is still correctness itself
+        ("regex:#### \\d+$", "arithmetic", "regex:#### \\d+$", CORRECTNESS, False),
+    ],
 )
 def test_the_reward_picks_the_task_and_a_different_held_out_judge(reward, task_dir, reward_spec, check, verifies):
     spec, n_train, n_held = spec_for(reward=reward)

@@ -24,9 +24,15 @@ def _package_modules():
 
 def test_every_error_the_kit_raises_derives_from_one_base():
     """The runtime is exempt: it is copied into run folders and must import nothing from rl_agent."""
-    errors = [(m.__name__, obj) for m in _package_modules() for obj in vars(m).values()
-              if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == m.__name__
-              and not m.__name__.startswith("rl_agent.runtime")]
+    errors = [
+        (m.__name__, obj)
+        for m in _package_modules()
+        for obj in vars(m).values()
+        if inspect.isclass(obj)
+        and issubclass(obj, BaseException)
+        and obj.__module__ == m.__name__
+        and not m.__name__.startswith("rl_agent.runtime")
+    ]
     assert len(errors) >= 25, "the walk found too few error classes"
     assert not [f"{mod}.{cls.__name__}" for mod, cls in errors if not issubclass(cls, RlAgentError)]
 
@@ -61,9 +67,14 @@ def _code_lines(path: Path) -> list[str]:
     import tokenize
 
     source = path.read_text(encoding="utf-8")
-    docstrings = {node.body[0].value.lineno for node in ast.walk(ast.parse(source))
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    docstrings = {
+        node.body[0].value.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
     strings = []
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.STRING and tok.start[0] not in docstrings:
@@ -92,10 +103,12 @@ def test_no_module_outside_the_tracks_names_an_algorithm(tmp_path):
     print(f"algorithm literals outside tracks/: {len(found)}")
     assert not found, "\n".join(found)
     (tmp_path / "x.py").write_text('"""Docstrings may say dpo."""\nALG = "grpo"\n')
-    assert algorithm_literals(tmp_path) == ["x.py: \"grpo\""]
+    assert algorithm_literals(tmp_path) == ['x.py: "grpo"']
 
 
 def test_no_source_is_pasted_into_scripts():
-    hits = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if "inspect.getsource" in p.read_text(encoding="utf-8")]
+    hits = [
+        str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if "inspect.getsource" in p.read_text(encoding="utf-8")
+    ]
     print(f"inspect.getsource in the package: {len(hits)}")
     assert not hits

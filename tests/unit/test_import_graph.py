@@ -78,8 +78,12 @@ def layer_of(module: str) -> int:
 
 
 def upward_edges(graph: dict[str, dict[str, int]]) -> list[str]:
-    return [f"{m}:{line} imports {t} (a layer above)" for m, deps in sorted(graph.items())
-            for t, line in sorted(deps.items()) if layer_of(t) < layer_of(m)]
+    return [
+        f"{m}:{line} imports {t} (a layer above)"
+        for m, deps in sorted(graph.items())
+        for t, line in sorted(deps.items())
+        if layer_of(t) < layer_of(m)
+    ]
 
 
 def find_cycle(graph) -> list[str] | None:
@@ -91,7 +95,7 @@ def find_cycle(graph) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()
@@ -110,8 +114,10 @@ def test_the_package_has_no_import_cycle_and_no_upward_import():
     assert len(graph) > 80 and edges > 300, "the graph was not built"
     cycle = find_cycle(graph)
     up = upward_edges(graph)
-    print(f"import graph: {len(graph)} modules, {edges} edges (all imports), "
-          f"{0 if cycle is None else 1} cycle(s) found, {len(up)} upward edge(s)")
+    print(
+        f"import graph: {len(graph)} modules, {edges} edges (all imports), "
+        f"{0 if cycle is None else 1} cycle(s) found, {len(up)} upward edge(s)"
+    )
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
     assert not up, "\n".join(up)
 
@@ -128,14 +134,25 @@ def test_the_checks_say_no(tmp_path):
     (pkg / "agent" / "x.py").write_text("")
     (pkg / "kit" / "dataio" / "lazy.py").write_text("def f():\n    from rl_agent.agent import x\n")
     (pkg / "kit" / "dataio" / "typed.py").write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import rl_agent.agent.x\n")
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import rl_agent.agent.x\n"
+    )
     up = upward_edges(import_graph(pkg))
-    assert up == ["rl_agent.kit.dataio.lazy:2 imports rl_agent.agent.x (a layer above)",
-                  "rl_agent.kit.dataio.typed:3 imports rl_agent.agent.x (a layer above)"]
+    assert up == [
+        "rl_agent.kit.dataio.lazy:2 imports rl_agent.agent.x (a layer above)",
+        "rl_agent.kit.dataio.typed:3 imports rl_agent.agent.x (a layer above)",
+    ]
 
 
-GENERIC = ("rl_agent.commands", "rl_agent.cli", "rl_agent.kit.pipeline", "rl_agent.kit.spec", "rl_agent.kit.models",
-           "rl_agent.kit.dataio", "rl_agent.kit.judges", "rl_agent.kit.export")
+GENERIC = (
+    "rl_agent.commands",
+    "rl_agent.cli",
+    "rl_agent.kit.pipeline",
+    "rl_agent.kit.spec",
+    "rl_agent.kit.models",
+    "rl_agent.kit.dataio",
+    "rl_agent.kit.judges",
+    "rl_agent.kit.export",
+)
 
 
 def test_the_generic_machinery_names_no_track():
@@ -143,7 +160,10 @@ def test_the_generic_machinery_names_no_track():
     only through tracks.base and tracks.registry."""
     graph = import_graph()
     allowed = {"rl_agent.kit.tracks", "rl_agent.kit.tracks.base", "rl_agent.kit.tracks.registry"}
-    leaks = {m: sorted(t for t in deps if t.startswith("rl_agent.kit.tracks") and t not in allowed)
-             for m, deps in graph.items() if m.startswith(GENERIC)}
+    leaks = {
+        m: sorted(t for t in deps if t.startswith("rl_agent.kit.tracks") and t not in allowed)
+        for m, deps in graph.items()
+        if m.startswith(GENERIC)
+    }
     leaks = {m: d for m, d in leaks.items() if d}
     assert not leaks, leaks

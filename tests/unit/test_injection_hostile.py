@@ -31,7 +31,7 @@ def payloads(marker: Path) -> dict[str, str]:
         "jinja_stmt": f"{{% set x = cycler.__init__.__globals__.os.system('touch {m}') %}}{{% endraw %}}{{# c #}}",
         "shell": f"$(touch {m}); touch {m} && `touch {m}` | touch {m} > {m}",
         "backslash_newline": f'\\"\n\nimport os\nos.system("touch {m}")\n# \\',
-        "braces_quotes": "}} {{ {% %} {\"a\": 1} ' \" \\' \\\" \\n \\x00",
+        "braces_quotes": '}} {{ {% %} {"a": 1} \' " \\\' \\" \\n \\x00',
         "control_chars": f"\x00\r\x1b[31m\u202e\u2028\u2029 os.system('touch {m}')",
         "non_english": f"简洁地回答，不要含糊其辞。 Отвечай кратко. أجب باختصار. {{{{ '{m}' }}}}",
         "very_long": "A" * (TASK_MAX_CHARS - 200) + f'"""; open(r"{m}", "w")',
@@ -90,16 +90,18 @@ def test_hostile_task_text_is_data_only(kind, tmp_path, baseline):
         code = f"import runpy; runpy.run_path({str(tmp_path / name.removesuffix('.j2'))!r}, run_name='rl_agent_probe')"
         proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
-    proc = subprocess.run([sys.executable, "train_dpo.py", "--help"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "train_dpo.py", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert not marker.exists()
 
 
 def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path):
     marker = tmp_path / "PWNED"
-    plan, spec = _recipe_spec([("prefix", [f"prefix={{{{ lipsum.__globals__.os.popen('touch {marker}') }}}}"])],
-                              tmp_path)
+    plan, spec = _recipe_spec(
+        [("prefix", [f"prefix={{{{ lipsum.__globals__.os.popen('touch {marker}') }}}}"])], tmp_path
+    )
     assert spec.family == "format"
     rows = [json.loads(x) for x in (tmp_path / "data/train.jsonl").read_text(encoding="utf-8").splitlines()]
     assert all(r["chosen"].startswith("{{ lipsum") for r in rows)
@@ -207,8 +209,19 @@ def test_cli_new_recipe_plan_keeps_hostile_text_as_data(kind, tmp_path, cli):
     marker = tmp_path / "PWNED"
     payload = _recipe_payload(marker, kind)
     run_dir = tmp_path / "run"
-    proc = cli("new", "--recipe", "prefix", "--set", f"prefix={payload}", "--offline", "--yes", "--plan-only",
-               "--run-dir", str(run_dir), cwd=tmp_path)
+    proc = cli(
+        "new",
+        "--recipe",
+        "prefix",
+        "--set",
+        f"prefix={payload}",
+        "--offline",
+        "--yes",
+        "--plan-only",
+        "--run-dir",
+        str(run_dir),
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     spec = json.loads((run_dir / "spec.json").read_text(encoding="utf-8"))
     assert payload in spec["task"] and spec["check"]["params"]["prefix"] == payload

@@ -51,9 +51,15 @@ def rubric_file(tmp_path):
     return path
 
 
-ANSWERS = ["Paris.", "It is Paris, I think.", "Well, maybe it is Paris, but please check it yourself first.",
-           "Rome.", "So, basically, I guess it might be Rome. I hope this helps!", "Rome, of course.",
-           "Hmm, I'm not entirely sure, but I think it is most likely Rome. Please double-check."]
+ANSWERS = [
+    "Paris.",
+    "It is Paris, I think.",
+    "Well, maybe it is Paris, but please check it yourself first.",
+    "Rome.",
+    "So, basically, I guess it might be Rome. I hope this helps!",
+    "Rome, of course.",
+    "Hmm, I'm not entirely sure, but I think it is most likely Rome. Please double-check.",
+]
 
 
 def test_spearman_handles_ties_and_flat_readings():
@@ -70,8 +76,10 @@ def test_agreement_passes_a_consistent_judge_and_stops_an_inconsistent_one(anthr
     good = judge_agreement(items, first, rubric_file(tmp_path), **opts)
     assert good.passed and good.spearman == pytest.approx(1.0) and good.n == len(ANSWERS) and good.cost_usd > 0
     second_reading = [r for r in anthropic_server.message_requests]
-    assert all(SECOND_READING_MARK in r.body["system"][0]["text"] and RUBRIC in r.body["system"][0]["text"]
-               for r in second_reading)  # the same rubric under other instructions
+    assert all(
+        SECOND_READING_MARK in r.body["system"][0]["text"] and RUBRIC in r.body["system"][0]["text"]
+        for r in second_reading
+    )  # the same rubric under other instructions
 
     anthropic_server.responder = inconsistent
     backwards = [round(1 - s, 4) for s in first]  # what the training rubric's reading said
@@ -85,8 +93,14 @@ def test_agreement_passes_a_consistent_judge_and_stops_an_inconsistent_one(anthr
 
 def test_drift_on_the_anchors_is_flagged(anthropic_server, fake_key, tmp_path):
     anchors = [Anchor("good", GradeItem("q", o)) for o in GOOD] + [Anchor("bad", GradeItem("q", o)) for o in BAD]
-    judge = ClaudeJudge(rubric=rubric_file(tmp_path), calibration=False, api_key=fake_key,
-                        base_url=anthropic_server.base_url, timeout=5.0, cache=tmp_path / "grades.sqlite3")
+    judge = ClaudeJudge(
+        rubric=rubric_file(tmp_path),
+        calibration=False,
+        api_key=fake_key,
+        base_url=anthropic_server.base_url,
+        timeout=5.0,
+        cache=tmp_path / "grades.sqlite3",
+    )
     watch = AnchorWatch(anchors, judge, every=5)
     watch.measure(0)
     watch.measure(5)
@@ -112,17 +126,24 @@ def test_win_rate_counts_wins_ties_and_failures_and_shows_pairs(anthropic_server
     prompts = ["a", "b", "c", "d"]
     before = ["Well, I think it is maybe Paris, honestly.", "Rome.", "Perhaps it is Oslo, I guess.", "x"]
     after = ["Paris.", "Rome.", "Oslo.", "y @@prose@@"]
-    anthropic_server.responder = lambda body: (Reply.text_reply("Both are fine.") if "@@prose@@" in json.dumps(body)
-                                               else default_responder(body))  # one pair the judge cannot decide
-    win = judged_win_rate(rubric_file(tmp_path), prompts, before, after, api_key=fake_key,
-                          base_url=anthropic_server.base_url, timeout=5.0)
+    anthropic_server.responder = lambda body: (
+        Reply.text_reply("Both are fine.") if "@@prose@@" in json.dumps(body) else default_responder(body)
+    )  # one pair the judge cannot decide
+    win = judged_win_rate(
+        rubric_file(tmp_path), prompts, before, after, api_key=fake_key, base_url=anthropic_server.base_url, timeout=5.0
+    )
     assert (win["wins"], win["losses"], win["ties"], win["failed"]) == (2, 0, 1, 1)
     assert win["rate"] == round(2.5 / 3, 4) and win["cost_usd"] > 0 and win["failures"] == {"malformed": 1}
     assert [e["after"] for e in win["examples"]] == ["Paris.", "Oslo."]
-    orders = {(re.search(r"<answer_a>\n(.*?)\n</answer_a>", r.body["messages"][0]["content"], re.DOTALL).group(1))
-              for r in anthropic_server.message_requests}
+    orders = {
+        (re.search(r"<answer_a>\n(.*?)\n</answer_a>", r.body["messages"][0]["content"], re.DOTALL).group(1))
+        for r in anthropic_server.message_requests
+    }
     assert {"Paris.", before[0]} <= orders  # both orders were asked
     md = "\n".join(judge_lines({"task_check": {"win_rate": win}}))
     assert "Pairwise win rate of after over before:** 0.83 on 4 held-out prompts" in md
-    assert "2 wins, 0 losses, 1 ties, 1 failed" in md and "| a | Well, I think it is maybe Paris, honestly. | Paris. |" in md
+    assert (
+        "2 wins, 0 losses, 1 ties, 1 failed" in md
+        and "| a | Well, I think it is maybe Paris, honestly. | Paris. |" in md
+    )
     assert win_rate_lines(None) == []

@@ -18,15 +18,24 @@ def make(srv: AnthropicTestServer, key: str, **kw) -> ClaudeJudge:
 
 
 def test_batch_with_partial_failures_regrades_only_the_failed(anthropic_server, fake_key):
-    outputs = ["Paris.", "Four.", "Blue whale.", "It is 391.",
-               "boom @@batch-error@@", "wobbly @@batch-flaky@@", "chatty @@prose-once@@", "cut @@badjson@@"]
+    outputs = [
+        "Paris.",
+        "Four.",
+        "Blue whale.",
+        "It is 391.",
+        "boom @@batch-error@@",
+        "wobbly @@batch-flaky@@",
+        "chatty @@prose-once@@",
+        "cut @@badjson@@",
+    ]
     judge = make(anthropic_server, fake_key)
     grades = judge.grade_batch([GradeItem("q", o) for o in outputs])
 
     batches = list(anthropic_server.batches.values())
     assert [len(b) for b in batches] == [8, 4]
-    regraded = {r["params"]["messages"][0]["content"].split("<output>\n")[1].split("\n</output>")[0]: r
-                for r in batches[1]}
+    regraded = {
+        r["params"]["messages"][0]["content"].split("<output>\n")[1].split("\n</output>")[0]: r for r in batches[1]
+    }
     assert set(regraded) == set(outputs[4:])
     # unusable replies are regraded with the stricter instruction; errored items are simply resent
     assert len(regraded["chatty @@prose-once@@"]["params"]["messages"]) == 3

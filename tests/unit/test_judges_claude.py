@@ -130,8 +130,9 @@ def test_prose_reply_gets_one_stricter_retry(anthropic_server, fake_key):
     assert g.usage.output_tokens > 0 and g.cost_usd > 0  # both attempts are paid and counted
 
 
-@pytest.mark.parametrize("marker, kind", [("@@prose@@", "malformed"), ("@@badjson@@", "malformed"),
-                                          ("@@range@@", "out_of_range")])
+@pytest.mark.parametrize(
+    "marker, kind", [("@@prose@@", "malformed"), ("@@badjson@@", "malformed"), ("@@range@@", "out_of_range")]
+)
 def test_unusable_replies_become_failed_grades_never_zero(anthropic_server, fake_key, marker, kind):
     judge = make(anthropic_server, fake_key)
     g = judge.grade("q", f"answer {marker}")
@@ -239,8 +240,9 @@ def test_pairwise_asks_both_orders_and_cancels_position_bias(anthropic_server, f
     # one request per order; the two are sent concurrently, so either may arrive first
     assert sorted(c.index("short") < c.index("much longer") for c in contents) == [False, True]
     # a judge that always picks the first position learns nothing: 0.5
-    anthropic_server.script(Reply.text_reply('{"winner": "A", "reason": "first"}'),
-                            Reply.text_reply('{"winner": "A", "reason": "first"}'))
+    anthropic_server.script(
+        Reply.text_reply('{"winner": "A", "reason": "first"}'), Reply.text_reply('{"winner": "A", "reason": "first"}')
+    )
     biased = judge.compare("q2", "x", "y")
     assert biased.score == 0.5 and "position bias" in biased.reason
     wr = judge.win_rate(["p1", "p2"], before=["a long rambling answer here", "ok"], after=["ok", "ok"])

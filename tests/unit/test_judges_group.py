@@ -14,23 +14,37 @@ from tests.support.anthropic_fixtures import anthropic_server, fake_key  # noqa:
 from tests.support.anthropic_server import Reply, default_score, group_answers
 
 RUBRIC_TEXT = "Score 1 for an answer a patient teacher would give in at most two sentences; 0 for a rambling one."
-ANSWERS = ["Water boils at 100 C.", "It boils at one hundred degrees, well, I think so, maybe, at sea level.",
-           "100 C.", "Boiling happens when vapour pressure equals the air pressure, at 100 C at sea level."]
+ANSWERS = [
+    "Water boils at 100 C.",
+    "It boils at one hundred degrees, well, I think so, maybe, at sea level.",
+    "100 C.",
+    "Boiling happens when vapour pressure equals the air pressure, at 100 C at sea level.",
+]
 
 
 def judge(srv, key, tmp_path, **kw) -> GroupJudge:
     rubric = tmp_path / "rubric.md"
     rubric.write_text(RUBRIC_TEXT)
-    return GroupJudge(rubric=rubric, api_key=key, base_url=srv.base_url, timeout=5.0, prompt_cache=True,
-                      log_path=tmp_path / "orders.jsonl", **kw)
+    return GroupJudge(
+        rubric=rubric,
+        api_key=key,
+        base_url=srv.base_url,
+        timeout=5.0,
+        prompt_cache=True,
+        log_path=tmp_path / "orders.jsonl",
+        **kw,
+    )
 
 
-def test_one_request_per_group_prefix_first_with_cache_control_and_order_recorded(anthropic_server, fake_key,
-                                                                                   tmp_path):
+def test_one_request_per_group_prefix_first_with_cache_control_and_order_recorded(anthropic_server, fake_key, tmp_path):
     j = judge(anthropic_server, fake_key, tmp_path)
-    groups = [[GradeItem("When does water boil?", a) for a in ANSWERS],
-              [GradeItem("Why is the sky blue?", a) for a in ("Light scatters.", "Blue light scatters most, so the "
-                                                              "sky looks blue to us from the ground below.")]]
+    groups = [
+        [GradeItem("When does water boil?", a) for a in ANSWERS],
+        [
+            GradeItem("Why is the sky blue?", a)
+            for a in ("Light scatters.", "Blue light scatters most, so the sky looks blue to us from the ground below.")
+        ],
+    ]
     grades = j.grade_groups(groups)
     reqs = anthropic_server.message_requests
     assert len(reqs) == 2  # one request per group, not one per completion

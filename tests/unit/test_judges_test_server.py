@@ -17,22 +17,26 @@ def client(srv, key, **kw) -> anthropic.Anthropic:
 def test_stream_text_and_tool_use_blocks(anthropic_server, fake_key):
     anthropic_server.script(Reply.tool_use("get_weather", {"city": "Paris", "units": "celsius"}, text="Let me check."))
     c = client(anthropic_server, fake_key)
-    with c.messages.stream(model="claude-haiku-4-5", max_tokens=50,
-                           messages=[{"role": "user", "content": "Weather in Paris?"}]) as stream:
+    with c.messages.stream(
+        model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "Weather in Paris?"}]
+    ) as stream:
         events = [e.type for e in stream]
         final = stream.get_final_message()
     assert events[0] == "message_start" and "content_block_delta" in events
     assert final.stop_reason == "tool_use"
     text, tool = final.content
     assert text.text == "Let me check."
-    assert tool.type == "tool_use" and tool.name == "get_weather" and tool.input == {"city": "Paris", "units": "celsius"}
+    assert (
+        tool.type == "tool_use" and tool.name == "get_weather" and tool.input == {"city": "Paris", "units": "celsius"}
+    )
     assert anthropic_server.message_requests[0].body["stream"] is True
 
 
 def test_raw_sse_event_sequence(anthropic_server, fake_key):
     anthropic_server.script(Reply.text_reply("x" * 60))
     raw = client(anthropic_server, fake_key).messages.create(
-        model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}], stream=True)
+        model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}], stream=True
+    )
     types = [e.type for e in raw]
     assert types[0] == "message_start" and types[-2:] == ["message_delta", "message_stop"]
     assert types.count("content_block_start") == 1 and types.count("content_block_delta") == 3
@@ -42,7 +46,8 @@ def test_stream_error_event(anthropic_server, fake_key):
     anthropic_server.script(Reply(content=[{"type": "text", "text": "hi"}], stream_error="overloaded_error"))
     with pytest.raises(anthropic.APIStatusError):
         with client(anthropic_server, fake_key).messages.stream(
-                model="claude-haiku-4-5", max_tokens=5, messages=[{"role": "user", "content": "x"}]) as s:
+            model="claude-haiku-4-5", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        ) as s:
             for _ in s:
                 pass
 
@@ -51,9 +56,12 @@ def test_error_bodies_have_the_api_shape(anthropic_server, fake_key):
     anthropic_server.script(Reply.rate_limited(retry_after=2))
     with pytest.raises(anthropic.RateLimitError) as info:
         client(anthropic_server, fake_key).messages.create(
-            model="claude-haiku-4-5", max_tokens=5, messages=[{"role": "user", "content": "x"}])
-    assert info.value.body == {"type": "error", "error": {"type": "rate_limit_error",
-                                                         "message": "Number of request tokens has exceeded your rate limit"}}
+            model="claude-haiku-4-5", max_tokens=5, messages=[{"role": "user", "content": "x"}]
+        )
+    assert info.value.body == {
+        "type": "error",
+        "error": {"type": "rate_limit_error", "message": "Number of request tokens has exceeded your rate limit"},
+    }
     assert info.value.response.headers["retry-after"] == "2"
 
 

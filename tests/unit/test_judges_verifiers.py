@@ -76,8 +76,14 @@ def test_json_schema_judge(output, ok):
 
 @pytest.mark.parametrize(
     "value, bad",
-    [({"name": "A", "age": 1}, False), ({"age": 1}, True), ({"name": "", "age": 1}, True),
-     ({"name": "A", "age": True}, True), ({"name": "A", "age": 1, "z": 0}, True), ([1], True)],
+    [
+        ({"name": "A", "age": 1}, False),
+        ({"age": 1}, True),
+        ({"name": "", "age": 1}, True),
+        ({"name": "A", "age": True}, True),
+        ({"name": "A", "age": 1, "z": 0}, True),
+        ([1], True),
+    ],
 )
 def test_minimal_validator_subset_agrees(value, bad):
     """The no-dependency fallback must catch the same violations for the subset it supports."""
@@ -95,7 +101,8 @@ def test_json_schema_from_file_errors(tmp_path):
 
 def test_python_function_from_file_all_arities_and_return_shapes(tmp_path):
     src = tmp_path / "my_verifier.py"
-    src.write_text(textwrap.dedent("""
+    src.write_text(
+        textwrap.dedent("""
         def one(output):
             return len(output) < 10
         def two(prompt, output):
@@ -108,7 +115,8 @@ def test_python_function_from_file_all_arities_and_return_shapes(tmp_path):
             return 3
         def not_a_number(output):
             return "yes"
-    """))
+    """)
+    )
     spec = f"{src}:"
     assert PythonFunctionJudge.from_spec(spec + "one").grade("q", "short").score == 1.0
     g = PythonFunctionJudge.from_spec(spec + "two").grade("q", "x")
@@ -142,8 +150,12 @@ def test_terse_wrapper_matches_the_foundation_function():
 def test_make_judge_specs_and_protocol(tmp_path):
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps(SCHEMA))
-    for spec, cls in [("terse", TerseStyleJudge), ("exact", ExactMatchJudge), ("regex:^a", RegexJudge),
-                      (f"json-schema:{schema}", JsonSchemaJudge)]:
+    for spec, cls in [
+        ("terse", TerseStyleJudge),
+        ("exact", ExactMatchJudge),
+        ("regex:^a", RegexJudge),
+        (f"json-schema:{schema}", JsonSchemaJudge),
+    ]:
         judge = make_judge(spec)
         assert isinstance(judge, cls) and isinstance(judge, Judge)
     assert make_judge("exact:case").case_sensitive

@@ -31,8 +31,9 @@ def test_words_with_a_key_go_to_claudes_authoring_session(monkeypatch, tmp_path,
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
     sent = []
     monkeypatch.setattr(orchestrate, "_author_with_claude", lambda task, folder, console: sent.append(task) or "PLAN")
-    orchestrate.new_run(console, "be kind", run_dir=tmp_path / "run", offline=False, yes=True, steps=None,
-                        plan_only=True)
+    orchestrate.new_run(
+        console, "be kind", run_dir=tmp_path / "run", offline=False, yes=True, steps=None, plan_only=True
+    )
     assert sent == ["be kind"] and [p for p, _ in planned] == ["PLAN"]
 
 
@@ -48,8 +49,9 @@ def test_claudes_task_folder_is_read_back_and_marked_as_claudes(monkeypatch, tmp
         return read_task_folder(run_dir, task, planned_by=AUTHOR)
 
     monkeypatch.setattr(claude_author, "author_with_claude", session)
-    plan = orchestrate._author_with_claude("Start every answer with 'Note: '", orchestrate.RunFolder(tmp_path / "r"),
-                                           console)
+    plan = orchestrate._author_with_claude(
+        "Start every answer with 'Note: '", orchestrate.RunFolder(tmp_path / "r"), console
+    )
     spec = plan_task_spec(plan, model=ModelPlan())
     assert (spec.planned_by, spec.check.recipe, spec.task) == ("claude", "claude", "Start every answer with 'Note: '")
     assert spec.data.origin == "claude-generated" and "Claude reads the task" in console.file.getvalue()
@@ -61,13 +63,15 @@ def test_a_failed_authoring_session_trains_nothing_and_guesses_nothing(monkeypat
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
 
     def broken(task, run_dir, on_event=None):
-        raise claude_author.AuthorError("Claude did not produce a proven check: Claude Code reported an error "
-                                        "(HTTP 401): invalid x-api-key")
+        raise claude_author.AuthorError(
+            "Claude did not produce a proven check: Claude Code reported an error (HTTP 401): invalid x-api-key"
+        )
 
     monkeypatch.setattr(claude_author, "author_with_claude", broken)
     with pytest.raises(UserError) as e:
-        orchestrate.new_run(console, "Be terse.", run_dir=tmp_path / "run", offline=False, yes=True, steps=None,
-                            plan_only=True)
+        orchestrate.new_run(
+            console, "Be terse.", run_dir=tmp_path / "run", offline=False, yes=True, steps=None, plan_only=True
+        )
     assert "did not produce a proven check" in str(e.value) and "401" in str(e.value)
     assert planned == [] and not (tmp_path / "run" / "spec.json").exists()
 
@@ -76,8 +80,15 @@ def test_offline_words_are_never_sent_to_claude_nor_guessed(monkeypatch, tmp_pat
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
     monkeypatch.setattr(orchestrate, "_author_with_claude", lambda *a: pytest.fail("sent to Claude with --offline"))
     with pytest.raises(UserError) as e:
-        orchestrate.new_run(console, "Start every answer with 'Answer:'", run_dir=tmp_path / "run", offline=True,
-                            yes=True, steps=None, plan_only=True)
+        orchestrate.new_run(
+            console,
+            "Start every answer with 'Answer:'",
+            run_dir=tmp_path / "run",
+            offline=True,
+            yes=True,
+            steps=None,
+            plan_only=True,
+        )
     assert e.value.code == orchestrate.NO_GUESS_EXIT == 2 and planned == []
     out = console.file.getvalue()
     assert "Suggestions only" in out and out.index("  prefix:") < out.index("  closing:")  # closest first

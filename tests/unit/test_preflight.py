@@ -24,22 +24,32 @@ FAULTS = {f.id: f for f in EVERYDAY_FAULTS}
 # a misspelt call compiles and reads like any script; a tracker that is not installed is recognised from the
 # log by the catalogue when the run starts).
 CAUGHT = {
-    "config_max_steps_zero": "train_dpo.py:", "config_learning_rate_1e3": "train_dpo.py:",
-    "config_grad_accum_zero": "train_dpo.py:", "config_max_length_8": "train_dpo.py:",
-    "config_lora_targets_bert": "train_dpo.py:", "config_lora_r_zero": "train_dpo.py:",
-    "script_syntax_error": "train_dpo.py:41", "train_question_good_bad": "my-train.jsonl",
-    "heldout_instruction_positive_negative": "my-heldout.jsonl", "train_conversational_lists": "train-conversational.jsonl",
-    "train_capitalised_keys": "Train.jsonl", "train_bom_crlf": "train-windows.jsonl", "model_config_deleted": "model",
-    "env_python_gone": "run.json python", "env_shadowing_module": "datasets.py",
-    "spec_learning_rate_half": "run.json dpo.learning_rate", "spec_max_length_short": "run.json dpo.max_length",
+    "config_max_steps_zero": "train_dpo.py:",
+    "config_learning_rate_1e3": "train_dpo.py:",
+    "config_grad_accum_zero": "train_dpo.py:",
+    "config_max_length_8": "train_dpo.py:",
+    "config_lora_targets_bert": "train_dpo.py:",
+    "config_lora_r_zero": "train_dpo.py:",
+    "script_syntax_error": "train_dpo.py:41",
+    "train_question_good_bad": "my-train.jsonl",
+    "heldout_instruction_positive_negative": "my-heldout.jsonl",
+    "train_conversational_lists": "train-conversational.jsonl",
+    "train_capitalised_keys": "Train.jsonl",
+    "train_bom_crlf": "train-windows.jsonl",
+    "model_config_deleted": "model",
+    "env_python_gone": "run.json python",
+    "env_shadowing_module": "datasets.py",
+    "spec_learning_rate_half": "run.json dpo.learning_rate",
+    "spec_max_length_short": "run.json dpo.max_length",
 }
 
 
 @pytest.fixture(scope="module")
 def donor(tmp_path_factory, tiny_model):
     """One rendered run (model, data and render stages done), copied by each test."""
-    return prepare_run(tmp_path_factory.mktemp("preflight-donor") / "run", model_path=tiny_model,
-                       python=sys.executable).root
+    return prepare_run(
+        tmp_path_factory.mktemp("preflight-donor") / "run", model_path=tiny_model, python=sys.executable
+    ).root
 
 
 def test_a_clean_run_has_no_findings(donor, tmp_path):
@@ -87,7 +97,9 @@ def test_a_syntax_error_is_re_rendered_and_the_edit_kept_as_a_patch(donor, tmp_p
     edited = run.path("train_dpo.py").read_text()
     preflight(run)
     patch = run.path("user-edit-train_dpo.py.patch").read_text()
-    assert patch.startswith("--- train_dpo.py") and '-        "beta": 0.1,' in patch and '+        "beta": 0.1\n' in patch
+    assert (
+        patch.startswith("--- train_dpo.py") and '-        "beta": 0.1,' in patch and '+        "beta": 0.1\n' in patch
+    )
     assert run.path("train_dpo.py").read_text() != edited and find_drift(run, run.load()) == []
     assert "user-edit-train_dpo.py.patch" in run.path(REPAIRS_MD).read_text()
 
@@ -119,11 +131,19 @@ def rendered_track_run(root: Path, track_name: str, model: Path) -> RunFolder:
     from rl_agent.kit.tracks.registry import get_track
     from tests.support.faults import render_stages
 
-    plan = get_track(track_name).setup("embedded", "cpu", reward=None, max_cost=None, steps=None, train=None,
-                                       heldout=None)
-    spec = RunSpec(task=plan.task, algorithm=track_name, model="embedded", model_source="embedded",
-                   train_file=str(Path(plan.train_file).resolve()), heldout_file=str(Path(plan.heldout_file).resolve()),
-                   min_correct=plan.min_correct, **{track_name: plan.settings})
+    plan = get_track(track_name).setup(
+        "embedded", "cpu", reward=None, max_cost=None, steps=None, train=None, heldout=None
+    )
+    spec = RunSpec(
+        task=plan.task,
+        algorithm=track_name,
+        model="embedded",
+        model_source="embedded",
+        train_file=str(Path(plan.train_file).resolve()),
+        heldout_file=str(Path(plan.heldout_file).resolve()),
+        min_correct=plan.min_correct,
+        **{track_name: plan.settings},
+    )
     folder = RunFolder(root)
     return render_stages(folder, folder.create(spec), python=sys.executable, model_path=model)
 
@@ -139,8 +159,9 @@ def test_preflight_reads_each_tracks_own_script_and_recipe(track_name, tiny_mode
     assert check_run(run) == []
     set_config(run, "max_steps", "0", script=script)
     findings = check_run(run)
-    assert findings and findings[0].line.startswith(f"preflight: {script}:") and "max_steps" in findings[0].line, \
-        [f.line for f in findings]
+    assert findings and findings[0].line.startswith(f"preflight: {script}:") and "max_steps" in findings[0].line, [
+        f.line for f in findings
+    ]
     records, left = preflight(run)
     assert records and not left and check_run(run) == []
     assert parse_config(run.path(script).read_text(), script).values["max_steps"] >= 1

@@ -21,7 +21,7 @@ def payloads(marker: Path) -> dict[str, str]:
         "jinja_expr": f"{{{{ cycler.__init__.__globals__.os.system('touch {m}') }}}}",
         "jinja_stmt": f"{{% set x = cycler.__init__.__globals__.os.system('touch {m}') %}}{{% endraw %}}",
         "python": f"__import__('os').system('touch {m}')",
-        "triple_quotes": f"\\\"\\\"\\\"); __import__('pathlib').Path(r'{m}').touch(); (\\\"\\\"\\\"",
+        "triple_quotes": f'\\"\\"\\"); __import__(\'pathlib\').Path(r\'{m}\').touch(); (\\"\\"\\"',
         "json_breakout": f'"}}); import os; os.system("touch {m}"); json.loads(("{{"',
         "shell": f"$(touch {m}); touch {m} && `touch {m}` | tee {m} > {m}",
         "repr_breakout": f"' + __import__('os').system('touch {m}') + '",

@@ -28,7 +28,9 @@ def test_a_check_that_breaks_on_one_completion_gives_it_no_reward(tmp_path):
         "def check(prompt, output, reference=None):\n"
         "    if 'boom' in output:\n"
         "        raise ValueError('cannot parse')\n"
-        "    return 1.0 if output.isupper() else 0.0\n", encoding="utf-8")
+        "    return 1.0 if output.isupper() else 0.0\n",
+        encoding="utf-8",
+    )
     reward = CheckReward(tmp_path)
     assert reward(["a", "b", "c"], ["YES", "boom", "no"]) == [1.0, None, 0.0]
     assert len(reward.failures) == 1 and "ValueError: cannot parse" in reward.failures[0]

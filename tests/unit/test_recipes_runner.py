@@ -27,29 +27,41 @@ def write(run_dir, body: str, name: str = "check.py"):
 
 
 def test_scores_come_back_in_order_and_prints_do_not_corrupt_them(tmp_path):
-    write(tmp_path, "import sys\n"
-                    "def check(prompt, output, reference=None):\n"
-                    "    print('noise', output)\n"
-                    "    sys.stdout.write('{\"i\": 99, \"score\": 1.0}\\n')\n"
-                    "    return None if reference else (1.0 if output.startswith('good') else 0.0)\n")
+    write(
+        tmp_path,
+        "import sys\n"
+        "def check(prompt, output, reference=None):\n"
+        "    print('noise', output)\n"
+        '    sys.stdout.write(\'{"i": 99, "score": 1.0}\\n\')\n'
+        "    return None if reference else (1.0 if output.startswith('good') else 0.0)\n",
+    )
     assert run_check(tmp_path, "check.py", ITEMS) == [1.0, None, 1.0]
     assert run_check(tmp_path, "check.py", []) == []
 
 
-@pytest.mark.parametrize("body,expected", [
-    ("def check(p, o, r=None):\n    return 'yes'\n", r"item 0 \(prompt 'q1'.*not a float"),
-    ("def check(p, o, r=None):\n    return 1.5 if p == 'q2' else 1.0\n", "returned 1.5 on item 1"),
-    ("def check(p, o, r=None):\n    return float('nan')\n", "returned nan on item 0"),
-    ("def check(p, o, r=None):\n    if p == 'q3':\n        raise KeyError('boom')\n    return 1.0\n",
-     "item 2 .*raised KeyError"),
-    ("def check(p, o, r=None):\n    import os\n    if p == 'q2':\n        os._exit(3)\n    return 1.0\n",
-     "exit code 3\\) on item 1"),
-    ("def check(p, o):\n    return 1.0\n", "item 0 .*raised TypeError"),
-    ("def check(p, o, r=None)\n    return 1.0\n", "could not be loaded: SyntaxError"),
-    ("def judge(p, o, r=None):\n    return 1.0\n", "no function named check"),
-    ("def check(p, o, r=None):\n    if p == 'q2':\n        x = bytearray(2 * 1024 ** 3)\n    return 1.0\n",
-     "item 1 .*MemoryError"),
-])
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        ("def check(p, o, r=None):\n    return 'yes'\n", r"item 0 \(prompt 'q1'.*not a float"),
+        ("def check(p, o, r=None):\n    return 1.5 if p == 'q2' else 1.0\n", "returned 1.5 on item 1"),
+        ("def check(p, o, r=None):\n    return float('nan')\n", "returned nan on item 0"),
+        (
+            "def check(p, o, r=None):\n    if p == 'q3':\n        raise KeyError('boom')\n    return 1.0\n",
+            "item 2 .*raised KeyError",
+        ),
+        (
+            "def check(p, o, r=None):\n    import os\n    if p == 'q2':\n        os._exit(3)\n    return 1.0\n",
+            "exit code 3\\) on item 1",
+        ),
+        ("def check(p, o):\n    return 1.0\n", "item 0 .*raised TypeError"),
+        ("def check(p, o, r=None)\n    return 1.0\n", "could not be loaded: SyntaxError"),
+        ("def judge(p, o, r=None):\n    return 1.0\n", "no function named check"),
+        (
+            "def check(p, o, r=None):\n    if p == 'q2':\n        x = bytearray(2 * 1024 ** 3)\n    return 1.0\n",
+            "item 1 .*MemoryError",
+        ),
+    ],
+)
 def test_a_broken_check_is_a_clear_error_naming_the_item(tmp_path, body, expected):
     write(tmp_path, body)
     with pytest.raises(CheckRunError, match=expected):
@@ -68,12 +80,15 @@ def test_the_check_sees_no_secret_and_runs_in_the_run_folder(tmp_path, monkeypat
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "GITHUB_TOKEN", "MY_SERVICE_KEY", "DB_PASSWORD"):
         monkeypatch.setenv(name, "sk-secret-value")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
-    write(tmp_path, "import os, sys\n"
-                    "def check(p, o, r=None):\n"
-                    "    leaked = any('sk-secret-value' in v for v in os.environ.values())\n"
-                    "    here = os.getcwd() == o\n"
-                    "    isolated = sys.flags.isolated == 1\n"
-                    "    return 1.0 if (not leaked and here and isolated) else 0.0\n")
+    write(
+        tmp_path,
+        "import os, sys\n"
+        "def check(p, o, r=None):\n"
+        "    leaked = any('sk-secret-value' in v for v in os.environ.values())\n"
+        "    here = os.getcwd() == o\n"
+        "    isolated = sys.flags.isolated == 1\n"
+        "    return 1.0 if (not leaked and here and isolated) else 0.0\n",
+    )
     assert run_check(tmp_path, "check.py", [CheckItem("q", os.path.realpath(tmp_path))]) == [1.0]
 
 

@@ -70,8 +70,14 @@ def test_grpo_data_is_seeded_disjoint_and_checkable(recipe, tmp_path):
     plan.write(tmp_path)
     marker = plan.params.get("marker", "")
     right = [CheckItem(r["prompt"], f"{marker} {r['reference']}", r["reference"]) for r in plan.heldout]
-    wrong = [CheckItem(r["prompt"], f"{marker} {json.loads(r['reference']) + 1 if recipe == 'arithmetic' else '[]'}",
-                       r["reference"]) for r in plan.heldout]
+    wrong = [
+        CheckItem(
+            r["prompt"],
+            f"{marker} {json.loads(r['reference']) + 1 if recipe == 'arithmetic' else '[]'}",
+            r["reference"],
+        )
+        for r in plan.heldout
+    ]
     none = [CheckItem(plan.heldout[0]["prompt"], right[0].output, None)]
     scores = run_check(tmp_path, "check.py", right + wrong + none)
     assert scores == [1.0] * len(right) + [0.0] * len(wrong) + [None]
@@ -89,8 +95,12 @@ def test_the_written_task_folder_loads_with_the_pipeline_loaders(recipe, tmp_pat
     assert set(files) == {"task.json", "check.py", "data/train.jsonl", "data/heldout.jsonl", "examples.jsonl"}
     assert all(tmp_path.resolve() in p.parents for p in files.values())
     meta = check_folder(tmp_path)
-    assert (meta.recipe, meta.algorithm, meta.check_kind, meta.statement) == (recipe, plan.algorithm, "program",
-                                                                               plan.statement)
+    assert (meta.recipe, meta.algorithm, meta.check_kind, meta.statement) == (
+        recipe,
+        plan.algorithm,
+        "program",
+        plan.statement,
+    )
     if plan.algorithm == "dpo":
         train, held = data.load_pairs(files["data/train.jsonl"]), data.load_pairs(files["data/heldout.jsonl"])
         data.check_no_overlap(train, held, files["data/heldout.jsonl"])
@@ -105,33 +115,77 @@ def test_the_written_task_folder_loads_with_the_pipeline_loaders(recipe, tmp_pat
 
 # (recipe, --set values, answers the check must reject, answers the task allows and the check must accept)
 SAYS_NO = [
-    ("banned", ["openers=Sure", "openers=Certainly!"], ["Sure, Paris.", "sure paris", "Certainly! Paris."],
-     ["Paris.", "Surely it is Paris.", "Paris, sure."]),
-    ("json_keys", ["keys=answer", "keys=confidence"], ['{"answer": "Paris"}', '{"confidence": 0.9}', "Paris"],
-     ['{"answer": "Paris", "confidence": 0.9}']),
-    ("plain_text", ["ban=elements", "elements=bold"], ["**Paris.**", "It is __Paris__."],
-     ["Paris.", "- Paris\n- Lyon", "# Answer\n\nParis.", "`Paris`"]),
+    (
+        "banned",
+        ["openers=Sure", "openers=Certainly!"],
+        ["Sure, Paris.", "sure paris", "Certainly! Paris."],
+        ["Paris.", "Surely it is Paris.", "Paris, sure."],
+    ),
+    (
+        "json_keys",
+        ["keys=answer", "keys=confidence"],
+        ['{"answer": "Paris"}', '{"confidence": 0.9}', "Paris"],
+        ['{"answer": "Paris", "confidence": 0.9}'],
+    ),
+    (
+        "plain_text",
+        ["ban=elements", "elements=bold"],
+        ["**Paris.**", "It is __Paris__."],
+        ["Paris.", "- Paris\n- Lyon", "# Answer\n\nParis.", "`Paris`"],
+    ),
     ("plain_text", ["ban=elements", "elements=table"], ["| city |\n|---|\n| Paris |"], ["**Paris.**", "- Paris"]),
-    ("json_keys", ["keys=answer", "keys=source", "exact=true"],
-     ['{"answer": "Paris", "source": "atlas", "mood": "happy"}', '{"answer": "Paris"}', "Paris."],
-     ['{"answer": "Paris", "source": "atlas"}', '{"source": "atlas", "answer": "Paris"}']),
-    ("json_keys", ["keys=answer", "keys=source"], ['{"answer": "Paris"}'],
-     ['{"answer": "Paris", "source": "atlas", "mood": "happy"}']),
-    ("closing", ["closing=Have a nice day."], ["Paris.", "Have a nice day. Paris."],
-     ["Paris. Have a nice day.", "Paris.\nHave a nice day."]),
-    ("terse", ["bans=hedges"], ["I think it is Paris.", "Probably Paris."],
-     ["Paris.", "Paris is the capital of France, on the Seine, and has been for a very long time indeed."]),
-    ("terse", ["bans=fillers"], ["Great question! Paris."], ["Paris.", "Paris, as far as I know it is the capital of France."]),
-    ("terse", ["bans=hedges", "bans=length"], ["Paris, which is the capital of France and its largest city, on the river Seine."],
-     ["Paris."]),
+    (
+        "json_keys",
+        ["keys=answer", "keys=source", "exact=true"],
+        ['{"answer": "Paris", "source": "atlas", "mood": "happy"}', '{"answer": "Paris"}', "Paris."],
+        ['{"answer": "Paris", "source": "atlas"}', '{"source": "atlas", "answer": "Paris"}'],
+    ),
+    (
+        "json_keys",
+        ["keys=answer", "keys=source"],
+        ['{"answer": "Paris"}'],
+        ['{"answer": "Paris", "source": "atlas", "mood": "happy"}'],
+    ),
+    (
+        "closing",
+        ["closing=Have a nice day."],
+        ["Paris.", "Have a nice day. Paris."],
+        ["Paris. Have a nice day.", "Paris.\nHave a nice day."],
+    ),
+    (
+        "terse",
+        ["bans=hedges"],
+        ["I think it is Paris.", "Probably Paris."],
+        ["Paris.", "Paris is the capital of France, on the Seine, and has been for a very long time indeed."],
+    ),
+    (
+        "terse",
+        ["bans=fillers"],
+        ["Great question! Paris."],
+        ["Paris.", "Paris, as far as I know it is the capital of France."],
+    ),
+    (
+        "terse",
+        ["bans=hedges", "bans=length"],
+        ["Paris, which is the capital of France and its largest city, on the river Seine."],
+        ["Paris."],
+    ),
     ("prefix", ["prefix=Yes"], ["Yesterday it was Paris.", "Paris."], ["Yes, Paris.", "Yes Paris."]),
     ("closing", ["closing=done"], ["Paris is undone", "Paris."], ["Paris, done", "Paris. done"]),
     ("plain_text", ["ban=elements", "elements=numbered"], ["1. Paris\n2. Lyon"], ["- Paris\n- Lyon", "**Paris**"]),
     ("plain_text", ["ban=elements", "elements=code_block"], ["```\nParis\n```"], ["`Paris`", "- Paris"]),
-    ("json_keys", ["keys=answer", "keys=confidence", 'types={"confidence": "number"}'],
-     ['{"answer": "Paris", "confidence": "very"}'], ['{"answer": "Paris", "confidence": 0.9}', '{"answer": "Paris", "confidence": 1}']),
-    ("plain_text", ["ban=elements", "elements=bullets", "elements=heading"], ["- Paris", "1. Paris", "# Paris"],
-     ["**Paris**", "Paris."]),
+    (
+        "json_keys",
+        ["keys=answer", "keys=confidence", 'types={"confidence": "number"}'],
+        ['{"answer": "Paris", "confidence": "very"}'],
+        ['{"answer": "Paris", "confidence": 0.9}', '{"answer": "Paris", "confidence": 1}'],
+    ),
+    (
+        "plain_text",
+        ["ban=elements", "elements=bullets", "elements=heading"],
+        ["- Paris", "1. Paris", "# Paris"],
+        ["**Paris**", "Paris."],
+    ),
     ("closing", ["closing=?"], ["Paris.", "?"], ["Paris?", "Is it Paris?"]),
     ("prefix", ["prefix=>> "], [">>Paris.", "Paris."], [">> Paris."]),
     ("letter_case", ["case=lower"], ["Paris.", "PARIS", "42."], ["paris.", "paris, 100%."]),
@@ -148,7 +202,9 @@ def test_the_check_rejects_what_breaks_the_task_and_nothing_more(recipe, sets, b
     assert scores == [0.0] * len(bad) + [1.0] * len(allowed), list(zip(bad + allowed, scores))
 
 
-@pytest.mark.parametrize("groups,words", PARAM_ERRORS, ids=[f"{g[0][0]}:{' '.join(g[0][1])[:30]}" for g, _ in PARAM_ERRORS])
+@pytest.mark.parametrize(
+    "groups,words", PARAM_ERRORS, ids=[f"{g[0][0]}:{' '.join(g[0][1])[:30]}" for g, _ in PARAM_ERRORS]
+)
 def test_a_parameter_mistake_is_refused_naming_the_parameter_and_recipe(groups, words):
     with pytest.raises(RecipeError) as e:
         plan_recipes(groups)
@@ -156,6 +212,7 @@ def test_a_parameter_mistake_is_refused_naming_the_parameter_and_recipe(groups, 
 
 
 # ---- combined recipes -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("groups,accept,reject", COMBINED, ids=["+".join(n for n, _ in g) for g, _, _ in COMBINED])
 def test_combined_recipes_are_one_check_proven_on_each_part_and_together(groups, accept, reject, tmp_path):
@@ -172,8 +229,11 @@ def test_combined_recipes_are_one_check_proven_on_each_part_and_together(groups,
     assert len(plan.good) >= 5 and len(plan.bad) >= sum(len(p.bad) for p in parts) + len(parts)
     # the data agrees with the combined check
     rows = plan.train + plan.heldout
-    scores = run_check(tmp_path, "check.py", [CheckItem(r["prompt"], r[k], r["reference"]) for r in rows
-                                              for k in ("chosen", "rejected")])
+    scores = run_check(
+        tmp_path,
+        "check.py",
+        [CheckItem(r["prompt"], r[k], r["reference"]) for r in rows for k in ("chosen", "rejected")],
+    )
     assert scores[0::2] == [1.0] * len(rows) and scores[1::2] == [0.0] * len(rows)
     assert len(plan.train) >= 100 and not {r["prompt"] for r in plan.train} & {r["prompt"] for r in plan.heldout}
     # an answer passes only if every part passes
@@ -191,10 +251,15 @@ def test_a_combined_check_is_the_lowest_part_score_and_none_when_a_part_cannot_g
     source = source.replace("\nCHECKS = [", "\n" + never + "\nCHECKS = [_part_9_never(None), ", 1)
     (tmp_path / "check.py").write_text(source, encoding="utf-8")
     assert run_check(tmp_path, "check.py", [CheckItem("q", "Paris.")]) == [None]
-    (tmp_path / "check.py").write_text(render_composed([(length, length.LengthParams(max=3)),
-                                                        (plain_text, plain_text.PlainTextParams())]), encoding="utf-8")
+    (tmp_path / "check.py").write_text(
+        render_composed([(length, length.LengthParams(max=3)), (plain_text, plain_text.PlainTextParams())]),
+        encoding="utf-8",
+    )
     assert run_check(tmp_path, "check.py", [CheckItem("q", o) for o in ("Paris.", "**Paris.**", "a b c d")]) == [
-        1.0, 0.0, 0.0]
+        1.0,
+        0.0,
+        0.0,
+    ]
 
 
 @pytest.mark.parametrize("groups,words", COMBINED_REFUSED, ids=["+".join(n for n, _ in g) for g, _ in COMBINED_REFUSED])
@@ -206,9 +271,11 @@ def test_parts_that_cannot_all_hold_are_refused_naming_the_part(groups, words):
 
 # ---- arithmetic and lists: the generators --------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def within(seconds: int):
     """Fail (not hang) when the body runs longer than `seconds`: a probe once found a generator that never returned."""
+
     def expired(*_):
         raise TimeoutError(f"still running after {seconds} s")
 
@@ -221,13 +288,30 @@ def within(seconds: int):
         signal.signal(signal.SIGALRM, old)
 
 
-@pytest.mark.parametrize("ops,low,high,terms", [(["+"], 1, 9, 2), (["*"], 1, 9, 2), (["-"], 1, 9, 2),
-                                                (["/"], 1, 3, 2), (["+", "-"], 1, 9, 2), (["-"], 1, 21, 2),
-                                                (["+"], 1, 2, 3)])
+@pytest.mark.parametrize(
+    "ops,low,high,terms",
+    [
+        (["+"], 1, 9, 2),
+        (["*"], 1, 9, 2),
+        (["-"], 1, 9, 2),
+        (["/"], 1, 3, 2),
+        (["+", "-"], 1, 9, 2),
+        (["-"], 1, 21, 2),
+        (["+"], 1, 2, 3),
+    ],
+)
 def test_generate_returns_or_refuses_quickly_whatever_the_space(ops, low, high, terms):
     """Every problem space, even one smaller than the rows wanted, ends in data or a refusal, never a loop."""
-    params = {"marker": "####", "ops": ops, "low": low, "high": high, "terms": terms, "seed": 0, "train": 200,
-              "heldout": 40}
+    params = {
+        "marker": "####",
+        "ops": ops,
+        "low": low,
+        "high": high,
+        "terms": terms,
+        "seed": 0,
+        "train": 200,
+        "heldout": 40,
+    }
     space = arithmetic.problem_count(params)
     with within(20):
         if space < 240:
@@ -257,8 +341,16 @@ def test_a_marker_that_reads_like_an_answer_still_rejects_the_unmarked_number(tm
     plan, proof = plan_and_prove([("arithmetic", ["marker=The answer is", "ops=+"])], tmp_path)
     assert proof.passed and all("The answer is" not in b.output for b in plan.bad[:1] + plan.bad[4:5])
     row = plan.heldout[0]
-    outs = [f"The answer is {row['reference']}", f"Result = {row['reference']}", f"The answer is {int(row['reference']) + 1}"]
-    assert run_check(tmp_path, "check.py", [CheckItem(row["prompt"], o, row["reference"]) for o in outs]) == [1.0, 0.0, 0.0]
+    outs = [
+        f"The answer is {row['reference']}",
+        f"Result = {row['reference']}",
+        f"The answer is {int(row['reference']) + 1}",
+    ]
+    assert run_check(tmp_path, "check.py", [CheckItem(row["prompt"], o, row["reference"]) for o in outs]) == [
+        1.0,
+        0.0,
+        0.0,
+    ]
 
 
 def test_all_four_operations_put_division_in_the_data():
@@ -268,23 +360,30 @@ def test_all_four_operations_put_division_in_the_data():
 
 
 def test_the_list_order_is_the_result_s():
-    for sets, want in [(["op=sort", "order=descending"], lambda xs: sorted(xs, reverse=True)),
-                       (["op=reverse"], lambda xs: xs[::-1])]:
+    for sets, want in [
+        (["op=sort", "order=descending"], lambda xs: sorted(xs, reverse=True)),
+        (["op=reverse"], lambda xs: xs[::-1]),
+    ]:
         plan = plan_recipes([("list_transform", sets)])
         for r in plan.heldout:
-            given = json.loads(r["prompt"][r["prompt"].index("["):r["prompt"].index("]") + 1])
+            given = json.loads(r["prompt"][r["prompt"].index("[") : r["prompt"].index("]") + 1])
             assert json.loads(r["reference"]) == want(given), sets
 
 
-@pytest.mark.parametrize("recipe,digest", [
-    ("arithmetic", "a958e7c40ecac132bd754521c5e3b5632dae66b9e68c8e7ca4ce15649b443cbd"),
-    ("list_transform", "ad34272a27037c79c1bb6deb3f1a3f2988e23e6de815aec377fa90d154b9a333"),
-])
+@pytest.mark.parametrize(
+    "recipe,digest",
+    [
+        ("arithmetic", "a958e7c40ecac132bd754521c5e3b5632dae66b9e68c8e7ca4ce15649b443cbd"),
+        ("list_transform", "ad34272a27037c79c1bb6deb3f1a3f2988e23e6de815aec377fa90d154b9a333"),
+    ],
+)
 def test_the_full_run_tasks_plan_the_data_they_always_did(recipe, digest):
     """Their recorded full-run figures were measured on exactly this data (seeded, so a change shows here)."""
     plan = plan_recipes([(recipe, FULL_RUN[recipe])])
     rows = json.dumps([plan.train, plan.heldout], sort_keys=True).encode()
     assert hashlib.sha256(rows).hexdigest() == digest
-    assert plan.params == ({"marker": "####", "ops": ["+"], "low": 1, "high": 9, "terms": 3, "seed": 0, "train": 200,
-                            "heldout": 40} if recipe == "arithmetic" else
-                           {"op": "sort", "order": "ascending", "seed": 0, "train": 200, "heldout": 40})
+    assert plan.params == (
+        {"marker": "####", "ops": ["+"], "low": 1, "high": 9, "terms": 3, "seed": 0, "train": 200, "heldout": 40}
+        if recipe == "arithmetic"
+        else {"op": "sort", "order": "ascending", "seed": 0, "train": 200, "heldout": 40}
+    )

@@ -13,7 +13,7 @@ from rl_agent.kit.pipeline.render import py_comment, py_literal, write_rendered
 from rl_agent.kit.spec import RunSpec
 
 HOSTILE = [
-    'a "quoted" \'string\'',
+    "a \"quoted\" 'string'",
     '"""; import os; os.system("touch /tmp/pwned") #',
     "{{ 7 * 7 }} {% raw %} {# c #}",
     "\\x00\n\r\t back\\slash",
@@ -110,10 +110,13 @@ def test_every_track_puts_report_to_in_config_and_the_repair_undoes_a_missing_tr
         getattr(spec, name).report_to = "tensorboard"
         src = render_template(track.train_template, track.render_context(spec, "/x/model"))
         assert "\"report_to\": 'tensorboard'" in src and "\"logging_dir\": 'tb'" in src, name
-        assert '(output_dir=str(output_dir), **trl' in src and 'report_to="none"' not in src, name  # CONFIG["trl"] as is
+        assert "(output_dir=str(output_dir), **trl" in src and 'report_to="none"' not in src, (
+            name
+        )  # CONFIG["trl"] as is
         ctx = Context(None, SimpleNamespace(spec=spec), SimpleNamespace(stage="train"), None)
         (edit,) = fix_report_to(ctx).actions
         assert edit.path == track.train_script
-        fixed = re.sub(edit.pattern, edit.replacement,
-                       src.replace("\"report_to\": 'tensorboard'", "\"report_to\": 'wandb'"))
+        fixed = re.sub(
+            edit.pattern, edit.replacement, src.replace("\"report_to\": 'tensorboard'", "\"report_to\": 'wandb'")
+        )
         assert '"report_to": "none"' in fixed and "'wandb'" not in fixed, name

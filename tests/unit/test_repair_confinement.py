@@ -44,12 +44,15 @@ def test_confine_refuses_paths_outside_and_links_out(tmp_path):
             confine(root, bad)
 
 
-@pytest.mark.parametrize("action", [
-    WriteFile("../escaped.txt", "x"),
-    EditFile("../outside.txt", "x", "y"),
-    EditJson("/tmp/rl-agent-escape.json", {"a": 1}),
-    MoveAside("../*"),
-])
+@pytest.mark.parametrize(
+    "action",
+    [
+        WriteFile("../escaped.txt", "x"),
+        EditFile("../outside.txt", "x", "y"),
+        EditJson("/tmp/rl-agent-escape.json", {"a": 1}),
+        MoveAside("../*"),
+    ],
+)
 def test_a_patch_reaching_outside_changes_nothing(run, action, tmp_path):
     (tmp_path / "outside.txt").write_text("x")
     before = run.state_path.read_text()
@@ -117,8 +120,9 @@ def test_an_unknown_failure_is_reported_not_patched(run):
 
 def test_a_recognised_failure_without_a_fix_stops_at_once(run):
     _boom(run)
-    entry = KnownFailure("no_fix", "No fix", re.compile("an unknown failure"), "test cause", "none",
-                         lambda ctx: None, lambda s, m: True)
+    entry = KnownFailure(
+        "no_fix", "No fix", re.compile("an unknown failure"), "test cause", "none", lambda ctx: None, lambda s, m: True
+    )
     result = run_with_repairs(run, catalogue=(entry,))
     assert (result.status, result.attempts) == ("unfixable", 0)
     assert "needs a person" in result.message
@@ -127,9 +131,15 @@ def test_a_recognised_failure_without_a_fix_stops_at_once(run):
 def test_the_loop_is_bounded_and_logs_error_diagnosis_patch_outcome(run):
     """A fix that does not address the cause: three patches, four runs, then a clear stop."""
     _boom(run)
-    useless = KnownFailure("useless", "Useless fix", re.compile(r"an unknown (?P<what>failure)"), "test cause",
-                           "touch a file", lambda ctx: Patch("touch a file", (WriteFile("touched.txt", "x"),), "train"),
-                           lambda s, m: True)
+    useless = KnownFailure(
+        "useless",
+        "Useless fix",
+        re.compile(r"an unknown (?P<what>failure)"),
+        "test cause",
+        "touch a file",
+        lambda ctx: Patch("touch a file", (WriteFile("touched.txt", "x"),), "train"),
+        lambda s, m: True,
+    )
     result = run_with_repairs(run, catalogue=(useless,), max_attempts=3)
     assert (result.ok, result.status, result.attempts) == (False, "exhausted", 3)
     assert all(r.outcome.startswith("failed again") for r in result.repairs)
@@ -140,7 +150,6 @@ def test_the_loop_is_bounded_and_logs_error_diagnosis_patch_outcome(run):
     md = run.path(REPAIRS_MD).read_text()
     assert md.count("## Repair") == 3 and "failed again" in md and "gave up" in md
     assert run.path("train.log").read_text().count("an unknown failure") == 4  # four real runs of the script
-
 
 
 def test_an_unknown_failure_tries_the_fallbacks_inside_the_run_folder_then_stops(run, tmp_path):

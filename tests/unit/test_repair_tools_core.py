@@ -32,11 +32,18 @@ def test_a_failed_stage_is_explained_with_the_patch_the_catalogue_would_apply(fa
 def test_patches_are_validated_confined_and_keep_spec_json_in_step(failed_run):
     with pytest.raises(PatchRefused):
         tools_core.patch_spec(failed_run.root, {"dpo.per_device_train_batch_size": 0}, "invalid")
-    tools_core.patch_spec(failed_run.root, {"dpo.per_device_train_batch_size": 4, "dpo.gradient_accumulation_steps": 2}, "smaller batches")
+    tools_core.patch_spec(
+        failed_run.root, {"dpo.per_device_train_batch_size": 4, "dpo.gradient_accumulation_steps": 2}, "smaller batches"
+    )
     spec = json.loads(failed_run.path("spec.json").read_text())
     assert (spec["dpo"]["per_device_train_batch_size"], spec["dpo"]["gradient_accumulation_steps"]) == (4, 2)
-    changes = tools_core.patch_file(failed_run.root, "train_dpo.py", '"dataloader_num_workers": 0',
-                                    '"dataloader_num_workers": 1', "one loader worker")
+    changes = tools_core.patch_file(
+        failed_run.root,
+        "train_dpo.py",
+        '"dataloader_num_workers": 0',
+        '"dataloader_num_workers": 1',
+        "one loader worker",
+    )
     assert '"dataloader_num_workers": 1' in failed_run.path("train_dpo.py").read_text() and changes
     with pytest.raises(PatchRefused):
         tools_core.patch_file(failed_run.root, "../outside.py", "a", "b", "escape")

@@ -9,8 +9,10 @@ import pytest
 from rl_agent.kit.dataio.sources import DataError, load_source
 from rl_agent.runtime.rows import RowsError, canonical_row, read_rows
 
-ROWS = [{"prompt": "Capital of France?", "chosen": "Paris.", "rejected": "Maybe Paris?"},
-        {"prompt": "2 + 2?", "chosen": "4.", "rejected": "I think 4."}]
+ROWS = [
+    {"prompt": "Capital of France?", "chosen": "Paris.", "rejected": "Maybe Paris?"},
+    {"prompt": "2 + 2?", "chosen": "4.", "rejected": "I think 4."},
+]
 
 
 def _write(path, text: str, encoding: str = "utf-8", bom: bytes = b""):
@@ -18,10 +20,15 @@ def _write(path, text: str, encoding: str = "utf-8", bom: bytes = b""):
     return path
 
 
-@pytest.mark.parametrize("encoding,bom,newline", [
-    ("utf-8", b"", "\n"), ("utf-8", codecs.BOM_UTF8, "\r\n"), ("utf-16-le", codecs.BOM_UTF16_LE, "\r\n"),
-    ("utf-16-be", codecs.BOM_UTF16_BE, "\r"),
-])
+@pytest.mark.parametrize(
+    "encoding,bom,newline",
+    [
+        ("utf-8", b"", "\n"),
+        ("utf-8", codecs.BOM_UTF8, "\r\n"),
+        ("utf-16-le", codecs.BOM_UTF16_LE, "\r\n"),
+        ("utf-16-be", codecs.BOM_UTF16_BE, "\r"),
+    ],
+)
 def test_the_same_rows_whatever_the_encoding_and_line_endings(tmp_path, encoding, bom, newline):
     text = newline.join(json.dumps(r, ensure_ascii=False) for r in ROWS) + newline + newline
     path = _write(tmp_path / "pairs.jsonl", text, encoding, bom)
@@ -31,17 +38,29 @@ def test_the_same_rows_whatever_the_encoding_and_line_endings(tmp_path, encoding
 
 def test_common_column_names_are_read_as_the_canonical_ones(tmp_path):
     assert canonical_row({"Question": "q", "good": "a", "bad": "b"}) == {
-        "Question": "q", "good": "a", "bad": "b", "prompt": "q", "chosen": "a", "rejected": "b"}
+        "Question": "q",
+        "good": "a",
+        "bad": "b",
+        "prompt": "q",
+        "chosen": "a",
+        "rejected": "b",
+    }
     assert canonical_row({"prompt": "p", "question": "q"})["prompt"] == "p"  # a canonical name present wins
     path = _write(tmp_path / "aliased.jsonl", json.dumps({"question": "q", "answer": "a"}) + "\n")
     assert read_rows(path, ("prompt", "completion"))[0]["completion"] == "a"
 
 
-@pytest.mark.parametrize("body,message", [
-    ('{"prompt": "p", "chosen": "a", "rejected": "b"}\n{"prompt": "p", "chosen": "a"\n', "rows.jsonl:2: not valid JSON"),
-    ('["a list"]\n', "rows.jsonl:1: expected a JSON object, got list"),
-    ('{"prompt": "p", "chosen": " ", "rejected": "b"}\n', "rows.jsonl:1: field 'chosen' missing or empty"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (
+            '{"prompt": "p", "chosen": "a", "rejected": "b"}\n{"prompt": "p", "chosen": "a"\n',
+            "rows.jsonl:2: not valid JSON",
+        ),
+        ('["a list"]\n', "rows.jsonl:1: expected a JSON object, got list"),
+        ('{"prompt": "p", "chosen": " ", "rejected": "b"}\n', "rows.jsonl:1: field 'chosen' missing or empty"),
+    ],
+)
 def test_what_cannot_be_read_is_named_by_file_and_line(tmp_path, body, message):
     path = _write(tmp_path / "rows.jsonl", body)
     with pytest.raises(RowsError, match=message):

@@ -36,14 +36,20 @@ def _render(tok, messages, **kw):
 
 # ---- every family: loads offline, is tiny, is the real class, generates and trains ----
 
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_tiny_standin_loads_generates_and_takes_a_training_step(standin_dir, family):
     import torch
 
     fam = build_standins.FAMILIES[family]
     path = standin_dir(family)
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                 "generation_config.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "generation_config.json",
+    ):
         assert (path / name).is_file(), name
     assert (path / "chat_template.jinja").is_file() == (fam.chat_template is not None)
     tok, model = _load(path)
@@ -60,8 +66,13 @@ def test_tiny_standin_loads_generates_and_takes_a_training_step(standin_dir, fam
     else:
         enc = tok("The capital of France is", return_tensors="pt")
     with torch.no_grad():
-        out = model.generate(**enc, max_new_tokens=5, min_new_tokens=5, do_sample=False,
-                             pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
+        out = model.generate(
+            **enc,
+            max_new_tokens=5,
+            min_new_tokens=5,
+            do_sample=False,
+            pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id,
+        )
     assert out.shape[1] == enc["input_ids"].shape[1] + 5
 
     model.train()
@@ -72,17 +83,37 @@ def test_tiny_standin_loads_generates_and_takes_a_training_step(standin_dir, fam
 
 
 MODULES = {  # names a LoRA target list or a weight loader looks for, and names the family must NOT have
-    "qwen3": ({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "q_norm", "k_norm"},
-              {"qkv_proj", "c_attn"}),
+    "qwen3": (
+        {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "q_norm", "k_norm"},
+        {"qkv_proj", "c_attn"},
+    ),
     "qwen2.5": ({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}, {"q_norm", "qkv_proj"}),
     "smollm2": ({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}, {"q_norm", "qkv_proj"}),
     "llama3.2": ({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}, {"q_norm", "qkv_proj"}),
-    "gemma3": ({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "q_norm", "k_norm",
-                "pre_feedforward_layernorm", "post_feedforward_layernorm"}, {"qkv_proj"}),
-    "gemma2": ({"q_proj", "o_proj", "gate_proj", "pre_feedforward_layernorm", "post_feedforward_layernorm"},
-               {"q_norm", "qkv_proj"}),
-    "phi3": ({"qkv_proj", "o_proj", "gate_up_proj", "down_proj"},
-             {"q_proj", "k_proj", "v_proj", "gate_proj", "up_proj"}),
+    "gemma3": (
+        {
+            "q_proj",
+            "k_proj",
+            "v_proj",
+            "o_proj",
+            "gate_proj",
+            "up_proj",
+            "down_proj",
+            "q_norm",
+            "k_norm",
+            "pre_feedforward_layernorm",
+            "post_feedforward_layernorm",
+        },
+        {"qkv_proj"},
+    ),
+    "gemma2": (
+        {"q_proj", "o_proj", "gate_proj", "pre_feedforward_layernorm", "post_feedforward_layernorm"},
+        {"q_norm", "qkv_proj"},
+    ),
+    "phi3": (
+        {"qkv_proj", "o_proj", "gate_up_proj", "down_proj"},
+        {"q_proj", "k_proj", "v_proj", "gate_proj", "up_proj"},
+    ),
     "phi4-mini": ({"qkv_proj", "o_proj", "gate_up_proj", "down_proj"}, {"q_proj", "gate_proj"}),
     "gpt2-base": ({"c_attn", "c_proj", "c_fc", "wte", "wpe"}, {"q_proj", "o_proj", "down_proj"}),
 }
@@ -109,6 +140,7 @@ def test_qwen_biases_and_head_dims_are_the_familys(standin_dir):
 
 # ---- special tokens and stop ids ----
 
+
 def test_llama32_has_no_pad_ends_turns_with_eot_and_stops_on_three_ids(standin_dir):
     tok, model = _load(standin_dir("llama3.2"))
     ids = tok.convert_tokens_to_ids
@@ -131,8 +163,10 @@ def test_llama32_has_no_pad_ends_turns_with_eot_and_stops_on_three_ids(standin_d
 def test_gemma3_renames_assistant_folds_system_and_stops_on_end_of_turn(standin_dir):
     tok, model = _load(standin_dir("gemma3"))
     ids = tok.convert_tokens_to_ids
-    assert _prompt(tok, MSGS) == \
-        "<bos><start_of_turn>user\nWhat is the capital of France?<end_of_turn>\n<start_of_turn>model\n"
+    assert (
+        _prompt(tok, MSGS)
+        == "<bos><start_of_turn>user\nWhat is the capital of France?<end_of_turn>\n<start_of_turn>model\n"
+    )
     assert _render(tok, ANSWERED).endswith("<start_of_turn>model\nParis.<end_of_turn>\n")
     # Gemma 3 accepts a system message by prepending it to the first user turn (Gemma 2 refused it)
     assert "<start_of_turn>user\nBe brief.\n\nWhat is the capital" in _prompt(tok, SYSTEM + MSGS)
@@ -143,8 +177,10 @@ def test_gemma3_renames_assistant_folds_system_and_stops_on_end_of_turn(standin_
     assert model.generation_config.eos_token_id == [ids("<eos>"), ids("<end_of_turn>")]
     assert tok("hi")["input_ids"][0] == ids("<bos>")
     text = _render(tok, ANSWERED)
-    assert tok.decode(tok(text, add_special_tokens=False)["input_ids"], skip_special_tokens=True) == \
-        "user\nWhat is the capital of France?\nmodel\nParis.\n"
+    assert (
+        tok.decode(tok(text, add_special_tokens=False)["input_ids"], skip_special_tokens=True)
+        == "user\nWhat is the capital of France?\nmodel\nParis.\n"
+    )
     assert model.config.layer_types == ["sliding_attention", "full_attention"]
 
 
@@ -156,10 +192,13 @@ def test_gemma2_template_refuses_a_system_message(standin_dir):
     assert model.config.final_logit_softcapping == 30.0 and model.config.attn_logit_softcapping == 50.0
 
 
-@pytest.mark.parametrize("family,system", [
-    ("qwen2.5", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
-    ("smollm2", "You are a helpful AI assistant named SmolLM, trained by Hugging Face"),
-])
+@pytest.mark.parametrize(
+    "family,system",
+    [
+        ("qwen2.5", "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."),
+        ("smollm2", "You are a helpful AI assistant named SmolLM, trained by Hugging Face"),
+    ],
+)
 def test_chatml_families_inject_their_default_system_prompt(standin_dir, family, system):
     tok, _ = _load(standin_dir(family))
     assert _prompt(tok, MSGS).startswith(f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n")
@@ -180,8 +219,10 @@ def test_phi3_turns_end_with_end_while_eos_is_endoftext(standin_dir):
     ids = tok.convert_tokens_to_ids
     assert tok.eos_token == tok.pad_token == "<|endoftext|>"
     assert model.generation_config.eos_token_id == [ids("<|endoftext|>"), ids("<|assistant|>"), ids("<|end|>")]
-    assert _prompt(tok, SYSTEM + MSGS) == \
-        "<|system|>\nBe brief.<|end|>\n<|user|>\nWhat is the capital of France?<|end|>\n<|assistant|>\n"
+    assert (
+        _prompt(tok, SYSTEM + MSGS)
+        == "<|system|>\nBe brief.<|end|>\n<|user|>\nWhat is the capital of France?<|end|>\n<|assistant|>\n"
+    )
     assert _render(tok, ANSWERED).endswith("<|assistant|>\nParis.<|end|>\n<|endoftext|>")
     # role tokens swallow the newline after them (rstrip), as in the real tokenizer
     assert tok.convert_ids_to_tokens(tok("<|user|>\nHi<|end|>\n")["input_ids"]) == ["<|user|>", "H", "i", "<|end|>"]
@@ -207,6 +248,7 @@ def test_gpt2_base_has_no_chat_template_and_no_pad(standin_dir):
 
 
 # ---- Qwen3: enable_thinking and the prefix property TRL's DPO relies on ----
+
 
 def test_qwen3_template_thinks_by_default_and_not_when_told(standin_dir):
     tok, _ = _load(standin_dir("qwen3"))
@@ -247,6 +289,7 @@ def test_a_prompt_is_a_prefix_of_the_answered_conversation(standin_dir, family):
 
 # ---- full size: the published shape, counted without materialising weights ----
 
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_full_config_has_the_published_parameter_count(family):
     fam = build_standins.FAMILIES[family]
@@ -280,6 +323,7 @@ def test_unknown_family_or_size_is_refused(tmp_path):
 
 # ---- the trained Qwen3 thinking stand-in ----
 
+
 def test_thinking_standin_matches_its_recipe(standin_dir):
     import hashlib
 
@@ -302,11 +346,12 @@ def test_thinking_standin_thinks_by_default_and_not_with_enable_thinking_false(s
     rows = build_standins.heldout_questions()[:3]  # facts whose think/no-think format it never trained on
 
     def answer(question, **kw):
-        enc = tok(_prompt(tok, [{"role": "user", "content": question}], **kw), return_tensors="pt",
-                  add_special_tokens=False)
+        enc = tok(
+            _prompt(tok, [{"role": "user", "content": question}], **kw), return_tensors="pt", add_special_tokens=False
+        )
         with torch.no_grad():
             out = model.generate(**enc, max_new_tokens=48, do_sample=False, pad_token_id=tok.pad_token_id)
-        return tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        return tok.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
 
     for row in rows:
         ref = row["reference"].rstrip(".").lower()

@@ -35,8 +35,10 @@ def rows(split: str, algorithm: str = "dpo") -> list[dict]:
         ref = r.get("reference") or r["chosen"]
         good, bad = ref.rstrip(".") + "!", ref
         if algorithm == "kto" and split == "train":
-            out += [{"prompt": r["prompt"], "completion": good, "label": True},
-                    {"prompt": r["prompt"], "completion": bad, "label": False}]
+            out += [
+                {"prompt": r["prompt"], "completion": good, "label": True},
+                {"prompt": r["prompt"], "completion": bad, "label": False},
+            ]
         elif algorithm == "sft" and split == "train":
             out.append({"prompt": r["prompt"], "completion": good})
         else:
@@ -46,12 +48,23 @@ def rows(split: str, algorithm: str = "dpo") -> list[dict]:
 
 def write_folder(root: Path, algorithm: str = "dpo", check: str = CHECK, bad: list[str] = BAD) -> Path:
     (root / "data").mkdir(parents=True, exist_ok=True)
-    (root / "task.json").write_text(json.dumps({"statement": "accepts a one-line answer ending with a single '!'",
-                                                "algorithm": algorithm, "check_kind": "program"}))
+    (root / "task.json").write_text(
+        json.dumps(
+            {
+                "statement": "accepts a one-line answer ending with a single '!'",
+                "algorithm": algorithm,
+                "check_kind": "program",
+            }
+        )
+    )
     (root / "check.py").write_text(check)
     q = "What is the capital of Italy?"
-    (root / "examples.jsonl").write_text(jsonl([{"kind": "good", "prompt": q, "output": o} for o in GOOD]
-                                               + [{"kind": "bad", "prompt": q, "output": o} for o in bad]))
+    (root / "examples.jsonl").write_text(
+        jsonl(
+            [{"kind": "good", "prompt": q, "output": o} for o in GOOD]
+            + [{"kind": "bad", "prompt": q, "output": o} for o in bad]
+        )
+    )
     (root / "data/train.jsonl").write_text(jsonl(rows("train", algorithm)))
     (root / "data/heldout.jsonl").write_text(jsonl(rows("heldout", algorithm)))
     return root
@@ -74,25 +87,44 @@ def test_prove_passes_a_right_folder_and_names_the_example_a_wrong_check_gets_wr
     assert proc.returncode == 1 and "ZeroDivisionError" in proc.stderr and "item 0" in proc.stderr
 
 
-@pytest.mark.parametrize("breakage,named", [
-    (lambda d: (d / "task.json").unlink(), "task.json: missing"),
-    (lambda d: (d / "task.json").write_text("{oops"), "task.json: not valid JSON"),
-    (lambda d: (d / "task.json").write_text('{"statement": "x", "algorithm": "ppo"}'), "field 'algorithm'"),
-    (lambda d: (d / "task.json").write_text('{"algorithm": "dpo"}'), "field 'statement': Field required"),
-    (lambda d: (d / "task.json").write_text('{"statement": "x", "algorithm": "dpo", "notes": 1}'), "field 'notes'"),
-    (lambda d: (d / "check.py").write_text("def check(prompt, output):\n    return 1.0\n"),
-     "check.py: must define, at its top level, def check(prompt, output, reference=None)"),
-    (lambda d: (d / "check.py").write_text("def check(prompt, output, reference=None:\n"), "check.py: does not compile"),
-    (lambda d: (d / "check.py").unlink(), "check.py: missing"),
-    (lambda d: (d / "examples.jsonl").write_text('{"kind": "good", "prompt": "q", "output": "a!"}\n{"kind": "meh"}\n'),
-     "examples.jsonl:2: an example needs kind good|bad"),
-    (lambda d: (d / "data/train.jsonl").unlink(), "data/train.jsonl: missing"),
-    (lambda d: (d / "data/heldout.jsonl").write_text((d / "data/train.jsonl").read_text().splitlines()[0] + "\n" * 1
-                                                      + (d / "data/heldout.jsonl").read_text()),
-     "held-out prompt also in training data"),
-    (lambda d: (d / "task.json").write_text('{"statement": "x", "algorithm": "dpo", "check_kind": "claude_judge"}'),
-     "rubric.md: missing"),
-])
+@pytest.mark.parametrize(
+    "breakage,named",
+    [
+        (lambda d: (d / "task.json").unlink(), "task.json: missing"),
+        (lambda d: (d / "task.json").write_text("{oops"), "task.json: not valid JSON"),
+        (lambda d: (d / "task.json").write_text('{"statement": "x", "algorithm": "ppo"}'), "field 'algorithm'"),
+        (lambda d: (d / "task.json").write_text('{"algorithm": "dpo"}'), "field 'statement': Field required"),
+        (lambda d: (d / "task.json").write_text('{"statement": "x", "algorithm": "dpo", "notes": 1}'), "field 'notes'"),
+        (
+            lambda d: (d / "check.py").write_text("def check(prompt, output):\n    return 1.0\n"),
+            "check.py: must define, at its top level, def check(prompt, output, reference=None)",
+        ),
+        (
+            lambda d: (d / "check.py").write_text("def check(prompt, output, reference=None:\n"),
+            "check.py: does not compile",
+        ),
+        (lambda d: (d / "check.py").unlink(), "check.py: missing"),
+        (
+            lambda d: (d / "examples.jsonl").write_text(
+                '{"kind": "good", "prompt": "q", "output": "a!"}\n{"kind": "meh"}\n'
+            ),
+            "examples.jsonl:2: an example needs kind good|bad",
+        ),
+        (lambda d: (d / "data/train.jsonl").unlink(), "data/train.jsonl: missing"),
+        (
+            lambda d: (d / "data/heldout.jsonl").write_text(
+                (d / "data/train.jsonl").read_text().splitlines()[0] + "\n" * 1 + (d / "data/heldout.jsonl").read_text()
+            ),
+            "held-out prompt also in training data",
+        ),
+        (
+            lambda d: (d / "task.json").write_text(
+                '{"statement": "x", "algorithm": "dpo", "check_kind": "claude_judge"}'
+            ),
+            "rubric.md: missing",
+        ),
+    ],
+)
 def test_prove_names_the_file_and_field_that_break_the_contract(breakage, named, tmp_path, cli):
     folder = write_folder(tmp_path / "task")
     breakage(folder)
@@ -134,11 +166,14 @@ def test_a_task_folder_may_train_with_sft_or_kto(algorithm, tmp_path, cli):
     folder = write_folder(tmp_path / "task", algorithm=algorithm)
     assert cli("prove", str(folder)).returncode == 0
     run_dir = tmp_path / "run"
-    proc = cli("new", "--task-dir", str(folder), "--offline", "--yes", "--plan-only", "--steps", "5",
-               "--run-dir", str(run_dir))
+    proc = cli(
+        "new", "--task-dir", str(folder), "--offline", "--yes", "--plan-only", "--steps", "5", "--run-dir", str(run_dir)
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     spec = json.loads((run_dir / "spec.json").read_text())
-    assert spec["algorithm"] == algorithm and spec[algorithm]["max_steps"] == 5 and spec["dpo"]  # its own settings block
+    assert (
+        spec["algorithm"] == algorithm and spec[algorithm]["max_steps"] == 5 and spec["dpo"]
+    )  # its own settings block
 
 
 def test_recipes_lists_every_recipe_with_its_parameters_and_an_example_that_plans(cli):
@@ -172,9 +207,12 @@ def test_every_command_in_the_skill_s_mapping_table_plans():
     from tests.support.cli import REPO
 
     text = (REPO / "skills/rl-agent/SKILL.md").read_text(encoding="utf-8")
-    section = text[text.index("## Mapping words to recipes"):]
-    commands = [line.split("| `", 1)[1].split("`")[0] for line in section.splitlines()
-                if line.startswith("| ") and "| `--recipe" in line]
+    section = text[text.index("## Mapping words to recipes") :]
+    commands = [
+        line.split("| `", 1)[1].split("`")[0]
+        for line in section.splitlines()
+        if line.startswith("| ") and "| `--recipe" in line
+    ]
     assert len(commands) >= 30
     for command in commands:
         args = shlex.split(command)

@@ -41,12 +41,22 @@ def test_a_task_folder_plan_reaches_the_run_spec_with_its_track_settings(algorit
 
     plan = plan_recipes([("prefix", ["prefix=Answer:"])])
     plan.algorithm = algorithm
-    spec = plan_task_spec(plan, model=ModelPlan(name="Qwen/Qwen3-0.6B", source="hub", reason="fits"), device="cuda",
-                          precision="bf16", steps=7)
+    spec = plan_task_spec(
+        plan,
+        model=ModelPlan(name="Qwen/Qwen3-0.6B", source="hub", reason="fits"),
+        device="cuda",
+        precision="bf16",
+        steps=7,
+    )
     assert spec.algorithm == algorithm and getattr(spec, algorithm).max_steps == 7
     run_spec = spec.to_run_spec(tmp_path)
     assert (run_spec.algorithm, run_spec.model, run_spec.model_source, run_spec.device, run_spec.precision) == (
-        algorithm, "Qwen/Qwen3-0.6B", "hub", "cuda", "bf16")
+        algorithm,
+        "Qwen/Qwen3-0.6B",
+        "hub",
+        "cuda",
+        "bf16",
+    )
     assert run_spec.settings.max_steps == 7 and run_spec.settings.save_steps <= 7
     assert run_spec.check_file.endswith("check.py")
     assert TaskSpec.model_validate(spec.model_dump(mode="json")) == spec
@@ -56,8 +66,12 @@ def test_a_spec_without_a_task_check_keeps_its_plan_checks():
     """spec.json files written by the rule planner (format tasks with a regex) still get their own checks."""
     spec = terse_spec("Always answer in JSON", {}).model_copy(update={"family": "format", "planned_by": "rules"})
     spec.success.format_regex = r'\{"answer": ".+"\}'
-    report = {"verdict": {"checks": {"pref_accuracy >= 0.9": True, "judge_score improved": False}}, "after": {"samples": [
-        {"output": '{"answer": "Paris."}'}, {"output": '{"answer": "Rome."}'}, {"output": "Rome."}]}}
+    report = {
+        "verdict": {"checks": {"pref_accuracy >= 0.9": True, "judge_score improved": False}},
+        "after": {
+            "samples": [{"output": '{"answer": "Paris."}'}, {"output": '{"answer": "Rome."}'}, {"output": "Rome."}]
+        },
+    }
     out = assess_outcome(spec, report)  # the terse judge's check is not a format task's goal: dropped
     assert out["succeeded"] is False and list(out["checks"].values()) == [True, False, True]
     assert "judge_score improved" not in out["checks"]

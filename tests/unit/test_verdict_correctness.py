@@ -18,11 +18,27 @@ def side(outputs, references, *, pref=0.5, judge=0.3, hedges=3):
     samples = []
     for prompt, out, ref in zip(PROMPTS, outputs, references):
         ok = None if ref is None else ref.lower().rstrip(".") in out.lower()
-        samples.append({"prompt": prompt, "output": out, "judge_score": judge, "judge_reason": "", "hedges": 0,
-                        "words": len(out.split()), "correct": ok})
+        samples.append(
+            {
+                "prompt": prompt,
+                "output": out,
+                "judge_score": judge,
+                "judge_reason": "",
+                "hedges": 0,
+                "words": len(out.split()),
+                "correct": ok,
+            }
+        )
     checked = [s["correct"] for s in samples if s["correct"] is not None]
-    return {"pref_accuracy": pref, "logprob_pref_accuracy": 0.5, "mean_words": 5.0, "hedge_count": hedges,
-            "judge_score": judge, "correct": sum(checked) / len(checked) if checked else None, "samples": samples}
+    return {
+        "pref_accuracy": pref,
+        "logprob_pref_accuracy": 0.5,
+        "mean_words": 5.0,
+        "hedge_count": hedges,
+        "judge_score": judge,
+        "correct": sum(checked) / len(checked) if checked else None,
+        "samples": samples,
+    }
 
 
 HEDGED_RIGHT = ["I think it is probably Berlin.", "Perhaps William Shakespeare?", "I believe French."]
@@ -45,14 +61,18 @@ def test_terse_but_wrong_answers_fail_even_though_the_style_improved(track):
     assert checks["judge_score improved"] and checks["hedge_count improved"]  # style did improve
     assert rep["before"]["correct"] == 1.0 and rep["after"]["correct"] == 0.0
     assert rep["verdict"]["succeeded"] is False
-    assert "FAILED on correctness" in rep["correctness"]["message"] and "more often wrong" in rep["correctness"]["message"]
+    assert (
+        "FAILED on correctness" in rep["correctness"]["message"] and "more often wrong" in rep["correctness"]["message"]
+    )
     assert any("less often right" in tip for tip in rep["tune_next"])
     md = reporting.render_markdown(rep, None)
     assert "did NOT succeed" in md and "| correct |" in md and "February. ✗" in md
 
 
 def test_terse_and_right_answers_pass():
-    rep = report("dpo", side(HEDGED_RIGHT, REFS), side(TERSE_RIGHT, REFS, pref=1.0, judge=0.9, hedges=0), min_correct=0.8)
+    rep = report(
+        "dpo", side(HEDGED_RIGHT, REFS), side(TERSE_RIGHT, REFS, pref=1.0, judge=0.9, hedges=0), min_correct=0.8
+    )
     assert rep["verdict"]["succeeded"] is True, rep["verdict"]
     assert rep["correctness"]["message"].startswith("Correctness held")
 
@@ -67,7 +87,9 @@ def test_the_floor_is_enforced_even_when_correctness_did_not_fall():
 
 def test_a_floor_without_references_cannot_pass():
     none = [None, None, None]
-    rep = report("dpo", side(HEDGED_RIGHT, none), side(TERSE_RIGHT, none, pref=1.0, judge=0.9, hedges=0), min_correct=0.8)
+    rep = report(
+        "dpo", side(HEDGED_RIGHT, none), side(TERSE_RIGHT, none, pref=1.0, judge=0.9, hedges=0), min_correct=0.8
+    )
     assert rep["before"]["correct"] is None and rep["verdict"]["succeeded"] is False
     assert "not measured" in rep["correctness"]["message"]
 
@@ -86,5 +108,7 @@ def test_right_answers_that_run_on_into_an_invented_turn_fail():
     assert rep["after"]["correct"] == 1.0
     assert rep["verdict"]["checks"]["answers stop at their turn (invented turns <= 0.1)"] is False
     assert rep["verdict"]["succeeded"] is False
-    ok = report("dpo", side(HEDGED_RIGHT, REFS), side(TERSE_RIGHT, REFS, pref=1.0, judge=0.9, hedges=0), min_correct=0.8)
+    ok = report(
+        "dpo", side(HEDGED_RIGHT, REFS), side(TERSE_RIGHT, REFS, pref=1.0, judge=0.9, hedges=0), min_correct=0.8
+    )
     assert ok["verdict"]["checks"]["answers stop at their turn (invented turns <= 0.1)"] is True

@@ -38,8 +38,26 @@ if TYPE_CHECKING:
     from claude_agent_sdk import ClaudeAgentOptions
 
 # Built-in Claude Code tools, disallowed by name in case a CLI version ignores tools=[].
-BUILTIN_TOOLS = ("Bash", "BashOutput", "KillShell", "Read", "Write", "Edit", "MultiEdit", "NotebookEdit", "Glob",
-                 "Grep", "LS", "WebFetch", "WebSearch", "Task", "Agent", "TodoWrite", "Skill", "SlashCommand")
+BUILTIN_TOOLS = (
+    "Bash",
+    "BashOutput",
+    "KillShell",
+    "Read",
+    "Write",
+    "Edit",
+    "MultiEdit",
+    "NotebookEdit",
+    "Glob",
+    "Grep",
+    "LS",
+    "WebFetch",
+    "WebSearch",
+    "Task",
+    "Agent",
+    "TodoWrite",
+    "Skill",
+    "SlashCommand",
+)
 # Argument names that carry a file system path, in our tools and in any tool Claude might name.
 PATH_KEYS = {"path", "file", "file_path", "filename", "notebook_path", "dir", "directory", "cwd", "target"}
 DEFAULT_BUDGET_USD = 2.0
@@ -107,8 +125,9 @@ def _walk(value: Any, key: str = "") -> Any:
         yield key, value
 
 
-def path_guard(run_dir: Path, allowed: set[str],
-               on_refuse: Callable[[str, dict[str, Any], str], None] | None = None) -> Callable[..., Any]:
+def path_guard(
+    run_dir: Path, allowed: set[str], on_refuse: Callable[[str, dict[str, Any], str], None] | None = None
+) -> Callable[..., Any]:
     """A PreToolUse hook: hooks see every tool call, including pre-approved ones, so this is the gate.
     `on_refuse(tool, input, reason)` records a refused call (it never reaches our tools to be logged there)."""
 
@@ -119,22 +138,51 @@ def path_guard(run_dir: Path, allowed: set[str],
             return {}
         if on_refuse is not None:
             on_refuse(name, args, reason)
-        return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
-                                       "permissionDecisionReason": reason}}
+        return {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": reason,
+            }
+        }
 
     return guard
 
 
-def agent_options(run_dir: Path, tools: RunTools, *, model: str | None, max_turns: int, budget_usd: float | None,
-                  stderr: Callable[[str], None] | None = None) -> "ClaudeAgentOptions":
+def agent_options(
+    run_dir: Path,
+    tools: RunTools,
+    *,
+    model: str | None,
+    max_turns: int,
+    budget_usd: float | None,
+    stderr: Callable[[str], None] | None = None,
+) -> "ClaudeAgentOptions":
     """The repair session: the run-folder repair tools, the repair instructions (with BRIEF.md)."""
-    return session_options(run_dir, build_server(tools), tool_names(), instructions(), model=model,
-                           max_turns=max_turns, budget_usd=budget_usd, stderr=stderr)
+    return session_options(
+        run_dir,
+        build_server(tools),
+        tool_names(),
+        instructions(),
+        model=model,
+        max_turns=max_turns,
+        budget_usd=budget_usd,
+        stderr=stderr,
+    )
 
 
-def session_options(run_dir: Path, server: Any, names: list[str], system_prompt: str, *, model: str | None,
-                    max_turns: int, budget_usd: float | None, stderr: Callable[[str], None] | None = None,
-                    on_refuse: Callable[[str, dict[str, Any], str], None] | None = None) -> "ClaudeAgentOptions":
+def session_options(
+    run_dir: Path,
+    server: Any,
+    names: list[str],
+    system_prompt: str,
+    *,
+    model: str | None,
+    max_turns: int,
+    budget_usd: float | None,
+    stderr: Callable[[str], None] | None = None,
+    on_refuse: Callable[[str, dict[str, Any], str], None] | None = None,
+) -> "ClaudeAgentOptions":
     """A session locked to one in-process MCP server's tools (`names`) and the run folder (see the module doc)."""
     from claude_agent_sdk import ClaudeAgentOptions, HookMatcher
 
@@ -159,8 +207,11 @@ def session_options(run_dir: Path, server: Any, names: list[str], system_prompt:
 
 def repair_prompt(tools: RunTools) -> str:
     s = tools.status()
-    problem = (f"It completed but did not succeed; failed checks: {', '.join(s['failed_checks'])}."
-               if s["status"] == "complete" else f"Error: {s['error'] or 'none recorded'}")
+    problem = (
+        f"It completed but did not succeed; failed checks: {', '.join(s['failed_checks'])}."
+        if s["status"] == "complete"
+        else f"Error: {s['error'] or 'none recorded'}"
+    )
     return redact(
         f"Run folder: {tools.run_dir}\n"
         f"Status: {s['status']}; stages done: {', '.join(s['stages_done']) or 'none'}; next stage: {s['next_stage']}\n"
@@ -169,9 +220,15 @@ def repair_prompt(tools: RunTools) -> str:
     )
 
 
-def run_claude_agent(run_dir: Path, *, max_attempts: int = 3, model: str | None = None,
-                     budget_usd: float | None = DEFAULT_BUDGET_USD, python: str | None = None,
-                     on_event: Callable[[str], None] | None = None) -> AgentOutcome:
+def run_claude_agent(
+    run_dir: Path,
+    *,
+    max_attempts: int = 3,
+    model: str | None = None,
+    budget_usd: float | None = DEFAULT_BUDGET_USD,
+    python: str | None = None,
+    on_event: Callable[[str], None] | None = None,
+) -> AgentOutcome:
     """Let Claude repair the run in `run_dir` with the run-folder tools, within `max_attempts` patches,
     a turn limit derived from it, and `budget_usd`. Returns what happened; never raises for Claude's
     own failures (auth, limits, a missing CLI): those come back as `error`."""
@@ -181,35 +238,54 @@ def run_claude_agent(run_dir: Path, *, max_attempts: int = 3, model: str | None 
     folder = RunFolder(run_dir)
     state = folder.load()
     repairs: list[dict[str, Any]] = []
-    tools = RunTools(run_dir, max_attempts=max_attempts, python=python or state.python or sys.executable,
-                     on_repair=repairs.append)
+    tools = RunTools(
+        run_dir, max_attempts=max_attempts, python=python or state.python or sys.executable, on_repair=repairs.append
+    )
     if tools.status()["succeeded"]:
         return AgentOutcome(ok=True, status="complete", attempts=0, stop="nothing to repair")
     outcome = anyio.run(_session, tools, model, 3 + 5 * max_attempts, budget_usd, on_event or (lambda s: None))
     final = tools.status()
     outcome.repairs, outcome.attempts = repairs, tools.attempts
     outcome.status, outcome.ok = final["status"], bool(final["succeeded"])
-    result = "fixed: the run completed and succeeded" if outcome.ok else (
-        f"not fixed: run {final['status']}" + (f", failed checks: {', '.join(final['failed_checks'])}"
-                                               if final["failed_checks"] else "")
-        + (f" ({outcome.error})" if outcome.error else ""))
-    _append(run_dir / REPAIRS_FILE, {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "by": "claude-agent",
-                                     "attempt": tools.attempts, "outcome": result, "ok": outcome.ok,
-                                     "turns": outcome.turns, "cost_usd": outcome.cost_usd, "stop": outcome.stop})
+    result = (
+        "fixed: the run completed and succeeded"
+        if outcome.ok
+        else (
+            f"not fixed: run {final['status']}"
+            + (f", failed checks: {', '.join(final['failed_checks'])}" if final["failed_checks"] else "")
+            + (f" ({outcome.error})" if outcome.error else "")
+        )
+    )
+    _append(
+        run_dir / REPAIRS_FILE,
+        {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "by": "claude-agent",
+            "attempt": tools.attempts,
+            "outcome": result,
+            "ok": outcome.ok,
+            "turns": outcome.turns,
+            "cost_usd": outcome.cost_usd,
+            "stop": outcome.stop,
+        },
+    )
     folder.path(REPAIRS_MD).write_text(render_repairs_md(RepairLog(folder).read()), encoding="utf-8")
     return outcome
 
 
-async def _session(tools: RunTools, model: str | None, max_turns: int, budget_usd: float | None,
-                   on_event: Callable[[str], None]) -> AgentOutcome:
+async def _session(
+    tools: RunTools, model: str | None, max_turns: int, budget_usd: float | None, on_event: Callable[[str], None]
+) -> AgentOutcome:
     stderr: list[str] = []
-    options = agent_options(tools.run_dir, tools, model=model, max_turns=max_turns, budget_usd=budget_usd,
-                            stderr=stderr.append)
+    options = agent_options(
+        tools.run_dir, tools, model=model, max_turns=max_turns, budget_usd=budget_usd, stderr=stderr.append
+    )
     return await run_session(options, repair_prompt(tools), on_event, stderr)
 
 
-async def run_session(options: "ClaudeAgentOptions", prompt: str, on_event: Callable[[str], None],
-                      stderr: list[str]) -> AgentOutcome:
+async def run_session(
+    options: "ClaudeAgentOptions", prompt: str, on_event: Callable[[str], None], stderr: list[str]
+) -> AgentOutcome:
     """One Agent SDK session to its end: Claude's texts and tool calls go to `on_event`; the turns, cost, stop
     reason and any error (key redacted, with the CLI's last stderr lines) come back in the outcome."""
     from claude_agent_sdk import AssistantMessage, ClaudeSDKError, ResultMessage, TextBlock, ToolUseBlock, query
@@ -224,8 +300,10 @@ async def run_session(options: "ClaudeAgentOptions", prompt: str, on_event: Call
                         texts.append(block.text.strip())
                         on_event(f"Claude: {block.text.strip()}")
                     elif isinstance(block, ToolUseBlock):
-                        on_event(f"Claude calls {block.name.removeprefix(f'mcp__{SERVER_NAME}__')}"
-                                 f"({json.dumps(block.input)[:160]})")
+                        on_event(
+                            f"Claude calls {block.name.removeprefix(f'mcp__{SERVER_NAME}__')}"
+                            f"({json.dumps(block.input)[:160]})"
+                        )
             elif isinstance(msg, ResultMessage):
                 out.turns, out.cost_usd, out.stop = msg.num_turns, msg.total_cost_usd, msg.subtype
                 if msg.is_error:

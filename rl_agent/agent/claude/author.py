@@ -31,27 +31,47 @@ class AuthorError(RlAgentError, RuntimeError):
 
 def author_prompt(task: str) -> str:
     """The task goes in as quoted data (a JSON string) after the fixed instructions, never spliced into them."""
-    return redact("Write and prove the task folder for this task (the user's words, as a JSON string):\n"
-                  f"{json.dumps(task, ensure_ascii=False)}")
+    return redact(
+        "Write and prove the task folder for this task (the user's words, as a JSON string):\n"
+        f"{json.dumps(task, ensure_ascii=False)}"
+    )
 
 
-def author_with_claude(task: str, run_dir: Path, *, model: str | None = None, max_turns: int = AUTHOR_MAX_TURNS,
-                       budget_usd: float | None = AUTHOR_BUDGET_USD,
-                       on_event: Callable[[str], None] | None = None) -> AuthoredPlan:
+def author_with_claude(
+    task: str,
+    run_dir: Path,
+    *,
+    model: str | None = None,
+    max_turns: int = AUTHOR_MAX_TURNS,
+    budget_usd: float | None = AUTHOR_BUDGET_USD,
+    on_event: Callable[[str], None] | None = None,
+) -> AuthoredPlan:
     """Run the authoring session in `run_dir`; the proven plan it finished, or AuthorError."""
     import anyio
 
     tools = AuthorTools(Path(run_dir), task)
     stderr: list[str] = []
-    options = session_options(tools.run_dir, author_server(tools), author_tool_names(),
-                              instructions("author_instructions.md"), model=model, max_turns=max_turns,
-                              budget_usd=budget_usd, stderr=stderr.append, on_refuse=tools.log_refusal)
+    options = session_options(
+        tools.run_dir,
+        author_server(tools),
+        author_tool_names(),
+        instructions("author_instructions.md"),
+        model=model,
+        max_turns=max_turns,
+        budget_usd=budget_usd,
+        stderr=stderr.append,
+        on_refuse=tools.log_refusal,
+    )
     outcome: AgentOutcome = anyio.run(run_session, options, author_prompt(task), on_event or (lambda s: None), stderr)
     if not tools.finished:
         why = outcome.error or f"the session ended ({outcome.stop or 'no result'}) without calling finish"
         proof = tools.last_proof or "prove_check was never called"
-        raise AuthorError(redact(f"Claude did not produce a proven check: {why}. Last proof: {proof}. "
-                                 f"What it wrote is in {tools.run_dir} (log: {AUTHOR_LOG}); nothing was trained."))
+        raise AuthorError(
+            redact(
+                f"Claude did not produce a proven check: {why}. Last proof: {proof}. "
+                f"What it wrote is in {tools.run_dir} (log: {AUTHOR_LOG}); nothing was trained."
+            )
+        )
     try:
         return read_task_folder(tools.run_dir, task, planned_by=AUTHOR)
     except (OSError, TaskFolderError) as e:

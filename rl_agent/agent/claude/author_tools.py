@@ -81,8 +81,9 @@ class AuthorTools:
             raise ToolRefused(f"not written: check.py {problem}")
         self._write(CHECK_FILE, code if code.endswith("\n") else code + "\n")
         self.kind = PROGRAM
-        return ToolResult(f"wrote check.py ({len(code.splitlines())} lines). Call prove_check to test it on the "
-                          "examples.")
+        return ToolResult(
+            f"wrote check.py ({len(code.splitlines())} lines). Call prove_check to test it on the examples."
+        )
 
     def write_rubric(self, rubric: str) -> ToolResult:
         """rubric.md: the check is then the Claude grader with this rubric (judged tasks)."""
@@ -107,8 +108,10 @@ class AuthorTools:
     def write_data(self, algorithm: str, train: list, heldout: list) -> ToolResult:
         """data/train.jsonl and data/heldout.jsonl, validated by the track's own loaders and overlap check."""
         if algorithm not in ALGORITHMS:
-            raise ToolRefused("not written: algorithm must be dpo (preference pairs), grpo (prompts with references), "
-                              "sft (answers to imitate) or kto (answers labelled good or bad)")
+            raise ToolRefused(
+                "not written: algorithm must be dpo (preference pairs), grpo (prompts with references), "
+                "sft (answers to imitate) or kto (answers labelled good or bad)"
+            )
         for name, rows in (("train", train), ("heldout", heldout)):
             if not isinstance(rows, list) or not rows:
                 raise ToolRefused(f"not written: {name} must be a non-empty list of objects")
@@ -117,17 +120,27 @@ class AuthorTools:
                 raise ToolRefused(f"not written: {name}[{bad}] is not an object")
         self._write(TRAIN_FILE, _jsonl(train))
         self._write(HELDOUT_FILE, _jsonl(heldout))
-        spec = RunSpec(model="authoring check", model_source="embedded", algorithm=algorithm,
-                       train_file=str(self.run_dir / TRAIN_FILE), heldout_file=str(self.run_dir / HELDOUT_FILE))
+        spec = RunSpec(
+            model="authoring check",
+            model_source="embedded",
+            algorithm=algorithm,
+            train_file=str(self.run_dir / TRAIN_FILE),
+            heldout_file=str(self.run_dir / HELDOUT_FILE),
+        )
         try:
             validate_data(spec)
         except (PairFileError, ValueError) as e:
             self.algorithm = None
-            return ToolResult(f"data NOT usable: {e} (line n of a file is item n-1 of the list you passed); "
-                              "fix it and call write_data again", ok=False)
+            return ToolResult(
+                f"data NOT usable: {e} (line n of a file is item n-1 of the list you passed); "
+                "fix it and call write_data again",
+                ok=False,
+            )
         self.algorithm = algorithm
-        return ToolResult(f"wrote {TRAIN_FILE} ({len(train)} rows) and {HELDOUT_FILE} ({len(heldout)} rows) for "
-                          f"{algorithm.upper()}; both pass the training pipeline's own checks")
+        return ToolResult(
+            f"wrote {TRAIN_FILE} ({len(train)} rows) and {HELDOUT_FILE} ({len(heldout)} rows) for "
+            f"{algorithm.upper()}; both pass the training pipeline's own checks"
+        )
 
     def write_statement(self, statement: str) -> ToolResult:
         """The check in plain words a person can verify (task.json's statement; shown with the plan and in spec.json)."""
@@ -156,21 +169,24 @@ class AuthorTools:
         self.proven = self._fingerprint() if proof.passed else None
         if proof.passed:
             return ToolResult(self.last_proof)
-        return ToolResult(self.last_proof + "\nRewrite the check (or a wrong example) and call prove_check again.",
-                          ok=False)
+        return ToolResult(
+            self.last_proof + "\nRewrite the check (or a wrong example) and call prove_check again.", ok=False
+        )
 
     def finish(self) -> ToolResult:
         """Accepted only when the proof passed on the current files and the data and statement are written."""
         if self.proven is None or self.proven != self._fingerprint():
-            raise ToolRefused("not finished: the check is not proven on the current files; call prove_check "
-                              "until it passes")
-        missing = [what for what, ok in (("write_data", self.algorithm), ("write_statement", self.statement))
-                   if not ok]
+            raise ToolRefused(
+                "not finished: the check is not proven on the current files; call prove_check until it passes"
+            )
+        missing = [what for what, ok in (("write_data", self.algorithm), ("write_statement", self.statement)) if not ok]
         if missing:
             raise ToolRefused(f"not finished: call {' and '.join(missing)} first")
         if self.kind == JUDGE and self.algorithm not in JUDGED_ALGORITHMS:
-            raise ToolRefused("not finished: a judged check trains with DPO (preference pairs) or GRPO (the judge as "
-                              "the online reward); call write_data with algorithm dpo or grpo")
+            raise ToolRefused(
+                "not finished: a judged check trains with DPO (preference pairs) or GRPO (the judge as "
+                "the online reward); call write_data with algorithm dpo or grpo"
+            )
         meta = TaskMeta(statement=self.statement, algorithm=self.algorithm, check_kind=self.kind)
         self._write(TASK_FILE, meta_text(meta))
         self.finished = True
@@ -211,17 +227,30 @@ class AuthorTools:
     def log(self, tool: str, args: dict[str, Any], result: ToolResult, by: str = "tool") -> None:
         """One line of authoring.jsonl: the call (long texts cut), whether it was accepted, the start of the reply."""
         self.calls += 1
-        shown = {k: (v if len(json.dumps(v, ensure_ascii=False)) <= 2000 else f"({len(json.dumps(v))} chars)")
-                 for k, v in args.items()}
-        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "call": self.calls, "tool": tool, "args": shown,
-                  "ok": result.ok, "refused_by": None if result.ok else by, "result": result.text[:1500]}
+        shown = {
+            k: (v if len(json.dumps(v, ensure_ascii=False)) <= 2000 else f"({len(json.dumps(v))} chars)")
+            for k, v in args.items()
+        }
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "call": self.calls,
+            "tool": tool,
+            "args": shown,
+            "ok": result.ok,
+            "refused_by": None if result.ok else by,
+            "result": result.text[:1500],
+        }
         with open(self.run_dir / AUTHOR_LOG, "a", encoding="utf-8") as f:
             f.write(redact(json.dumps(record, ensure_ascii=False)) + "\n")
 
 
 def _item(where: str, it: Any) -> dict:
-    if not isinstance(it, dict) or not isinstance(it.get("prompt"), str) or not it["prompt"].strip() \
-            or not isinstance(it.get("output"), str):
+    if (
+        not isinstance(it, dict)
+        or not isinstance(it.get("prompt"), str)
+        or not it["prompt"].strip()
+        or not isinstance(it.get("output"), str)
+    ):
         raise ToolRefused(f"not written: {where} needs a non-empty string prompt and a string output")
     ref = it.get("reference")
     if ref is not None and not isinstance(ref, str):
@@ -233,39 +262,69 @@ def _jsonl(rows: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
-_ITEM = {"type": "object", "properties": {"prompt": {"type": "string"}, "output": {"type": "string"},
-                                          "reference": {"type": ["string", "null"]}},
-         "required": ["prompt", "output"]}
+_ITEM = {
+    "type": "object",
+    "properties": {
+        "prompt": {"type": "string"},
+        "output": {"type": "string"},
+        "reference": {"type": ["string", "null"]},
+    },
+    "required": ["prompt", "output"],
+}
 _ROWS = {"type": "array", "items": {"type": "object"}}
 AUTHOR_SPECS: dict[str, tuple[str, dict[str, Any], bool]] = {
     # name: (description, JSON schema, read-only)
-    "write_check": ("Write check.py: standard-library Python defining check(prompt, output, reference=None) -> a score "
-                    "in [0, 1] (1: the output does what the task asks) or None (cannot grade).",
-                    {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]}, False),
-    "write_rubric": ("For a judged task (tone, empathy, kindness): write the rubric the Claude grader scores each "
-                     "answer with (what scores 1, what scores 0). Replaces check.py as the check.",
-                     {"type": "object", "properties": {"rubric": {"type": "string"}}, "required": ["rubric"]}, False),
-    "write_examples": (f"Write examples.jsonl: at least {MIN_EXAMPLES} good answers (do what the task asks) and "
-                       f"{MIN_EXAMPLES} bad ones (do not), each {{prompt, output, reference?}}.",
-                       {"type": "object", "properties": {"good": {"type": "array", "items": _ITEM},
-                                                         "bad": {"type": "array", "items": _ITEM}},
-                        "required": ["good", "bad"]}, False),
-    "write_data": ("Write data/train.jsonl and data/heldout.jsonl. Training rows: dpo {prompt, chosen, rejected, "
-                   "reference?}; grpo {prompt, reference}; sft {prompt, completion}; kto {prompt, completion, label "
-                   "(true/false)}. Held-out rows: grpo {prompt, reference}; the others {prompt, chosen, rejected, "
-                   "reference?}. No prompt on both sides.",
-                   {"type": "object", "properties": {"algorithm": {"type": "string", "enum": list(ALGORITHMS)},
-                                                     "train": _ROWS, "heldout": _ROWS},
-                    "required": ["algorithm", "train", "heldout"]}, False),
-    "write_statement": ("State the check in plain words a person can verify, e.g. 'accepts answers that ...' "
-                        "(task.json's statement).",
-                        {"type": "object", "properties": {"statement": {"type": "string"}},
-                         "required": ["statement"]}, False),
-    "prove_check": ("Score the examples with the check: every good must score >= 0.9, every bad <= 0.1. Lists "
-                    "every example it got wrong.", {"type": "object", "properties": {}}, True),
-    "finish": ("Write task.json and hand the task folder over; accepted only once prove_check passed on the current "
-               "check and examples.",
-               {"type": "object", "properties": {}}, False),
+    "write_check": (
+        "Write check.py: standard-library Python defining check(prompt, output, reference=None) -> a score "
+        "in [0, 1] (1: the output does what the task asks) or None (cannot grade).",
+        {"type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]},
+        False,
+    ),
+    "write_rubric": (
+        "For a judged task (tone, empathy, kindness): write the rubric the Claude grader scores each "
+        "answer with (what scores 1, what scores 0). Replaces check.py as the check.",
+        {"type": "object", "properties": {"rubric": {"type": "string"}}, "required": ["rubric"]},
+        False,
+    ),
+    "write_examples": (
+        f"Write examples.jsonl: at least {MIN_EXAMPLES} good answers (do what the task asks) and "
+        f"{MIN_EXAMPLES} bad ones (do not), each {{prompt, output, reference?}}.",
+        {
+            "type": "object",
+            "properties": {"good": {"type": "array", "items": _ITEM}, "bad": {"type": "array", "items": _ITEM}},
+            "required": ["good", "bad"],
+        },
+        False,
+    ),
+    "write_data": (
+        "Write data/train.jsonl and data/heldout.jsonl. Training rows: dpo {prompt, chosen, rejected, "
+        "reference?}; grpo {prompt, reference}; sft {prompt, completion}; kto {prompt, completion, label "
+        "(true/false)}. Held-out rows: grpo {prompt, reference}; the others {prompt, chosen, rejected, "
+        "reference?}. No prompt on both sides.",
+        {
+            "type": "object",
+            "properties": {"algorithm": {"type": "string", "enum": list(ALGORITHMS)}, "train": _ROWS, "heldout": _ROWS},
+            "required": ["algorithm", "train", "heldout"],
+        },
+        False,
+    ),
+    "write_statement": (
+        "State the check in plain words a person can verify, e.g. 'accepts answers that ...' (task.json's statement).",
+        {"type": "object", "properties": {"statement": {"type": "string"}}, "required": ["statement"]},
+        False,
+    ),
+    "prove_check": (
+        "Score the examples with the check: every good must score >= 0.9, every bad <= 0.1. Lists "
+        "every example it got wrong.",
+        {"type": "object", "properties": {}},
+        True,
+    ),
+    "finish": (
+        "Write task.json and hand the task folder over; accepted only once prove_check passed on the current "
+        "check and examples.",
+        {"type": "object", "properties": {}},
+        False,
+    ),
 }
 
 
@@ -290,8 +349,9 @@ def author_server(tools: AuthorTools) -> Any:
             extra = sorted(set(args) - set(AUTHOR_SPECS[name][1]["properties"]))
             try:
                 if extra:
-                    raise ToolRefused(f"refused: unknown argument(s) {', '.join(extra)}; files have fixed names "
-                                      "inside the run folder")
+                    raise ToolRefused(
+                        f"refused: unknown argument(s) {', '.join(extra)}; files have fixed names inside the run folder"
+                    )
                 result = calls[name](args)
             except ToolRefused as e:
                 result = ToolResult(str(e), ok=False)

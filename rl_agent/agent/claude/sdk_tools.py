@@ -36,10 +36,12 @@ SECRET_ENV = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_API_KEY")
 # Spec fields that name the run's inputs: a repair changes how the run trains, never what it trains on.
 PROTECTED_SPEC_KEYS = {"model", "model_source", "model_reason", "train_file", "heldout_file", "task", "algorithm"}
 
+
 def script_stage(name: str) -> str:
     """The stage that runs a rendered script (evaluate*.py: evaluate; train*.py and the rest: train);
     patching the script invalidates that stage and every later one."""
     return "evaluate" if name.startswith("evaluate") else "train"
+
 
 MAX_READ_CHARS = 20_000
 
@@ -94,11 +96,15 @@ class RunTools:
     def status(self) -> dict[str, Any]:
         state = self.folder.load()
         verdict = self.verdict() if state.status == "complete" else None
-        return {"status": state.status, "stages_done": state.stages_done, "error": state.error,
-                "next_stage": next((s for s in STAGES if s not in state.stages_done), None),
-                "succeeded": verdict["succeeded"] if verdict else None,
-                "failed_checks": [k for k, v in verdict["checks"].items() if not v] if verdict else [],
-                "repair_attempts_left": self.max_attempts - self.attempts}
+        return {
+            "status": state.status,
+            "stages_done": state.stages_done,
+            "error": state.error,
+            "next_stage": next((s for s in STAGES if s not in state.stages_done), None),
+            "succeeded": verdict["succeeded"] if verdict else None,
+            "failed_checks": [k for k, v in verdict["checks"].items() if not v] if verdict else [],
+            "repair_attempts_left": self.max_attempts - self.attempts,
+        }
 
     def verdict(self) -> dict[str, Any] | None:
         """The completed run's verdict plus the plan's own checks (spec.json), or None before report.json:
@@ -113,8 +119,9 @@ class RunTools:
         log = self.folder.path(LOG_FILE)
         tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:] if log.is_file() else []
         body = "\n".join(tail) or "(train.log is empty: no step has run yet)"
-        return ToolResult(redact(f"run status: {json.dumps(self.status())}\n--- last {len(tail)} lines of "
-                                 f"{LOG_FILE} ---\n{body}"))
+        return ToolResult(
+            redact(f"run status: {json.dumps(self.status())}\n--- last {len(tail)} lines of {LOG_FILE} ---\n{body}")
+        )
 
     def read_file(self, path: str, max_chars: int = MAX_READ_CHARS) -> ToolResult:
         target = inside(self.run_dir, path)
@@ -137,9 +144,14 @@ class RunTools:
             p = self.folder.path(name)
             if p.is_file() and stage in done:
                 data = json.loads(p.read_text(encoding="utf-8"))
-                out: dict[str, Any] = {side: {k: v for k, v in data[side].items()  # the figures, not samples
-                                              if isinstance(v, (int, float)) and not isinstance(v, bool)}
-                                       for side in ("before", "after")}
+                out: dict[str, Any] = {
+                    side: {
+                        k: v
+                        for k, v in data[side].items()  # the figures, not samples
+                        if isinstance(v, (int, float)) and not isinstance(v, bool)
+                    }
+                    for side in ("before", "after")
+                }
                 out["source"] = name
                 if name == "report.json":
                     out["verdict"] = self.verdict()
@@ -157,30 +169,41 @@ class RunTools:
                 raise ToolRefused(f"refused: {key} names the run's inputs; repairs may change settings only")
         self._check_no_secret(json.dumps(changes))
         patch = Patch(reason or "spec change", tuple(SetSpec(k, v) for k, v in changes.items()), "render")
-        return self._apply("patch_spec", "run.json:spec", reason, changes, patch,
-                           "Call render, then run_step, to apply it.")
+        return self._apply(
+            "patch_spec", "run.json:spec", reason, changes, patch, "Call render, then run_step, to apply it."
+        )
 
     def patch_file(self, path: str, old: str, new: str, reason: str) -> ToolResult:
         """Replace one exact occurrence of `old` with `new` in a rendered script of the run folder."""
         target = inside(self.run_dir, path)
         if target.parent != self.run_dir or target.suffix != ".py" or not target.is_file():
-            raise ToolRefused(f"refused: {path} is not a rendered script of this run (patchable: "
-                              f"{', '.join(sorted(p.name for p in self.run_dir.glob('*.py')))}); "
-                              "results, data and run.json cannot be patched (use patch_spec for settings)")
+            raise ToolRefused(
+                f"refused: {path} is not a rendered script of this run (patchable: "
+                f"{', '.join(sorted(p.name for p in self.run_dir.glob('*.py')))}); "
+                "results, data and run.json cannot be patched (use patch_spec for settings)"
+            )
         if not old:
             raise ToolRefused("old must be a non-empty exact excerpt of the file")
         self._check_no_secret(new)
         count = target.read_text(encoding="utf-8").count(old)
         if count != 1:
-            raise ToolRefused(f"old occurs {count} times in {target.name}; it must occur exactly once "
-                              "(include more surrounding text)")
+            raise ToolRefused(
+                f"old occurs {count} times in {target.name}; it must occur exactly once (include more surrounding text)"
+            )
         edit = EditFile(target.name, re.escape(old), new.replace("\\", "\\\\"))
         patch = Patch(reason or f"edit {target.name}", (edit,), script_stage(target.name))
-        return self._apply("patch_file", target.name, reason, {"old": old, "new": new}, patch,
-                           "Re-run it with run_step (render would overwrite this patch).")
+        return self._apply(
+            "patch_file",
+            target.name,
+            reason,
+            {"old": old, "new": new},
+            patch,
+            "Re-run it with run_step (render would overwrite this patch).",
+        )
 
-    def _apply(self, action: str, target: str, reason: str, change: dict[str, Any], patch: Patch,
-               next_step: str) -> ToolResult:
+    def _apply(
+        self, action: str, target: str, reason: str, change: dict[str, Any], patch: Patch, next_step: str
+    ) -> ToolResult:
         """One repair attempt: apply `patch` with the repairer (all or nothing), log it either way."""
         with self._lock:
             self._take_attempt()
@@ -224,8 +247,9 @@ class RunTools:
                 state.status, state.error = "failed", str(e) or type(e).__name__
                 self.folder.save(state)
                 tail = self.read_log(40).text
-                return ToolResult(redact(f"{step} FAILED after {time.time() - started:.0f}s: {state.error}\n{tail}"),
-                                  ok=False)
+                return ToolResult(
+                    redact(f"{step} FAILED after {time.time() - started:.0f}s: {state.error}\n{tail}"), ok=False
+                )
         done = f"{step} finished in {time.time() - started:.0f}s; run status: {json.dumps(self.status())}"
         if state.status == "complete":
             done += "\n" + self.compare().text
@@ -254,12 +278,30 @@ class RunTools:
         if any(v in text for v in secrets_in_env()):
             raise ToolRefused("refused: the change contains an API key")
 
-    def _log_repair(self, action: str, target: str, reason: str, change: dict[str, Any], *, ok: bool,
-                    error: str | None = None, applied: list[str] | None = None) -> None:
+    def _log_repair(
+        self,
+        action: str,
+        target: str,
+        reason: str,
+        change: dict[str, Any],
+        *,
+        ok: bool,
+        error: str | None = None,
+        applied: list[str] | None = None,
+    ) -> None:
         """One line of repairs.jsonl, in the record shape the repair loop's RepairLog reads and renders."""
-        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "by": "claude-agent", "attempt": self.attempts,
-                  "action": action, "target": target, "reason": reason, "change": change, "changes": applied or [],
-                  "ok": ok, "error": error}
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "by": "claude-agent",
+            "attempt": self.attempts,
+            "action": action,
+            "target": target,
+            "reason": reason,
+            "change": change,
+            "changes": applied or [],
+            "ok": ok,
+            "error": error,
+        }
         line = redact(json.dumps(record, ensure_ascii=False))
         with open(self.folder.path(REPAIRS_FILE), "a", encoding="utf-8") as f:
             f.write(line + "\n")
@@ -269,6 +311,7 @@ class RunTools:
 
 # ---- the SDK face -----------------------------------------------------------------------------------------
 
+
 def tool_names(specs: dict[str, Any] | None = None) -> list[str]:
     """The fully qualified names Claude Code gives our tools (mcp__<server>__<tool>); default: the repair tools."""
     return [f"mcp__{SERVER_NAME}__{name}" for name in (_SPECS if specs is None else specs)]
@@ -276,28 +319,62 @@ def tool_names(specs: dict[str, Any] | None = None) -> list[str]:
 
 _SPECS: dict[str, tuple[str, dict[str, Any], bool]] = {
     # name: (description, JSON schema, read-only)
-    "read_log": ("Run status (stages done, error, repair attempts left) and the last lines of train.log.",
-                 {"type": "object", "properties": {"lines": {"type": "integer", "minimum": 1, "maximum": 400}}},
-                 True),
-    "read_file": ("Read a text file inside the run folder (e.g. train_dpo.py, evaluate.py, run.json).",
-                  {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}, True),
-    "compare": ("Before/after figures on held-out prompts (pref_accuracy, mean_words, hedge_count, judge_score) "
-                "and the verdict, once the run has been evaluated.", {"type": "object", "properties": {}}, True),
-    "patch_spec": ("Change run settings in the spec by dotted field name, e.g. {\"dpo.learning_rate\": 0.0001} or "
-                   "{\"precision\": \"fp32\"}. Counts as a repair attempt. Call render afterwards.",
-                   {"type": "object", "properties": {"changes": {"type": "object"}, "reason": {"type": "string"}},
-                    "required": ["changes", "reason"]}, False),
-    "patch_file": ("Replace one exact excerpt `old` with `new` in a rendered script of the run folder "
-                   "(train_dpo.py, evaluate.py, or the GRPO ones). Counts as a repair attempt. render would undo it.",
-                   {"type": "object", "properties": {"path": {"type": "string"}, "old": {"type": "string"},
-                                                     "new": {"type": "string"}, "reason": {"type": "string"}},
-                    "required": ["path", "old", "new", "reason"]}, False),
-    "render": ("Re-render the pipeline scripts (train and evaluate) from the spec.",
-               {"type": "object", "properties": {}}, False),
-    "run_step": ("Run a pipeline stage: model, data, render, train, evaluate, report, or all (the remaining stages "
-                 "in order). fresh=true drops training checkpoints first (after a learning-rate change).",
-                 {"type": "object", "properties": {"step": {"type": "string", "enum": [*STAGES, "all"]},
-                                                   "fresh": {"type": "boolean"}}, "required": ["step"]}, False),
+    "read_log": (
+        "Run status (stages done, error, repair attempts left) and the last lines of train.log.",
+        {"type": "object", "properties": {"lines": {"type": "integer", "minimum": 1, "maximum": 400}}},
+        True,
+    ),
+    "read_file": (
+        "Read a text file inside the run folder (e.g. train_dpo.py, evaluate.py, run.json).",
+        {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+        True,
+    ),
+    "compare": (
+        "Before/after figures on held-out prompts (pref_accuracy, mean_words, hedge_count, judge_score) "
+        "and the verdict, once the run has been evaluated.",
+        {"type": "object", "properties": {}},
+        True,
+    ),
+    "patch_spec": (
+        'Change run settings in the spec by dotted field name, e.g. {"dpo.learning_rate": 0.0001} or '
+        '{"precision": "fp32"}. Counts as a repair attempt. Call render afterwards.',
+        {
+            "type": "object",
+            "properties": {"changes": {"type": "object"}, "reason": {"type": "string"}},
+            "required": ["changes", "reason"],
+        },
+        False,
+    ),
+    "patch_file": (
+        "Replace one exact excerpt `old` with `new` in a rendered script of the run folder "
+        "(train_dpo.py, evaluate.py, or the GRPO ones). Counts as a repair attempt. render would undo it.",
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "old": {"type": "string"},
+                "new": {"type": "string"},
+                "reason": {"type": "string"},
+            },
+            "required": ["path", "old", "new", "reason"],
+        },
+        False,
+    ),
+    "render": (
+        "Re-render the pipeline scripts (train and evaluate) from the spec.",
+        {"type": "object", "properties": {}},
+        False,
+    ),
+    "run_step": (
+        "Run a pipeline stage: model, data, render, train, evaluate, report, or all (the remaining stages "
+        "in order). fresh=true drops training checkpoints first (after a learning-rate change).",
+        {
+            "type": "object",
+            "properties": {"step": {"type": "string", "enum": [*STAGES, "all"]}, "fresh": {"type": "boolean"}},
+            "required": ["step"],
+        },
+        False,
+    ),
 }
 
 
@@ -315,9 +392,11 @@ def build_server(tools: RunTools) -> Any:
     return mcp_server(_SPECS, calls)
 
 
-def mcp_server(specs: dict[str, tuple[str, dict[str, Any], bool]],
-               calls: dict[str, Callable[[dict[str, Any]], ToolResult]],
-               refused: tuple[type[Exception], ...] = (ToolRefused, RunFolderError)) -> Any:
+def mcp_server(
+    specs: dict[str, tuple[str, dict[str, Any], bool]],
+    calls: dict[str, Callable[[dict[str, Any]], ToolResult]],
+    refused: tuple[type[Exception], ...] = (ToolRefused, RunFolderError),
+) -> Any:
     """An in-process MCP server serving `calls` (name -> sync function of the arguments) with `specs`
     (name -> description, JSON schema, read-only); each call runs off the event loop, and a refusal comes
     back to Claude as an error result carrying its message."""

@@ -22,8 +22,9 @@ from rl_agent.kit.pipeline.run_folder import RunFolder, RunFolderError
 STRATEGIES = ("rerender_from_spec", "revert_to_recipe")
 
 
-def unrecognised_repair(folder: RunFolder, symptoms: Symptoms, attempt: int, tried: set[str],
-                        say: Callable[[str], None] = lambda s: None) -> RepairRecord | None:
+def unrecognised_repair(
+    folder: RunFolder, symptoms: Symptoms, attempt: int, tried: set[str], say: Callable[[str], None] = lambda s: None
+) -> RepairRecord | None:
     """The first strategy not yet tried that has something to do; its repair applied and logged."""
     log = RepairLog(folder)
     for name in STRATEGIES:
@@ -39,8 +40,16 @@ def unrecognised_repair(folder: RunFolder, symptoms: Symptoms, attempt: int, tri
         except (PatchRefused, RunFolderError) as e:
             log.note(attempt, symptoms.error, f"{name}: patch refused: {e}")
             continue
-        record = RepairRecord(attempt, name, title, symptoms.error, symptoms.error.splitlines()[0][:300], diagnosis,
-                              patch.to_dict(), notes + changes)
+        record = RepairRecord(
+            attempt,
+            name,
+            title,
+            symptoms.error,
+            symptoms.error.splitlines()[0][:300],
+            diagnosis,
+            patch.to_dict(),
+            notes + changes,
+        )
         log.add(record)
         return record
     return None
@@ -52,21 +61,36 @@ def _rerender(folder: RunFolder):
     if not drifts:
         return None
     patch = rerender_patch(drifts, state)
-    return ("Script differs from its spec: re-rendered",
-            "the run failed in a way nothing recognises, and a rendered script no longer matches what its spec "
-            "renders (a hand edit); the spec is the source of truth", patch, diff_summary(drifts))
+    return (
+        "Script differs from its spec: re-rendered",
+        "the run failed in a way nothing recognises, and a rendered script no longer matches what its spec "
+        "renders (a hand edit); the spec is the source of truth",
+        patch,
+        diff_summary(drifts),
+    )
 
 
 def _revert(folder: RunFolder, say: Callable[[str], None]):
     say("unrecognised failure: looking for the changed setting behind it (short trial runs)")
     culprit, trials, why = find_culprit(folder)
     if culprit is None:
-        RepairLog(folder)._append({"by": "revert", "attempt": 0, "action": "revert_to_recipe", "target": TRIAL_LOG,
-                                   "reason": f"no revert applied: {why}", "change": {"trials": trial_lines(trials)},
-                                   "ok": False})
+        RepairLog(folder)._append(
+            {
+                "by": "revert",
+                "attempt": 0,
+                "action": "revert_to_recipe",
+                "target": TRIAL_LOG,
+                "reason": f"no revert applied: {why}",
+                "change": {"trials": trial_lines(trials)},
+                "ok": False,
+            }
+        )
         return None
     patch = revert_patch(culprit, folder.load().spec)
-    return ("Changed setting reverted to the recipe's value",
-            f"the run failed in a way nothing recognises; {why}, so that change is the culprit "
-            f"(the recipe's defaults are known to train this model)", patch,
-            trial_lines(trials) + [f"trial log: {TRIAL_LOG}"])
+    return (
+        "Changed setting reverted to the recipe's value",
+        f"the run failed in a way nothing recognises; {why}, so that change is the culprit "
+        f"(the recipe's defaults are known to train this model)",
+        patch,
+        trial_lines(trials) + [f"trial log: {TRIAL_LOG}"],
+    )

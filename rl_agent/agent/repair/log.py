@@ -36,18 +36,42 @@ class RepairLog:
         self.folder = folder
 
     def add(self, record: RepairRecord, trials: list[str] | None = None) -> None:
-        self._append({**({"trials": trials} if trials else {}), "time": _now(), "by": "repairer", "attempt": record.attempt, "action": f"catalogue:{record.failure}",
-                      "failure": record.failure, "title": record.title, "error": record.error,
-                      "evidence": record.evidence, "diagnosis": record.diagnosis, "reason": record.diagnosis,
-                      "patch": record.patch, "change": record.patch, "changes": record.changes, "ok": True})
+        self._append(
+            {
+                **({"trials": trials} if trials else {}),
+                "time": _now(),
+                "by": "repairer",
+                "attempt": record.attempt,
+                "action": f"catalogue:{record.failure}",
+                "failure": record.failure,
+                "title": record.title,
+                "error": record.error,
+                "evidence": record.evidence,
+                "diagnosis": record.diagnosis,
+                "reason": record.diagnosis,
+                "patch": record.patch,
+                "change": record.patch,
+                "changes": record.changes,
+                "ok": True,
+            }
+        )
 
     def outcome(self, attempt: int, outcome: str) -> None:
         self._append({"time": _now(), "by": "repairer", "attempt": attempt, "outcome": outcome})
 
     def note(self, attempt: int, error: str, outcome: str, trials: list[str] | None = None) -> None:
         """A failure the loop did not (or could not) repair (with a settings search's trials table)."""
-        self._append({"time": _now(), "by": "repairer", "attempt": attempt, "error": error, "outcome": outcome,
-                      "ok": False, **({"trials": trials} if trials else {})})
+        self._append(
+            {
+                "time": _now(),
+                "by": "repairer",
+                "attempt": attempt,
+                "error": error,
+                "outcome": outcome,
+                "ok": False,
+                **({"trials": trials} if trials else {}),
+            }
+        )
 
     def read(self) -> list[dict[str, Any]]:
         path = self.folder.path(REPAIRS_JSONL)
@@ -76,24 +100,35 @@ def render_repairs_md(events: list[dict[str, Any]]) -> str:
             continue
         who = e.get("by", "?")
         if "patch" in e and who == "repairer":
-            lines += [f"## Repair {e['attempt']}: {e['title']} (`{e['failure']}`)", "",
-                      f"- **Error:** {_md(e['error'])}",
-                      f"- **Recognised from:** `{_md(e['evidence'], 200).replace('`', chr(39))}`",
-                      f"- **Diagnosis:** {e['diagnosis']}",
-                      f"- **Patch:** {e['patch']['summary']} (re-run from stage `{e['patch']['rerun_from']}`)"]
+            lines += [
+                f"## Repair {e['attempt']}: {e['title']} (`{e['failure']}`)",
+                "",
+                f"- **Error:** {_md(e['error'])}",
+                f"- **Recognised from:** `{_md(e['evidence'], 200).replace('`', chr(39))}`",
+                f"- **Diagnosis:** {e['diagnosis']}",
+                f"- **Patch:** {e['patch']['summary']} (re-run from stage `{e['patch']['rerun_from']}`)",
+            ]
             lines += [f"  - {_md(c, 300)}" for c in e.get("changes", [])]
             lines += ["", *e["trials"], ""] if e.get("trials") else []
             lines += [f"- **Outcome:** {outcomes.get((who, e['attempt']), 'pending')}", ""]
         elif who == "repairer":
-            lines += [f"## Not repaired (after {e['attempt'] - 1} repair(s))", "", f"- **Error:** {_md(e['error'])}",
-                      f"- **Outcome:** {e.get('outcome')}", ""]
+            lines += [
+                f"## Not repaired (after {e['attempt'] - 1} repair(s))",
+                "",
+                f"- **Error:** {_md(e['error'])}",
+                f"- **Outcome:** {e.get('outcome')}",
+                "",
+            ]
             lines += [*e["trials"], ""] if e.get("trials") else []
         else:  # another agent's record (e.g. the Claude agent's tools)
-            lines += [f"## {who} attempt {e.get('attempt')}: {e.get('action')} {e.get('target', '')}", "",
-                      f"- **Reason:** {_md(str(e.get('reason', '')))}",
-                      f"- **Change:** `{_md(json.dumps(e.get('change', {}), ensure_ascii=False), 300)}`",
-                      f"- **Applied:** {'yes' if e.get('ok') else 'no'}" + (f" ({e['error']})" if e.get("error") else ""),
-                      ""]
+            lines += [
+                f"## {who} attempt {e.get('attempt')}: {e.get('action')} {e.get('target', '')}",
+                "",
+                f"- **Reason:** {_md(str(e.get('reason', '')))}",
+                f"- **Change:** `{_md(json.dumps(e.get('change', {}), ensure_ascii=False), 300)}`",
+                f"- **Applied:** {'yes' if e.get('ok') else 'no'}" + (f" ({e['error']})" if e.get("error") else ""),
+                "",
+            ]
     return "\n".join(lines)
 
 

@@ -40,6 +40,7 @@ def algorithm_available(algorithm: str) -> bool:
 
 # ---- the loop -----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class LoopResult:
     ok: bool
@@ -100,8 +101,11 @@ def run_with_repairs(
             return LoopResult(False, "unfixable", repairs, None, None, msg, Symptoms(msg))
         state = folder.load()
         symptoms, report, outcome = _attempt(folder, state, task, console, halt_unselected=tuning is None)
-        if symptoms is not None and symptoms.error.startswith(NOT_SELECTED) and (
-                len(repairs) >= max_attempts or diagnose(symptoms, catalogue) is None):
+        if (
+            symptoms is not None
+            and symptoms.error.startswith(NOT_SELECTED)
+            and (len(repairs) >= max_attempts or diagnose(symptoms, catalogue) is None)
+        ):
             # no checkpoint passes on validation and no catalogue entry knows why: search settings (the test
             # prompts are still unread); a known cause (undertrained: too few steps) takes the catalogue's repair
             from rl_agent.agent.repair.tuning_repair import tune
@@ -148,16 +152,27 @@ def run_with_repairs(
                 say(f"repair {attempt}: {record.title}: {record.patch['summary']}")
                 continue
             log.note(attempt, symptoms.error, "not recognised: no catalogue entry matches")
-            return LoopResult(False, "unrecognised", repairs, report, outcome,
-                              f"not a known failure: {symptoms.error}", symptoms)
+            return LoopResult(
+                False, "unrecognised", repairs, report, outcome, f"not a known failure: {symptoms.error}", symptoms
+            )
         entry, match = found
         ctx = Context(folder, folder.load(), symptoms, match, task)
         patch = entry.fix(ctx)
         if patch is None:
-            log.note(attempt, symptoms.error, f"recognised as {entry.id} ({entry.cause}) but not fixable from "
-                                              "inside the run folder")
-            return LoopResult(False, "unfixable", repairs, report, outcome,
-                              f"{entry.title}: {entry.cause}; this needs a person", symptoms)
+            log.note(
+                attempt,
+                symptoms.error,
+                f"recognised as {entry.id} ({entry.cause}) but not fixable from inside the run folder",
+            )
+            return LoopResult(
+                False,
+                "unfixable",
+                repairs,
+                report,
+                outcome,
+                f"{entry.title}: {entry.cause}; this needs a person",
+                symptoms,
+            )
         try:
             changes = apply_patch(folder, patch)
         except (PatchRefused, RunFolderError) as e:
@@ -170,8 +185,9 @@ def run_with_repairs(
                 task.write(folder.path(SPEC_FILE))
                 changes.append(f"{SPEC_FILE} updated to match")
         evidence = match.group(0).removeprefix("error: ")[:300]
-        record = RepairRecord(attempt, entry.id, entry.title, symptoms.error, evidence, entry.cause,
-                              patch.to_dict(), changes)
+        record = RepairRecord(
+            attempt, entry.id, entry.title, symptoms.error, evidence, entry.cause, patch.to_dict(), changes
+        )
         log.add(record)
         repairs.append(record)
         say(f"repair {attempt}: {entry.title}: {patch.summary}")
@@ -180,8 +196,9 @@ def run_with_repairs(
 NOT_SELECTED = "no checkpoint passes on validation"  # the error of a run halted before its test (NotSelected)
 
 
-def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
-             halt_unselected: bool = False) -> tuple[Symptoms | None, dict | None, dict | None]:
+def _attempt(
+    folder: RunFolder, state, task: TaskSpec | None, console: Console, halt_unselected: bool = False
+) -> tuple[Symptoms | None, dict | None, dict | None]:
     """One pass of the pipeline: (None, report, outcome) on success, else (symptoms, report?, outcome?).
     `halt_unselected`: stop after training when no checkpoint passes on validation (the test is not read)."""
     log_path = folder.path(LOG_FILE)
@@ -202,8 +219,17 @@ def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
         if kept and val.is_file():
             steps = {c["step"]: c for c in json.loads(val.read_text(encoding="utf-8"))["checkpoints"]}
             answers = tuple(s["output"] for s in steps.get(kept.step, {}).get("figures", {}).get("samples", []))
-        return Symptoms(f"{NOT_SELECTED} ({rules})", _new_log(log_path, offset), None, answers,
-                        folder.load().spec.settings.max_new_tokens), None, None
+        return (
+            Symptoms(
+                f"{NOT_SELECTED} ({rules})",
+                _new_log(log_path, offset),
+                None,
+                answers,
+                folder.load().spec.settings.max_new_tokens,
+            ),
+            None,
+            None,
+        )
     except (StageError, PairFileError) as e:
         state = folder.load()
         stage = next((s for s in STAGES if s not in state.stages_done), None)
@@ -217,8 +243,17 @@ def _attempt(folder: RunFolder, state, task: TaskSpec | None, console: Console,
         return None, report, outcome
     failed = ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in outcome["checks"].items())
     answers = tuple(s["output"] for s in report["after"].get("samples", []))
-    return Symptoms(f"verdict: the before/after did not succeed ({failed})", _new_log(log_path, offset), None,
-                    answers, folder.load().spec.settings.max_new_tokens), report, outcome
+    return (
+        Symptoms(
+            f"verdict: the before/after did not succeed ({failed})",
+            _new_log(log_path, offset),
+            None,
+            answers,
+            folder.load().spec.settings.max_new_tokens,
+        ),
+        report,
+        outcome,
+    )
 
 
 def _new_log(path: Path, offset: int) -> str:

@@ -47,9 +47,37 @@ LR_FLOOR = 1e-7
 TEMPLATE_TOKENS = 16  # chat-template tokens around a prompt and an answer (ChatML: about 10)
 # Libraries the rendered scripts import (directly or through TRL): a .py file or package of the same name in
 # the run folder comes first on the script's sys.path and breaks the import.
-SHADOWED = ("datasets", "trl", "transformers", "peft", "torch", "accelerate", "numpy", "safetensors", "tokenizers",
-            "huggingface_hub", "matplotlib", "jinja2", "yaml", "json", "math", "os", "sys", "argparse", "pathlib",
-            "random", "time", "re", "typing", "importlib", "inspect", "logging", "copy", "functools", "dataclasses")
+SHADOWED = (
+    "datasets",
+    "trl",
+    "transformers",
+    "peft",
+    "torch",
+    "accelerate",
+    "numpy",
+    "safetensors",
+    "tokenizers",
+    "huggingface_hub",
+    "matplotlib",
+    "jinja2",
+    "yaml",
+    "json",
+    "math",
+    "os",
+    "sys",
+    "argparse",
+    "pathlib",
+    "random",
+    "time",
+    "re",
+    "typing",
+    "importlib",
+    "inspect",
+    "logging",
+    "copy",
+    "functools",
+    "dataclasses",
+)
 COLUMN_ALIASES = {
     "prompt": ("prompt", "question", "instruction", "input", "query", "context"),
     "chosen": ("chosen", "good", "positive", "preferred", "answer", "output", "response", "accepted"),
@@ -87,10 +115,15 @@ class Config:
     lines: dict[str, int] = field(default_factory=dict)
 
     def where(self, key: str) -> str:
-        return f"{self.script}:{self.lines[key]} CONFIG[{key!r}]" if key in self.lines else f"{self.script} CONFIG[{key!r}]"
+        return (
+            f"{self.script}:{self.lines[key]} CONFIG[{key!r}]"
+            if key in self.lines
+            else f"{self.script} CONFIG[{key!r}]"
+        )
 
 
 # ---- reading ------------------------------------------------------------------------------------------------
+
 
 def parse_config(text: str, script: str) -> Config | None:
     """CONFIG from a script's source, without running it; None if absent or not a literal."""
@@ -148,6 +181,7 @@ def max_positions(model: Path) -> int | None:
 
 # ---- checks -------------------------------------------------------------------------------------------------
 
+
 def check_run(folder: RunFolder, task: TaskSpec | None = None) -> list[Finding]:
     """Everything preflight finds in the run, in the order to fix it (environment, scripts, data, CONFIG)."""
     state = folder.load()
@@ -179,11 +213,18 @@ def check_environment(folder: RunFolder, state: RunState) -> list[Finding]:
             folder.save(st)
             return [f"run.json python: {old} -> {here}"]
 
-        out.append(Finding("python_missing", "Training interpreter missing", "run.json python",
-                           f"the interpreter {py} does not exist (a virtual environment deleted or moved)",
-                           f"use {here}, which has the training packages" if ok else
-                           "point run.json's python at an interpreter with torch, transformers, trl, peft, datasets",
-                           apply=use_this_python if ok else None))
+        out.append(
+            Finding(
+                "python_missing",
+                "Training interpreter missing",
+                "run.json python",
+                f"the interpreter {py} does not exist (a virtual environment deleted or moved)",
+                f"use {here}, which has the training packages"
+                if ok
+                else "point run.json's python at an interpreter with torch, transformers, trl, peft, datasets",
+                apply=use_this_python if ok else None,
+            )
+        )
     model = model_folder(state)
     if model is not None and "model" in state.stages_done:
         lost = [n for n in ("config.json", "tokenizer_config.json") if not (model / n).is_file()]
@@ -191,22 +232,42 @@ def check_environment(folder: RunFolder, state: RunState) -> list[Finding]:
             lost.append("model weights")
         if lost:
             embedded = state.spec.model_source == "embedded"
-            out.append(Finding("model_incomplete", "Model folder incomplete", str(model),
-                               f"the model folder has no {', '.join(lost)}",
-                               "re-run the model stage (the embedded model is rebuilt or reused from the cache)"
-                               if embedded else "restore the model folder or point the spec at a complete one",
-                               patch=Patch(f"the model folder lacks {', '.join(lost)}: re-run the model stage", (),
-                                           "model") if embedded else None))
+            out.append(
+                Finding(
+                    "model_incomplete",
+                    "Model folder incomplete",
+                    str(model),
+                    f"the model folder has no {', '.join(lost)}",
+                    "re-run the model stage (the embedded model is rebuilt or reused from the cache)"
+                    if embedded
+                    else "restore the model folder or point the spec at a complete one",
+                    patch=Patch(f"the model folder lacks {', '.join(lost)}: re-run the model stage", (), "model")
+                    if embedded
+                    else None,
+                )
+            )
     for name in SHADOWED:
-        hits = [p for p in (folder.path(f"{name}.py"), folder.path(name)) if p.exists()
-                and (p.suffix == ".py" or (p / "__init__.py").is_file())]
+        hits = [
+            p
+            for p in (folder.path(f"{name}.py"), folder.path(name))
+            if p.exists() and (p.suffix == ".py" or (p / "__init__.py").is_file())
+        ]
         for hit in hits:
             rel = hit.name
-            out.append(Finding("shadowed_module", "A file shadows a library", rel,
-                               f"{rel} in the run folder is imported instead of the {name!r} library the scripts need",
-                               f"rename it; moving it to {'.aside/'} (kept)",
-                               patch=Patch(f"move {rel} aside: it shadows the {name!r} library", (MoveAside(rel),),
-                                           rerun_stage(state, "train"))))
+            out.append(
+                Finding(
+                    "shadowed_module",
+                    "A file shadows a library",
+                    rel,
+                    f"{rel} in the run folder is imported instead of the {name!r} library the scripts need",
+                    f"rename it; moving it to {'.aside/'} (kept)",
+                    patch=Patch(
+                        f"move {rel} aside: it shadows the {name!r} library",
+                        (MoveAside(rel),),
+                        rerun_stage(state, "train"),
+                    ),
+                )
+            )
     return out
 
 
@@ -226,11 +287,18 @@ def check_scripts_compile(folder: RunFolder, state: RunState) -> list[Finding]:
         return []
     drifts = [d for d in find_drift(folder, state) if not d.compiles]
     patch = rerender_patch(drifts, state) if drifts else None
-    return [Finding("script_does_not_compile", "Rendered script does not compile", b.split(": ", 1)[0],
-                    b.split(": ", 1)[1] + " (a hand edit?)",
-                    "re-render it from the spec; the edit is kept as a .patch file in the run folder",
-                    patch=patch if i == 0 else None, notes=tuple(diff_summary(drifts)))
-            for i, b in enumerate(broken)][:1]
+    return [
+        Finding(
+            "script_does_not_compile",
+            "Rendered script does not compile",
+            b.split(": ", 1)[0],
+            b.split(": ", 1)[1] + " (a hand edit?)",
+            "re-render it from the spec; the edit is kept as a .patch file in the run folder",
+            patch=patch if i == 0 else None,
+            notes=tuple(diff_summary(drifts)),
+        )
+        for i, b in enumerate(broken)
+    ][:1]
 
 
 def _pair_rows(path: Path) -> tuple[list[Any] | None, bool]:
@@ -259,7 +327,11 @@ def _text(value: Any, role: str) -> str | None:
     """A field's text: a string, or TRL's conversational list of {role, content} messages."""
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and value and all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in value)
+    ):
         picked = [m["content"] for m in value if m.get("role") == role] or [value[-1]["content"]]
         return "\n".join(picked)
     return None
@@ -308,15 +380,24 @@ def check_data_columns(folder: RunFolder, state: RunState) -> list[Finding]:
         if canonical and not bom:
             continue
         shapes = "; ".join(", ".join(f"{v}->{k}" for k, v in c if v != k) or "message lists -> text" for c in columns)
-        why = ("saved with a UTF-8 byte-order mark" if canonical else f"columns named otherwise ({shapes})")
+        why = "saved with a UTF-8 byte-order mark" if canonical else f"columns named otherwise ({shapes})"
         name = f"{path.stem}.mapped.jsonl"
         dest = folder.path(name)
         text = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in mapped)
-        out.append(Finding("data_columns", "Data columns mapped", str(path),
-                           f"{why}; the trainer needs prompt/chosen/rejected strings",
-                           f"train on a mapped copy {name} ({len(mapped)} rows; the original is unchanged)",
-                           patch=Patch(f"map {path.name} to prompt/chosen/rejected ({why}) in a copy, {name}",
-                                       (WriteFile(name, text), SetSpec(which, str(dest))), "data")))
+        out.append(
+            Finding(
+                "data_columns",
+                "Data columns mapped",
+                str(path),
+                f"{why}; the trainer needs prompt/chosen/rejected strings",
+                f"train on a mapped copy {name} ({len(mapped)} rows; the original is unchanged)",
+                patch=Patch(
+                    f"map {path.name} to prompt/chosen/rejected ({why}) in a copy, {name}",
+                    (WriteFile(name, text), SetSpec(which, str(dest))),
+                    "data",
+                ),
+            )
+        )
     return out
 
 
@@ -349,33 +430,75 @@ def check_config(folder: RunFolder, state: RunState, task: TaskSpec | None = Non
     c = cfg.values
     lora = c.get("lora", {}) if isinstance(c.get("lora"), dict) else {}
 
-    def restore(k: str, nested: str | None, fid: str, title: str, problem: str, spec_field: str,
-                spec_value: Any, good: Callable[[Any], bool]) -> None:
+    def restore(
+        k: str,
+        nested: str | None,
+        fid: str,
+        title: str,
+        problem: str,
+        spec_field: str,
+        spec_value: Any,
+        good: Callable[[Any], bool],
+    ) -> None:
         """Put back the spec's value when it is good, else change the spec (and re-render)."""
         cur = (lora if nested else c).get(k)
         spec_now = (spec_cfg.values.get("lora", {}) if nested else spec_cfg.values).get(k) if spec_cfg else None
         if rendered and spec_now is not None and spec_now != cur and good(spec_now):
-            out.append(Finding(fid, title, cfg.where(k), problem, f"set it to {py_literal(spec_now)} (the spec's value)",
-                               patch=Patch(f"CONFIG[{k!r}] {cur!r} -> {spec_now!r}, the spec's value",
-                                           (EditFile(train, rf'(?m)^(\s*"{re.escape(k)}": ).*,$',
-                                                     rf"\g<1>{_repl(py_literal(spec_now))},"),), "train")))
+            out.append(
+                Finding(
+                    fid,
+                    title,
+                    cfg.where(k),
+                    problem,
+                    f"set it to {py_literal(spec_now)} (the spec's value)",
+                    patch=Patch(
+                        f"CONFIG[{k!r}] {cur!r} -> {spec_now!r}, the spec's value",
+                        (
+                            EditFile(
+                                train, rf'(?m)^(\s*"{re.escape(k)}": ).*,$', rf"\g<1>{_repl(py_literal(spec_now))},"
+                            ),
+                        ),
+                        "train",
+                    ),
+                )
+            )
         elif spec_value is not None and good(spec_value):
-            out.append(Finding(fid, title, cfg.where(k) if rendered else f"run.json {key}.{spec_field}", problem,
-                               f"set {key}.{spec_field} to {spec_value!r}",
-                               patch=Patch(f"{key}.{spec_field} {getattr(settings, spec_field)!r} -> {spec_value!r}",
-                                           (SetSpec(f"{key}.{spec_field}", spec_value),), "render")))
+            out.append(
+                Finding(
+                    fid,
+                    title,
+                    cfg.where(k) if rendered else f"run.json {key}.{spec_field}",
+                    problem,
+                    f"set {key}.{spec_field} to {spec_value!r}",
+                    patch=Patch(
+                        f"{key}.{spec_field} {getattr(settings, spec_field)!r} -> {spec_value!r}",
+                        (SetSpec(f"{key}.{spec_field}", spec_value),),
+                        "render",
+                    ),
+                )
+            )
         else:
             out.append(Finding(fid, title, cfg.where(k), problem, "change it by hand"))
 
     recipe = _recipe(state)
     # Steps, batch, accumulation: counts the trainer divides by.
-    for k, field_ in (("max_steps", "max_steps"), ("per_device_train_batch_size", "per_device_train_batch_size"),
-                      ("gradient_accumulation_steps", "gradient_accumulation_steps")):
+    for k, field_ in (
+        ("max_steps", "max_steps"),
+        ("per_device_train_batch_size", "per_device_train_batch_size"),
+        ("gradient_accumulation_steps", "gradient_accumulation_steps"),
+    ):
         v = c.get(k)
         if not (isinstance(v, int) and v >= 1):
-            restore(k, None, f"{k}_not_positive", f"{k} must be at least 1", f"{k} is {v!r}; it must be a whole "
-                    "number >= 1 (0 trains nothing or divides by zero)", field_, getattr(recipe, field_),
-                    lambda x: isinstance(x, int) and x >= 1)
+            restore(
+                k,
+                None,
+                f"{k}_not_positive",
+                f"{k} must be at least 1",
+                f"{k} is {v!r}; it must be a whole number >= 1 (0 trains nothing or divides by zero)",
+                field_,
+                getattr(recipe, field_),
+                lambda x: isinstance(x, int) and x >= 1,
+            )
     # Learning rate: a band for LoRA at this precision.
     lr = c.get("learning_rate")
     ceiling = LR_CEILING.get(state.spec.precision, 0.05)
@@ -383,23 +506,45 @@ def check_config(folder: RunFolder, state: RunState, task: TaskSpec | None = Non
         planned = getattr(getattr(task, key, None), "learning_rate", None) if task is not None else None
         choice = planned if isinstance(planned, float) and LR_FLOOR <= planned <= ceiling else recipe.learning_rate
         too_high = isinstance(lr, (int, float)) and lr > ceiling
-        restore("learning_rate", None, "loss_diverged" if too_high else "learning_rate_out_of_range",
-                "Learning rate out of range", f"learning rate {lr!r} is outside {LR_FLOOR:g}..{ceiling:g} for a LoRA "
-                f"fine-tune in {state.spec.precision} ({'the loss would diverge' if too_high else 'nothing would be learnt'})",
-                "learning_rate", choice, lambda x: isinstance(x, (int, float)) and LR_FLOOR <= x <= ceiling)
+        restore(
+            "learning_rate",
+            None,
+            "loss_diverged" if too_high else "learning_rate_out_of_range",
+            "Learning rate out of range",
+            f"learning rate {lr!r} is outside {LR_FLOOR:g}..{ceiling:g} for a LoRA "
+            f"fine-tune in {state.spec.precision} ({'the loss would diverge' if too_high else 'nothing would be learnt'})",
+            "learning_rate",
+            choice,
+            lambda x: isinstance(x, (int, float)) and LR_FLOOR <= x <= ceiling,
+        )
     # GRPO groups: every batch holds whole groups of num_generations answers.
     if "num_generations" in c:
         n, b = c.get("num_generations"), c.get("per_device_train_batch_size")
         if isinstance(n, int) and isinstance(b, int) and b >= 1 and (n < 2 or b % n):
-            restore("num_generations", None, "generations_vs_batch", "Batch and generation counts incompatible",
-                    f"num_generations {n} does not divide per_device_train_batch_size {b} (GRPO scores whole groups of "
-                    "at least 2)", "num_generations", recipe.num_generations if b % recipe.num_generations == 0 else None,
-                    lambda x: isinstance(x, int) and x >= 2 and b % x == 0)
+            restore(
+                "num_generations",
+                None,
+                "generations_vs_batch",
+                "Batch and generation counts incompatible",
+                f"num_generations {n} does not divide per_device_train_batch_size {b} (GRPO scores whole groups of "
+                "at least 2)",
+                "num_generations",
+                recipe.num_generations if b % recipe.num_generations == 0 else None,
+                lambda x: isinstance(x, int) and x >= 2 and b % x == 0,
+            )
     # LoRA: rank and targets the model has.
     r = lora.get("r")
     if not (isinstance(r, int) and r >= 1):
-        restore("r", "lora", "lora_rank_not_positive", "LoRA rank must be at least 1", f"LoRA r is {r!r}; it must be >= 1",
-                "lora_r", recipe.lora_r, lambda x: isinstance(x, int) and x >= 1)
+        restore(
+            "r",
+            "lora",
+            "lora_rank_not_positive",
+            "LoRA rank must be at least 1",
+            f"LoRA r is {r!r}; it must be >= 1",
+            "lora_r",
+            recipe.lora_r,
+            lambda x: isinstance(x, int) and x >= 1,
+        )
     targets = lora.get("target_modules")
     leaves = lora_leaves(model) if model else set()
     if leaves and isinstance(targets, list):
@@ -409,10 +554,18 @@ def check_config(folder: RunFolder, state: RunState, task: TaskSpec | None = Non
 
             def targets_ok(x: Any) -> bool:
                 return x == "all-linear" or (isinstance(x, list) and bool(x) and all(t in leaves for t in x))
-            restore("target_modules", "lora", "lora_targets_not_found", "LoRA targets not in the model",
-                    f"LoRA target(s) {', '.join(absent)} are not layers of this model (it has "
-                    f"{', '.join(sorted(t for t in leaves if t.endswith('proj'))) or 'other names'})",
-                    "lora_target_modules", own, targets_ok)
+
+            restore(
+                "target_modules",
+                "lora",
+                "lora_targets_not_found",
+                "LoRA targets not in the model",
+                f"LoRA target(s) {', '.join(absent)} are not layers of this model (it has "
+                f"{', '.join(sorted(t for t in leaves if t.endswith('proj'))) or 'other names'})",
+                "lora_target_modules",
+                own,
+                targets_ok,
+            )
     # max_length against the data's token lengths (tracks that train on pairs).
     if get_track(key).train_kind == "pairs" and hasattr(settings, "max_length"):
         out += _check_max_length(folder, state, cfg, c, spec_cfg, rendered, model, restore)
@@ -440,9 +593,17 @@ def _check_max_length(folder, state, cfg, c, spec_cfg, rendered, model, restore)
         return []
     limit = max_positions(model) or 1 << 30
     need = min(limit, 64 * math.ceil(longest / 64))
-    restore("max_length", None, "empty_after_truncation", "max_length shorter than the data",
-            f"max_length {ml} truncates {over} of {len(lengths)} training pairs (longest about {longest} tokens with "
-            "the chat template)", "max_length", need, lambda x: isinstance(x, int) and x >= min(need, limit))
+    restore(
+        "max_length",
+        None,
+        "empty_after_truncation",
+        "max_length shorter than the data",
+        f"max_length {ml} truncates {over} of {len(lengths)} training pairs (longest about {longest} tokens with "
+        "the chat template)",
+        "max_length",
+        need,
+        lambda x: isinstance(x, int) and x >= min(need, limit),
+    )
     return []
 
 
@@ -460,8 +621,9 @@ class PreflightFailed(RlAgentError, RuntimeError):
     """Preflight found something it cannot fix safely; the message has one line per finding."""
 
 
-def preflight(folder: RunFolder, task: TaskSpec | None = None, *, attempt: int = 1,
-              say: Callable[[str], None] | None = None) -> tuple[list, list[Finding]]:
+def preflight(
+    folder: RunFolder, task: TaskSpec | None = None, *, attempt: int = 1, say: Callable[[str], None] | None = None
+) -> tuple[list, list[Finding]]:
     """Check the run and apply every safe fix, logged like every repair (repairs.jsonl/repairs.md and a line
     in train.log). Returns (repair records, findings left that block the run)."""
     from rl_agent.agent.repair.log import RepairLog, RepairRecord
@@ -488,10 +650,14 @@ def preflight(folder: RunFolder, task: TaskSpec | None = None, *, attempt: int =
                     task = synced
                     task.write(folder.path(SPEC_FILE))
                     changes.append(f"{SPEC_FILE} updated to match")
-            patch = f.patch.to_dict() if f.patch is not None else {"summary": f.change, "rerun_from": "model",
-                                                                    "actions": []}
-            record = RepairRecord(attempt + len(records), f.id, f"Preflight: {f.title}", f.line, f.line, f.problem,
-                                  patch, changes)
+            patch = (
+                f.patch.to_dict()
+                if f.patch is not None
+                else {"summary": f.change, "rerun_from": "model", "actions": []}
+            )
+            record = RepairRecord(
+                attempt + len(records), f.id, f"Preflight: {f.title}", f.line, f.line, f.problem, patch, changes
+            )
             log.add(record)
             records.append(record)
             say(f"{f.line}; fixed: {patch['summary']}")

@@ -43,6 +43,7 @@ def confine(root: Path, path: str | os.PathLike[str]) -> Path:
 
 # ---- actions ------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SetSpec:
     """Set one spec field by dotted name, e.g. `dpo.max_length`."""
@@ -100,11 +101,15 @@ class Patch:
             raise ValueError(f"rerun_from must be one of {STAGES}, not {self.rerun_from!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"summary": self.summary, "rerun_from": self.rerun_from,
-                "actions": [{"action": type(a).__name__, **a.__dict__} for a in self.actions]}
+        return {
+            "summary": self.summary,
+            "rerun_from": self.rerun_from,
+            "actions": [{"action": type(a).__name__, **a.__dict__} for a in self.actions],
+        }
 
 
 # ---- applying -----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Pending:

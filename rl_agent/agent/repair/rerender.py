@@ -37,8 +37,11 @@ class Drift:
     @property
     def diff(self) -> str:
         """From the spec's render to the person's version (so `patch -p0 < file` re-applies the edit)."""
-        return "".join(difflib.unified_diff(self.expected.splitlines(True), self.actual.splitlines(True),
-                                            f"{self.script}", f"{self.script}"))
+        return "".join(
+            difflib.unified_diff(
+                self.expected.splitlines(True), self.actual.splitlines(True), f"{self.script}", f"{self.script}"
+            )
+        )
 
     @property
     def patch_file(self) -> str:
@@ -59,8 +62,11 @@ def render_expected(folder: RunFolder, state: RunState) -> dict[str, str]:
     try:
         pipe = Pipeline(RunFolder(scratch), Console(file=io.StringIO()))
         pipe.stage_render(state.model_copy(deep=True))
-        return {name: (scratch / name).read_text(encoding="utf-8") for name in script_names(state)
-                if (scratch / name).is_file()}
+        return {
+            name: (scratch / name).read_text(encoding="utf-8")
+            for name in script_names(state)
+            if (scratch / name).is_file()
+        }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -106,8 +112,9 @@ def rerender_patch(drifts: list[Drift], state: RunState) -> Patch:
     names = ", ".join(d.script for d in drifts)
     kept = ", ".join(d.patch_file for d in drifts)
     rerun = "train" if any(d.script == train for d in drifts) else "evaluate"
-    return Patch(f"re-render {names} from the spec (the source of truth); your edit is kept in {kept}",
-                 tuple(actions), rerun)
+    return Patch(
+        f"re-render {names} from the spec (the source of truth); your edit is kept in {kept}", tuple(actions), rerun
+    )
 
 
 def diff_summary(drifts: list[Drift], limit: int = 40) -> list[str]:
@@ -116,7 +123,9 @@ def diff_summary(drifts: list[Drift], limit: int = 40) -> list[str]:
     for d in drifts:
         body = d.diff.splitlines()
         lines.append(f"{d.script} differs from its spec's render ({'compiles' if d.compiles else 'does not compile'}):")
-        lines += body[:limit] + ([f"... ({len(body) - limit} more diff lines in {d.patch_file})"] if len(body) > limit else [])
+        lines += body[:limit] + (
+            [f"... ({len(body) - limit} more diff lines in {d.patch_file})"] if len(body) > limit else []
+        )
     return lines
 
 

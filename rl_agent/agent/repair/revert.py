@@ -34,8 +34,22 @@ TRIAL_STEPS = 3
 MAX_TRIALS = 8
 MAX_SECONDS = 600.0
 # Settings a short trial cannot judge (it sets its own steps) or that do not change what training does.
-NOT_TRIED = {"steps", "save_steps", "logging_steps", "max_new_tokens", "seed", "reward", "heldout_judge",
-             "judge_max_cost", "judge_timeout", "judge_concurrency", "rubric", "num_processes", "strategy", "use_vllm"}
+NOT_TRIED = {
+    "steps",
+    "save_steps",
+    "logging_steps",
+    "max_new_tokens",
+    "seed",
+    "reward",
+    "heldout_judge",
+    "judge_max_cost",
+    "judge_timeout",
+    "judge_concurrency",
+    "rubric",
+    "num_processes",
+    "strategy",
+    "use_vllm",
+}
 
 
 @dataclass
@@ -70,8 +84,9 @@ def changed_settings(spec: RunSpec) -> dict[str, tuple[Any, Any]]:
     return {k: (cur[k], ref[k]) for k in cur if k not in NOT_TRIED and cur[k] != ref[k]}
 
 
-def find_culprit(folder: RunFolder, *, max_trials: int = MAX_TRIALS, max_seconds: float = MAX_SECONDS,
-                 steps: int = TRIAL_STEPS) -> tuple[Culprit | None, list[Trial], str]:
+def find_culprit(
+    folder: RunFolder, *, max_trials: int = MAX_TRIALS, max_seconds: float = MAX_SECONDS, steps: int = TRIAL_STEPS
+) -> tuple[Culprit | None, list[Trial], str]:
     """Trials: the run as it is (must fail in a few steps), then one revert at a time, then by halves.
     Returns (culprit or None, trials, why)."""
     state = folder.load()
@@ -93,8 +108,11 @@ def find_culprit(folder: RunFolder, *, max_trials: int = MAX_TRIALS, max_seconds
 
     first = trial([])
     if first is None or first.ok:
-        return None, trials, (f"the failure does not show in a {steps}-step trial, so reverting cannot be tested "
-                              "cheaply")
+        return (
+            None,
+            trials,
+            (f"the failure does not show in a {steps}-step trial, so reverting cannot be tested cheaply"),
+        )
     names = list(changed)
     for name in names:  # one at a time: the smallest revert
         t = trial([name])
@@ -104,11 +122,18 @@ def find_culprit(folder: RunFolder, *, max_trials: int = MAX_TRIALS, max_seconds
             return _culprit([name], changed, trials), trials, f"reverting {name} alone makes the failure disappear"
     t = trial(names)  # every changed setting reverted: the recipe, known to work
     if t is None or not t.ok:
-        return None, trials, ("the failure stays even with the recipe's defaults: it is not caused by the settings"
-                              if t is not None else "out of trials before a revert made the failure disappear")
+        return (
+            None,
+            trials,
+            (
+                "the failure stays even with the recipe's defaults: it is not caused by the settings"
+                if t is not None
+                else "out of trials before a revert made the failure disappear"
+            ),
+        )
     pool = names
     while len(pool) > 1:  # no single revert is enough: keep the half that still fixes it
-        for half in (pool[: len(pool) // 2], pool[len(pool) // 2:]):
+        for half in (pool[: len(pool) // 2], pool[len(pool) // 2 :]):
             t = trial(half)
             if t is not None and t.ok:
                 pool = half
@@ -121,9 +146,11 @@ def find_culprit(folder: RunFolder, *, max_trials: int = MAX_TRIALS, max_seconds
 def revert_patch(culprit: Culprit, spec: RunSpec) -> Patch:
     key = spec.algorithm
     what = ", ".join(f"{key}.{n} {culprit.was[n]!r} -> {culprit.values[n]!r}" for n in culprit.fields)
-    return Patch(f"revert to the recipe's value: {what} (found by {len(culprit.trials)} short trial runs, see "
-                 f"{TRIAL_LOG})", tuple(SetSpec(f"{key}.{n}", culprit.values[n]) for n in culprit.fields)
-                 + (MoveAside("out/checkpoint-*"),), "render")
+    return Patch(
+        f"revert to the recipe's value: {what} (found by {len(culprit.trials)} short trial runs, see {TRIAL_LOG})",
+        tuple(SetSpec(f"{key}.{n}", culprit.values[n]) for n in culprit.fields) + (MoveAside("out/checkpoint-*"),),
+        "render",
+    )
 
 
 def _culprit(names: list[str], changed: dict, trials: list[Trial]) -> Culprit:
@@ -163,10 +190,12 @@ def _run_trial(folder: RunFolder, state: RunState, reverts: dict[str, Any], n: i
 
 def trial_lines(trials: list[Trial]) -> list[str]:
     """One line per trial, for repairs.md."""
-    return [f"trial {t.n}: revert {', '.join(t.reverted) or 'nothing'} -> {'runs' if t.ok else 'fails: ' + t.error}"
-            f" ({t.seconds:.0f} s)" for t in trials]
+    return [
+        f"trial {t.n}: revert {', '.join(t.reverted) or 'nothing'} -> {'runs' if t.ok else 'fails: ' + t.error}"
+        f" ({t.seconds:.0f} s)"
+        for t in trials
+    ]
 
 
 def trial_log_path(folder: RunFolder) -> Path:
     return folder.path(TRIAL_LOG)
-

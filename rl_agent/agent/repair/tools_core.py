@@ -25,8 +25,12 @@ from rl_agent.kit.planning.task_spec import SPEC_FILE
 
 def status(run_dir: Path) -> dict[str, Any]:
     state = RunFolder(run_dir).load()
-    return {"status": state.status, "stages_done": state.stages_done, "error": state.error,
-            "next_stage": next((s for s in STAGES if s not in state.stages_done), None)}
+    return {
+        "status": state.status,
+        "stages_done": state.stages_done,
+        "error": state.error,
+        "next_stage": next((s for s in STAGES if s not in state.stages_done), None),
+    }
 
 
 def read_log(run_dir: Path, lines: int = 60) -> str:
@@ -35,7 +39,7 @@ def read_log(run_dir: Path, lines: int = 60) -> str:
     if not path.is_file():
         return ""
     text = path.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
-    return "\n".join([ln for ln in text.splitlines() if ln.strip()][-max(1, lines):])
+    return "\n".join([ln for ln in text.splitlines() if ln.strip()][-max(1, lines) :])
 
 
 def compare(run_dir: Path) -> dict[str, Any] | None:
@@ -66,8 +70,13 @@ def explain_failure(run_dir: Path) -> dict[str, Any] | None:
         return None
     entry, match = found
     patch = entry.fix(Context(folder, state, symptoms, match, load_task(folder)))
-    return {"failure": entry.id, "title": entry.title, "cause": entry.cause, "evidence": match.group(0)[:300],
-            "patch": patch.to_dict() if patch else None}
+    return {
+        "failure": entry.id,
+        "title": entry.title,
+        "cause": entry.cause,
+        "evidence": match.group(0)[:300],
+        "patch": patch.to_dict() if patch else None,
+    }
 
 
 def patch_spec(run_dir: Path, changes: dict[str, Any], reason: str) -> list[str]:
@@ -83,8 +92,9 @@ def patch_spec(run_dir: Path, changes: dict[str, Any], reason: str) -> list[str]
 def patch_file(run_dir: Path, path: str, old: str, new: str, reason: str) -> list[str]:
     """Replace the exact text `old` with `new` in a file of the run folder (a rendered script, say)."""
     stage = "evaluate" if Path(path).name == "evaluate.py" else "train"
-    return apply_patch(RunFolder(run_dir), Patch(reason, (EditFile(path, re.escape(old), new.replace("\\", r"\\")),),
-                                                 stage))
+    return apply_patch(
+        RunFolder(run_dir), Patch(reason, (EditFile(path, re.escape(old), new.replace("\\", r"\\")),), stage)
+    )
 
 
 def run_step(run_dir: Path, step: str = "all") -> dict[str, Any]:

@@ -93,14 +93,24 @@ def propose(failed: list[str], current: dict[str, Any]) -> list[Move]:
     moves: list[Move] = []
     if fell:
         why = "correctness fell on validation" + (" while the check rose" if not low else "")
-        moves.append(Move(f"{why}: lower learning rate, fewer steps",
-                          {"learning_rate": lr / 3, "max_steps": max(MIN_TRIAL_STEPS, steps // 2)}))
+        moves.append(
+            Move(
+                f"{why}: lower learning rate, fewer steps",
+                {"learning_rate": lr / 3, "max_steps": max(MIN_TRIAL_STEPS, steps // 2)},
+            )
+        )
         if "beta" in current:
             moves.append(Move(f"{why}: stronger KL to the base model (beta x 3)", {"beta": current["beta"] * 3}))
         if isinstance(current.get("loss_type"), list) and SFT_LOSS not in current["loss_type"]:
-            moves.append(Move(f"{why}: an SFT term on the chosen answers",
-                              {"loss_type": [*current["loss_type"], SFT_LOSS],
-                               "loss_weights": [*(current.get("loss_weights") or [1.0] * len(current["loss_type"])), 1.0]}))
+            moves.append(
+                Move(
+                    f"{why}: an SFT term on the chosen answers",
+                    {
+                        "loss_type": [*current["loss_type"], SFT_LOSS],
+                        "loss_weights": [*(current.get("loss_weights") or [1.0] * len(current["loss_type"])), 1.0],
+                    },
+                )
+            )
         moves.append(Move(f"{why}: a much lower learning rate", {"learning_rate": lr / 10}))
     elif low or hedges:
         what = "the check did not rise far enough" if low else "hedges remain"
@@ -110,8 +120,14 @@ def propose(failed: list[str], current: dict[str, Any]) -> list[Move]:
     return moves
 
 
-def search(folder: RunFolder, selection: Selection, *, budget_minutes: float = DEFAULT_BUDGET_MINUTES,
-           max_trials: int = MAX_TRIALS, say: Callable[[str], None] = lambda s: None) -> SearchResult:
+def search(
+    folder: RunFolder,
+    selection: Selection,
+    *,
+    budget_minutes: float = DEFAULT_BUDGET_MINUTES,
+    max_trials: int = MAX_TRIALS,
+    say: Callable[[str], None] = lambda s: None,
+) -> SearchResult:
     """Trials from the run's evidence until one passes on validation, or the trials or minutes run out."""
     state = folder.load()
     base_settings = searched_settings(state.spec.settings)
@@ -134,8 +150,10 @@ def search(folder: RunFolder, selection: Selection, *, budget_minutes: float = D
         elapsed = time.time() - started
         need = seconds_per_step * settings["max_steps"]
         if elapsed + need > budget:
-            stopped = (f"the tuning budget ({budget_minutes:g} min) leaves {max(0.0, budget - elapsed) / 60:.1f} min, "
-                       f"and the next trial needs about {need / 60:.1f} min")
+            stopped = (
+                f"the tuning budget ({budget_minutes:g} min) leaves {max(0.0, budget - elapsed) / 60:.1f} min, "
+                f"and the next trial needs about {need / 60:.1f} min"
+            )
             break
         tried.append(settings)
         say(f"tuning trial {len(trials) + 1}: {move.why}: {_describe(move.changes)}")
@@ -170,8 +188,12 @@ def _resumable(sub: RunFolder, spec: RunSpec) -> RunState | None:
         st = sub.load()
     except RunFolderError:
         return None
-    same = (st.spec.algorithm == spec.algorithm and st.spec.settings == spec.settings and st.spec.model == spec.model
-            and st.spec.train_file == spec.train_file)
+    same = (
+        st.spec.algorithm == spec.algorithm
+        and st.spec.settings == spec.settings
+        and st.spec.model == spec.model
+        and st.spec.train_file == spec.train_file
+    )
     if not same:
         return None
     st.spec = spec
@@ -233,11 +255,13 @@ def _run_trial(folder: RunFolder, state: RunState, settings: dict[str, Any], n: 
             raise StageError("the trial's checkpoints were not scored on validation")
         figs = {k: v for k, v in sel.kept.figures.items() if isinstance(v, (int, float))}
         figs["_rules_passed"] = sum(sel.kept.checks.values())
-        return TrialResult(n, why, settings, sel.passed, sel.kept_step, figs, sel.kept.failed,
-                           round(time.time() - started, 1))
+        return TrialResult(
+            n, why, settings, sel.passed, sel.kept_step, figs, sel.kept.failed, round(time.time() - started, 1)
+        )
     except (StageError, PairFileError, RunFolderError, ValueError, OSError) as e:
-        return TrialResult(n, why, settings, False, None, {}, [], round(time.time() - started, 1),
-                           str(e).split("; see ")[0][:300])
+        return TrialResult(
+            n, why, settings, False, None, {}, [], round(time.time() - started, 1), str(e).split("; see ")[0][:300]
+        )
 
 
 FIGURE_KEYS = ("task_check", "correct", "judge_score", "pref_accuracy", "hedge_count")
@@ -246,22 +270,32 @@ FIGURE_KEYS = ("task_check", "correct", "judge_score", "pref_accuracy", "hedge_c
 def trial_line(t: TrialResult) -> str:
     if t.error:
         return f"trial {t.n}: {_describe(t.settings)} -> error: {t.error} ({t.seconds:.0f} s)"
-    figs = ", ".join(f"{k} {t.figures[k]:.2f}" if isinstance(t.figures[k], float) else f"{k} {t.figures[k]}"
-                     for k in FIGURE_KEYS if k in t.figures)
+    figs = ", ".join(
+        f"{k} {t.figures[k]:.2f}" if isinstance(t.figures[k], float) else f"{k} {t.figures[k]}"
+        for k in FIGURE_KEYS
+        if k in t.figures
+    )
     verdict = "passes every rule" if t.passed else "fails: " + "; ".join(t.failed)
-    return (f"trial {t.n}: {_describe(t.settings)} -> kept checkpoint {t.kept_step}, validation {figs}; {verdict} "
-            f"({t.seconds:.0f} s)")
+    return (
+        f"trial {t.n}: {_describe(t.settings)} -> kept checkpoint {t.kept_step}, validation {figs}; {verdict} "
+        f"({t.seconds:.0f} s)"
+    )
 
 
 def trials_table(trials: list[TrialResult]) -> list[str]:
     """Markdown table of the trials and their validation figures."""
-    lines = ["| trial | why | settings | kept checkpoint | " + " | ".join(FIGURE_KEYS) + " | on validation | s |",
-             "|---|---|---|---|" + "---|" * len(FIGURE_KEYS) + "---|---|"]
+    lines = [
+        "| trial | why | settings | kept checkpoint | " + " | ".join(FIGURE_KEYS) + " | on validation | s |",
+        "|---|---|---|---|" + "---|" * len(FIGURE_KEYS) + "---|---|",
+    ]
     for t in trials:
         cells = [_fmt(t.figures.get(k)) for k in FIGURE_KEYS]
         verdict = ("error: " + t.error) if t.error else "passes" if t.passed else "fails: " + "; ".join(t.failed)
-        lines.append(f"| {t.n} | {t.why} | {_describe(t.settings)} | {t.kept_step} | " + " | ".join(cells)
-                     + f" | {verdict} | {t.seconds:.0f} |")
+        lines.append(
+            f"| {t.n} | {t.why} | {_describe(t.settings)} | {t.kept_step} | "
+            + " | ".join(cells)
+            + f" | {verdict} | {t.seconds:.0f} |"
+        )
     return lines
 
 

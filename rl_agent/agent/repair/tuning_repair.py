@@ -21,8 +21,9 @@ FAILURE_ID = "no_checkpoint_passes"
 TITLE = "No checkpoint passes on validation: settings search"
 
 
-def tune(folder: RunFolder, task: TaskSpec | None, attempt: int, budget_minutes: float,
-         say: Callable[[str], None]) -> tuple[RepairRecord | None, str]:
+def tune(
+    folder: RunFolder, task: TaskSpec | None, attempt: int, budget_minutes: float, say: Callable[[str], None]
+) -> tuple[RepairRecord | None, str]:
     """(the adopted repair, "") or (None, why nothing passed: the rules no setting satisfied and the stop)."""
     log = RepairLog(folder)
     sel = read_selection(folder.root)
@@ -30,26 +31,36 @@ def tune(folder: RunFolder, task: TaskSpec | None, attempt: int, budget_minutes:
     if sel is None:
         log.note(attempt, error, "no validation figures to search from")
         return None, error
-    say(f"no checkpoint passes on validation ({'; '.join(sel.kept.failed) if sel.kept else '?'}): searching "
-        f"settings, at most {budget_minutes:g} min")
+    say(
+        f"no checkpoint passes on validation ({'; '.join(sel.kept.failed) if sel.kept else '?'}): searching "
+        f"settings, at most {budget_minutes:g} min"
+    )
     result = search(folder, sel, budget_minutes=budget_minutes, say=say)
     table = result.table()
     if result.winner is None:
         rules = " and ".join(result.unsatisfied) or "(none recorded)"
-        msg = (f"no setting satisfied {rules} on validation: the run and {len(result.trials)} trial(s) "
-               f"({result.stopped}); see the trials table in repairs.md")
+        msg = (
+            f"no setting satisfied {rules} on validation: the run and {len(result.trials)} trial(s) "
+            f"({result.stopped}); see the trials table in repairs.md"
+        )
         log.note(attempt, error, msg, trials=table)
         say(msg)
         return None, msg
     w = result.winner
     state = folder.load()
     key = state.spec.algorithm
-    values = {k: v for k, v in {**w.settings, "save_steps": max(1, w.settings["max_steps"] // CHECKPOINTS_PER_TRIAL)}.items()
-              if getattr(state.spec.settings, k) != v}  # only what the trial changed
+    values = {
+        k: v
+        for k, v in {**w.settings, "save_steps": max(1, w.settings["max_steps"] // CHECKPOINTS_PER_TRIAL)}.items()
+        if getattr(state.spec.settings, k) != v
+    }  # only what the trial changed
     changes = adopt(folder, w)
-    patch = Patch(f"settings from trial {w.n} of {len(result.trials)} ({w.why}): "
-                  + ", ".join(f"{key}.{k} {getattr(state.spec.settings, k)!r} -> {v!r}" for k, v in values.items()),
-                  tuple(SetSpec(f"{key}.{k}", v) for k, v in values.items()), "render")
+    patch = Patch(
+        f"settings from trial {w.n} of {len(result.trials)} ({w.why}): "
+        + ", ".join(f"{key}.{k} {getattr(state.spec.settings, k)!r} -> {v!r}" for k, v in values.items()),
+        tuple(SetSpec(f"{key}.{k}", v) for k, v in values.items()),
+        "render",
+    )
     changes += apply_patch(folder, patch)
     # the scripts rendered with the winning settings; training is the trial's, done (re-running it would train
     # past its last step), so only the selection is made again, by the run's own pipeline, before the test
@@ -65,9 +76,11 @@ def tune(folder: RunFolder, task: TaskSpec | None, attempt: int, budget_minutes:
         if synced != task:
             synced.write(folder.path(SPEC_FILE))
             changes.append(f"{SPEC_FILE} updated to the winning settings")
-    diagnosis = (f"the run completed but no checkpoint passed the verdict's rules on validation "
-                 f"({'; '.join(sel.kept.failed) if sel.kept else '?'}); trial {w.n} passes them all "
-                 f"(kept checkpoint {w.kept_step})")
+    diagnosis = (
+        f"the run completed but no checkpoint passed the verdict's rules on validation "
+        f"({'; '.join(sel.kept.failed) if sel.kept else '?'}); trial {w.n} passes them all "
+        f"(kept checkpoint {w.kept_step})"
+    )
     record = RepairRecord(attempt, FAILURE_ID, TITLE, error, error[:300], diagnosis, patch.to_dict(), changes)
     log.add(record, trials=table)
     say(f"repair {attempt}: {TITLE}: {patch.summary}")

@@ -87,21 +87,29 @@ class CheckReport:
                 if len(side.problems) > SHOW:
                     out.append(f"    ... and {len(side.problems) - SHOW} more")
             out.extend(f"  note: {n}" for n in side.notes)
-        out.append(f"split for {self.algorithm}: {self.train_rows} training rows, {self.heldout_rows} held-out rows "
-                   f"({self.heldout_from})")
+        out.append(
+            f"split for {self.algorithm}: {self.train_rows} training rows, {self.heldout_rows} held-out rows "
+            f"({self.heldout_from})"
+        )
         if self.validation_rows:
-            out.append(f"validation: the run takes {self.validation_rows} prompts of the training rows (seeded, never "
-                       "trained on) to choose the checkpoint and settings on; the held-out rows are the test")
+            out.append(
+                f"validation: the run takes {self.validation_rows} prompts of the training rows (seeded, never "
+                "trained on) to choose the checkpoint and settings on; the held-out rows are the test"
+            )
         if self.shared_prompts:
             more = f" (and {len(self.shared_prompts) - 1} more)" if len(self.shared_prompts) > 1 else ""
-            out.append(f"prompts shared by train and held-out: {len(self.shared_prompts)}, e.g. "
-                       f"{self.shared_prompts[0]!r}{more}")
+            out.append(
+                f"prompts shared by train and held-out: {len(self.shared_prompts)}, e.g. "
+                f"{self.shared_prompts[0]!r}{more}"
+            )
         else:
             out.append("prompts shared by train and held-out: none")
         t = self.tokens
         if t:
-            out.append(f"token lengths ({t.tokenizer}): min {t.min}, median {t.median}, p95 {t.p95}, max {t.max}; "
-                       f"{t.truncated_share:.0%} longer than max_length {t.max_length} (would be truncated)")
+            out.append(
+                f"token lengths ({t.tokenizer}): min {t.min}, median {t.median}, p95 {t.p95}, max {t.max}; "
+                f"{t.truncated_share:.0%} longer than max_length {t.max_length} (would be truncated)"
+            )
         else:
             out.append("token lengths: not measured (pass --model NAME or --model embedded)")
         out.extend(f"advice: {a}" for a in self.advice)
@@ -114,16 +122,36 @@ def read_side(source: str | Path, columns: str | None, split: str) -> tuple[Norm
     loaded = load_source(source, split)
     mapping = resolve_columns(loaded.columns, parse_columns(columns), loaded.name)
     norm = normalise(loaded, mapping)
-    side = SideReport(loaded.name, norm.kind.describe(), len(loaded.rows), len(norm.rows), loaded.columns,
-                      mapping.describe(), [str(p) for p in norm.problems], list(norm.notes))
+    side = SideReport(
+        loaded.name,
+        norm.kind.describe(),
+        len(loaded.rows),
+        len(norm.rows),
+        loaded.columns,
+        mapping.describe(),
+        [str(p) for p in norm.problems],
+        list(norm.notes),
+    )
     return norm, side
 
 
-def run_check(source: str | Path, *, columns: str | None = None, split: str = "train",
-              heldout: str | Path | None = None, heldout_columns: str | None = None, heldout_share: float = 0.1,
-              shape: str = K.PAIRS, heldout_shape: str | None = None, reader: str | None = None, tokenizer=None,
-              tokenizer_name: str = "", max_length: int | None = None, validation: bool = False,
-              seed: int = 0) -> tuple[CheckReport, list[dict], list[dict]]:
+def run_check(
+    source: str | Path,
+    *,
+    columns: str | None = None,
+    split: str = "train",
+    heldout: str | Path | None = None,
+    heldout_columns: str | None = None,
+    heldout_share: float = 0.1,
+    shape: str = K.PAIRS,
+    heldout_shape: str | None = None,
+    reader: str | None = None,
+    tokenizer=None,
+    tokenizer_name: str = "",
+    max_length: int | None = None,
+    validation: bool = False,
+    seed: int = 0,
+) -> tuple[CheckReport, list[dict], list[dict]]:
     """The report plus the training rows in the row shape the track trains on (`shape`, its train_kind) and
     the held-out rows in the shape it evaluates (`heldout_shape`, default the same). `reader` names the track
     in the report (default: the shape); `validation`: the track carves a validation split from the training
@@ -136,8 +164,9 @@ def run_check(source: str | Path, *, columns: str | None = None, split: str = "t
     if heldout is not None:
         held_norm, held_side = read_side(heldout, heldout_columns if heldout_columns is not None else columns, split)
         if held_norm.kind.name != norm.kind.name and shape == K.PAIRS:
-            raise DataError(f"{held_side.source}: held-out data is {held_norm.kind.name}, training data is "
-                            f"{norm.kind.name}")
+            raise DataError(
+                f"{held_side.source}: held-out data is {held_norm.kind.name}, training data is {norm.kind.name}"
+            )
         train, held = rows, _heldout_rows(held_norm, held_shape, reader, held_side.source)
         held_from = f"--heldout {held_side.source}"
     else:  # split the prompts first, then shape each side (a prompt never lands on both)
@@ -159,22 +188,28 @@ def _heldout_rows(norm: Normalised, shape: str, reader: str, source: str) -> lis
     try:
         return rows_for_shape(norm, shape, reader)
     except DataError as e:
-        raise DataError(f"{source}: {reader}'s before/after is measured on held-out {shape} ({e}); give held-out "
-                        "data of that type with --heldout") from None
+        raise DataError(
+            f"{source}: {reader}'s before/after is measured on held-out {shape} ({e}); give held-out "
+            "data of that type with --heldout"
+        ) from None
 
 
-def advise(report: CheckReport, norm: Normalised, shape: str, train: list[dict],
-           held: list[dict]) -> tuple[list[str], list[str]]:
+def advise(
+    report: CheckReport, norm: Normalised, shape: str, train: list[dict], held: list[dict]
+) -> tuple[list[str], list[str]]:
     """Size and shape advice for the row shape the track trains on; errors for data that would train on nothing."""
     advice, errors = [], []
     alg, n = report.algorithm, len(train)
     unit = K.SHAPE_UNITS.get(shape, "rows")
     if n < MIN_TRAIN_ROWS:
-        errors.append(f"{n} usable training {unit}: {alg} needs at least {MIN_TRAIN_ROWS}; this would train on "
-                      "(almost) nothing")
+        errors.append(
+            f"{n} usable training {unit}: {alg} needs at least {MIN_TRAIN_ROWS}; this would train on (almost) nothing"
+        )
     elif n < 100:
-        advice.append(f"{n} training {unit} is enough for a demo; expect the model to memorise them. A few hundred "
-                      f"to a few thousand varied {unit} generalise better")
+        advice.append(
+            f"{n} training {unit} is enough for a demo; expect the model to memorise them. A few hundred "
+            f"to a few thousand varied {unit} generalise better"
+        )
     elif shape == K.PAIRS and n > 50_000:
         advice.append(f"{n} pairs: one epoch is long on a small GPU; --steps bounds the run")
     if len(held) < MIN_HELDOUT_ROWS:
@@ -182,24 +217,30 @@ def advise(report: CheckReport, norm: Normalised, shape: str, train: list[dict],
     elif len(held) < 20:
         advice.append(f"{len(held)} held-out rows: the before/after figures will be noisy (20+ is better)")
     if report.shared_prompts:
-        errors.append(f"{len(report.shared_prompts)} held-out prompts also appear in training: the before/after "
-                      "would measure memorisation")
+        errors.append(
+            f"{len(report.shared_prompts)} held-out prompts also appear in training: the before/after "
+            "would measure memorisation"
+        )
     if shape == K.UNPAIRED_ROWS:
         ups = sum(1 for r in train if r.get("label"))
         downs = len(train) - ups
         if not ups or not downs:
             errors.append(f"{alg} needs both desirable and undesirable rows; got {ups} up, {downs} down")
         elif max(ups, downs) / min(ups, downs) > 4 / 3:
-            advice.append(f"{ups} desirable vs {downs} undesirable rows: TRL suggests weighting them "
-                          "(desirable_weight / undesirable_weight) so their ratio stays between 1:1 and 4:3")
+            advice.append(
+                f"{ups} desirable vs {downs} undesirable rows: TRL suggests weighting them "
+                "(desirable_weight / undesirable_weight) so their ratio stays between 1:1 and 4:3"
+            )
     if shape == K.PROMPTS and not any(r.get("reference") for r in train):
         advice.append("no reference answers: use a reward that needs none (a style judge or Claude)")
     left_out = len(norm.problems)
     if left_out:
         advice.append(f"{left_out} rows were left out (empty, duplicate or chosen == rejected); see the list above")
     if report.tokens and report.tokens.truncated_share > 0.05:
-        advice.append(f"{report.tokens.truncated_share:.0%} of rows exceed max_length {report.tokens.max_length}: "
-                      "raise max_length (memory allowing) or shorten the answers")
+        advice.append(
+            f"{report.tokens.truncated_share:.0%} of rows exceed max_length {report.tokens.max_length}: "
+            "raise max_length (memory allowing) or shorten the answers"
+        )
     return advice, errors
 
 
@@ -215,8 +256,9 @@ def token_stats(rows: list[dict], tokenizer, name: str, max_length: int) -> Toke
     for row in rows:
         prompt, answers = _row_texts(row)
         if has_template:
-            p = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                              add_generation_prompt=True)
+            p = tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            )
         else:
             p = prompt
         p_len = len(tokenizer(p, add_special_tokens=False)["input_ids"])
@@ -224,8 +266,15 @@ def token_stats(rows: list[dict], tokenizer, name: str, max_length: int) -> Toke
         lengths.append(p_len + a_len + 1)
     lengths.sort()
     n = len(lengths)
-    return TokenStats(name, max_length, lengths[0], lengths[n // 2], lengths[min(n - 1, int(0.95 * n))],
-                      lengths[-1], round(sum(1 for x in lengths if x > max_length) / n, 4))
+    return TokenStats(
+        name,
+        max_length,
+        lengths[0],
+        lengths[n // 2],
+        lengths[min(n - 1, int(0.95 * n))],
+        lengths[-1],
+        round(sum(1 for x in lengths if x > max_length) / n, 4),
+    )
 
 
 def load_tokenizer(model: str):

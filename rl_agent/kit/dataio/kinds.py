@@ -42,8 +42,11 @@ class DatasetKind:
 
 def is_messages(value: object) -> bool:
     """A conversational value: a non-empty list of {"role", "content"} dicts."""
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(m, dict) and "role" in m and "content" in m for m in value))
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(m, dict) and "role" in m and "content" in m for m in value)
+    )
 
 
 def detect_kind(columns: set[str], sample: dict) -> DatasetKind | None:

@@ -123,13 +123,17 @@ def normalise(loaded: LoadedSource, mapping: ColumnMapping) -> Normalised:
     present = {c for c in mapping.mapping.values()}
     kind = K.detect_kind(present, next((r for r in mapped if any(v is not None for v in r.values())), {}))
     if kind is None:
-        raise DataError(f"{loaded.name}: no prompt/chosen/rejected/completion column among "
-                        f"{', '.join(loaded.columns)}; name them with --columns SOURCE=TARGET "
-                        "(e.g. --columns question=prompt,good=chosen,bad=rejected)")
+        raise DataError(
+            f"{loaded.name}: no prompt/chosen/rejected/completion column among "
+            f"{', '.join(loaded.columns)}; name them with --columns SOURCE=TARGET "
+            "(e.g. --columns question=prompt,good=chosen,bad=rejected)"
+        )
     if kind.name == K.LANGUAGE_MODELING:
-        raise DataError(f"{loaded.name}: language-modelling data (text/messages only) holds no prompts or "
-                        "preferences to train on; map a prompt column (and chosen/rejected or completion/label) "
-                        "with --columns")
+        raise DataError(
+            f"{loaded.name}: language-modelling data (text/messages only) holds no prompts or "
+            "preferences to train on; map a prompt column (and chosen/rejected or completion/label) "
+            "with --columns"
+        )
     flat = _Flattener()
     out = Normalised(kind, [], [])
     seen: dict[tuple, str] = {}
@@ -152,8 +156,10 @@ def normalise(loaded: LoadedSource, mapping: ColumnMapping) -> Normalised:
         out.rows.append(row)
         out.wheres.append(where)
     if flat.dropped_context:
-        out.notes.append(f"{flat.dropped_context} conversational rows had earlier turns or a system message; "
-                         "only the last user turn is kept as the prompt")
+        out.notes.append(
+            f"{flat.dropped_context} conversational rows had earlier turns or a system message; "
+            "only the last user turn is kept as the prompt"
+        )
     return out
 
 
@@ -166,8 +172,10 @@ def _canonical_row(kind: K.DatasetKind, raw: dict, where: str, flat: _Flattener)
         else:
             prompt = p1 or p2
             if prompt is None:
-                raise DataError(f"{where}: no prompt column, and chosen/rejected are not conversations holding "
-                                "the user turn; map the prompt with --columns NAME=prompt")
+                raise DataError(
+                    f"{where}: no prompt column, and chosen/rejected are not conversations holding "
+                    "the user turn; map the prompt with --columns NAME=prompt"
+                )
         return {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     prompt = flat.prompt(raw.get("prompt"), where)
     if kind.name == K.UNPAIRED:

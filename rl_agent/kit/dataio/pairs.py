@@ -73,7 +73,11 @@ def bundled_pairs_path(split: str, dataset: str = "terse") -> Path:
 
 
 def iter_jsonl_objects(
-    path: str | Path, *, error: type[Exception] | None = None, missing: str = "no such file", expected: str = "a JSON object"
+    path: str | Path,
+    *,
+    error: type[Exception] | None = None,
+    missing: str = "no such file",
+    expected: str = "a JSON object",
 ) -> Iterator[tuple[int, str, dict]]:
     """Yield (line number, "file:line", object) for each non-blank line of a JSON Lines file of objects.
 
@@ -89,8 +93,9 @@ def load_pairs(path: str | Path, *, min_pairs: int = 1) -> list[PreferencePair]:
     path = Path(path)
     pairs: list[PreferencePair] = []
     seen: dict[tuple[str, str, str], int] = {}
-    rows = iter_jsonl_objects(path, missing="no such pair file",
-                              expected=f"a JSON object with {', '.join(REQUIRED_FIELDS)}")
+    rows = iter_jsonl_objects(
+        path, missing="no such pair file", expected=f"a JSON object with {', '.join(REQUIRED_FIELDS)}"
+    )
     for lineno, where, row in rows:
         prompt, chosen, rejected = (_text(row, key, where) for key in REQUIRED_FIELDS)
         pair = PreferencePair(prompt, chosen, rejected, _text(row, "reference", where, required=False))
@@ -123,8 +128,9 @@ def load_unpaired(path: str | Path, *, min_rows: int = 1) -> list[UnpairedRow]:
     """Read and validate a KTO file (prompt, completion, boolean label); both labels must occur."""
     rows: list[UnpairedRow] = []
     seen: dict[tuple[str, str], int] = {}
-    for lineno, where, row in iter_jsonl_objects(path, missing="no such unpaired-feedback file",
-                                                 expected="a JSON object with prompt, completion, label"):
+    for lineno, where, row in iter_jsonl_objects(
+        path, missing="no such unpaired-feedback file", expected="a JSON object with prompt, completion, label"
+    ):
         prompt, completion = _text(row, "prompt", where), _text(row, "completion", where)
         if not isinstance(row.get("label"), bool):
             raise PairFileError(f"{where}: field 'label' must be true or false")
@@ -143,8 +149,9 @@ def load_completions(path: str | Path, *, min_rows: int = 1) -> list[CompletionR
     """Read and validate an SFT file: prompt/completion rows, or pair rows whose `chosen` is imitated."""
     rows: list[CompletionRow] = []
     seen: dict[tuple[str, str], int] = {}
-    for lineno, where, row in iter_jsonl_objects(path, missing="no such completions file",
-                                                 expected="a JSON object with prompt and completion"):
+    for lineno, where, row in iter_jsonl_objects(
+        path, missing="no such completions file", expected="a JSON object with prompt and completion"
+    ):
         key = "completion" if "completion" in row or "chosen" not in row else "chosen"
         prompt, completion = _text(row, "prompt", where), _text(row, key, where)
         if (prompt, completion) in seen:

@@ -87,15 +87,17 @@ def load_prompts(path: str | Path, *, min_rows: int = 1) -> list[PromptRow]:
     path = Path(path)
     rows: list[PromptRow] = []
     seen: dict[str, int] = {}
-    for lineno, where, row in iter_jsonl_objects(path, missing="no such prompt file",
-                                                 expected="a JSON object with a 'prompt'"):
+    for lineno, where, row in iter_jsonl_objects(
+        path, missing="no such prompt file", expected="a JSON object with a 'prompt'"
+    ):
         prompt = _optional_text(row, "prompt", where)
         if prompt is None:
             raise PairFileError(f"{where}: missing field 'prompt'")
         chosen, rejected = _optional_text(row, "chosen", where), _optional_text(row, "rejected", where)
         if (chosen is None) != (rejected is None):
-            raise PairFileError(f"{where}: 'chosen' and 'rejected' come together (the length-controlled check "
-                                "compares them)")
+            raise PairFileError(
+                f"{where}: 'chosen' and 'rejected' come together (the length-controlled check compares them)"
+            )
         reference = _optional_text(row, "reference", where) or chosen
         if prompt in seen:
             raise PairFileError(f"{where}: duplicate prompt (first on line {seen[prompt]})")

@@ -133,13 +133,19 @@ def _load_hub(dataset_id: str, split: str) -> LoadedSource:
     try:
         from datasets import load_dataset
     except ImportError:
-        raise DataError(f"{dataset_id}: loading a hub dataset needs the `datasets` package (pip install datasets)") from None
+        raise DataError(
+            f"{dataset_id}: loading a hub dataset needs the `datasets` package (pip install datasets)"
+        ) from None
     try:
         ds = load_dataset(dataset_id, split=split)
     except Exception as e:  # network, auth, missing split: the hub client raises many types
         reason = " ".join(str(e).split())[:300] or type(e).__name__
-        raise DataError(f"{dataset_id} (split {split!r}): cannot load it from the Hugging Face hub: {reason}. "
-                        "With no network, download it elsewhere and pass the local .jsonl/.csv/.parquet file; "
-                        "check the id and --split otherwise") from None
+        raise DataError(
+            f"{dataset_id} (split {split!r}): cannot load it from the Hugging Face hub: {reason}. "
+            "With no network, download it elsewhere and pass the local .jsonl/.csv/.parquet file; "
+            "check the id and --split otherwise"
+        ) from None
     rows = [dict(r) for r in ds]
-    return LoadedSource(f"{dataset_id}[{split}]", rows, [f"{dataset_id}[{split}] row {i}" for i in range(1, len(rows) + 1)])
+    return LoadedSource(
+        f"{dataset_id}[{split}]", rows, [f"{dataset_id}[{split}] row {i}" for i in range(1, len(rows) + 1)]
+    )

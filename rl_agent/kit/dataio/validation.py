@@ -43,15 +43,28 @@ def _row(obj) -> dict:
 
 def _eval_row(prompt: str, rows: list[dict]) -> dict:
     """One validation row for a prompt from its training rows."""
-    good = next((r.get("chosen") or r.get("completion") for r in rows
-                 if r.get("chosen") or (r.get("completion") and r.get("label", True))), None)
-    bad = next((r.get("rejected") or r.get("completion") for r in rows
-                if r.get("rejected") or (r.get("completion") and r.get("label") is False)), None)
+    good = next(
+        (
+            r.get("chosen") or r.get("completion")
+            for r in rows
+            if r.get("chosen") or (r.get("completion") and r.get("label", True))
+        ),
+        None,
+    )
+    bad = next(
+        (
+            r.get("rejected") or r.get("completion")
+            for r in rows
+            if r.get("rejected") or (r.get("completion") and r.get("label") is False)
+        ),
+        None,
+    )
     out: dict = {"prompt": prompt}
     if good and bad:
         out["chosen"], out["rejected"] = good, bad
-    reference = next((r["reference"] for r in rows if isinstance(r.get("reference"), str) and r["reference"].strip()),
-                     None)
+    reference = next(
+        (r["reference"] for r in rows if isinstance(r.get("reference"), str) and r["reference"].strip()), None
+    )
     if reference is None and good and len(good.split()) <= SHORT_ANSWER_WORDS:
         reference = good
     if reference is not None:
@@ -59,8 +72,9 @@ def _eval_row(prompt: str, rows: list[dict]) -> dict:
     return out
 
 
-def carve_validation(train: list, *, seed: int = 0, share: float = VALIDATION_SHARE,
-                     max_rows: int = MAX_VALIDATION_ROWS) -> ValidationSplit:
+def carve_validation(
+    train: list, *, seed: int = 0, share: float = VALIDATION_SHARE, max_rows: int = MAX_VALIDATION_ROWS
+) -> ValidationSplit:
     """About `share` of the training prompts (at least MIN_VALIDATION_ROWS, at most `max_rows`, and never so many
     that fewer than MIN_TRAIN_LEFT training rows remain) become validation; rows sharing a prompt go together.
     Too little data for a validation split: no validation rows (selection is then skipped, and says so)."""

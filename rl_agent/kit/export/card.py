@@ -26,8 +26,11 @@ def _fmt(value: object) -> str:
 def before_after_rows(report: dict) -> list[tuple[str, object, object]]:
     """Every scalar figure both sides report, in the report's order."""
     before, after = report.get("before", {}), report.get("after", {})
-    return [(k, before[k], after[k]) for k in before
-            if k in after and isinstance(before[k], (int, float)) and not isinstance(before[k], bool)]
+    return [
+        (k, before[k], after[k])
+        for k in before
+        if k in after and isinstance(before[k], (int, float)) and not isinstance(before[k], bool)
+    ]
 
 
 def render_card(run: RunDir, *, merged: bool) -> str:
@@ -37,8 +40,13 @@ def render_card(run: RunDir, *, merged: bool) -> str:
     if spec.get("model_source") == "hub":
         header.append(f"base_model: {json.dumps(spec['model'])}")
     header.append("---")
-    lines = header + ["", f"# {algorithm} + LoRA fine-tune of {_md(spec.get('model', '?'))}", "",
-                      "Trained with rl-agent (Hugging Face TRL + PEFT).", ""]
+    lines = header + [
+        "",
+        f"# {algorithm} + LoRA fine-tune of {_md(spec.get('model', '?'))}",
+        "",
+        "Trained with rl-agent (Hugging Face TRL + PEFT).",
+        "",
+    ]
     lines += ["## Task", "", _md(spec.get("task", "")), ""]
     lines += ["## Data", ""]
     info = run.data_info()
@@ -46,8 +54,10 @@ def render_card(run: RunDir, *, merged: bool) -> str:
         chk = info.get("check", {})
         lines.append(f"- source: `{_md(info['source'])}`" + (f" (split {info['split']})" if info.get("split") else ""))
         lines.append(f"- type: {_md(chk.get('train', {}).get('kind', '?'))}")
-        lines.append(f"- training rows: {chk.get('train_rows', '?')}; held-out rows: {chk.get('heldout_rows', '?')} "
-                     f"({_md(chk.get('heldout_from', ''))})")
+        lines.append(
+            f"- training rows: {chk.get('train_rows', '?')}; held-out rows: {chk.get('heldout_rows', '?')} "
+            f"({_md(chk.get('heldout_from', ''))})"
+        )
     else:
         lines.append(f"- training file: `{_md(spec.get('train_file', '?'))}`")
         lines.append(f"- held-out file: `{_md(spec.get('heldout_file', '?'))}`")
@@ -60,20 +70,28 @@ def render_card(run: RunDir, *, merged: bool) -> str:
         lines += [f"| {k} | {_fmt(b)} | {_fmt(a)} |" for k, b, a in rows]
         verdict = report.get("verdict", {})
         if verdict:
-            lines += ["", f"Verdict: {'succeeded' if verdict.get('succeeded') else 'did not succeed'} "
-                          f"({', '.join(f'{_md(c)}: {ok}' for c, ok in verdict.get('checks', {}).items())})."]
+            lines += [
+                "",
+                f"Verdict: {'succeeded' if verdict.get('succeeded') else 'did not succeed'} "
+                f"({', '.join(f'{_md(c)}: {ok}' for c, ok in verdict.get('checks', {}).items())}).",
+            ]
         lines += ["", f"Steps: {report.get('steps', '?')}; final training loss: {_fmt(report.get('final_loss', '?'))}."]
     else:
         lines.append("No report.json: the run did not complete, so there is no before/after.")
     lines += ["", "## Use", ""]
     if merged:
-        lines += ["```python", "from transformers import AutoModelForCausalLM, AutoTokenizer",
-                  'model = AutoModelForCausalLM.from_pretrained("PATH_OR_REPO")',
-                  'tokenizer = AutoTokenizer.from_pretrained("PATH_OR_REPO")',
-                  'inputs = tokenizer.apply_chat_template([{"role": "user", "content": "Your question"}],',
-                  '                                       add_generation_prompt=True, return_tensors="pt", return_dict=True)',
-                  "print(tokenizer.decode(model.generate(**inputs, max_new_tokens=64)[0][inputs['input_ids'].shape[1]:]))",
-                  "```"]
+        lines += [
+            "```python",
+            "from transformers import AutoModelForCausalLM, AutoTokenizer",
+            'model = AutoModelForCausalLM.from_pretrained("PATH_OR_REPO")',
+            'tokenizer = AutoTokenizer.from_pretrained("PATH_OR_REPO")',
+            'inputs = tokenizer.apply_chat_template([{"role": "user", "content": "Your question"}],',
+            '                                       add_generation_prompt=True, return_tensors="pt", return_dict=True)',
+            "print(tokenizer.decode(model.generate(**inputs, max_new_tokens=64)[0][inputs['input_ids'].shape[1]:]))",
+            "```",
+        ]
     else:
-        lines.append("This folder holds the LoRA adapter; load it on the base model with `peft.PeftModel.from_pretrained`.")
+        lines.append(
+            "This folder holds the LoRA adapter; load it on the base model with `peft.PeftModel.from_pretrained`."
+        )
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ INSTALL_HINT = (
     "GGUF export needs llama.cpp's converter, which is not on PyPI: clone llama.cpp "
     "(git clone https://github.com/ggml-org/llama.cpp), install its converter requirements "
     "(pip install -r llama.cpp/requirements/requirements-convert_hf_to_gguf.txt, or at least "
-    "pip install \"rl-agent[gguf]\" for the gguf library), then set LLAMA_CPP_DIR=/path/to/llama.cpp "
+    'pip install "rl-agent[gguf]" for the gguf library), then set LLAMA_CPP_DIR=/path/to/llama.cpp '
     "(or pass --llama-cpp DIR) and re-run the export"
 )
 
@@ -44,15 +44,18 @@ def find_converter(llama_cpp_dir: str | Path | None = None) -> Path | None:
     return None
 
 
-def export_gguf(merged_dir: Path, out_file: Path, *, outtype: str = "f16",
-                llama_cpp_dir: str | Path | None = None) -> Path:
+def export_gguf(
+    merged_dir: Path, out_file: Path, *, outtype: str = "f16", llama_cpp_dir: str | Path | None = None
+) -> Path:
     """Convert a merged model folder to one .gguf file; GGUFError with the install hint when impossible."""
     script = find_converter(llama_cpp_dir)
     if script is None:
         raise GGUFError(INSTALL_HINT)
     if importlib.util.find_spec("gguf") is None:
-        raise GGUFError(f"found {script}, but the `gguf` Python package is missing: pip install \"rl-agent[gguf]\" "
-                        "(or the requirements file in the llama.cpp checkout)")
+        raise GGUFError(
+            f'found {script}, but the `gguf` Python package is missing: pip install "rl-agent[gguf]" '
+            "(or the requirements file in the llama.cpp checkout)"
+        )
     cmd = [sys.executable, str(script), str(merged_dir), "--outfile", str(out_file), "--outtype", outtype]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0 or not Path(out_file).is_file():

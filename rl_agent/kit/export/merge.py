@@ -20,8 +20,9 @@ def load_tuned(run: RunDir, device: str = "cpu"):
     try:
         base = AutoModelForCausalLM.from_pretrained(run.base_model, dtype="auto")
     except Exception as e:  # missing folder, offline hub: many types
-        raise RunDirError(f"{run.root}: cannot load the base model {run.base_model!r} "
-                          f"({' '.join(str(e).split())[:200]})") from None
+        raise RunDirError(
+            f"{run.root}: cannot load the base model {run.base_model!r} ({' '.join(str(e).split())[:200]})"
+        ) from None
     tok_source = run.adapter_dir if (run.adapter_dir / "tokenizer_config.json").is_file() else run.base_model
     tokenizer = AutoTokenizer.from_pretrained(str(tok_source))
     prepare_tokenizer(tokenizer)  # the adapter's copy already has what training gave it; a bare base gets the same
@@ -39,6 +40,8 @@ def merge_run(run: RunDir, out: Path) -> Path:
     merged.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     if not getattr(tokenizer, "chat_template", None):
-        raise RunDirError(f"{run.root}: the tokenizer has no chat template; the merged model would not know "
-                          "the prompt format it was trained with")
+        raise RunDirError(
+            f"{run.root}: the tokenizer has no chat template; the merged model would not know "
+            "the prompt format it was trained with"
+        )
     return out

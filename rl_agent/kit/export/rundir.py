@@ -67,8 +67,9 @@ def read_run(run_dir: str | Path, *, need_report: bool = False) -> RunDir:
     except ValueError as e:
         raise RunDirError(f"{state_path}: unreadable ({e})") from None
     if not (root / "adapter" / "adapter_config.json").is_file():
-        raise RunDirError(f"{root}: no trained adapter (adapter/adapter_config.json); finish the run first "
-                          f"(rl-agent resume {root})")
+        raise RunDirError(
+            f"{root}: no trained adapter (adapter/adapter_config.json); finish the run first (rl-agent resume {root})"
+        )
     report_path = root / "report.json"
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.is_file() else None
     if need_report and report is None:

@@ -62,9 +62,14 @@ def generate(model, tokenizer, prompt: str, max_new_tokens: int) -> str:
     """Greedy answer, asked as the run's evaluation asks (thinking off, the family's end-of-turn tokens)."""
     inputs = tokenizer(chat_prompt(tokenizer, prompt), return_tensors="pt", add_special_tokens=False).to(model.device)
     with torch.no_grad():
-        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                             pad_token_id=tokenizer.pad_token_id, eos_token_id=stop_token_ids(tokenizer, model))
-    return tokenizer.decode(out[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+        out = model.generate(
+            **inputs,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=stop_token_ids(tokenizer, model),
+        )
+    return tokenizer.decode(out[0][inputs["input_ids"].shape[1] :], skip_special_tokens=True).strip()
 
 
 def try_prompts(run: RunDir, prompts: list[str], max_new_tokens: int | None = None) -> tuple[list[TryResult], str]:

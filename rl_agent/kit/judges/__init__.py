@@ -11,6 +11,15 @@ from rl_agent.kit.judges.reward import JudgeReward
 from rl_agent.kit.judges.verifiers import ExactMatchJudge, JsonSchemaJudge, PythonFunctionJudge, RegexJudge
 
 __all__ = [
-    "ExactMatchJudge", "Grade", "GradeItem", "Judge", "JsonSchemaJudge", "JudgeReward", "PythonFunctionJudge",
-    "RegexJudge", "TerseStyleJudge", "Usage", "make_judge",
+    "ExactMatchJudge",
+    "Grade",
+    "GradeItem",
+    "Judge",
+    "JsonSchemaJudge",
+    "JudgeReward",
+    "PythonFunctionJudge",
+    "RegexJudge",
+    "TerseStyleJudge",
+    "Usage",
+    "make_judge",
 ]

@@ -80,31 +80,48 @@ class AgreementResult:
 
     def message(self) -> str:
         rho = "n/a" if self.spearman is None else f"{self.spearman:.2f}"
-        head = (f"judge agreement on {self.n} of the base model's held-out answers (training rubric vs a second "
-                f"reading): Spearman {rho} (minimum {self.minimum}); {self.why}")
+        head = (
+            f"judge agreement on {self.n} of the base model's held-out answers (training rubric vs a second "
+            f"reading): Spearman {rho} (minimum {self.minimum}); {self.why}"
+        )
         if self.passed:
             return head
-        lines = [head, "nothing was trained: a reward this judge gives would not rank the model's answers the way "
-                       "its own rubric does. The answers the two readings disagree on most:"]
+        lines = [
+            head,
+            "nothing was trained: a reward this judge gives would not rank the model's answers the way "
+            "its own rubric does. The answers the two readings disagree on most:",
+        ]
         for d in self.disagreements:
-            lines.append(f"  - prompt {d.prompt[:80]!r}, answer {d.output[:100]!r}: training rubric "
-                         f"{d.training_rubric:.2f}, second reading {d.second_reading:.2f}")
-        lines.append("  Make rubric.md say plainly what scores 1 and what scores 0 for answers like these (and add "
-                     "such answers to examples.jsonl), then `rl-agent run` the run folder again.")
+            lines.append(
+                f"  - prompt {d.prompt[:80]!r}, answer {d.output[:100]!r}: training rubric "
+                f"{d.training_rubric:.2f}, second reading {d.second_reading:.2f}"
+            )
+        lines.append(
+            "  Make rubric.md say plainly what scores 1 and what scores 0 for answers like these (and add "
+            "such answers to examples.jsonl), then `rl-agent run` the run folder again."
+        )
         return "\n".join(lines)
 
 
-def judge_agreement(items: Sequence[GradeItem], first: Sequence[float | None], rubric: str | Path, *,
-                    sample: int = SAMPLE_SIZE, seed: int = 0, minimum: float = AGREEMENT_MIN,
-                    **claude_options) -> AgreementResult:
+def judge_agreement(
+    items: Sequence[GradeItem],
+    first: Sequence[float | None],
+    rubric: str | Path,
+    *,
+    sample: int = SAMPLE_SIZE,
+    seed: int = 0,
+    minimum: float = AGREEMENT_MIN,
+    **claude_options,
+) -> AgreementResult:
     """Grade a seeded sample of `items` (already scored `first` with the training rubric) by the second reading
     and compare the rankings. Items the first reading could not grade are left out, as are the second's failures."""
     from rl_agent.kit.judges.claude import ClaudeJudge
 
     graded = [i for i, s in enumerate(first) if s is not None]
     picked = sorted(random.Random(seed).sample(graded, min(sample, len(graded))))
-    judge = ClaudeJudge(rubric=rubric, calibration=False, instructions=SECOND_READING,
-                        **{"concurrency": 4, **claude_options})
+    judge = ClaudeJudge(
+        rubric=rubric, calibration=False, instructions=SECOND_READING, **{"concurrency": 4, **claude_options}
+    )
     try:
         second = judge.grade_many([items[i] for i in picked])
     finally:
@@ -113,8 +130,15 @@ def judge_agreement(items: Sequence[GradeItem], first: Sequence[float | None], r
     pairs = [(i, float(first[i]), g.score) for i, g in zip(picked, second) if g.ok]  # type: ignore[arg-type]
     failed = len(picked) - len(pairs)
     if len(pairs) < 3:
-        return AgreementResult(len(pairs), None, False, f"only {len(pairs)} answers were graded both ways "
-                               f"({failed} failed): too few to compare", failed=failed, cost_usd=cost, minimum=minimum)
+        return AgreementResult(
+            len(pairs),
+            None,
+            False,
+            f"only {len(pairs)} answers were graded both ways ({failed} failed): too few to compare",
+            failed=failed,
+            cost_usd=cost,
+            minimum=minimum,
+        )
     a, b = [p[1] for p in pairs], [p[2] for p in pairs]
     rho = spearman(a, b)
     ra, rb = ranks(a), ranks(b)
@@ -123,11 +147,20 @@ def judge_agreement(items: Sequence[GradeItem], first: Sequence[float | None], r
     if rho is None:
         flat_a, flat_b = len(set(a)) == 1, len(set(b)) == 1
         if flat_a and flat_b and abs(a[0] - b[0]) <= FLAT_TOLERANCE:
-            return AgreementResult(len(pairs), None, True, f"both readings give every answer {a[0]:.2f} / {b[0]:.2f}: "
-                                   "nothing to rank, and they agree", failed=failed, cost_usd=cost, minimum=minimum)
+            return AgreementResult(
+                len(pairs),
+                None,
+                True,
+                f"both readings give every answer {a[0]:.2f} / {b[0]:.2f}: nothing to rank, and they agree",
+                failed=failed,
+                cost_usd=cost,
+                minimum=minimum,
+            )
         which = "the training rubric" if flat_a else "the second reading"
-        why = (f"{which} gives every answer the same score ({(a if flat_a else b)[0]:.2f}) while the other does "
-               "not: it cannot rank them (a lenient or blind judge)")
+        why = (
+            f"{which} gives every answer the same score ({(a if flat_a else b)[0]:.2f}) while the other does "
+            "not: it cannot rank them (a lenient or blind judge)"
+        )
         return AgreementResult(len(pairs), 0.0, False, why, shown, failed, cost, minimum)
     passed = rho >= minimum
     why = "the readings rank the answers alike" if passed else "the readings rank the answers differently"

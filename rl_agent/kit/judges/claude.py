@@ -1,10 +1,10 @@
 """Claude as a grader: rubric + calibration examples as the cached prefix, the graded item last, JSON reply.
 
-    judge = ClaudeJudge(cache=".rl-agent-cache/grades.sqlite3", max_cost=1.0)
-    judge.grade("What is 2+2?", "4.")             # Grade(score=1.0, reason=...)
-    judge.grade_many(items)                          # concurrent (AsyncAnthropic + Semaphore)
-    await judge.agrade_many(items)                   # the same, from async code
-    judge.grade_batch(items)                         # Message Batches API, 50% cheaper, resumable
+judge = ClaudeJudge(cache=".rl-agent-cache/grades.sqlite3", max_cost=1.0)
+judge.grade("What is 2+2?", "4.")             # Grade(score=1.0, reason=...)
+judge.grade_many(items)                          # concurrent (AsyncAnthropic + Semaphore)
+await judge.agrade_many(items)                   # the same, from async code
+judge.grade_batch(items)                         # Message Batches API, 50% cheaper, resumable
 """
 
 from __future__ import annotations
@@ -30,8 +30,14 @@ class ClaudeJudge:
     Other keyword options are ClaudeSettings fields (model, cache, max_cost, concurrency, timeout, ...).
     """
 
-    def __init__(self, *, rubric: str | Path | None = None, calibration: bool | str | Path = True,
-                 instructions: str = "grader_system.md.j2", **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        rubric: str | Path | None = None,
+        calibration: bool | str | Path = True,
+        instructions: str = "grader_system.md.j2",
+        **options: Any,
+    ) -> None:
         self.rubric_name, rubric_text = load_rubric(rubric)
         examples = [] if calibration is False else load_calibration(None if calibration is True else calibration)
         self.n_examples = len(examples)

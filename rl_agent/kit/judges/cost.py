@@ -185,7 +185,8 @@ class RunStats:
                 "duplicates": self.duplicates,
                 "cache_control_requests": self.cache_control_requests,
                 "prompt_cache_reads": self.prompt_cache_reads,
-                "prompt_cache_hit_rate": None if not self.cache_control_requests
+                "prompt_cache_hit_rate": None
+                if not self.cache_control_requests
                 else round(self.prompt_cache_reads / self.cache_control_requests, 4),
                 "retries": self.retries,
                 "failures": dict(self.failures),
@@ -210,7 +211,13 @@ class CostEstimate:
 
 
 def estimate_run(
-    model: str, n_items: int, n_cached: int, prefix_tokens: int, item_tokens: int, *, prompt_cache: bool,
+    model: str,
+    n_items: int,
+    n_cached: int,
+    prefix_tokens: int,
+    item_tokens: int,
+    *,
+    prompt_cache: bool,
     output_tokens: int = 60,
 ) -> CostEstimate:
     def total(cached: bool, batch: bool) -> float:
@@ -224,7 +231,15 @@ def estimate_run(
         return usage_cost(first, model, batch=batch) + usage_cost(per_item, model, batch=batch) * (n_items - 1)
 
     return CostEstimate(
-        model, n_items, n_cached, prefix_tokens, item_tokens, output_tokens, prompt_cache,
-        naive_usd=total(False, False), online_usd=total(prompt_cache, False), batch_usd=total(prompt_cache, True),
+        model,
+        n_items,
+        n_cached,
+        prefix_tokens,
+        item_tokens,
+        output_tokens,
+        prompt_cache,
+        naive_usd=total(False, False),
+        online_usd=total(prompt_cache, False),
+        batch_usd=total(prompt_cache, True),
         price_known=price_for(model)[1],
     )

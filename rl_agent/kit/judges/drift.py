@@ -51,8 +51,12 @@ class AnchorWatch:
 
     def measure(self, step: int) -> AnchorReading:
         grades: list[Grade] = self.judge.grade_many([a.item for a in self.anchors])
-        reading = AnchorReading(step, [g.score if g.ok else None for g in grades], sum(not g.ok for g in grades),
-                                round(sum(g.cost_usd for g in grades), 6))
+        reading = AnchorReading(
+            step,
+            [g.score if g.ok else None for g in grades],
+            sum(not g.ok for g in grades),
+            round(sum(g.cost_usd for g in grades), 6),
+        )
         self.readings.append(reading)
         return reading
 
@@ -68,8 +72,16 @@ def drift_summary(anchors: Sequence[Anchor], readings: Sequence[AnchorReading], 
     """How the anchors' scores moved from the first reading: the mean absolute move per reading, its largest
     value, the good and bad means at each reading, and whether it passed DRIFT_MAX."""
     if not readings:
-        return {"anchors": len(anchors), "every": every, "readings": [], "max_drift": None, "flagged": False,
-                "message": "The anchors were not graded (no reading was taken).", "cost_usd": 0.0, "failures": {}}
+        return {
+            "anchors": len(anchors),
+            "every": every,
+            "readings": [],
+            "max_drift": None,
+            "flagged": False,
+            "message": "The anchors were not graded (no reading was taken).",
+            "cost_usd": 0.0,
+            "failures": {},
+        }
     base = readings[0]
     rows, drifts = [], []
     for r in readings:
@@ -77,30 +89,50 @@ def drift_summary(anchors: Sequence[Anchor], readings: Sequence[AnchorReading], 
         drift = _mean(moves) if r is not base else 0.0
         if r is not base and drift is not None:
             drifts.append((drift, r.step))
-        rows.append({"step": r.step, "drift": drift, "failed": r.failed,
-                     "good": _mean([s for a, s in zip(anchors, r.scores) if a.kind == "good" and s is not None]),
-                     "bad": _mean([s for a, s in zip(anchors, r.scores) if a.kind == "bad" and s is not None])})
+        rows.append(
+            {
+                "step": r.step,
+                "drift": drift,
+                "failed": r.failed,
+                "good": _mean([s for a, s in zip(anchors, r.scores) if a.kind == "good" and s is not None]),
+                "bad": _mean([s for a, s in zip(anchors, r.scores) if a.kind == "bad" and s is not None]),
+            }
+        )
     worst, at = max(drifts) if drifts else (0.0, base.step)
     flagged = worst > DRIFT_MAX
     first, last = rows[0], rows[-1]
-    moved = (f"good anchors {first['good']} -> {last['good']}, bad anchors {first['bad']} -> {last['bad']} "
-             f"(steps {first['step']} -> {last['step']})")
+    moved = (
+        f"good anchors {first['good']} -> {last['good']}, bad anchors {first['bad']} -> {last['bad']} "
+        f"(steps {first['step']} -> {last['step']})"
+    )
     n = len(anchors)
     if len(readings) < 2:
         message = f"The judge's {n} anchors were graded once (step {base.step}); no drift could be measured."
     elif flagged:
-        message = (f"Judge drift: the {n} anchors (the task's proven good and bad examples, graded again every "
-                   f"{every} steps without the grade cache) moved {worst:.2f} on average by step {at}, more than "
-                   f"{DRIFT_MAX} ({moved}). The judge's scores late in training do not mean what they meant early, so "
-                   "the reward curve mixes two scales: pin the judge model, re-run, and compare.")
+        message = (
+            f"Judge drift: the {n} anchors (the task's proven good and bad examples, graded again every "
+            f"{every} steps without the grade cache) moved {worst:.2f} on average by step {at}, more than "
+            f"{DRIFT_MAX} ({moved}). The judge's scores late in training do not mean what they meant early, so "
+            "the reward curve mixes two scales: pin the judge model, re-run, and compare."
+        )
     else:
-        message = (f"The judge held steady on its {n} anchors (graded again every {every} steps without the grade "
-                   f"cache): the largest mean move was {worst:.2f} (at most {DRIFT_MAX}); {moved}.")
+        message = (
+            f"The judge held steady on its {n} anchors (graded again every {every} steps without the grade "
+            f"cache): the largest mean move was {worst:.2f} (at most {DRIFT_MAX}); {moved}."
+        )
     failures = sum(r.failed for r in readings)
-    return {"anchors": n, "every": every, "readings": rows, "max_drift": round(worst, 4), "flagged": flagged,
-            "message": message, "cost_usd": round(sum(r.cost_usd for r in readings), 6),
-            "failures": {"anchor_grade": failures} if failures else {}, "graded": sum(
-                sum(s is not None for s in r.scores) for r in readings), "failed": failures}
+    return {
+        "anchors": n,
+        "every": every,
+        "readings": rows,
+        "max_drift": round(worst, 4),
+        "flagged": flagged,
+        "message": message,
+        "cost_usd": round(sum(r.cost_usd for r in readings), 6),
+        "failures": {"anchor_grade": failures} if failures else {},
+        "graded": sum(sum(s is not None for s in r.scores) for r in readings),
+        "failed": failures,
+    }
 
 
 def drift_checks(anchors: dict | None) -> dict[str, bool]:
@@ -117,7 +149,9 @@ def read_anchors(path: str | Path) -> list[Anchor]:
         if raw.strip():
             row = json.loads(raw)
             ref = row.get("reference")
-            out.append(Anchor(row["kind"], GradeItem(row["prompt"], row["output"], ref if isinstance(ref, str) else None)))
+            out.append(
+                Anchor(row["kind"], GradeItem(row["prompt"], row["output"], ref if isinstance(ref, str) else None))
+            )
     if not out:
         raise ValueError(f"{path}: no anchors")
     return out
@@ -139,15 +173,22 @@ def anchor_callback(anchors_cfg: dict, reward_cfg: dict, reward: Any, root: Path
 
     c = reward_cfg["claude"]
     model = reward_cfg["spec"].partition(":")[2]
-    judge = ClaudeJudge(rubric=c["rubric"], calibration=c.get("calibration", True), cache=None, timeout=c["timeout"],
-                        concurrency=c["concurrency"], **({"model": model} if model else {}))
+    judge = ClaudeJudge(
+        rubric=c["rubric"],
+        calibration=c.get("calibration", True),
+        cache=None,
+        timeout=c["timeout"],
+        concurrency=c["concurrency"],
+        **({"model": model} if model else {}),
+    )
     engine = _engine_of(reward)
     if engine is not None:
         judge.engine.budget = engine.budget
     path = root / anchors_cfg["out"] if not Path(anchors_cfg["out"]).is_absolute() else Path(anchors_cfg["out"])
     anchors_file = Path(anchors_cfg["file"])
-    watch = AnchorWatch(read_anchors(anchors_file if anchors_file.is_absolute() else root / anchors_file), judge,
-                        anchors_cfg["every"])
+    watch = AnchorWatch(
+        read_anchors(anchors_file if anchors_file.is_absolute() else root / anchors_file), judge, anchors_cfg["every"]
+    )
     if path.is_file():  # a resumed run keeps its baseline
         saved = json.loads(path.read_text(encoding="utf-8")).get("raw", [])
         watch.readings = [AnchorReading(**r) for r in saved]

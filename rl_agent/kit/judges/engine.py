@@ -116,7 +116,11 @@ class ClaudeEngine:
         long_enough = self.prefix_tokens >= self.min_cacheable
         self.prompt_cache = long_enough if settings.prompt_cache is None else settings.prompt_cache
         self.conv = Conversation(
-            self.model, system_text, fmt, self.prompt_cache, settings.structured_output,
+            self.model,
+            system_text,
+            fmt,
+            self.prompt_cache,
+            settings.structured_output,
             settings.max_tokens,
         )
         self.rubric_hash = text_hash(fmt.name, system_text)
@@ -124,8 +128,11 @@ class ClaudeEngine:
         self.budget = Budget(settings.max_cost)
         self._owns_cache = not isinstance(settings.cache, GradeCache) and settings.cache is not None
         self.cache: GradeCache | None = (
-            settings.cache if isinstance(settings.cache, GradeCache)
-            else GradeCache(settings.cache) if settings.cache is not None else None
+            settings.cache
+            if isinstance(settings.cache, GradeCache)
+            else GradeCache(settings.cache)
+            if settings.cache is not None
+            else None
         )
         self._auth_failed = False
 
@@ -134,7 +141,9 @@ class ClaudeEngine:
     def cache_note(self) -> str:
         """One line saying whether the prefix is cached and why (token counts are chars/4 estimates)."""
         how = "counted" if self.prefix_counted else "estimated as chars/4"
-        size = f"prefix ~{self.prefix_tokens} tokens ({how}), minimum cacheable for {self.model} is {self.min_cacheable}"
+        size = (
+            f"prefix ~{self.prefix_tokens} tokens ({how}), minimum cacheable for {self.model} is {self.min_cacheable}"
+        )
         if self.prompt_cache:
             return f"prompt caching on: {size}"
         if self.settings.prompt_cache is False:
@@ -144,10 +153,12 @@ class ClaudeEngine:
     def count_prefix_tokens(self) -> int:
         """Measure the prefix with the (free) count_tokens endpoint and redo the caching decision with it."""
         key = self.api_key()
-        with make_sync_client(key, resolve_base_url(self.settings.base_url), self.settings.timeout,
-                              self.settings.max_retries) as client:
+        with make_sync_client(
+            key, resolve_base_url(self.settings.base_url), self.settings.timeout, self.settings.max_retries
+        ) as client:
             counted = client.messages.count_tokens(
-                model=self.model, system=[{"type": "text", "text": self.conv.system_text}],
+                model=self.model,
+                system=[{"type": "text", "text": self.conv.system_text}],
                 messages=[{"role": "user", "content": "."}],
             ).input_tokens
         self.prefix_tokens, self.prefix_counted = int(counted), True
@@ -175,9 +186,7 @@ class ClaudeEngine:
             self.cache.put(key, grade, model=self.model, rubric=self.rubric_hash)
 
     def _reservation(self, params: dict[str, Any], *, batch: bool) -> float:
-        chars = sum(len(b["text"]) for b in params["system"]) + sum(
-            len(m["content"]) for m in params["messages"]
-        )
+        chars = sum(len(b["text"]) for b in params["system"]) + sum(len(m["content"]) for m in params["messages"])
         return worst_case_cost(chars // 4 + 1, self.settings.max_tokens, self.model, batch=batch)
 
     def _finish(self, results: dict[str, Grade], calls: Sequence[Call]) -> dict[str, Grade]:
@@ -207,9 +216,11 @@ class ClaudeEngine:
         if todo:
             key = self.api_key()
             sem = asyncio.Semaphore(max(1, self.settings.concurrency))
-            client = make_async_client(key, resolve_base_url(self.settings.base_url),
-                                       self.settings.timeout, self.settings.max_retries)
+            client = make_async_client(
+                key, resolve_base_url(self.settings.base_url), self.settings.timeout, self.settings.max_retries
+            )
             async with client:
+
                 async def one(call: Call) -> None:
                     async with sem:
                         grade = await self._online(client, call, key)
@@ -271,8 +282,9 @@ class ClaudeEngine:
         secret = self.api_key()
         pending = {c.key: c for c in todo}
         state = {k: _Pending() for k in pending}
-        client = make_sync_client(secret, resolve_base_url(self.settings.base_url),
-                                  self.settings.timeout, self.settings.max_retries)
+        client = make_sync_client(
+            secret, resolve_base_url(self.settings.base_url), self.settings.timeout, self.settings.max_retries
+        )
         with client:
             if self.cache is not None:
                 for saved in self.cache.open_batches(model=self.model, rubric=self.rubric_hash):
@@ -315,15 +327,23 @@ class ClaudeEngine:
         for k in pending:
             if k not in results:
                 failure = state[k].failure or Grade.failed("api_error", "no result for this item")
-                results[k] = Grade.failed(failure.error or "api_error", failure.reason,
-                                          usage=state[k].usage, cost_usd=state[k].cost)
+                results[k] = Grade.failed(
+                    failure.error or "api_error", failure.reason, usage=state[k].usage, cost_usd=state[k].cost
+                )
                 if progress:
                     progress(1)
         return self._finish(results, calls)
 
     def _collect(
-        self, client: Any, batch_id: str, keys: set[str], pending: dict[str, Call], state: dict[str, _Pending],
-        results: dict[str, Grade], reserved: dict[str, float], progress: Progress | None,
+        self,
+        client: Any,
+        batch_id: str,
+        keys: set[str],
+        pending: dict[str, Call],
+        state: dict[str, _Pending],
+        results: dict[str, Grade],
+        reserved: dict[str, float],
+        progress: Progress | None,
     ) -> None:
         secret = self.api_key()
         delay, deadline = self.settings.poll_interval, time.monotonic() + self.settings.batch_timeout
@@ -332,7 +352,8 @@ class ClaudeEngine:
                 if time.monotonic() + delay > deadline:
                     for k in keys & pending.keys():
                         state[k].failure = Grade.failed(
-                            "timeout", f"batch {batch_id} still processing; rerun the same command to resume it")
+                            "timeout", f"batch {batch_id} still processing; rerun the same command to resume it"
+                        )
                         state[k].final = True
                     return
                 time.sleep(delay)

@@ -35,10 +35,17 @@ from rl_agent.kit.judges.wire import ReplyError, ReplyFormat, _json_object, _rea
 
 GROUP_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"grades": {"type": "array", "items": {
-        "type": "object",
-        "properties": {"id": {"type": "string"}, "score": {"type": "number"}, "reason": {"type": "string"}},
-        "required": ["id", "score", "reason"], "additionalProperties": False}}},
+    "properties": {
+        "grades": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"id": {"type": "string"}, "score": {"type": "number"}, "reason": {"type": "string"}},
+                "required": ["id", "score", "reason"],
+                "additionalProperties": False,
+            },
+        }
+    },
     "required": ["grades"],
     "additionalProperties": False,
 }
@@ -58,12 +65,13 @@ def parse_group_reply(text: str, ids: Sequence[str]) -> dict[str, tuple[float, s
     if not isinstance(grades, list):
         raise ReplyError("malformed", 'the "grades" field was missing or not an array')
     if len(grades) != len(ids):
-        raise ReplyError("malformed", f"it graded {len(grades)} answers, but {len(ids)} were shown (ids "
-                                      f"{', '.join(ids)})")
+        raise ReplyError(
+            "malformed", f"it graded {len(grades)} answers, but {len(ids)} were shown (ids {', '.join(ids)})"
+        )
     out: dict[str, tuple[float, str]] = {}
     for g in grades:
         if not isinstance(g, dict):
-            raise ReplyError("malformed", "an entry of \"grades\" was not an object")
+            raise ReplyError("malformed", 'an entry of "grades" was not an object')
         gid = str(g.get("id", "")).strip()
         if gid not in ids:
             raise ReplyError("malformed", f"it graded an answer id {gid!r} that was not shown (ids {', '.join(ids)})")
@@ -101,15 +109,24 @@ class GroupJudge:
     log_path: a JSONL file each group's record is appended to. Other options are ClaudeSettings fields.
     """
 
-    def __init__(self, *, rubric: str | Path | None = None, calibration: bool | str | Path = False, seed: int = 0,
-                 log_path: str | Path | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        rubric: str | Path | None = None,
+        calibration: bool | str | Path = False,
+        seed: int = 0,
+        log_path: str | Path | None = None,
+        **options: Any,
+    ) -> None:
         self.rubric_name, rubric_text = load_rubric(rubric)
         examples = [] if calibration is False else load_calibration(None if calibration is True else calibration)
         system = render("group_system.md.j2", rubric=neutralize(rubric_text))
         if examples:  # the same graded examples ClaudeJudge shows, after the rubric (still the stable prefix)
             system += "\n" + "".join(
                 f"<example>\n<prompt>{neutralize(e.prompt)}</prompt>\n<output>{neutralize(e.output)}</output>\n"
-                f"<grade>{json.dumps({'score': e.score, 'reason': e.reason})}</grade>\n</example>\n" for e in examples)
+                f"<grade>{json.dumps({'score': e.score, 'reason': e.reason})}</grade>\n</example>\n"
+                for e in examples
+            )
         self.settings = ClaudeSettings(**options)
         self.settings.max_tokens = max(self.settings.max_tokens, 1024)  # G reasons in one reply
         self.engine = ClaudeEngine(self.settings, system, GROUP_FORMAT)
@@ -142,16 +159,21 @@ class GroupJudge:
         random.Random(_sha(str(self.seed), items[0].prompt, *sorted(distinct))).shuffle(order)
         ids = [str(i + 1) for i in range(len(order))]
         ref = items[0].reference
-        text = render("group_item.md.j2", prompt=neutralize(items[0].prompt),
-                      reference=None if ref is None else neutralize(ref),
-                      answers=[{"id": ids[pos], "text": neutralize(distinct[k])} for pos, k in enumerate(order)])
+        text = render(
+            "group_item.md.j2",
+            prompt=neutralize(items[0].prompt),
+            reference=None if ref is None else neutralize(ref),
+            answers=[{"id": ids[pos], "text": neutralize(distinct[k])} for pos, k in enumerate(order)],
+        )
         return distinct, order, text, ids
 
     def _keys(self, items: Sequence[GradeItem], distinct: list[str]) -> list[str]:
         """Cache keys: a group grade is relative, so it is keyed by the whole group's distinct answers."""
         group = _sha(*sorted(distinct))
-        return [grade_key(self.settings.model, self.engine.rubric_hash, "group", group, it.prompt, it.output,
-                          it.reference) for it in items]
+        return [
+            grade_key(self.settings.model, self.engine.rubric_hash, "group", group, it.prompt, it.output, it.reference)
+            for it in items
+        ]
 
     async def _grade_group(self, client: Any, secret: str, items: Sequence[GradeItem]) -> list[Grade]:
         distinct, order, text, ids = self._plan(items)
@@ -179,8 +201,9 @@ class GroupJudge:
             grades.append(grade)
         return grades
 
-    async def _ask(self, client: Any, secret: str, text: str, ids: list[str]
-                   ) -> tuple[list[tuple[float, str]] | None, Grade | None, Usage, float]:
+    async def _ask(
+        self, client: Any, secret: str, text: str, ids: list[str]
+    ) -> tuple[list[tuple[float, str]] | None, Grade | None, Usage, float]:
         """(scores by shown position, or None with the failure), the usage and cost of this group's requests."""
         eng, usage, cost = self.engine, Usage(), 0.0
         retry: tuple[str, str] | None = None
@@ -239,9 +262,11 @@ class GroupJudge:
                 raise ValueError("a group holds one or more completions of one prompt (and one reference)")
         secret = self.engine.api_key()
         sem = asyncio.Semaphore(max(1, self.settings.concurrency))
-        client = make_async_client(secret, resolve_base_url(self.settings.base_url), self.settings.timeout,
-                                   self.settings.max_retries)
+        client = make_async_client(
+            secret, resolve_base_url(self.settings.base_url), self.settings.timeout, self.settings.max_retries
+        )
         async with client:
+
             async def one(g: Sequence[GradeItem]) -> list[Grade]:
                 async with sem:
                     return await self._grade_group(client, secret, g)
@@ -286,8 +311,9 @@ def position_means_from_log(path: str | Path) -> list[float | None] | None:
     path = Path(path)
     if not path.is_file():
         return None
-    return position_means([GroupRecord(**json.loads(x)) for x in path.read_text(encoding="utf-8").splitlines()
-                           if x.strip()])
+    return position_means(
+        [GroupRecord(**json.loads(x)) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    )
 
 
 def group_system_text() -> str:

@@ -27,8 +27,9 @@ class InputRow:
 def read_grade_inputs(path: str | Path) -> list[InputRow]:
     path = Path(path)
     rows = []
-    for _, where, obj in iter_jsonl_objects(path, error=GradeInputError,
-                                                 expected='a JSON object {"prompt", "output"[, "reference"]}'):
+    for _, where, obj in iter_jsonl_objects(
+        path, error=GradeInputError, expected='a JSON object {"prompt", "output"[, "reference"]}'
+    ):
         for key in ("prompt", "output"):
             if key not in obj:
                 raise GradeInputError(f"{where}: missing field {key!r}")
@@ -56,8 +57,14 @@ def write_graded(path: Path, rows: Sequence[InputRow], grades: Sequence[Grade], 
     with open(tmp, "w", encoding="utf-8") as f:
         for row, g in zip(rows, grades):
             out = {
-                **row.raw, "score": g.score, "reason": g.reason, "ok": g.ok, "error": g.error,
-                "cached": g.cached, "judge": judge, "cost_usd": round(g.cost_usd, 8),
+                **row.raw,
+                "score": g.score,
+                "reason": g.reason,
+                "ok": g.ok,
+                "error": g.error,
+                "cached": g.cached,
+                "judge": judge,
+                "cost_usd": round(g.cost_usd, 8),
             }
             f.write(json.dumps(out, ensure_ascii=False) + "\n")
     tmp.replace(path)
@@ -82,13 +89,25 @@ class ScoreSummary:
             if not g.ok:
                 failures[g.error or "unknown"] = failures.get(g.error or "unknown", 0) + 1
         return cls(
-            n=len(grades), graded=len(scores), failed=len(grades) - len(scores),
+            n=len(grades),
+            graded=len(scores),
+            failed=len(grades) - len(scores),
             mean=statistics.fmean(scores) if scores else None,
             stdev=statistics.pstdev(scores) if len(scores) > 1 else (0.0 if scores else None),
-            min=min(scores) if scores else None, max=max(scores) if scores else None, failures=failures,
+            min=min(scores) if scores else None,
+            max=max(scores) if scores else None,
+            failures=failures,
         )
 
     def as_dict(self) -> dict[str, Any]:
         r = lambda x: None if x is None or math.isnan(x) else round(x, 4)  # noqa: E731
-        return {"n": self.n, "graded": self.graded, "failed": self.failed, "mean": r(self.mean),
-                "stdev": r(self.stdev), "min": r(self.min), "max": r(self.max), "failures": self.failures}
+        return {
+            "n": self.n,
+            "graded": self.graded,
+            "failed": self.failed,
+            "mean": r(self.mean),
+            "stdev": r(self.stdev),
+            "min": r(self.min),
+            "max": r(self.max),
+            "failures": self.failures,
+        }

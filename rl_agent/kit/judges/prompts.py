@@ -18,8 +18,19 @@ from typing import Any
 import jinja2
 
 DEFAULT_RUBRIC = "terse"
-_TAGS = ("prompt", "output", "reference", "answer", "answer_a", "answer_b", "example", "rubric", "grade", "task",
-         "existing_prompts")
+_TAGS = (
+    "prompt",
+    "output",
+    "reference",
+    "answer",
+    "answer_a",
+    "answer_b",
+    "example",
+    "rubric",
+    "grade",
+    "task",
+    "existing_prompts",
+)
 _CLOSE_TAG = re.compile(r"</\s*(" + "|".join(_TAGS) + r")\s*>", re.IGNORECASE)
 
 
@@ -31,7 +42,10 @@ def read_prompt(name: str) -> str:
 @lru_cache(maxsize=None)
 def _template(name: str) -> jinja2.Template:
     env = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
         keep_trailing_newline=False,
     )
     return env.from_string(read_prompt(name))
@@ -100,7 +114,9 @@ def grader_prefix(rubric_text: str, examples: list[CalibrationExample], template
 
 def grader_item(prompt: str, output: str, reference: str | None) -> str:
     return render(
-        "grader_item.md.j2", prompt=neutralize(prompt), output=neutralize(output),
+        "grader_item.md.j2",
+        prompt=neutralize(prompt),
+        output=neutralize(output),
         reference=None if reference is None else neutralize(reference),
     )
 

@@ -48,8 +48,10 @@ class LaunchPlan(BaseModel):
         if self.strategy != "ddp" and self.device != "cuda":
             raise ValueError(f"{self.strategy} shards the model across GPUs; on the CPU use strategy 'ddp'")
         if self.num_processes % self.num_machines:
-            raise ValueError(f"num_processes ({self.num_processes}) must be a multiple of num_machines "
-                             f"({self.num_machines}): each machine runs the same number")
+            raise ValueError(
+                f"num_processes ({self.num_processes}) must be a multiple of num_machines "
+                f"({self.num_machines}): each machine runs the same number"
+            )
         if self.machine_rank >= self.num_machines:
             raise ValueError(f"machine_rank {self.machine_rank} but only {self.num_machines} machine(s)")
         if self.num_machines > 1 and not self.main_process_ip:
@@ -136,33 +138,47 @@ def split_batch(batch_size: int, grad_accum: int, processes: int, min_per_device
     per step), then the batch; ValueError when the global batch does not split into whole equal shares."""
     total = batch_size * grad_accum
     if total % processes:
-        raise ValueError(f"the global batch (batch_size {batch_size} x grad_accum {grad_accum} = {total}) does not "
-                         f"split evenly between {processes} processes: make it a multiple of {processes}")
+        raise ValueError(
+            f"the global batch (batch_size {batch_size} x grad_accum {grad_accum} = {total}) does not "
+            f"split evenly between {processes} processes: make it a multiple of {processes}"
+        )
     shared = math.gcd(grad_accum, processes)
     batch, accum = batch_size // (processes // shared), grad_accum // shared
     if batch < min_per_device:
-        raise ValueError(f"split between {processes} processes the per-device batch would be {batch}; this track "
-                         f"needs at least {min_per_device}: raise batch_size to {min_per_device * processes}")
+        raise ValueError(
+            f"split between {processes} processes the per-device batch would be {batch}; this track "
+            f"needs at least {min_per_device}: raise batch_size to {min_per_device * processes}"
+        )
     return batch, accum
 
 
 def write_accelerate_config(folder: Path, plan: LaunchPlan, script: str = "train_<track>.py") -> Path:
     """Write accelerate_config.yaml into `folder` (atomically) and return its path."""
     path = Path(folder) / CONFIG_FILE
-    header = ("# Written by rl-agent. Launch with:\n"
-              f"#   accelerate launch --config_file {CONFIG_FILE} {script}\n"
-              "# On each node of a multi-node run, set machine_rank to that node's index (0 = main node).\n")
+    header = (
+        "# Written by rl-agent. Launch with:\n"
+        f"#   accelerate launch --config_file {CONFIG_FILE} {script}\n"
+        "# On each node of a multi-node run, set machine_rank to that node's index (0 = main node).\n"
+    )
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(header + to_yaml(accelerate_config(plan)), encoding="utf-8")
     os.replace(tmp, path)
     return path
 
 
-def launch_command(script: str, config_path: Path, *, python: str | None = None,
-                   script_args: Sequence[str] = ()) -> list[str]:
+def launch_command(
+    script: str, config_path: Path, *, python: str | None = None, script_args: Sequence[str] = ()
+) -> list[str]:
     """argv that runs `script` under accelerate with `config_path` (`python -m` so no PATH lookup)."""
-    return [python or sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config_path),
-            script, *script_args]
+    return [
+        python or sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(config_path),
+        script,
+        *script_args,
+    ]
 
 
 def launch_env(plan: LaunchPlan, cpu_count: int | None = None) -> dict[str, str]:

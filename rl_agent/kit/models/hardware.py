@@ -65,8 +65,11 @@ def local_parameter_count(folder: Path) -> int | None:
     """Parameters of a local safetensors model, from the headers alone (no torch, nothing loaded)."""
     index = folder / "model.safetensors.index.json"
     try:
-        files = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())) \
-            if index.is_file() else ["model.safetensors"]
+        files = (
+            sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+            if index.is_file()
+            else ["model.safetensors"]
+        )
         total = 0
         for name in files:
             with open(folder / name, "rb") as f:
@@ -127,7 +130,9 @@ def hub_endpoint() -> str:
 
 
 def hub_offline_forced() -> bool:
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def hub_model_status(name: str, timeout: float = 3.0) -> str:

@@ -50,13 +50,17 @@ def embedded_model_dir() -> Path:
     path = Path(str(resources.files("rl_agent") / "data" / "embedded_model"))
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
     if missing:
-        raise EmbeddedModelError(f"{path}: the embedded model is incomplete (missing {', '.join(missing)}); "
-                                 "reinstall rl-agent or rebuild it with `python tools/build_embedded_model.py`")
+        raise EmbeddedModelError(
+            f"{path}: the embedded model is incomplete (missing {', '.join(missing)}); "
+            "reinstall rl-agent or rebuild it with `python tools/build_embedded_model.py`"
+        )
     recipe = json.loads((path / "recipe.json").read_text(encoding="utf-8"))
     expected = recipe.get("weights_sha256")
     if expected and _sha256(path / "model.safetensors") != expected:
-        raise EmbeddedModelError(f"{path / 'model.safetensors'}: weights do not match recipe.json (damaged file); "
-                                 "reinstall rl-agent or rebuild it with `python tools/build_embedded_model.py`")
+        raise EmbeddedModelError(
+            f"{path / 'model.safetensors'}: weights do not match recipe.json (damaged file); "
+            "reinstall rl-agent or rebuild it with `python tools/build_embedded_model.py`"
+        )
     return path
 
 

@@ -19,7 +19,7 @@ from rl_agent.runtime import chat_format
 
 # The same chat formatting as the rendered evaluation: the runtime copy the scripts use, from a temporary folder
 # (the training interpreter need not have rl-agent installed).
-_SCRIPT = r'''
+_SCRIPT = r"""
 import json, sys
 job = json.load(sys.stdin)
 sys.path.insert(0, job["runtime_parent"])
@@ -43,27 +43,48 @@ for start in range(0, len(job["prompts"]), 16):
     width = enc["input_ids"].shape[1]
     outs += [tok.decode(o[width:], skip_special_tokens=True).strip() for o in out]
 print("\n" + json.dumps({"answers": outs}))
-'''
+"""
 
 
 class BaseAnswerError(RlAgentError, RuntimeError):
     """The base model could not answer the held-out prompts; the message has the last error line."""
 
 
-def base_answers(python: str, model: str, prompts: list[str], *, max_new_tokens: int, chat_kwargs: dict | None = None,
-                 offline: bool = True, timeout_s: float = 600) -> list[str]:
+def base_answers(
+    python: str,
+    model: str,
+    prompts: list[str],
+    *,
+    max_new_tokens: int,
+    chat_kwargs: dict | None = None,
+    offline: bool = True,
+    timeout_s: float = 600,
+) -> list[str]:
     """Greedy answers of `model` to `prompts` (as the evaluation generates them)."""
     kwargs = chat_format.CHAT_TEMPLATE_KWARGS if chat_kwargs is None else chat_kwargs
     with tempfile.TemporaryDirectory(prefix="rl-agent-runtime-") as parent:
         install_runtime(Path(parent))
-        job = {"model": model, "prompts": prompts, "max_new_tokens": max_new_tokens, "chat_kwargs": kwargs,
-               "runtime_parent": parent}
-        proc = subprocess.run([python, "-c", _SCRIPT], input=json.dumps(job), capture_output=True, text=True,
-                              env=child_env(offline=offline), timeout=timeout_s)
+        job = {
+            "model": model,
+            "prompts": prompts,
+            "max_new_tokens": max_new_tokens,
+            "chat_kwargs": kwargs,
+            "runtime_parent": parent,
+        }
+        proc = subprocess.run(
+            [python, "-c", _SCRIPT],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            env=child_env(offline=offline),
+            timeout=timeout_s,
+        )
     last = [ln for ln in proc.stdout.splitlines() if ln.strip()]
     if proc.returncode != 0 or not last:
         err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-        raise BaseAnswerError(f"the base model could not answer the held-out prompts: {err[-1] if err else 'no output'}")
+        raise BaseAnswerError(
+            f"the base model could not answer the held-out prompts: {err[-1] if err else 'no output'}"
+        )
     return json.loads(last[-1])["answers"]
 
 

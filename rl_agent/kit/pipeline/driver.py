@@ -56,8 +56,9 @@ def validate_data(spec: RunSpec) -> tuple[list, list]:
 class Pipeline:
     """Runs one run folder's stages over its spec's track."""
 
-    def __init__(self, folder: RunFolder, console: Console, track: Track | None = None,
-                 estimator: TimeEstimator | None = None):
+    def __init__(
+        self, folder: RunFolder, console: Console, track: Track | None = None, estimator: TimeEstimator | None = None
+    ):
         self.folder = folder
         self.console = console
         self._track = track
@@ -80,8 +81,10 @@ class Pipeline:
         except EmbeddedModelError as e:
             raise StageError(str(e)) from None
         recipe = json.loads((path / "recipe.json").read_text(encoding="utf-8"))
-        self.console.print(f"embedded model (shipped with rl-agent, {recipe.get('hidden_size')}-wide, "
-                           f"{recipe.get('num_hidden_layers')} layers): {path}")
+        self.console.print(
+            f"embedded model (shipped with rl-agent, {recipe.get('hidden_size')}-wide, "
+            f"{recipe.get('num_hidden_layers')} layers): {path}"
+        )
         state.model_path = str(path)
 
     def stage_data(self, state: RunState) -> None:
@@ -91,8 +94,10 @@ class Pipeline:
             split = carve_validation(train, seed=track.settings(state.spec).seed)
             train = split.train
             write_validation(self.folder.path(VALIDATION_FILE), split.validation)
-            self.console.print(f"splits: {split.sizes()} (for choosing), {len(heldout)} held-out test rows (for the "
-                               f"before/after only); no prompt on two sides")
+            self.console.print(
+                f"splits: {split.sizes()} (for choosing), {len(heldout)} held-out test rows (for the "
+                f"before/after only); no prompt on two sides"
+            )
         track.write_data(self.folder.root, train, heldout)
 
     def stage_render(self, state: RunState) -> None:
@@ -105,15 +110,22 @@ class Pipeline:
         write_rendered(track.eval_template, ctx, self.folder.path(track.eval_script))
         track.after_render(self.folder.root, state.spec)
 
-    def _run_command(self, state: RunState, cmd: list, what: str, env: dict | None = None,
-                     echo: Callable[[str], None] | None = None) -> None:
+    def _run_command(
+        self, state: RunState, cmd: list, what: str, env: dict | None = None, echo: Callable[[str], None] | None = None
+    ) -> None:
         env = env or child_env(offline=state.spec.model_source != "hub")
-        result = run_step(cmd, cwd=self.folder.root, log_path=self.folder.path(LOG_FILE), env=env,
-                          echo=echo or (lambda s: self.console.file.write(s)))
+        result = run_step(
+            cmd,
+            cwd=self.folder.root,
+            log_path=self.folder.path(LOG_FILE),
+            env=env,
+            echo=echo or (lambda s: self.console.file.write(s)),
+        )
         if not result.ok:
             last = [ln for ln in result.tail.splitlines() if ln.strip()]
-            raise StageError(f"{what} failed (exit {result.returncode}): {last[-1] if last else 'no output'}; "
-                             f"see {result.log_path}")
+            raise StageError(
+                f"{what} failed (exit {result.returncode}): {last[-1] if last else 'no output'}; see {result.log_path}"
+            )
 
     def stage_train(self, state: RunState) -> None:
         if self.estimator is not None:
@@ -131,15 +143,22 @@ class Pipeline:
         self.folder.path(SELECTION_FILE).unlink(missing_ok=True)
         if not supports_selection(track) or not validation_rows(self.folder.path(VALIDATION_FILE)):
             return
-        self._run_command(state, [state.python, track.eval_script, "--select"], "checkpoint scoring on validation",
-                          track.script_env(state.spec))
+        self._run_command(
+            state,
+            [state.python, track.eval_script, "--select"],
+            "checkpoint scoring on validation",
+            track.script_env(state.spec),
+        )
         try:
             validation = json.loads(self.folder.path(VALIDATION_OUTPUT).read_text(encoding="utf-8"))
             sel = select(self.folder.root, state.spec, track, validation)
         except (OSError, ValueError, SelectionError) as e:
             raise StageError(f"checkpoint selection failed: {e}") from None
-        self.console.print(f"checkpoint selection on {sel.validation_rows} validation prompts "
-                           f"({len(sel.candidates)} checkpoints, {sel.seconds:.0f} s): {sel.reason}", highlight=False)
+        self.console.print(
+            f"checkpoint selection on {sel.validation_rows} validation prompts "
+            f"({len(sel.candidates)} checkpoints, {sel.seconds:.0f} s): {sel.reason}",
+            highlight=False,
+        )
 
     def stage_evaluate(self, state: RunState) -> None:
         track = self.track(state)
@@ -154,9 +173,11 @@ class Pipeline:
             win = result.get("win_rate")
             if win:
                 rate = "n/a" if win["rate"] is None else f"{win['rate']:.2f}"
-                self.console.print(f"pairwise win rate of tuned over base (both orders): {rate} ({win['wins']} wins, "
-                                   f"{win['losses']} losses, {win['ties']} ties, {win['failed']} failed; "
-                                   f"${win['cost_usd']:.4f})")
+                self.console.print(
+                    f"pairwise win rate of tuned over base (both orders): {rate} ({win['wins']} wins, "
+                    f"{win['losses']} losses, {win['ties']} ties, {win['failed']} failed; "
+                    f"${win['cost_usd']:.4f})"
+                )
 
     def stage_report(self, state: RunState) -> dict:
         track = self.track(state)

@@ -65,6 +65,7 @@ class Pipeline(Protocol):
     def stage_render(self, state: RunState) -> None: ...
     def _run_command(self, state: RunState, cmd: list[str], what: str, env: dict[str, str]) -> None: ...
 
+
 ESTIMATE_FILE = "estimate.json"  # in the run folder: what was estimated and decided (the report reads it)
 OUT_DIR = "out"  # the scripts' output_dir (tracks/base.py common_context)
 PAUSE_FILE, GO_FILE, STOP_FILE = "pause.json", "pause.go", "pause.stop"  # in OUT_DIR: _estimate.py.j2's names
@@ -108,8 +109,13 @@ class Estimate:
         """Predicted train-stage time for `steps` (default: the run's), saving every `save_steps`."""
         steps = steps or self.steps
         saves = math.ceil(steps / (save_steps or self.save_steps))  # the trainer also saves at the last step
-        return (self.startup_seconds + self.warmup_step_seconds + (steps - 1) * self.step_seconds
-                + (saves + 1) * self.save_seconds + FINISH_SECONDS)  # + 1: the adapter at the end
+        return (
+            self.startup_seconds
+            + self.warmup_step_seconds
+            + (steps - 1) * self.step_seconds
+            + (saves + 1) * self.save_seconds
+            + FINISH_SECONDS
+        )  # + 1: the adapter at the end
 
     @property
     def seconds(self) -> float:
@@ -117,25 +123,39 @@ class Estimate:
 
     @property
     def method(self) -> str:
-        text = (f"timed the first {self.measured_steps} steps of this run (the first one a warm-up) while it "
-                f"paused, extrapolated to {self.steps} steps")
+        text = (
+            f"timed the first {self.measured_steps} steps of this run (the first one a warm-up) while it "
+            f"paused, extrapolated to {self.steps} steps"
+        )
         return "; ".join([text, *self.notes])
 
     def scaled(self, ratio: float, model: str) -> "Estimate":
         """The same run on a model whose step costs `ratio` times this one's (start-up kept: a guess)."""
-        return dataclasses.replace(self, model=model, warmup_step_seconds=self.warmup_step_seconds * ratio,
-                                   step_seconds=self.step_seconds * ratio, save_seconds=self.save_seconds * ratio)
+        return dataclasses.replace(
+            self,
+            model=model,
+            warmup_step_seconds=self.warmup_step_seconds * ratio,
+            step_seconds=self.step_seconds * ratio,
+            save_seconds=self.save_seconds * ratio,
+        )
 
     def summary_line(self) -> str:
         where = "this GPU" if self.device == "cuda" else "this CPU"
         if self.processes > 1:
             where = f"{self.processes} processes"
-        memory = "" if self.peak_memory_gb is None else (
-            f", peak {'GPU ' if self.memory == 'GPU' else ''}memory ~{self.peak_memory_gb:.1f} GB"
-            + (" per process" if self.processes > 1 else ""))
-        return (f"Estimated training time: about {duration(self.seconds)} on {where} "
-                f"({step_time(self.step_seconds)} s/step x {self.steps} steps, plus "
-                f"{self.startup_seconds:.0f} s to start){memory}")
+        memory = (
+            ""
+            if self.peak_memory_gb is None
+            else (
+                f", peak {'GPU ' if self.memory == 'GPU' else ''}memory ~{self.peak_memory_gb:.1f} GB"
+                + (" per process" if self.processes > 1 else "")
+            )
+        )
+        return (
+            f"Estimated training time: about {duration(self.seconds)} on {where} "
+            f"({step_time(self.step_seconds)} s/step x {self.steps} steps, plus "
+            f"{self.startup_seconds:.0f} s to start){memory}"
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -150,12 +170,21 @@ class Estimate:
         timed = [b - a for a, b in zip(ends, ends[1:])] or [ends[0] - begin]
         gpu = data.get("peak_gpu_gb")
         save = SAVE_BASE_SECONDS + 12 * (data.get("trainable_params") or 0) / SAVE_BYTES_PER_SECOND
-        return cls(model=spec.model, device=spec.device, steps=settings.max_steps, save_steps=settings.save_steps,
-                   startup_seconds=max(0.0, begin - launched), warmup_step_seconds=max(0.0, ends[0] - begin),
-                   step_seconds=sum(timed) / len(timed), save_seconds=save, measured_steps=len(ends),
-                   peak_memory_gb=gpu if gpu is not None else data.get("peak_rss_gb"),
-                   memory="GPU" if gpu is not None else "RAM", params=data.get("params"),
-                   processes=int(data.get("processes") or 1))
+        return cls(
+            model=spec.model,
+            device=spec.device,
+            steps=settings.max_steps,
+            save_steps=settings.save_steps,
+            startup_seconds=max(0.0, begin - launched),
+            warmup_step_seconds=max(0.0, ends[0] - begin),
+            step_seconds=sum(timed) / len(timed),
+            save_seconds=save,
+            measured_steps=len(ends),
+            peak_memory_gb=gpu if gpu is not None else data.get("peak_rss_gb"),
+            memory="GPU" if gpu is not None else "RAM",
+            params=data.get("params"),
+            processes=int(data.get("processes") or 1),
+        )
 
 
 def duration(seconds: float) -> str:
@@ -172,6 +201,7 @@ def minutes(value: float) -> str:
 
 
 # ---- the budget ---------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Advice:
@@ -193,18 +223,32 @@ def save_steps_for(steps: int, save_steps: int) -> int:
     return min(save_steps, max(1, steps // 2))
 
 
-def advise(est: Estimate, budget_minutes: float, *, smaller: str | None = None, smaller_params: int | None = None,
-           steps_fixed: bool = False, model_fixed: bool = False) -> Advice:
+def advise(
+    est: Estimate,
+    budget_minutes: float,
+    *,
+    smaller: str | None = None,
+    smaller_params: int | None = None,
+    steps_fixed: bool = False,
+    model_fixed: bool = False,
+) -> Advice:
     """Hold `est` against the budget; name fewer steps that fit and the smaller model, and what --yes picks
     (the order is in the module docstring)."""
     budget = budget_minutes * 60
     total = est.seconds
     if total <= budget:
         return Advice(False, budget, f"about {duration(total)}: within the {minutes(budget_minutes)} budget")
-    fit = next((n for n in range(est.steps - 1, 0, -1)
-                if est.seconds_for(n, save_steps_for(n, est.save_steps)) <= budget), None)
-    advice = Advice(True, budget, "", fewer_steps=fit,
-                    fewer_ok=fit is not None and fit >= max(1, math.ceil(est.steps * MIN_STEP_SHARE)))
+    fit = next(
+        (n for n in range(est.steps - 1, 0, -1) if est.seconds_for(n, save_steps_for(n, est.save_steps)) <= budget),
+        None,
+    )
+    advice = Advice(
+        True,
+        budget,
+        "",
+        fewer_steps=fit,
+        fewer_ok=fit is not None and fit >= max(1, math.ceil(est.steps * MIN_STEP_SHARE)),
+    )
     if fit is not None:
         advice.fewer_seconds = est.seconds_for(fit, save_steps_for(fit, est.save_steps))
     if smaller and smaller != est.model:
@@ -220,8 +264,10 @@ def advise(est: Estimate, budget_minutes: float, *, smaller: str | None = None, 
         options.append(f"--steps {fit} (about {duration(advice.fewer_seconds)}{short})")
     else:
         options.append(f"not even 1 step fits (starting up alone takes {duration(est.startup_seconds)})")
-    advice.message = (f"about {duration(total)} for {est.model} at {est.steps} steps exceeds the "
-                      f"{minutes(budget_minutes)} budget: " + " or ".join(options))
+    advice.message = (
+        f"about {duration(total)} for {est.model} at {est.steps} steps exceeds the "
+        f"{minutes(budget_minutes)} budget: " + " or ".join(options)
+    )
     if advice.fewer_ok and not steps_fixed:
         advice.pick = "steps"
     elif advice.smaller and not model_fixed:
@@ -230,6 +276,7 @@ def advise(est: Estimate, budget_minutes: float, *, smaller: str | None = None, 
 
 
 # ---- the train stage with its estimate ----------------------------------------------------------------------
+
 
 @dataclass
 class EstimateOptions:
@@ -320,8 +367,9 @@ class TimeEstimator:
 
     def skip(self, pipeline: "Pipeline", why: str) -> None:
         pipeline.console.print(f"no time estimate: {why}", highlight=False)
-        write_json_atomic(pipeline.folder.path(ESTIMATE_FILE),
-                          {**self.record, "seconds": None, "method": f"skipped: {why}"})
+        write_json_atomic(
+            pipeline.folder.path(ESTIMATE_FILE), {**self.record, "seconds": None, "method": f"skipped: {why}"}
+        )
         return None
 
     # ---- at the pause -----------------------------------------------------------------------------------
@@ -338,9 +386,14 @@ class TimeEstimator:
         write_json_atomic(folder.path(ESTIMATE_FILE), {**self.record, **est.to_json()})
         action: Action = "keep"
         if state.spec.device == "cpu" and self.options.budget_minutes and self.budget_checks:
-            advice = advise(est, self.options.budget_minutes, smaller=self.smaller.name if self.smaller else None,
-                            smaller_params=self.options.smaller_params, steps_fixed=self.options.steps_fixed,
-                            model_fixed=self.options.model_fixed)
+            advice = advise(
+                est,
+                self.options.budget_minutes,
+                smaller=self.smaller.name if self.smaller else None,
+                smaller_params=self.options.smaller_params,
+                steps_fixed=self.options.steps_fixed,
+                model_fixed=self.options.model_fixed,
+            )
             if advice.over:
                 console.print(f"[bold yellow]Over the time budget:[/bold yellow] {advice.message}", highlight=False)
                 action = decide(advice, self.options, console, est)
@@ -370,8 +423,9 @@ class TimeEstimator:
             assert smaller is not None
             decision["model"] = f"{state.spec.model} -> {smaller.name}"
             reason = f"{smaller.reason} ({state.spec.model}: about {duration(est.seconds)})"
-            state.spec = state.spec.model_copy(update={"model": smaller.name, "model_source": smaller.source,
-                                                       "model_reason": reason})
+            state.spec = state.spec.model_copy(
+                update={"model": smaller.name, "model_source": smaller.source, "model_reason": reason}
+            )
             pipeline.stage_model(state)
             self.smaller = None
             pipeline.console.print(f"model: [bold]{smaller.name}[/bold] ({reason}; the run starts again)")
@@ -387,8 +441,11 @@ def book(state: RunState, key: str, seconds: float) -> None:
 
 def decide(advice: Advice, options: EstimateOptions, console: "Console", est: Estimate) -> Action:
     """--yes: the advice's pick. Interactive: ask, option by option. Nobody to ask: as planned."""
-    words = {"steps": f"training {advice.fewer_steps} steps instead of {est.steps}",
-             "model": f"switching to {advice.smaller}", "keep": "training as planned"}
+    words = {
+        "steps": f"training {advice.fewer_steps} steps instead of {est.steps}",
+        "model": f"switching to {advice.smaller}",
+        "keep": "training as planned",
+    }
     if options.yes:
         why = []
         if advice.pick == "keep" and advice.fewer_ok:
@@ -400,16 +457,23 @@ def decide(advice: Advice, options: EstimateOptions, console: "Console", est: Es
         console.print(f"--yes: {words[advice.pick]}" + (f" ({'; '.join(why)})" if why else ""), highlight=False)
         return advice.pick
     if options.ask is None:
-        console.print("training as planned: nobody to ask here (--yes picks for you; --time-budget 0 turns this "
-                      "check off)", highlight=False)
+        console.print(
+            "training as planned: nobody to ask here (--yes picks for you; --time-budget 0 turns this check off)",
+            highlight=False,
+        )
         return "keep"
-    if advice.fewer_steps and options.ask(f"Train {advice.fewer_steps} steps instead of {est.steps} (about "
-                                          f"{duration(advice.fewer_seconds or 0)})?"):
+    if advice.fewer_steps and options.ask(
+        f"Train {advice.fewer_steps} steps instead of {est.steps} (about {duration(advice.fewer_seconds or 0)})?"
+    ):
         return "steps"
-    if advice.smaller and options.ask(f"Switch to {advice.smaller}" + (
-            f" (about {duration(advice.smaller_seconds)})?" if advice.smaller_seconds else "?")):
+    if advice.smaller and options.ask(
+        f"Switch to {advice.smaller}"
+        + (f" (about {duration(advice.smaller_seconds)})?" if advice.smaller_seconds else "?")
+    ):
         return "model"
     if options.ask(f"Train as planned anyway (about {duration(est.seconds)})?"):
         return "keep"
-    raise StageError("cancelled before training went on: over the time budget (`rl-agent resume` trains as "
-                     "planned; or start again with --steps, --model or --time-budget)")
+    raise StageError(
+        "cancelled before training went on: over the time budget (`rl-agent resume` trains as "
+        "planned; or start again with --steps, --model or --time-budget)"
+    )

@@ -16,8 +16,9 @@ from typing import Any, Sequence
 SHOWN_PAIRS = 3
 
 
-def judged_win_rate(rubric: str | Path, prompts: Sequence[str], before: Sequence[str], after: Sequence[str],
-                    **claude_options: Any) -> dict[str, Any]:
+def judged_win_rate(
+    rubric: str | Path, prompts: Sequence[str], before: Sequence[str], after: Sequence[str], **claude_options: Any
+) -> dict[str, Any]:
     """{"wins", "losses", "ties", "failed", "rate", "cost_usd", "requests", "examples": [...]} of after over before."""
     from rl_agent.kit.judges.pairwise import PairwiseJudge
 
@@ -36,12 +37,25 @@ def judged_win_rate(rubric: str | Path, prompts: Sequence[str], before: Sequence
     judged = len(wins) + losses + ties
     best = sorted(wins, key=lambda i: -grades[i].score)[:SHOWN_PAIRS]  # type: ignore[operator]
     return {
-        "pairs": len(grades), "wins": len(wins), "losses": losses, "ties": ties, "failed": len(failed),
+        "pairs": len(grades),
+        "wins": len(wins),
+        "losses": losses,
+        "ties": ties,
+        "failed": len(failed),
         "failures": {k: sum(g.error == k for g in failed) for k in {g.error for g in failed}},
         "rate": round((len(wins) + 0.5 * ties) / judged, 4) if judged else None,
-        "cost_usd": round(sum(g.cost_usd for g in grades), 6), "requests": stats["requests"],
-        "examples": [{"prompt": prompts[i], "before": before[i], "after": after[i], "preference": grades[i].score,
-                      "reason": grades[i].reason[:300]} for i in best],
+        "cost_usd": round(sum(g.cost_usd for g in grades), 6),
+        "requests": stats["requests"],
+        "examples": [
+            {
+                "prompt": prompts[i],
+                "before": before[i],
+                "after": after[i],
+                "preference": grades[i].score,
+                "reason": grades[i].reason[:300],
+            }
+            for i in best
+        ],
     }
 
 
@@ -50,9 +64,12 @@ def win_rate_lines(win: dict[str, Any] | None) -> list[str]:
     if not win:
         return []
     rate = "n/a" if win["rate"] is None else f"{win['rate']:.2f}"
-    lines = [f"**Pairwise win rate of after over before:** {rate} on {win['pairs']} held-out prompts (the task's "
-             f"rubric, each pair judged in both orders): {win['wins']} wins, {win['losses']} losses, {win['ties']} "
-             f"ties, {win['failed']} failed (left out); cost ${win['cost_usd']:.4f} in {win['requests']} requests.", ""]
+    lines = [
+        f"**Pairwise win rate of after over before:** {rate} on {win['pairs']} held-out prompts (the task's "
+        f"rubric, each pair judged in both orders): {win['wins']} wins, {win['losses']} losses, {win['ties']} "
+        f"ties, {win['failed']} failed (left out); cost ${win['cost_usd']:.4f} in {win['requests']} requests.",
+        "",
+    ]
     if win["examples"]:
         lines += ["Pairs where the judge preferred after:", "", "| prompt | before | after |", "|---|---|---|"]
         for ex in win["examples"]:

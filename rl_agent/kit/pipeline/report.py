@@ -29,8 +29,9 @@ from rl_agent.kit.tracks.base import CORRECT, Figure, Track
 from rl_agent.kit.tracks.registry import get_track
 
 
-def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float, *,
-                 estimate: dict | None = None) -> dict[str, Any]:
+def build_report(
+    state, track: Track, eval_result: dict, train_metrics: dict, wall_seconds: float, *, estimate: dict | None = None
+) -> dict[str, Any]:
     spec = state.spec
     before, after = track.clean_side(eval_result["before"]), track.clean_side(eval_result["after"])
     report: dict[str, Any] = {
@@ -62,8 +63,9 @@ def build_report(state, track: Track, eval_result: dict, train_metrics: dict, wa
     task_check = eval_result.get("task_check")
     if task_check is not None:  # the task's own proven check is the success measure, not the track's proxies
         before[TASK_CHECK.key], after[TASK_CHECK.key] = (task_check[s]["pass_rate"] for s in ("before", "after"))
-        report["task_check"] = {s: {k: task_check[s][k] for k in ("pass_rate", "mean", "graded")}
-                                for s in ("before", "after")}
+        report["task_check"] = {
+            s: {k: task_check[s][k] for k in ("pass_rate", "mean", "graded")} for s in ("before", "after")
+        }
         if task_check.get("win_rate"):  # a judged task: the pairwise before/after (pipeline/judged_winrate.py)
             report["task_check"]["win_rate"] = task_check["win_rate"]
     checks = verdict_checks(track, spec, report, eval_result["after"], has_check=task_check is not None)
@@ -97,7 +99,11 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
         f"**Task:** {report['task']}  ",
         f"**Model:** `{report['model']}` ({report['model_source']}) on {report['device']} ({report['precision']})  ",
         *track.header_lines(report),
-        *([f"**LoRA targets:** {', '.join(report['lora_target_modules'])}  "] if report.get("lora_target_modules") else []),
+        *(
+            [f"**LoRA targets:** {', '.join(report['lora_target_modules'])}  "]
+            if report.get("lora_target_modules")
+            else []
+        ),
         *training_time_lines(report),
         f"**Verdict:** the before/after {ok}.",
         "",
@@ -115,7 +121,10 @@ def render_markdown(report: dict[str, Any], plot_name: str | None) -> str:
     ]
     for fig in figures(track, report):
         lines.append(f"| {fig.key} | {fig.meaning} | {_fmt(b.get(fig.key))} | {_fmt(a.get(fig.key))} |")
-    lines += ["", "Checks: " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in report["verdict"]["checks"].items())]
+    lines += [
+        "",
+        "Checks: " + ", ".join(f"{k}: {'yes' if v else 'no'}" for k, v in report["verdict"]["checks"].items()),
+    ]
     if plot_name:
         lines += ["", f"![training {plot_name.removesuffix('.png')}]({plot_name})"]
     lines += ["", "## Held-out prompts, side by side", "", "| prompt | before | after |", "|---|---|---|"]
@@ -139,9 +148,12 @@ def judge_lines(report: dict[str, Any]) -> list[str]:
     lines = ["## The judge", ""]
     if agreement:
         rho = "n/a" if agreement["spearman"] is None else f"{agreement['spearman']:.2f}"
-        lines += [f"**Before training:** the training rubric and a second reading ranked {agreement['n']} of the base "
-                  f"model's held-out answers with Spearman {rho} (minimum {agreement['minimum']}): "
-                  f"{agreement['why']}; cost ${agreement['cost_usd']:.4f}.", ""]
+        lines += [
+            f"**Before training:** the training rubric and a second reading ranked {agreement['n']} of the base "
+            f"model's held-out answers with Spearman {rho} (minimum {agreement['minimum']}): "
+            f"{agreement['why']}; cost ${agreement['cost_usd']:.4f}.",
+            "",
+        ]
     return lines + win_rate_lines(win)
 
 
@@ -153,9 +165,11 @@ def training_time_lines(report: dict[str, Any]) -> list[str]:
     if est.get("seconds") is None:
         return [f"**Training time:** {actual:.0f} s; no estimate before training ({est.get('method')})  "]
     ratio = f", estimate/actual {est['seconds'] / actual:.2f}" if actual > 0 else ""
-    return [f"**Training time:** {actual:.0f} s measured; estimated before training {est['seconds']:.0f} s "
-            f"({est['step_seconds']:.2g} s/step x {est['steps']} steps + {est['startup_seconds']:.0f} s to start, "
-            f"peak memory ~{est['peak_memory_gb'] or 0:.1f} GB){ratio}  "]
+    return [
+        f"**Training time:** {actual:.0f} s measured; estimated before training {est['seconds']:.0f} s "
+        f"({est['step_seconds']:.2g} s/step x {est['steps']} steps + {est['startup_seconds']:.0f} s to start, "
+        f"peak memory ~{est['peak_memory_gb'] or 0:.1f} GB){ratio}  "
+    ]
 
 
 def _mark(sample: dict) -> str:
@@ -197,8 +211,11 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     track.console_lines(console, report)
     if report.get("selection"):
         sel = report["selection"]
-        console.print(f"[bold]Checkpoint kept:[/bold] {sel['kept_step']} ({sel['reason']}); the figures above are "
-                      "its held-out test figures, which the verdict reads", highlight=False)
+        console.print(
+            f"[bold]Checkpoint kept:[/bold] {sel['kept_step']} ({sel['reason']}); the figures above are "
+            "its held-out test figures, which the verdict reads",
+            highlight=False,
+        )
     ok = report["verdict"]["succeeded"]
     console.print(f"[bold]{'Succeeded' if ok else 'Did not succeed'}[/bold]: {track.summary_line(report)}")
     failed = [k for k, v in report["verdict"]["checks"].items() if not v]

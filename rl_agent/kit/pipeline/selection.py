@@ -79,8 +79,15 @@ class Selection:
     @classmethod
     def from_dict(cls, data: dict) -> "Selection":
         cands = [Candidate(**c) for c in data.get("candidates", [])]
-        return cls(data["kept_step"], data["passed"], data["reason"], data.get("base", {}), cands,
-                   data.get("validation_rows", 0), data.get("seconds", 0.0))
+        return cls(
+            data["kept_step"],
+            data["passed"],
+            data["reason"],
+            data.get("base", {}),
+            cands,
+            data.get("validation_rows", 0),
+            data.get("seconds", 0.0),
+        )
 
 
 def supports_selection(track) -> bool:
@@ -104,8 +111,11 @@ def _check_rates(root: Path, spec, sides: list[dict]) -> list[float] | None:
     if not spec.check_file or spec.check_kind != PROGRAM:
         return None
     items = [CheckItem(s["prompt"], s["output"], None) for side in sides for s in side["samples"]]
-    refs = [json.loads(ln).get("reference") for ln in (root / VALIDATION_FILE).read_text(encoding="utf-8").splitlines()
-            if ln.strip()]
+    refs = [
+        json.loads(ln).get("reference")
+        for ln in (root / VALIDATION_FILE).read_text(encoding="utf-8").splitlines()
+        if ln.strip()
+    ]
     n = len(sides[0]["samples"])
     items = [CheckItem(it.prompt, it.output, refs[i % n] if refs else None) for i, it in enumerate(items)]
     try:
@@ -114,7 +124,7 @@ def _check_rates(root: Path, spec, sides: list[dict]) -> list[float] | None:
         raise SelectionError(f"the task check could not score the validation answers: {e}") from None
     rates = []
     for k in range(len(sides)):
-        part = [x for x in scores[k * n:(k + 1) * n] if x is not None]
+        part = [x for x in scores[k * n : (k + 1) * n] if x is not None]
         rates.append(sum(x >= 0.9 for x in part) / len(part) if part else 0.0)
     return rates
 
@@ -123,8 +133,11 @@ def rank_key(c: Candidate, main: str) -> tuple:
     """More rules passed, then the main figure, then correctness (higher is better in each)."""
     value = c.figures.get(main)
     correct = c.figures.get("correct")
-    return (sum(c.checks.values()), value if isinstance(value, (int, float)) else 0.0,
-            correct if correct is not None else 0.0)
+    return (
+        sum(c.checks.values()),
+        value if isinstance(value, (int, float)) else 0.0,
+        correct if correct is not None else 0.0,
+    )
 
 
 def choose(candidates: list[Candidate], main: str) -> Candidate:
@@ -153,8 +166,9 @@ def evaluate_candidates(root: Path, spec, track, validation: dict) -> tuple[dict
         report = {"before": dict(base), "after": figs, "model_source": spec.model_source}
         if figs.get("pref_accuracy") is None:  # no pairs on validation: rules on preference cannot be judged there
             report["after"] = {**figs, "pref_accuracy": 1.0}
-        checks = verdict_checks(track, spec, report, c["figures"], has_check=rates is not None,
-                                tolerance=VALIDATION_CORRECT_TOLERANCE)
+        checks = verdict_checks(
+            track, spec, report, c["figures"], has_check=rates is not None, tolerance=VALIDATION_CORRECT_TOLERANCE
+        )
         if figs.get("pref_accuracy") is None:
             checks = {k: v for k, v in checks.items() if not k.startswith("pref_accuracy")}
         if spec.check_file and rates is None:  # a judged check (Claude) is not run per checkpoint: its other rules
@@ -172,15 +186,29 @@ def select(root: Path, spec, track, validation: dict) -> Selection:
     kept = choose(candidates, main)
     last = max(c.step for c in candidates)
     if kept.passed:
-        reason = (f"checkpoint {kept.step} passes every rule of the verdict on validation"
-                  + ("" if kept.step == last else f" with the best {main} (later checkpoints: no better)")
-                  + ("; the earliest of equals" if any(c.step > kept.step and rank_key(c, main) == rank_key(kept, main)
-                                                       for c in candidates) else ""))
+        reason = (
+            f"checkpoint {kept.step} passes every rule of the verdict on validation"
+            + ("" if kept.step == last else f" with the best {main} (later checkpoints: no better)")
+            + (
+                "; the earliest of equals"
+                if any(c.step > kept.step and rank_key(c, main) == rank_key(kept, main) for c in candidates)
+                else ""
+            )
+        )
     else:
-        reason = (f"no checkpoint passes every rule on validation; checkpoint {kept.step} comes closest (fails: "
-                  f"{'; '.join(kept.failed)})")
-    sel = Selection(kept.step, kept.passed, reason, base, candidates, len(validation["base"]["samples"]),
-                    round(validation.get("seconds", 0.0), 1))
+        reason = (
+            f"no checkpoint passes every rule on validation; checkpoint {kept.step} comes closest (fails: "
+            f"{'; '.join(kept.failed)})"
+        )
+    sel = Selection(
+        kept.step,
+        kept.passed,
+        reason,
+        base,
+        candidates,
+        len(validation["base"]["samples"]),
+        round(validation.get("seconds", 0.0), 1),
+    )
     adapter = root / "adapter"
     for name in ADAPTER_FILES:
         src = root / kept.path / name
@@ -228,9 +256,11 @@ def selection_table(sel: Selection) -> list[str]:
     """Markdown: each checkpoint's validation figures, the rules it fails, the kept one marked."""
     keys = [k for k in CURVE_KEYS if any(isinstance(c.figures.get(k), (int, float)) for c in sel.candidates)]
     keys += ["hedge_count"] if any("hedge_count" in c.figures for c in sel.candidates) else []
-    lines = ["| checkpoint | " + " | ".join(keys) + " | verdict rules on validation |",
-             "|---|" + "---|" * len(keys) + "---|",
-             "| base | " + " | ".join(_fmt(sel.base.get(k)) for k in keys) + " | |"]
+    lines = [
+        "| checkpoint | " + " | ".join(keys) + " | verdict rules on validation |",
+        "|---|" + "---|" * len(keys) + "---|",
+        "| base | " + " | ".join(_fmt(sel.base.get(k)) for k in keys) + " | |",
+    ]
     for c in sel.candidates:
         mark = " **(kept)**" if c.step == sel.kept_step else ""
         rules = "all pass" if c.passed else "fails: " + "; ".join(c.failed)
@@ -244,10 +274,17 @@ def _fmt(v) -> str:
 
 def report_fields(sel: Selection, root: Path) -> dict:
     """What report.json carries about the selection (the kept checkpoint, why, and every checkpoint's figures)."""
-    return {"plot": VALIDATION_PLOT if (Path(root) / VALIDATION_PLOT).is_file() else None, "kept_step": sel.kept_step, "passed_on_validation": sel.passed, "reason": sel.reason,
-            "validation_rows": sel.validation_rows, "seconds": sel.seconds, "base": sel.base,
-            "checkpoints": [{"step": c.step, "figures": c.figures, "checks": c.checks} for c in sel.candidates],
-            "table": selection_table(sel)}
+    return {
+        "plot": VALIDATION_PLOT if (Path(root) / VALIDATION_PLOT).is_file() else None,
+        "kept_step": sel.kept_step,
+        "passed_on_validation": sel.passed,
+        "reason": sel.reason,
+        "validation_rows": sel.validation_rows,
+        "seconds": sel.seconds,
+        "base": sel.base,
+        "checkpoints": [{"step": c.step, "figures": c.figures, "checks": c.checks} for c in sel.candidates],
+        "table": selection_table(sel),
+    }
 
 
 def markdown_section(report: dict) -> list[str]:
@@ -257,10 +294,16 @@ def markdown_section(report: dict) -> list[str]:
     if not sel:
         return []
     kept = next((c for c in sel["checkpoints"] if c["step"] == sel["kept_step"]), None)
-    lines = ["## Checkpoint selection (validation split)", "",
-             f"Every saved checkpoint was scored on {sel['validation_rows']} validation prompts (taken from the "
-             f"training side; never trained on, not the test prompts) in {sel['seconds']:.0f} s. Kept: "
-             f"**checkpoint {sel['kept_step']}**, because {sel['reason']}.", "", *sel["table"], ""]
+    lines = [
+        "## Checkpoint selection (validation split)",
+        "",
+        f"Every saved checkpoint was scored on {sel['validation_rows']} validation prompts (taken from the "
+        f"training side; never trained on, not the test prompts) in {sel['seconds']:.0f} s. Kept: "
+        f"**checkpoint {sel['kept_step']}**, because {sel['reason']}.",
+        "",
+        *sel["table"],
+        "",
+    ]
     if kept:
         after = report.get("after", {})
         keys = [k for k in CURVE_KEYS + ("hedge_count",) if k in kept["figures"] or k in after]

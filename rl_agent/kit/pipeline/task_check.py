@@ -32,8 +32,9 @@ def _references(root: Path) -> list[str | None]:
     return rows
 
 
-def side_figures(root: Path, check_file: str, samples: list[dict], refs: list[str | None],
-                 kind: CheckKind = PROGRAM) -> dict:
+def side_figures(
+    root: Path, check_file: str, samples: list[dict], refs: list[str | None], kind: CheckKind = PROGRAM
+) -> dict:
     """Pass rate (score >= 0.9) and mean score of one model's held-out answers, with each score (a judged check:
     the Claude grader with the run's rubric)."""
     items = [CheckItem(s["prompt"], s["output"], refs[i] if i < len(refs) else None) for i, s in enumerate(samples)]
@@ -41,8 +42,13 @@ def side_figures(root: Path, check_file: str, samples: list[dict], refs: list[st
         scores = score(root, check_file, items, kind)
     except (CheckRunError, CheckPathError) as e:
         raise TaskCheckError(f"the task check could not score the held-out answers: {e}") from None
-    return {"pass_rate": scores.pass_rate, "mean": scores.mean, "graded": scores.graded,
-            "already_passes": scores.already_passes(), "scores": scores.scores}
+    return {
+        "pass_rate": scores.pass_rate,
+        "mean": scores.mean,
+        "graded": scores.graded,
+        "already_passes": scores.already_passes(),
+        "scores": scores.scores,
+    }
 
 
 def score_heldout(root: Path, check_file: str, kind: CheckKind = PROGRAM) -> dict:
@@ -56,8 +62,9 @@ def score_heldout(root: Path, check_file: str, kind: CheckKind = PROGRAM) -> dic
 
         _, rubric = resolve_check_path(root, check_file)
         sides = [ev[s]["samples"] for s in ("before", "after")]
-        result["win_rate"] = judged_win_rate(rubric, [x["prompt"] for x in sides[0]], [x["output"] for x in sides[0]],
-                                             [x["output"] for x in sides[1]])
+        result["win_rate"] = judged_win_rate(
+            rubric, [x["prompt"] for x in sides[0]], [x["output"] for x in sides[0]], [x["output"] for x in sides[1]]
+        )
     tmp = root / (CHECK_EVAL_FILE + ".tmp")
     tmp.write_text(json.dumps(result, indent=2), encoding="utf-8")
     tmp.replace(root / CHECK_EVAL_FILE)

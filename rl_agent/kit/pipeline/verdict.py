@@ -24,16 +24,22 @@ def correctness(before: dict, after: dict, floor: float | None, tolerance: float
     if floor is not None:
         checks[f"correct >= {floor}"] = a is not None and a >= floor
     if a is None or b is None:
-        message = ("Correctness was not measured: no held-out row carries a `reference` answer, so this report "
-                   "cannot say whether the answers are right, only how they are written.")
+        message = (
+            "Correctness was not measured: no held-out row carries a `reference` answer, so this report "
+            "cannot say whether the answers are right, only how they are written."
+        )
         if floor is not None:
             message += f" The spec asks for correct >= {floor}, so the run cannot pass until they do."
     elif a < b - CORRECT_TOLERANCE:
-        message = (f"FAILED on correctness: the share of held-out answers that state the reference answer fell "
-                   f"from {b:.2f} to {a:.2f}. Whatever improved in style, the tuned model is more often wrong.")
+        message = (
+            f"FAILED on correctness: the share of held-out answers that state the reference answer fell "
+            f"from {b:.2f} to {a:.2f}. Whatever improved in style, the tuned model is more often wrong."
+        )
     elif floor is not None and a < floor:
-        message = (f"Correctness is below the bar: {a:.2f} of held-out answers state the reference answer "
-                   f"(before {b:.2f}), and the spec asks for at least {floor}.")
+        message = (
+            f"Correctness is below the bar: {a:.2f} of held-out answers state the reference answer "
+            f"(before {b:.2f}), and the spec asks for at least {floor}."
+        )
     else:
         moved = "rose" if a > b + CORRECT_TOLERANCE else "held"
         message = f"Correctness {moved}: {b:.2f} -> {a:.2f} of held-out answers are right (state the reference answer)."
@@ -43,17 +49,24 @@ def correctness(before: dict, after: dict, floor: float | None, tolerance: float
 def correctness_tips(corr: dict[str, Any]) -> list[str]:
     b, a, floor = corr["before"], corr["after"], corr["floor"]
     if a is None or b is None:
-        return ["Add a `reference` answer to held-out rows so the report can check that answers are right."] \
-            if floor is not None else []
+        return (
+            ["Add a `reference` answer to held-out rows so the report can check that answers are right."]
+            if floor is not None
+            else []
+        )
     tips = []
     if a < b - CORRECT_TOLERANCE:
-        tips.append("The model got less often right while its style changed: lower the learning rate or the steps, "
-                    "keep an SFT term on correct answers (DPO's loss_type sft), and make sure the training "
-                    "answers themselves are right.")
+        tips.append(
+            "The model got less often right while its style changed: lower the learning rate or the steps, "
+            "keep an SFT term on correct answers (DPO's loss_type sft), and make sure the training "
+            "answers themselves are right."
+        )
     if floor is not None and a < floor:
-        tips.append(f"Only {a:.2f} of held-out answers are right (floor {floor}): a base model that does not know "
-                    "the answers cannot be tuned into knowing them; pick a larger model or teach the facts first "
-                    "(SFT on correct answers).")
+        tips.append(
+            f"Only {a:.2f} of held-out answers are right (floor {floor}): a base model that does not know "
+            "the answers cannot be tuned into knowing them; pick a larger model or teach the facts first "
+            "(SFT on correct answers)."
+        )
     return tips
 
 
@@ -70,7 +83,9 @@ def turn_checks(after: dict) -> dict[str, bool]:
     if not samples:
         return {}
     share = sum(bool(INVENTED_TURN.search(s["output"])) for s in samples) / len(samples)
-    checks = {f"answers stop at their turn (invented turns <= {INVENTED_TURN_MAX_SHARE})": share <= INVENTED_TURN_MAX_SHARE}
+    checks = {
+        f"answers stop at their turn (invented turns <= {INVENTED_TURN_MAX_SHARE})": share <= INVENTED_TURN_MAX_SHARE
+    }
     if any("debris" in s for s in samples):  # evaluations rendered before the debris count have none
         checks["no template debris in answers"] = not any(s.get("debris") for s in samples)
     return checks
@@ -84,16 +99,19 @@ def task_check_checks(before: float, after: float, bar: float) -> dict[str, bool
     return {f"task check pass rate >= {bar}": after >= bar, "task check pass rate rose": after > before}
 
 
-def verdict_checks(track: Track, spec, report: dict, after_raw: dict, *, has_check: bool,
-                   tolerance: float = CORRECT_TOLERANCE) -> dict[str, bool]:
+def verdict_checks(
+    track: Track, spec, report: dict, after_raw: dict, *, has_check: bool, tolerance: float = CORRECT_TOLERANCE
+) -> dict[str, bool]:
     """The verdict's rules on one before/after (`report` holds "before" and "after": the test split's, or a
     checkpoint's on validation): the task check's bar when the task has one (figures under TASK_CHECK.key),
     else the track's own; correctness; answers that stop at their turn."""
     before, after = report["before"], report["after"]
     corr = correctness(before, after, spec.min_correct, tolerance)
     if has_check:
-        checks = {**task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
-                  **corr["checks"]}
+        checks = {
+            **task_check_checks(before[TASK_CHECK.key], after[TASK_CHECK.key], spec.min_check_rate),
+            **corr["checks"],
+        }
     else:
         checks = {**track.checks(report, spec), **corr["checks"]}
     checks.update(turn_checks(after_raw))

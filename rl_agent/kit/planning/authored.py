@@ -54,8 +54,9 @@ class AuthoredPlan(RecipePlan):
     def write(self, run_dir: str | Path) -> dict[str, Path]:
         """Nothing to write: the files are in the run folder (this plan was read from them); their paths."""
         root = Path(run_dir).resolve()
-        paths = {rel: (root / rel).resolve() for rel in (TASK_FILE, self.check_path, TRAIN_FILE, HELDOUT_FILE,
-                                                         EXAMPLES_FILE)}
+        paths = {
+            rel: (root / rel).resolve() for rel in (TASK_FILE, self.check_path, TRAIN_FILE, HELDOUT_FILE, EXAMPLES_FILE)
+        }
         missing = [rel for rel, p in paths.items() if root not in p.parents or not p.is_file()]
         if missing:
             raise ValueError(f"the task folder's files are missing from {root}: {', '.join(missing)}")
@@ -81,11 +82,14 @@ def check_folder(root: str | Path) -> TaskMeta:
         if not path.is_file():
             raise TaskFolderError(f"{path}: missing (check_kind is claude_judge in {TASK_FILE})")
         if len(_text(path).split()) < MIN_RUBRIC_WORDS:
-            raise TaskFolderError(f"{path}: a rubric needs at least {MIN_RUBRIC_WORDS} words saying what scores 1 "
-                                  "and what scores 0")
+            raise TaskFolderError(
+                f"{path}: a rubric needs at least {MIN_RUBRIC_WORDS} words saying what scores 1 and what scores 0"
+            )
         if meta.algorithm not in JUDGED_ALGORITHMS:
-            raise TaskFolderError(f"{root / TASK_FILE}: field 'algorithm': a judged check (claude_judge) trains with "
-                                  f"{' or '.join(JUDGED_ALGORITHMS)}, got {meta.algorithm!r}")
+            raise TaskFolderError(
+                f"{root / TASK_FILE}: field 'algorithm': a judged check (claude_judge) trains with "
+                f"{' or '.join(JUDGED_ALGORITHMS)}, got {meta.algorithm!r}"
+            )
     try:
         read_example_rows(root / EXAMPLES_FILE)
     except ValueError as e:
@@ -109,8 +113,13 @@ def _check_data(root: Path, algorithm: str) -> None:
     for rel in (TRAIN_FILE, HELDOUT_FILE):
         if not (root / rel).is_file():
             raise TaskFolderError(f"{root / rel}: missing")
-    spec = RunSpec(model="task folder check", model_source="embedded", algorithm=algorithm,
-                   train_file=str(root / TRAIN_FILE), heldout_file=str(root / HELDOUT_FILE))
+    spec = RunSpec(
+        model="task folder check",
+        model_source="embedded",
+        algorithm=algorithm,
+        train_file=str(root / TRAIN_FILE),
+        heldout_file=str(root / HELDOUT_FILE),
+    )
     try:
         get_track(algorithm).load_data(spec)  # as the pipeline's data stage loads it
     except (PairFileError, ValueError) as e:
@@ -124,16 +133,28 @@ def read_task_folder(root: str | Path, task: str | None = None, planned_by: str 
     meta = check_folder(root)
     source = _text(root / (RUBRIC_FILE if meta.check_kind == JUDGE else CHECK_FILE))
     rows = read_example_rows(root / EXAMPLES_FILE)
-    data = {rel: [row for _, _, row in iter_jsonl_objects(root / rel, error=ValueError)]
-            for rel in (TRAIN_FILE, HELDOUT_FILE)}
+    data = {
+        rel: [row for _, _, row in iter_jsonl_objects(root / rel, error=ValueError)]
+        for rel in (TRAIN_FILE, HELDOUT_FILE)
+    }
     recipe = AUTHOR if planned_by == AUTHOR else meta.recipe or TASK_DIR
     who = {AUTHOR: "written by Claude for this task", TASK_DIR: "from the task folder"}.get(planned_by, "planned")
     return AuthoredPlan(
-        recipe=recipe, task=task or meta.statement, params=meta.params, algorithm=meta.algorithm,
-        statement=meta.statement, understood=f"{who}: {meta.statement}",
-        check_source=source if meta.check_kind == PROGRAM else "", train=data[TRAIN_FILE], heldout=data[HELDOUT_FILE],
-        good=[r.item for r in rows if r.kind == "good"], bad=[r.item for r in rows if r.kind == "bad"],
-        check_kind=meta.check_kind, rubric=source if meta.check_kind == JUDGE else None, planned_by=planned_by)
+        recipe=recipe,
+        task=task or meta.statement,
+        params=meta.params,
+        algorithm=meta.algorithm,
+        statement=meta.statement,
+        understood=f"{who}: {meta.statement}",
+        check_source=source if meta.check_kind == PROGRAM else "",
+        train=data[TRAIN_FILE],
+        heldout=data[HELDOUT_FILE],
+        good=[r.item for r in rows if r.kind == "good"],
+        bad=[r.item for r in rows if r.kind == "bad"],
+        check_kind=meta.check_kind,
+        rubric=source if meta.check_kind == JUDGE else None,
+        planned_by=planned_by,
+    )
 
 
 def prove_folder(root: str | Path) -> ProofResult:
@@ -153,8 +174,11 @@ def plan_task_spec(plan: RecipePlan, **kw) -> TaskSpec:
         return spec
     spec.planned_by = plan.planned_by
     spec.data.origin = "claude-generated" if plan.planned_by == AUTHOR else "file"
-    spec.data.notes = (f"written by Claude through the run-folder authoring tools ({len(plan.train)} rows)"
-                       if plan.planned_by == AUTHOR else f"the task folder's {TRAIN_FILE} ({len(plan.train)} rows)")
+    spec.data.notes = (
+        f"written by Claude through the run-folder authoring tools ({len(plan.train)} rows)"
+        if plan.planned_by == AUTHOR
+        else f"the task folder's {TRAIN_FILE} ({len(plan.train)} rows)"
+    )
     spec.check.path, spec.check.kind, spec.check.rubric = plan.check_path, plan.check_kind, plan.rubric
     if plan.check_kind == JUDGE:
         spec.family = "style"  # a quality a grader judges, not a format a program checks

@@ -23,8 +23,9 @@ PROGRAM: CheckKind = "program"
 JUDGE: CheckKind = "claude_judge"
 
 
-def check_scores(run_dir: str | Path, check_path: str | Path, items: Sequence[CheckItem],
-                 kind: CheckKind = PROGRAM) -> list[float | None]:
+def check_scores(
+    run_dir: str | Path, check_path: str | Path, items: Sequence[CheckItem], kind: CheckKind = PROGRAM
+) -> list[float | None]:
     """Scores in [0, 1] (None: cannot grade) for `items`; CheckRunError naming the item on any failure."""
     if kind == JUDGE:
         return judge_scores(run_dir, check_path, items)
@@ -46,20 +47,28 @@ def judge_scores(run_dir: str | Path, rubric_path: str | Path, items: Sequence[C
         judge.close()
     for i, (item, grade) in enumerate(zip(items, grades)):
         if not grade.ok:
-            raise CheckRunError(f"the Claude judge could not grade item {i} (output {item.output[:60]!r}): "
-                                f"{grade.error}: {grade.reason[:200]}")
+            raise CheckRunError(
+                f"the Claude judge could not grade item {i} (output {item.output[:60]!r}): "
+                f"{grade.error}: {grade.reason[:200]}"
+            )
     return [g.score for g in grades]
 
 
-def prove(run_dir: str | Path, check_path: str | Path, good: Sequence[CheckItem], bad: Sequence[CheckItem],
-          kind: CheckKind = PROGRAM) -> ProofResult:
+def prove(
+    run_dir: str | Path,
+    check_path: str | Path,
+    good: Sequence[CheckItem],
+    bad: Sequence[CheckItem],
+    kind: CheckKind = PROGRAM,
+) -> ProofResult:
     """The proof before training (proof.py's rules) for a check of either kind."""
     good, bad = list(good), list(bad)
     return proof_from_scores(good, bad, check_scores(run_dir, check_path, good + bad, kind))
 
 
-def score(run_dir: str | Path, check_path: str | Path, items: Sequence[CheckItem],
-          kind: CheckKind = PROGRAM) -> OutputScores:
+def score(
+    run_dir: str | Path, check_path: str | Path, items: Sequence[CheckItem], kind: CheckKind = PROGRAM
+) -> OutputScores:
     """Pass rate and mean of a check of either kind on answers (the base or tuned model's held-out answers)."""
     return OutputScores(check_scores(run_dir, check_path, items, kind))
 
@@ -79,11 +88,18 @@ def read_example_rows(path: str | Path) -> list[Example]:
     rows: list[Example] = []
     for _, where, row in iter_jsonl_objects(path, error=ValueError, missing="no such examples file"):
         kind = row.get("kind")
-        if kind not in ("good", "bad") or not isinstance(row.get("prompt"), str) or not isinstance(row.get("output"), str):
-            raise ValueError(f"{where}: an example needs kind good|bad and string prompt and output, got "
-                             f"{json.dumps(row)[:120]}")
+        if (
+            kind not in ("good", "bad")
+            or not isinstance(row.get("prompt"), str)
+            or not isinstance(row.get("output"), str)
+        ):
+            raise ValueError(
+                f"{where}: an example needs kind good|bad and string prompt and output, got {json.dumps(row)[:120]}"
+            )
         ref = row.get("reference")
-        rows.append(Example(kind, CheckItem(row["prompt"], row["output"], ref if isinstance(ref, str) else None), where))
+        rows.append(
+            Example(kind, CheckItem(row["prompt"], row["output"], ref if isinstance(ref, str) else None), where)
+        )
     return rows
 
 
@@ -93,12 +109,17 @@ def read_examples(path: str | Path) -> tuple[list[CheckItem], list[CheckItem]]:
     return [r.item for r in rows if r.kind == "good"], [r.item for r in rows if r.kind == "bad"]
 
 
-def prove_examples(run_dir: str | Path, check_path: str | Path, examples_path: str | Path,
-                   kind: CheckKind = PROGRAM) -> ProofResult:
+def prove_examples(
+    run_dir: str | Path, check_path: str | Path, examples_path: str | Path, kind: CheckKind = PROGRAM
+) -> ProofResult:
     """The proof on an examples file, each failure naming its file and line."""
     rows = read_example_rows(examples_path)
     good = [r for r in rows if r.kind == "good"]
     bad = [r for r in rows if r.kind == "bad"]
     items = [r.item for r in good + bad]
-    return proof_from_scores([r.item for r in good], [r.item for r in bad], check_scores(run_dir, check_path, items, kind),
-                             where=[r.where for r in good + bad])
+    return proof_from_scores(
+        [r.item for r in good],
+        [r.item for r in bad],
+        check_scores(run_dir, check_path, items, kind),
+        where=[r.where for r in good + bad],
+    )

@@ -68,8 +68,10 @@ def read_meta(root: str | Path) -> TaskMeta:
     """task.json of a task folder, validated; TaskFolderError naming the file and the field."""
     path = Path(root) / TASK_FILE
     if not path.is_file():
-        raise TaskFolderError(f"{path}: missing (a task folder holds {TASK_FILE}, {CHECK_FILE} or {RUBRIC_FILE}, "
-                              f"{EXAMPLES_FILE}, {TRAIN_FILE} and {HELDOUT_FILE})")
+        raise TaskFolderError(
+            f"{path}: missing (a task folder holds {TASK_FILE}, {CHECK_FILE} or {RUBRIC_FILE}, "
+            f"{EXAMPLES_FILE}, {TRAIN_FILE} and {HELDOUT_FILE})"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
@@ -96,6 +98,8 @@ def check_source_problem(code: str, name: str = CHECK_FILE) -> str | None:
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
     names = [a.arg for a in fn.args.args] if fn else []
     if fn is None or names[:3] != CHECK_ARGS or len(names) - len(fn.args.defaults) > 2:
-        return "must define, at its top level, def check(prompt, output, reference=None) returning a score in " \
-               "[0, 1] or None"
+        return (
+            "must define, at its top level, def check(prompt, output, reference=None) returning a score in "
+            "[0, 1] or None"
+        )
     return None

@@ -80,9 +80,19 @@ def validate_candidate(row: Any, max_words: int = MAX_WORDS) -> PreferencePair |
 
 
 def generate_pairs(
-    task: str, n: int, *, model: str = DEFAULT_MODEL, api_key: str | None = None, base_url: str | None = None,
-    per_request: int = 20, max_rounds: int | None = None, max_words: int = MAX_WORDS, max_cost: float | None = None,
-    timeout: float = 120.0, max_retries: int = 2, max_tokens: int = 8000,
+    task: str,
+    n: int,
+    *,
+    model: str = DEFAULT_MODEL,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    per_request: int = 20,
+    max_rounds: int | None = None,
+    max_words: int = MAX_WORDS,
+    max_cost: float | None = None,
+    timeout: float = 120.0,
+    max_retries: int = 2,
+    max_tokens: int = 8000,
 ) -> PairGenResult:
     if n < 1:
         raise ValueError("n must be at least 1")

@@ -25,8 +25,9 @@ FAMILY = {"arithmetic": "checkable", "list_transform": "checkable", "terse": "st
 MIN_CHECK_RATE = 0.8
 
 
-def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu", precision: str = "fp32",
-                     steps: int | None = None) -> TaskSpec:
+def recipe_task_spec(
+    plan: RecipePlan, *, model: ModelPlan, device: str = "cpu", precision: str = "fp32", steps: int | None = None
+) -> TaskSpec:
     """The spec.json for a recipe plan: its data and check in the run folder, its track's settings."""
     reward_reason = f"the task's own check program ({CHECK_FILE}), proven on its good/bad examples before training"
     common = dict(
@@ -38,14 +39,22 @@ def recipe_task_spec(plan: RecipePlan, *, model: ModelPlan, device: str = "cpu",
         model=model,
         device=device,
         precision=precision,
-        check=CheckPlan(path=CHECK_FILE, statement=plan.statement, recipe=plan.recipe, params=plan.params,
-                        examples=EXAMPLES_FILE),
-        data=DataPlan(origin="rule-generated", train_file=TRAIN_FILE,
-                      notes=f"written by the recipe '{plan.recipe}' ({len(plan.train)} rows)"),
+        check=CheckPlan(
+            path=CHECK_FILE, statement=plan.statement, recipe=plan.recipe, params=plan.params, examples=EXAMPLES_FILE
+        ),
+        data=DataPlan(
+            origin="rule-generated",
+            train_file=TRAIN_FILE,
+            notes=f"written by the recipe '{plan.recipe}' ({len(plan.train)} rows)",
+        ),
         heldout=HeldoutPlan(file=HELDOUT_FILE, size=len(plan.heldout)),
-        success=SuccessPlan(min_check_rate=MIN_CHECK_RATE, description=(
-            f"the task check passes >= {MIN_CHECK_RATE} of the tuned model's held-out answers, more than the base "
-            "model's, and correctness does not fall")),
+        success=SuccessPlan(
+            min_check_rate=MIN_CHECK_RATE,
+            description=(
+                f"the task check passes >= {MIN_CHECK_RATE} of the tuned model's held-out answers, more than the base "
+                "model's, and correctness does not fall"
+            ),
+        ),
     )
     track = get_track(plan.algorithm)
     settings = track.task_check_settings(model.source, device)

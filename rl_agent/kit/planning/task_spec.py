@@ -36,8 +36,10 @@ class RewardPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: Literal["verifier", "claude"]
-    judge: str = Field(description="judge spec in the kit's vocabulary: terse | regex:... | python:... | claude | "
-                       "check (the run folder's check.py)")
+    judge: str = Field(
+        description="judge spec in the kit's vocabulary: terse | regex:... | python:... | claude | "
+        "check (the run folder's check.py)"
+    )
     reason: str = ""
 
 
@@ -95,8 +97,9 @@ class SuccessPlan(BaseModel):
     min_pref_accuracy: float = Field(0.9, ge=0, le=1)
     format_regex: Optional[str] = None
     min_format_rate: float = Field(0.8, ge=0, le=1)
-    min_check_rate: float = Field(0.8, ge=0, le=1, description="share of tuned held-out answers the task check "
-                                  "must pass (with a check)")
+    min_check_rate: float = Field(
+        0.8, ge=0, le=1, description="share of tuned held-out answers the task check must pass (with a check)"
+    )
     description: str = ""
 
 
@@ -111,8 +114,10 @@ class _TaskSpecBase(BaseModel):
     summary: str = Field(min_length=1, max_length=300)
     family: Literal["style", "format", "checkable", "open"]
     planned_by: Literal["recipe", "task_dir", "claude", "rules"] = Field(
-        "recipe", description="recipe: --recipe; task_dir: a task folder (--task-dir); claude: the Agent SDK "
-        "authoring session; rules: a spec written before the recipes (read only)")
+        "recipe",
+        description="recipe: --recipe; task_dir: a task folder (--task-dir); claude: the Agent SDK "
+        "authoring session; rules: a spec written before the recipes (read only)",
+    )
     algorithm: TrackName
     algorithm_reason: str = ""
     reward: RewardPlan
@@ -209,8 +214,10 @@ def _track_blocks() -> dict:
         if name == DEFAULT_TRACK:
             blocks[name] = (track.settings_cls, Field(default_factory=track.settings_cls))
         else:
-            blocks[name] = (Optional[track.settings_cls], Field(None, description=f"{track.title} settings when "
-                                                                f"algorithm is {name}"))
+            blocks[name] = (
+                Optional[track.settings_cls],
+                Field(None, description=f"{track.title} settings when algorithm is {name}"),
+            )
     return blocks
 
 
@@ -227,7 +234,7 @@ def describe_errors(e: ValidationError, limit: int = 3) -> str:
 def resolve_data_path(ref: str, base_dir: Path) -> Path:
     """`bundled:<set>/<split>` -> the file shipped in the package; relative paths -> inside `base_dir`."""
     if ref.startswith(BUNDLED_PREFIX):
-        name = ref[len(BUNDLED_PREFIX):]
+        name = ref[len(BUNDLED_PREFIX) :]
         data_set, _, split = name.partition("/")
         if not re.fullmatch(r"[a-z_]+", data_set) or split not in ("train", "heldout"):
             raise TaskSpecError(f"{ref}: expected bundled:<set>/train or bundled:<set>/heldout")

@@ -39,7 +39,6 @@ MIN_TRAIN_ROWS = 8
 MIN_HELDOUT_ROWS = 3
 
 
-
 @dataclass(frozen=True)
 class Figure:
     """One held-out figure: its key in eval.json, what it means, and how to print it."""
@@ -89,7 +88,9 @@ class Track:
     footnote: ClassVar[str] = ""
     length_setting: ClassVar[str] = "max_length"  # the settings field that bounds tokens per example
     plan_reason: ClassVar[str] = ""  # why a task's plan trains with this track (spec.json's algorithm_reason)
-    online: ClassVar[bool] = False  # learns from its own sampled answers, rewarded by the check (a 0 everywhere teaches nothing)
+    online: ClassVar[bool] = (
+        False  # learns from its own sampled answers, rewarded by the check (a 0 everywhere teaches nothing)
+    )
 
     def task_check_settings(self, model_source: str, device: str) -> CommonSettings:
         """Settings for a task whose check is a proven program (recipes, task folders): the class defaults on the
@@ -111,8 +112,14 @@ class Track:
         return self.eval_template.removesuffix(".j2")
 
     def stage_titles(self) -> dict[str, str]:
-        return {"model": "Model", "data": "Data", "render": "Render pipeline", "train": f"Train ({self.title})",
-                "evaluate": "Before/after on held-out prompts", "report": "Report"}
+        return {
+            "model": "Model",
+            "data": "Data",
+            "render": "Render pipeline",
+            "train": f"Train ({self.title})",
+            "evaluate": "Before/after on held-out prompts",
+            "report": "Report",
+        }
 
     # ---- data ---------------------------------------------------------------------------------------
     def load_data(self, spec: RunBase) -> tuple[list, list]:
@@ -126,15 +133,31 @@ class Track:
         write_jsonl(root / "train.jsonl", train)
         write_jsonl(root / "heldout.jsonl", heldout)
 
-    def setup(self, source: str, device: str, *, reward: str | None, max_cost: float | None,
-              steps: int | None, train: Path | None, heldout: Path | None) -> SetupPlan:
+    def setup(
+        self,
+        source: str,
+        device: str,
+        *,
+        reward: str | None,
+        max_cost: float | None,
+        steps: int | None,
+        train: Path | None,
+        heldout: Path | None,
+    ) -> SetupPlan:
         """Settings, task and data for `rl-agent setup --track NAME` (GRPO picks its task by reward)."""
         if reward is not None or max_cost is not None:
             raise ValueError(f"--reward and --max-cost are for online RL: add --track grpo (not {self.name})")
         from rl_agent.kit.dataio.pairs import bundled_pairs_path
 
-        return default_setup(self, source, device, steps=steps, train=train, heldout=heldout,
-                             bundled_train=bundled_pairs_path("train", self.bundled_dataset))
+        return default_setup(
+            self,
+            source,
+            device,
+            steps=steps,
+            train=train,
+            heldout=heldout,
+            bundled_train=bundled_pairs_path("train", self.bundled_dataset),
+        )
 
     # ---- rendering and running ------------------------------------------------------------------------
     def render_context(self, spec: RunBase, model_path: str) -> dict:
@@ -146,8 +169,7 @@ class Track:
         """How training runs: one process, or several under `accelerate launch` (docs/scaling.md)."""
         s = self.settings(spec)
         mixed = {"bf16": "bf16", "fp16": "fp16"}.get(spec.precision, "no")
-        return LaunchPlan(num_processes=s.num_processes, strategy=s.strategy, device=spec.device,
-                          mixed_precision=mixed)
+        return LaunchPlan(num_processes=s.num_processes, strategy=s.strategy, device=spec.device, mixed_precision=mixed)
 
     def after_render(self, root: Path, spec: RunBase) -> None:
         """Extra files next to the scripts: accelerate_config.yaml, for `accelerate launch`."""
@@ -184,8 +206,10 @@ class Track:
 
     def header_lines(self, report: dict) -> list[str]:
         loss = report.get("final_loss")
-        return [f"**Steps:** {report['steps']}, **final training loss:** "
-                f"{'n/a' if loss is None else f'{loss:.4f}'}, **wall time:** {report['wall_seconds']:.0f} s  "]
+        return [
+            f"**Steps:** {report['steps']}, **final training loss:** "
+            f"{'n/a' if loss is None else f'{loss:.4f}'}, **wall time:** {report['wall_seconds']:.0f} s  "
+        ]
 
     def markdown_sections(self, report: dict) -> list[str]:
         return []
@@ -195,8 +219,10 @@ class Track:
 
     def summary_line(self, report: dict) -> str:
         loss = report.get("final_loss")
-        return (f"final loss {'n/a' if loss is None else f'{loss:.4f}'} after {report['steps']} steps, "
-                f"{report['wall_seconds']:.0f} s in all.")
+        return (
+            f"final loss {'n/a' if loss is None else f'{loss:.4f}'} after {report['steps']} steps, "
+            f"{report['wall_seconds']:.0f} s in all."
+        )
 
 
 def trl_args(spec: RunBase, s: CommonSettings, warmup_cap: int = 5) -> dict[str, Any]:
@@ -250,9 +276,11 @@ STYLE_FIGURES = (
     Figure("hedge_count", "hedging and filler phrases in all answers"),
     Figure("judge_score", "offline terse-style judge, mean"),
 )
-PREF_NOTE = ("Preference accuracy is DPO's reward accuracy on held-out pairs: how often the tuned model raises the "
-             "chosen answer's log-probability, relative to the base model, more than the rejected one's. The base "
-             "model ties with itself on every pair, which counts as chance (0.50).")
+PREF_NOTE = (
+    "Preference accuracy is DPO's reward accuracy on held-out pairs: how often the tuned model raises the "
+    "chosen answer's log-probability, relative to the base model, more than the rejected one's. The base "
+    "model ties with itself on every pair, which counts as chance (0.50)."
+)
 
 
 STYLE_JUDGE_BAR = 0.8  # the tuned answers must be terse by the offline judge, not merely less hedgy than before
@@ -273,14 +301,20 @@ def style_tips(report: dict, steps: int) -> list[str]:
     after, loss = report["after"], report.get("final_loss")
     tips = []
     if after["hedge_count"] > 0:
-        tips.append(f"{after['hedge_count']} hedge/filler phrases remain after tuning: add examples whose bad side "
-                    "uses those phrases, or train longer (--steps {0}).".format(steps * 2))
+        tips.append(
+            f"{after['hedge_count']} hedge/filler phrases remain after tuning: add examples whose bad side "
+            "uses those phrases, or train longer (--steps {0}).".format(steps * 2)
+        )
     if loss is not None and loss < 0.05:
-        tips.append("The final loss is near zero: the adapter fits the training data completely. More and more "
-                    "varied data (rl-agent pairs --task ...) will generalise better than more steps.")
+        tips.append(
+            "The final loss is near zero: the adapter fits the training data completely. More and more "
+            "varied data (rl-agent pairs --task ...) will generalise better than more steps."
+        )
     if report["model_source"] == "embedded":
-        tips.append("This was the embedded tiny model: with network access, `--model Qwen/Qwen3-0.6B` runs the same "
-                    "recipe on a real small model.")
+        tips.append(
+            "This was the embedded tiny model: with network access, `--model Qwen/Qwen3-0.6B` runs the same "
+            "recipe on a real small model."
+        )
     return tips
 
 
@@ -301,8 +335,16 @@ TERSE_TASK = "Terse, direct answers: no hedging, no filler openers."
 TERSE_MIN_CORRECT = 0.8
 
 
-def default_setup(track: Track, source: str, device: str, *, steps: int | None, train: Path | None,
-                  heldout: Path | None, bundled_train: Path) -> SetupPlan:
+def default_setup(
+    track: Track,
+    source: str,
+    device: str,
+    *,
+    steps: int | None,
+    train: Path | None,
+    heldout: Path | None,
+    bundled_train: Path,
+) -> SetupPlan:
     """The bundled terse task on `track`'s data kind, with its settings for this model and machine."""
     from rl_agent.kit.dataio.pairs import bundled_pairs_path
 
@@ -312,5 +354,6 @@ def default_setup(track: Track, source: str, device: str, *, steps: int | None, 
         settings.save_steps = min(settings.save_steps, max(1, steps // 2))
     heldout_file = heldout or bundled_pairs_path("heldout")
     has_refs = heldout is None and any(getattr(r, "reference", None) for r in load_pairs(heldout_file))
-    return SetupPlan(settings, TERSE_TASK, train or bundled_train, heldout_file, [],
-                     TERSE_MIN_CORRECT if has_refs else None)
+    return SetupPlan(
+        settings, TERSE_TASK, train or bundled_train, heldout_file, [], TERSE_MIN_CORRECT if has_refs else None
+    )

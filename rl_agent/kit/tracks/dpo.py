@@ -69,8 +69,10 @@ class DPOTrack(Track):
         before, after, steps = report["before"], report["after"], spec.settings.max_steps
         tips = []
         if after["pref_accuracy"] < 0.9:
-            tips.append(f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "
-                        f"{steps * 2}) or raise the learning rate a little.")
+            tips.append(
+                f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "
+                f"{steps * 2}) or raise the learning rate a little."
+            )
         tips += style_tips(report, steps)
         if after["mean_words"] < 1.5 and after["judge_score"] >= before["judge_score"]:
             tips.append("Answers are now one or two words: if that is too terse, lower the DPO beta or the SFT weight.")

@@ -51,13 +51,17 @@ class KTOTrack(Track):
 
     def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
         bar = spec.min_pref_accuracy
-        return {f"pref_accuracy >= {bar}": report["after"]["pref_accuracy"] >= bar,
-                **style_checks(report["before"], report["after"])}
+        return {
+            f"pref_accuracy >= {bar}": report["after"]["pref_accuracy"] >= bar,
+            **style_checks(report["before"], report["after"]),
+        }
 
     def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
         after, steps = report["after"], spec.settings.max_steps
         tips = []
         if after["pref_accuracy"] < spec.min_pref_accuracy:
-            tips.append(f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "
-                        f"{steps * 2}), or raise the weight of the rarer label.")
+            tips.append(
+                f"Held-out preference accuracy is {after['pref_accuracy']:.2f}: train longer (--steps "
+                f"{steps * 2}), or raise the weight of the rarer label."
+            )
         return tips + style_tips(report, steps)

@@ -40,9 +40,13 @@ class SFTTrack(Track):
     train_template = "train_sft.py.j2"
     plot_label = "loss (completion tokens)"
     figures = STYLE_FIGURES
-    footnote = ("SFT never sees the rejected answers; " + PREF_NOTE[0].lower() + PREF_NOTE[1:]
-                + " It is shown to tell whether imitating the chosen answers also moved the model away from the "
-                "rejected ones.")
+    footnote = (
+        "SFT never sees the rejected answers; "
+        + PREF_NOTE[0].lower()
+        + PREF_NOTE[1:]
+        + " It is shown to tell whether imitating the chosen answers also moved the model away from the "
+        "rejected ones."
+    )
 
     def render_context(self, spec: RunBase, model_path: str) -> dict:
         ctx = super().render_context(spec, model_path)

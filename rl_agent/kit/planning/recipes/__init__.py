@@ -16,8 +16,19 @@ from rl_agent.kit.planning.recipes.base import RecipeError, RecipePlan
 from rl_agent.kit.planning.recipes.proof import OutputScores, ProofResult, prove_check, score_outputs
 from rl_agent.runtime.check_runner import CheckItem, CheckPathError, CheckRunError, run_check
 
-__all__ = ["CheckItem", "CheckPathError", "CheckRunError", "OutputScores", "ProofResult", "RecipeError",
-           "RecipePlan", "plan_recipes", "prove_check", "run_check", "score_outputs"]
+__all__ = [
+    "CheckItem",
+    "CheckPathError",
+    "CheckRunError",
+    "OutputScores",
+    "ProofResult",
+    "RecipeError",
+    "RecipePlan",
+    "plan_recipes",
+    "prove_check",
+    "run_check",
+    "score_outputs",
+]
 
 
 def __getattr__(name):  # the library imports every recipe; load it on first use

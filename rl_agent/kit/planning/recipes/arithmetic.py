@@ -19,17 +19,21 @@ from rl_agent.kit.tracks.grpo import GRPOTrack
 from rl_agent.runtime.check_runner import CheckItem
 
 NAME = "arithmetic"
-DESCRIPTION = ("arithmetic problems (sums, differences, products, quotients of numbers), the final answer "
-               "marked by a text such as '####' or 'Answer:'; trained with GRPO")
+DESCRIPTION = (
+    "arithmetic problems (sums, differences, products, quotients of numbers), the final answer "
+    "marked by a text such as '####' or 'Answer:'; trained with GRPO"
+)
 EXAMPLE = {"marker": "####", "ops": ["+"], "terms": "3", "low": "1", "high": "9"}
 MIN_PROBLEMS = 48  # fewer distinct problems leave too few for training plus 8 held-out examples
 
 
 class ArithmeticParams(Params):
-    marker: OneLine = Field(max_length=40, description="the text right before the final answer, e.g. '####' or "
-                                                       "'Answer:'")
-    ops: list[Literal["+", "-", "*", "/"]] = Field(["+", "-", "*"], min_length=1,
-                                                    description="the operations problems use (one per problem)")
+    marker: OneLine = Field(
+        max_length=40, description="the text right before the final answer, e.g. '####' or 'Answer:'"
+    )
+    ops: list[Literal["+", "-", "*", "/"]] = Field(
+        ["+", "-", "*"], min_length=1, description="the operations problems use (one per problem)"
+    )
     terms: int = Field(2, ge=2, le=4, description="how many numbers each problem has")
     low: int = Field(1, ge=0, le=100_000, description="the smallest operand")
     high: int = Field(99, ge=1, le=100_000, description="the largest operand")
@@ -57,8 +61,10 @@ class ArithmeticParams(Params):
             raise ValueError("division needs terms=2 and low >= 1")
         space = problem_count(self.model_dump())
         if space < MIN_PROBLEMS:
-            raise ValueError(f"these operands allow only {space} distinct problems; at least {MIN_PROBLEMS} are "
-                             "needed (widen low..high or add operations)")
+            raise ValueError(
+                f"these operands allow only {space} distinct problems; at least {MIN_PROBLEMS} are "
+                "needed (widen low..high or add operations)"
+            )
         if space < self.train + self.heldout:  # use every problem, held-out still disjoint
             self.heldout = max(8, space // 5)
             self.train = space - self.heldout
@@ -99,7 +105,7 @@ PHRASINGS = ("What is {}?", "Compute {}.", "{} = ?", "Calculate {}.", "Work out 
 def problem_count(params: dict) -> int:
     """How many distinct problems the generator can make: the data sizes must fit in it (else it never ends)."""
     n, terms = params["high"] - params["low"] + 1, params.get("terms", 2)
-    per_op = {"+": n ** terms, "*": n ** terms, "-": n * (n + 1) // 2 if terms == 2 else n ** terms, "/": n * n}
+    per_op = {"+": n**terms, "*": n**terms, "-": n * (n + 1) // 2 if terms == 2 else n**terms, "/": n * n}
     return sum(per_op[op] for op in params["ops"])
 
 
@@ -116,7 +122,11 @@ def _problem(op: str, nums: list[int]) -> tuple:
 def _all_problems(params: dict, rng: random.Random) -> list[tuple]:
     """Every distinct problem, shuffled: used when the space is too small to sample from without stalling."""
     span = range(params["low"], params["high"] + 1)
-    keys = {_problem(op, list(nums)) for op in params["ops"] for nums in itertools.product(span, repeat=params.get("terms", 2))}
+    keys = {
+        _problem(op, list(nums))
+        for op in params["ops"]
+        for nums in itertools.product(span, repeat=params.get("terms", 2))
+    }
     keys = sorted(keys)
     rng.shuffle(keys)
     return keys
@@ -140,8 +150,10 @@ def generate(params: dict) -> tuple[list[dict], list[dict]]:
     terms = params.get("terms", 2)
     space = problem_count(params)
     if space < want:
-        raise RecipeError(f"arithmetic with operands {params['low']}..{params['high']}: {space} distinct problems, "
-                          f"{want} wanted for training and held-out (widen the operand range)")
+        raise RecipeError(
+            f"arithmetic with operands {params['low']}..{params['high']}: {space} distinct problems, "
+            f"{want} wanted for training and held-out (widen the operand range)"
+        )
     if space < 2 * want:
         keys = _all_problems(params, rng)[:want]
     else:
@@ -156,15 +168,19 @@ def generate(params: dict) -> tuple[list[dict], list[dict]]:
                 if len(keys) == want:
                     break
         if len(keys) < want:
-            raise RecipeError(f"arithmetic with operands {params['low']}..{params['high']}: too few distinct problems "
-                              "for training and held-out (widen the operand range)")
+            raise RecipeError(
+                f"arithmetic with operands {params['low']}..{params['high']}: too few distinct problems "
+                "for training and held-out (widen the operand range)"
+            )
     rows = [_row(k, i) for i, k in enumerate(keys)]
-    return rows[: params["train"]], rows[params["train"]:]
+    return rows[: params["train"]], rows[params["train"] :]
 
 
 def understood(p: ArithmeticParams) -> str:
-    return (f"arithmetic ({' '.join(p.ops)}, {p.terms} operands {p.low}..{p.high} each); the final answer is the "
-            f"number after {p.marker!r}")
+    return (
+        f"arithmetic ({' '.join(p.ops)}, {p.terms} operands {p.low}..{p.high} each); the final answer is the "
+        f"number after {p.marker!r}"
+    )
 
 
 def build(p: ArithmeticParams) -> RecipePlan:
@@ -179,20 +195,50 @@ def build(p: ArithmeticParams) -> RecipePlan:
 
     r = [int(x["reference"]) for x in h[:8]]
     # The right number without the marker must fail; a phrasing that holds the marker ("The answer is") proves nothing.
-    unmarked = next(s for s in (f"The answer is {r[4]}.", f"Result = {r[4]}", f"{r[4]}, I believe.", str(r[4])) if marker not in s)
-    good = [it(0, f"{marker}{sep}{r[0]}"), it(1, f"{h[1]['prompt'][8:-1]} = {r[1]}.\n{marker}{sep}{r[1]}"),
-            it(2, f"Working it out step by step gives {r[2]}.\n\n{marker}{sep}{r[2]}."),
-            it(3, f"{marker}{sep}{r[3] + 1} was a slip; {marker}{sep}{r[3]}"), it(4, f"{marker}{r[4]}")]
-    bad = [it(0, str(r[0])), it(1, f"{marker}{sep}{r[1] + 1}"), it(2, f"{marker}{sep}"),
-           it(3, f"{marker}{sep}{r[3]}\n{marker}{sep}{r[3] + 2}"), it(4, unmarked),
-           it(5, f"{r[5]} {marker}{sep}unknown"), it(6, "")]
-    statement = (f"finds the LAST {marker!r} in the answer and accepts it only if the number right after it equals the "
-                 "true answer (commas allowed); no marker, no number or a wrong number is rejected; without a "
-                 "reference answer it cannot grade (None)")
-    notes = [f"GRPO: {len(train)} seeded problems (seed {p.seed}), {len(heldout)} held-out problems never seen in "
-             "training; the check is the reward"]
+    unmarked = next(
+        s for s in (f"The answer is {r[4]}.", f"Result = {r[4]}", f"{r[4]}, I believe.", str(r[4])) if marker not in s
+    )
+    good = [
+        it(0, f"{marker}{sep}{r[0]}"),
+        it(1, f"{h[1]['prompt'][8:-1]} = {r[1]}.\n{marker}{sep}{r[1]}"),
+        it(2, f"Working it out step by step gives {r[2]}.\n\n{marker}{sep}{r[2]}."),
+        it(3, f"{marker}{sep}{r[3] + 1} was a slip; {marker}{sep}{r[3]}"),
+        it(4, f"{marker}{r[4]}"),
+    ]
+    bad = [
+        it(0, str(r[0])),
+        it(1, f"{marker}{sep}{r[1] + 1}"),
+        it(2, f"{marker}{sep}"),
+        it(3, f"{marker}{sep}{r[3]}\n{marker}{sep}{r[3] + 2}"),
+        it(4, unmarked),
+        it(5, f"{r[5]} {marker}{sep}unknown"),
+        it(6, ""),
+    ]
+    statement = (
+        f"finds the LAST {marker!r} in the answer and accepts it only if the number right after it equals the "
+        "true answer (commas allowed); no marker, no number or a wrong number is rejected; without a "
+        "reference answer it cannot grade (None)"
+    )
+    notes = [
+        f"GRPO: {len(train)} seeded problems (seed {p.seed}), {len(heldout)} held-out problems never seen in "
+        "training; the check is the reward"
+    ]
     if len(train) + len(heldout) == problem_count(params):
-        notes.append(f"these operands allow only {problem_count(params)} distinct problems: all are used, split into "
-                     f"{len(train)} for training and {len(heldout)} held out")
-    return RecipePlan(NAME, understood(p), params, GRPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad, notes=notes)
+        notes.append(
+            f"these operands allow only {problem_count(params)} distinct problems: all are used, split into "
+            f"{len(train)} for training and {len(heldout)} held out"
+        )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        GRPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=notes,
+    )

@@ -118,10 +118,16 @@ def build(p: BannedParams) -> RecipePlan:
     good = [item(f, f.answer) for f in facts[:3]]
     good += [item(facts[3], f"The answer is {facts[3].answer}"), item(facts[4], f"{facts[4].answer}\n\nThat is all.")]
     bad = [item(facts[i % len(facts)], _join(b, facts[i % len(facts)].answer)) for i, b in enumerate(banned)]
-    bad += [item(facts[0], f"{openers[0].upper()} {facts[0].answer}") if openers else
-            item(facts[0], f"Well, {phrases[0].upper()} it is {facts[0].answer}")]
-    bad += [item(facts[1], f"  \"{banned[0]}\" {facts[1].answer}") if openers else
-            item(facts[1], f"{facts[1].answer} ({phrases[0]})")]
+    bad += [
+        item(facts[0], f"{openers[0].upper()} {facts[0].answer}")
+        if openers
+        else item(facts[0], f"Well, {phrases[0].upper()} it is {facts[0].answer}")
+    ]
+    bad += [
+        item(facts[1], f'  "{banned[0]}" {facts[1].answer}')
+        if openers
+        else item(facts[1], f"{facts[1].answer} ({phrases[0]})")
+    ]
     i = 0
     while len(bad) < 5:
         b = banned[i % len(banned)]
@@ -134,6 +140,17 @@ def build(p: BannedParams) -> RecipePlan:
     if phrases:
         parts.append("rejects answers that contain any of: " + ", ".join(map(repr, phrases)))
     statement = "; ".join(parts) + " (case-insensitive, whole words; everything else passes)"
-    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO: chosen is the correct answer, rejected the same answer opened with a banned text"])
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        DPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=["DPO: chosen is the correct answer, rejected the same answer opened with a banned text"],
+    )

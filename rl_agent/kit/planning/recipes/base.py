@@ -27,8 +27,22 @@ from rl_agent.kit.planning.contract import (
 from rl_agent.kit.tracks.registry import TrackName
 from rl_agent.runtime.check_runner import CheckItem
 
-__all__ = ["CHECK_FILE", "EXAMPLES_FILE", "HELDOUT_FILE", "TASK_FILE", "TRAIN_FILE", "Fact", "Form", "OneLine",
-           "Params", "RecipeError", "RecipePlan", "bundled_facts", "item", "render_check"]
+__all__ = [
+    "CHECK_FILE",
+    "EXAMPLES_FILE",
+    "HELDOUT_FILE",
+    "TASK_FILE",
+    "TRAIN_FILE",
+    "Fact",
+    "Form",
+    "OneLine",
+    "Params",
+    "RecipeError",
+    "RecipePlan",
+    "bundled_facts",
+    "item",
+    "render_check",
+]
 
 
 class RecipeError(RlAgentError, ValueError):
@@ -101,9 +115,15 @@ class RecipePlan:
     def write(self, run_dir: str | Path) -> dict[str, Path]:
         """Write the task folder (task.json, check.py, the data, the examples) into the run folder, never outside."""
         root = Path(run_dir).resolve()
-        examples = [{"kind": "good", **g.to_dict()} for g in self.good] + [{"kind": "bad", **b.to_dict()} for b in self.bad]
-        files = {CHECK_FILE: self.check_source, TRAIN_FILE: _jsonl(self.train), HELDOUT_FILE: _jsonl(self.heldout),
-                 EXAMPLES_FILE: _jsonl(examples)}
+        examples = [{"kind": "good", **g.to_dict()} for g in self.good] + [
+            {"kind": "bad", **b.to_dict()} for b in self.bad
+        ]
+        files = {
+            CHECK_FILE: self.check_source,
+            TRAIN_FILE: _jsonl(self.train),
+            HELDOUT_FILE: _jsonl(self.heldout),
+            EXAMPLES_FILE: _jsonl(examples),
+        }
         written = {}
         for rel, text in files.items():
             dest = (root / rel).resolve()
@@ -114,8 +134,9 @@ class RecipePlan:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(dest)
             written[rel] = dest
-        written[TASK_FILE] = write_meta(root, TaskMeta(statement=self.statement, algorithm=self.algorithm,
-                                                       recipe=self.recipe, params=self.params))
+        written[TASK_FILE] = write_meta(
+            root, TaskMeta(statement=self.statement, algorithm=self.algorithm, recipe=self.recipe, params=self.params)
+        )
         return written
 
 

@@ -56,22 +56,44 @@ def build(p: ClosingParams) -> RecipePlan:
     closing, whole = p.closing, p.whole_line
     params = p.model_dump(mode="json")
     sep = "\n" if whole else " "
-    train, heldout, facts = edit_form_data(lambda a: f"{a}{sep}{closing}", lambda a: a.endswith(closing),
-                                           understood(p))
+    train, heldout, facts = edit_form_data(lambda a: f"{a}{sep}{closing}", lambda a: a.endswith(closing), understood(p))
     good = [item(f, f"{f.answer}{sep}{closing}") for f in facts[:3]]
-    good += [item(facts[3], f"The answer is {facts[3].answer}\n{closing}\n"),
-             item(facts[4], f"{facts[4].answer}\n\n{closing}")]
-    bad = [item(facts[0], facts[0].answer), item(facts[1], f"{closing}{sep}{facts[1].answer}"),
-           item(facts[2], closing), item(facts[3], f"{facts[3].answer}{sep}{closing} " + next(
-               t for t in ("Anything else?", "Anything else.", "Anything else") if not t.endswith(closing))),
-           item(facts[4], f"{facts[4].answer}{sep}{closing[:-1] if len(closing) > 1 else ''}")]
+    good += [
+        item(facts[3], f"The answer is {facts[3].answer}\n{closing}\n"),
+        item(facts[4], f"{facts[4].answer}\n\n{closing}"),
+    ]
+    bad = [
+        item(facts[0], facts[0].answer),
+        item(facts[1], f"{closing}{sep}{facts[1].answer}"),
+        item(facts[2], closing),
+        item(
+            facts[3],
+            f"{facts[3].answer}{sep}{closing} "
+            + next(t for t in ("Anything else?", "Anything else.", "Anything else") if not t.endswith(closing)),
+        ),
+        item(facts[4], f"{facts[4].answer}{sep}{closing[:-1] if len(closing) > 1 else ''}"),
+    ]
     if whole:
         bad.append(item(facts[5], f"{facts[5].answer} and {closing}"))
     elif closing[:1].isalnum():
         bad.append(item(facts[5], f"{facts[5].answer.rstrip('.')}{closing}"))
-    statement = (f"accepts only answers whose last line is exactly {closing!r}, after at least one line of answer"
-                 if whole else f"accepts only answers that end with exactly {closing!r} after some answer text"
-                 + (" (as a whole word)" if closing[:1].isalnum() else ""))
-    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement + "; rejects everything else", understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO: chosen is the correct answer with the closing, rejected the same answer without"])
+    statement = (
+        f"accepts only answers whose last line is exactly {closing!r}, after at least one line of answer"
+        if whole
+        else f"accepts only answers that end with exactly {closing!r} after some answer text"
+        + (" (as a whole word)" if closing[:1].isalnum() else "")
+    )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        DPOTrack.name,
+        statement + "; rejects everything else",
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=["DPO: chosen is the correct answer with the closing, rejected the same answer without"],
+    )

@@ -67,11 +67,18 @@ def check_params(module: ModuleType, params: Params) -> dict:
 def render_composed(parts: list[tuple[ModuleType, Params]]) -> str:
     names = [m.NAME for m, _ in parts]
     literal = params_literal([{"recipe": m.NAME, "params": check_params(m, p)} for m, p in parts])
-    funcs = [f"def _part_{i}_{m.NAME}(PARAMS):\n" + textwrap.indent(m.CHECK_BODY.strip(), "    ") + "\n\n    return check\n"
-             for i, (m, _) in enumerate(parts)]
+    funcs = [
+        f"def _part_{i}_{m.NAME}(PARAMS):\n" + textwrap.indent(m.CHECK_BODY.strip(), "    ") + "\n\n    return check\n"
+        for i, (m, _) in enumerate(parts)
+    ]
     calls = ", ".join(f'_part_{i}_{m.NAME}(PARTS[{i}]["params"])' for i, (m, _) in enumerate(parts))
-    return (_HEADER.format(names=" + ".join(names), literal=literal) + "\n\n" + "\n\n".join(funcs)
-            + "\n" + _TAIL.format(calls=calls))
+    return (
+        _HEADER.format(names=" + ".join(names), literal=literal)
+        + "\n\n"
+        + "\n\n".join(funcs)
+        + "\n"
+        + _TAIL.format(calls=calls)
+    )
 
 
 class _Forms:
@@ -100,9 +107,11 @@ class _Forms:
 def compose(parts: list[tuple[ModuleType, Params]]) -> RecipePlan:
     for m, _ in parts:
         if not hasattr(m, "form"):
-            raise RecipeError(f"recipe {m.NAME!r} trains with GRPO on its own generated problems and is not combined "
-                              "with other recipes: run it alone, or write a task folder whose check covers "
-                              "everything (rl-agent new --task-dir DIR)")
+            raise RecipeError(
+                f"recipe {m.NAME!r} trains with GRPO on its own generated problems and is not combined "
+                "with other recipes: run it alone, or write a task folder whose check covers "
+                "everything (rl-agent new --task-dir DIR)"
+            )
     names = [m.NAME for m, _ in parts]
     plans = [m.build(p) for m, p in parts]
     forms = _Forms([m.form(p) for m, p in parts])
@@ -119,15 +128,30 @@ def compose(parts: list[tuple[ModuleType, Params]]) -> RecipePlan:
         train = _pairs(root, "train", forms, names, plans, MIN_TRAIN_ROWS)
         heldout = _pairs(root, "heldout", forms, names, plans, MIN_EXAMPLES)
     good, bad = _examples(forms, plans)
-    statement = ("an answer passes only if every part passes (its score is the lowest part's): "
-                 + "; AND ".join(f"[{p.recipe}] {p.statement}" for p in plans))
+    statement = "an answer passes only if every part passes (its score is the lowest part's): " + "; AND ".join(
+        f"[{p.recipe}] {p.statement}" for p in plans
+    )
     understood = " and ".join(p.understood for p in plans)
     params = {"parts": [{"recipe": p.recipe, "params": p.params} for p in plans]}
-    notes = ["DPO: chosen is the correct answer in every part's form, rejected the same answer with one part broken "
-             "in turn", "each part's check was proven on its own examples; the combined check is proven on answers "
-             "meeting every part and on answers breaking one"]
-    return RecipePlan("+".join(names), understood, params, DPOTrack.name, statement, understood, source, train, heldout,
-                      good, bad, notes=notes)
+    notes = [
+        "DPO: chosen is the correct answer in every part's form, rejected the same answer with one part broken in turn",
+        "each part's check was proven on its own examples; the combined check is proven on answers "
+        "meeting every part and on answers breaking one",
+    ]
+    return RecipePlan(
+        "+".join(names),
+        understood,
+        params,
+        DPOTrack.name,
+        statement,
+        understood,
+        source,
+        train,
+        heldout,
+        good,
+        bad,
+        notes=notes,
+    )
 
 
 def _pairs(root: Path, split: str, forms: _Forms, names: list[str], plans: list[RecipePlan], least: int) -> list[dict]:
@@ -142,26 +166,39 @@ def _pairs(root: Path, split: str, forms: _Forms, names: list[str], plans: list[
         rejected = forms.spoiled(fact.answer, j % n, j)
         if rejected and rejected != chosen:
             rows.append({"prompt": fact.prompt, "chosen": chosen, "rejected": rejected, "reference": fact.answer})
-    scores = run_check(root, CHECK_FILE, [CheckItem(r["prompt"], r[k], r["reference"]) for r in rows
-                                          for k in ("chosen", "rejected")]) if rows else []
-    kept = [r for r, c, x in zip(rows, scores[0::2], scores[1::2]) if c is not None and c >= GOOD_MIN
-            and x is not None and x <= 0.1]
+    scores = (
+        run_check(
+            root,
+            CHECK_FILE,
+            [CheckItem(r["prompt"], r[k], r["reference"]) for r in rows for k in ("chosen", "rejected")],
+        )
+        if rows
+        else []
+    )
+    kept = [
+        r
+        for r, c, x in zip(rows, scores[0::2], scores[1::2])
+        if c is not None and c >= GOOD_MIN and x is not None and x <= 0.1
+    ]
     if len(kept) >= least:
         return kept
     why = ""
     losing = next((r for r, c in zip(rows, scores[0::2]) if c is None or c < GOOD_MIN), None)
     if losing is not None:  # name the part that rejects an answer written in every form
         for i, plan in enumerate(plans):
-            s = run_check(root / f"part{i}", CHECK_FILE, [CheckItem(losing["prompt"], losing["chosen"],
-                                                                     losing["reference"])])[0]
+            s = run_check(
+                root / f"part{i}", CHECK_FILE, [CheckItem(losing["prompt"], losing["chosen"], losing["reference"])]
+            )[0]
             if s is None or s < GOOD_MIN:
                 why = f"; e.g. {losing['chosen'][:80]!r} fails part {i + 1} ({names[i]})"
                 break
     elif unplaceable:
         fact, failed = unplaceable[0]
         why = f"; e.g. the answer {fact.answer[:60]!r} cannot take the form of part {failed + 1} ({names[failed]})"
-    raise RecipeError(f"the parts {' + '.join(names)} cannot all hold at once on answers built from the bundled "
-                      f"facts: only {len(kept)} {split} pairs pass every part, {least} needed{why}")
+    raise RecipeError(
+        f"the parts {' + '.join(names)} cannot all hold at once on answers built from the bundled "
+        f"facts: only {len(kept)} {split} pairs pass every part, {least} needed{why}"
+    )
 
 
 def _examples(forms: _Forms, plans: list[RecipePlan]) -> tuple[list[CheckItem], list[CheckItem]]:

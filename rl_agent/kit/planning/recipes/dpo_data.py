@@ -24,8 +24,10 @@ def form_pairs(
         if good and bad and good != bad:
             rows.append({"prompt": fact.prompt, "chosen": good, "rejected": bad, "reference": fact.answer})
     if len(rows) < (MIN_TRAIN_ROWS if split == "train" else 5):
-        raise RecipeError(f"{understood}: only {len(rows)} bundled {split} answers can be written in the required form, "
-                          "too few for training pairs")
+        raise RecipeError(
+            f"{understood}: only {len(rows)} bundled {split} answers can be written in the required form, "
+            "too few for training pairs"
+        )
     return rows
 
 
@@ -41,6 +43,7 @@ def edit_form_data(
 ) -> tuple[list[dict], list[dict], list[Fact]]:
     """For a form that is an edit of the answer (a prefix, a closing line): chosen = the edited correct answer,
     rejected = the same answer unedited; plus six held-out facts the form is not already met by, for examples."""
-    train, heldout = form_splits(lambda f: apply(f.answer), lambda f, i: None if has_form(f.answer) else f.answer,
-                                 understood)
+    train, heldout = form_splits(
+        lambda f: apply(f.answer), lambda f, i: None if has_form(f.answer) else f.answer, understood
+    )
     return train, heldout, [f for f in bundled_facts("heldout") if not has_form(f.answer)][:6]

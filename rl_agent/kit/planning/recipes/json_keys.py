@@ -24,8 +24,10 @@ JsonType = Literal["string", "number", "integer", "boolean", "array", "object"]
 
 class JsonKeysParams(Params):
     keys: list[str] = Field(min_length=1, description="the keys every answer's JSON object must hold")
-    types: dict[str, JsonType] = Field(default_factory=dict, description="a value type for some keys, as a JSON "
-                                       "object: string, number, integer, boolean, array or object")
+    types: dict[str, JsonType] = Field(
+        default_factory=dict,
+        description="a value type for some keys, as a JSON object: string, number, integer, boolean, array or object",
+    )
     exact: bool = Field(False, description="true: no key other than `keys` is allowed")
 
     @field_validator("keys")
@@ -130,25 +132,47 @@ def build(p: JsonKeysParams) -> RecipePlan:
     else:
         good.append(extra)
     bad = [item(facts[0], facts[0].answer)]
-    bad += [item(facts[(i + 1) % 8], json.dumps(_obj(keys, types, facts[(i + 1) % 8].answer, drop=k)))
-            for i, k in enumerate(keys)]
-    bad += [item(facts[5], "Here it is: " + json.dumps(_obj(keys, types, facts[5].answer))),
-            item(facts[6], json.dumps([_obj(keys, types, facts[6].answer)])),
-            item(facts[7], "{" + ", ".join(f"'{k}': '{facts[7].answer}'" for k in keys) + "}")]
+    bad += [
+        item(facts[(i + 1) % 8], json.dumps(_obj(keys, types, facts[(i + 1) % 8].answer, drop=k)))
+        for i, k in enumerate(keys)
+    ]
+    bad += [
+        item(facts[5], "Here it is: " + json.dumps(_obj(keys, types, facts[5].answer))),
+        item(facts[6], json.dumps([_obj(keys, types, facts[6].answer)])),
+        item(facts[7], "{" + ", ".join(f"'{k}': '{facts[7].answer}'" for k in keys) + "}"),
+    ]
     if exact:
         bad.append(extra)
     for k, kind in types.items():
         wrong = 1 if kind in ("string", "boolean", "array", "object") else "1"
         bad.append(item(facts[2], json.dumps({**_obj(keys, types, facts[2].answer), k: wrong})))
     typed = "; ".join(f"{k!r} must be a {t}" for k, t in types.items())
-    statement = ("accepts only answers that are exactly one JSON object containing every key: "
-                 + ", ".join(map(repr, keys)) + (f" ({typed})" if typed else "")
-                 + ("; no other key is allowed" if exact else "; other keys are allowed")
-                 + "; text around the JSON, arrays and invalid JSON are rejected")
-    notes = ["DPO: chosen is the correct answer as the JSON object, rejected the plain answer or the object "
-             "missing one key"]
+    statement = (
+        "accepts only answers that are exactly one JSON object containing every key: "
+        + ", ".join(map(repr, keys))
+        + (f" ({typed})" if typed else "")
+        + ("; no other key is allowed" if exact else "; other keys are allowed")
+        + "; text around the JSON, arrays and invalid JSON are rejected"
+    )
+    notes = [
+        "DPO: chosen is the correct answer as the JSON object, rejected the plain answer or the object missing one key"
+    ]
     if len(keys) > 1:
-        notes.append("values of keys other than the answer are placeholders (the answer, or a typed default): "
-                     "the recipe teaches the shape")
-    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad, notes=notes)
+        notes.append(
+            "values of keys other than the answer are placeholders (the answer, or a typed default): "
+            "the recipe teaches the shape"
+        )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        DPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=notes,
+    )

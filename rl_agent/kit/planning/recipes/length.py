@@ -64,8 +64,9 @@ def understood(p: LengthParams) -> str:
 
 
 def form(p: LengthParams) -> Form:
-    return Form(lambda a: a if 1 <= _count(a, p.unit) <= p.max else None, lambda a, i: _padded(a, p.unit, p.max),
-                order=6)
+    return Form(
+        lambda a: a if 1 <= _count(a, p.unit) <= p.max else None, lambda a, i: _padded(a, p.unit, p.max), order=6
+    )
 
 
 def build(p: LengthParams) -> RecipePlan:
@@ -88,9 +89,26 @@ def build(p: LengthParams) -> RecipePlan:
     good.append(item(facts[4], exact))
     bad = [item(facts[0], over)] + [item(f, _padded(f.answer, unit, limit)) for f in facts[1:4]]
     bad += [item(facts[4], ""), item(facts[5], " ... ")]
-    statement = (f"accepts only answers of 1 to {limit} {unit} ("
-                 + ("words are whitespace-separated tokens with a letter or digit" if unit == "words"
-                    else "a sentence ends at . ! or ? followed by a space or the end") + "); rejects longer or empty ones")
-    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO: chosen is the correct answer, rejected the same answer padded past the limit"])
+    statement = (
+        f"accepts only answers of 1 to {limit} {unit} ("
+        + (
+            "words are whitespace-separated tokens with a letter or digit"
+            if unit == "words"
+            else "a sentence ends at . ! or ? followed by a space or the end"
+        )
+        + "); rejects longer or empty ones"
+    )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        DPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=["DPO: chosen is the correct answer, rejected the same answer padded past the limit"],
+    )

@@ -15,8 +15,9 @@ from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.tracks.dpo import DPOTrack
 
 NAME = "letter_case"
-DESCRIPTION = ("answers are written in one letter case: all capitals (uppercase, all caps) or all lowercase (no capital "
-               "letters)")
+DESCRIPTION = (
+    "answers are written in one letter case: all capitals (uppercase, all caps) or all lowercase (no capital letters)"
+)
 EXAMPLE = {"case": "lower"}
 
 
@@ -43,8 +44,9 @@ def _to(mode: str, text: str) -> str:
 
 
 def understood(p: LetterCaseParams) -> str:
-    return "every answer must be written " + ("in capital letters only (no lower-case letters)" if p.case == "upper"
-                                              else "in lower case only (no capitals)")
+    return "every answer must be written " + (
+        "in capital letters only (no lower-case letters)" if p.case == "upper" else "in lower case only (no capitals)"
+    )
 
 
 def form(p: LetterCaseParams) -> Form:
@@ -64,16 +66,39 @@ def build(p: LetterCaseParams) -> RecipePlan:
         return f.answer if i % 2 else _to(other, f.answer)
 
     train, heldout = form_splits(chosen, rejected, understood(p))
-    facts = [f for f in bundled_facts("heldout") if _to(mode, f.answer) != f.answer and re.search(r"[A-Za-z]", f.answer)][:6]
+    facts = [
+        f for f in bundled_facts("heldout") if _to(mode, f.answer) != f.answer and re.search(r"[A-Za-z]", f.answer)
+    ][:6]
     good = [item(f, _to(mode, f.answer)) for f in facts[:3]]
-    good += [item(facts[3], _to(mode, f"The answer is {facts[3].answer} (100%)")),
-             item(facts[4], _to(mode, f"{facts[4].answer}\nThat is all."))]
+    good += [
+        item(facts[3], _to(mode, f"The answer is {facts[3].answer} (100%)")),
+        item(facts[4], _to(mode, f"{facts[4].answer}\nThat is all.")),
+    ]
     bad = [item(f, f.answer) for f in facts[:2]]
-    bad += [item(facts[2], _to(other, facts[2].answer)), item(facts[3], "42."),
-            item(facts[4], _to(mode, f"The answer is {facts[4].answer}") + (" x" if mode == "upper" else " X"))]
-    statement = ("accepts only answers with at least one letter and no lower-case letters" if mode == "upper" else
-                 "accepts only answers with at least one letter and no capital letters") + "; rejects everything else"
-    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO: chosen is the correct answer in the required case, rejected the same answer as is "
-                             "or in the other case"])
+    bad += [
+        item(facts[2], _to(other, facts[2].answer)),
+        item(facts[3], "42."),
+        item(facts[4], _to(mode, f"The answer is {facts[4].answer}") + (" x" if mode == "upper" else " X")),
+    ]
+    statement = (
+        "accepts only answers with at least one letter and no lower-case letters"
+        if mode == "upper"
+        else "accepts only answers with at least one letter and no capital letters"
+    ) + "; rejects everything else"
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        DPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=[
+            "DPO: chosen is the correct answer in the required case, rejected the same answer as is "
+            "or in the other case"
+        ],
+    )

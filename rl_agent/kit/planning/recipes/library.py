@@ -33,8 +33,18 @@ from rl_agent.kit.planning.recipes import (
 )
 from rl_agent.kit.planning.recipes.base import Params, RecipeError, RecipePlan
 
-RECIPES: tuple[ModuleType, ...] = (prefix, closing, banned, length, plain_text, letter_case, json_keys, terse,
-                                   arithmetic, list_transform)
+RECIPES: tuple[ModuleType, ...] = (
+    prefix,
+    closing,
+    banned,
+    length,
+    plain_text,
+    letter_case,
+    json_keys,
+    terse,
+    arithmetic,
+    list_transform,
+)
 BY_NAME = {m.NAME: m for m in RECIPES}
 
 
@@ -71,7 +81,9 @@ def parameters(module: ModuleType) -> list[Parameter]:
     out = []
     for name, f in module.PARAMS.model_fields.items():
         value = f.get_default(call_default_factory=True)
-        default = None if f.is_required() else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        default = (
+            None if f.is_required() else value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        )
         out.append(Parameter(name, _kind(f.annotation), default, f.description or ""))
     return out
 
@@ -94,8 +106,9 @@ def _value(recipe_name: str, key: str, annotation: Any, raw: str, current: Any) 
         try:
             value = json.loads(raw)
         except ValueError as e:
-            raise RecipeError(f"{where}: expected a JSON object such as '{{\"score\": \"number\"}}', got {raw!r} "
-                              f"({e})") from None
+            raise RecipeError(
+                f'{where}: expected a JSON object such as \'{{"score": "number"}}\', got {raw!r} ({e})'
+            ) from None
         if not isinstance(value, dict):
             raise RecipeError(f"{where}: expected a JSON object, got {raw!r}")
         return value
@@ -139,8 +152,11 @@ def parse_params(name: str, sets: Sequence[str]) -> Params:
             raise RecipeError(f"recipe {name!r} needs --set {key}=... ({f.description})") from None
         what = f"parameter {key!r}" if key else "its parameters"
         msg = er["msg"].removeprefix("Value error, ")
-        got = f" (got {json.dumps(er['input'], ensure_ascii=False)[:80]})" if key and not isinstance(
-            er.get("input"), dict) else ""
+        got = (
+            f" (got {json.dumps(er['input'], ensure_ascii=False)[:80]})"
+            if key and not isinstance(er.get("input"), dict)
+            else ""
+        )
         raise RecipeError(f"recipe {name!r}, {what}: {msg}{got}") from None
 
 
@@ -160,8 +176,11 @@ def plan_recipes(groups: Sequence[tuple[str, Sequence[str]]]) -> RecipePlan:
 
 def example_sets(module: ModuleType) -> list[str]:
     """The recipe's example parameters as `--set` values (KEY=VALUE, unquoted)."""
-    return [f"{k}={x if isinstance(x, str) else json.dumps(x)}" for k, v in module.EXAMPLE.items()
-            for x in (v if isinstance(v, list) else [v])]
+    return [
+        f"{k}={x if isinstance(x, str) else json.dumps(x)}"
+        for k, v in module.EXAMPLE.items()
+        for x in (v if isinstance(v, list) else [v])
+    ]
 
 
 def shell_set(key: str, value: str) -> str:
@@ -192,8 +211,9 @@ _WORD = re.compile(r"[a-z]+")
 
 def _words(text: str) -> set[str]:
     """Lower-case words of 4+ letters, a plural 's' dropped: enough for an overlap score, nothing more."""
-    return {w[:-1] if w.endswith("s") and not w.endswith("ss") else w
-            for w in _WORD.findall(text.lower()) if len(w) >= 4}
+    return {
+        w[:-1] if w.endswith("s") and not w.endswith("ss") else w for w in _WORD.findall(text.lower()) if len(w) >= 4
+    }
 
 
 def suggest(text: str) -> list[tuple[ModuleType, list[str]]]:
@@ -201,9 +221,14 @@ def suggest(text: str) -> list[tuple[ModuleType, list[str]]]:
     (words most recipes use count for none; ties keep the registry order), with the shared words. A ranking for
     a person to choose from, not a plan."""
     said = _words(text)
-    vocab = [_words(" ".join([m.NAME.replace("_", " "), m.DESCRIPTION,
-                              " ".join(m.PARAMS.model_fields).replace("_", " ")])) for m in RECIPES]
+    vocab = [
+        _words(" ".join([m.NAME.replace("_", " "), m.DESCRIPTION, " ".join(m.PARAMS.model_fields).replace("_", " ")]))
+        for m in RECIPES
+    ]
     common = {w for w in set().union(*vocab) if sum(w in v for v in vocab) > len(RECIPES) // 2}
-    scored = [(-len(shared), i, m, shared) for i, (m, v) in enumerate(zip(RECIPES, vocab))
-              for shared in [sorted((said & v) - common)]]
+    scored = [
+        (-len(shared), i, m, shared)
+        for i, (m, v) in enumerate(zip(RECIPES, vocab))
+        for shared in [sorted((said & v) - common)]
+    ]
     return [(m, shared) for _, _, m, shared in sorted(scored, key=lambda t: t[:2])]

@@ -70,9 +70,12 @@ def transform(params: dict, numbers: list[int]):
 
 
 def _prompt(params: dict, numbers: list[int]) -> str:
-    ask = {"sort": f"Sort these numbers in {params['order']} order", "reverse": "Reverse this list of numbers",
-           "unique": "Remove the repeated numbers from this list, keeping the first of each",
-           "sum": "Add up this list of numbers"}[params["op"]]
+    ask = {
+        "sort": f"Sort these numbers in {params['order']} order",
+        "reverse": "Reverse this list of numbers",
+        "unique": "Remove the repeated numbers from this list, keeping the first of each",
+        "sum": "Add up this list of numbers",
+    }[params["op"]]
     form = "Reply with the total." if params["op"] == "sum" else "Reply with the result as a list in brackets."
     return f"{ask}: {json.dumps(numbers)}. {form}"
 
@@ -97,14 +100,23 @@ def generate(params: dict) -> tuple[list[dict], list[dict]]:
         seen.add(tuple(numbers))
         rows.append({"prompt": _prompt(params, numbers), "reference": json.dumps(transform(params, numbers))})
     if len(rows) < params["train"] + params["heldout"]:
-        raise RecipeError(f"a {params['op']} of a list of numbers: the generator found fewer distinct lists than "
-                          "wanted (lower train or heldout)")
-    return rows[: params["train"]], rows[params["train"]:]
+        raise RecipeError(
+            f"a {params['op']} of a list of numbers: the generator found fewer distinct lists than "
+            "wanted (lower train or heldout)"
+        )
+    return rows[: params["train"]], rows[params["train"] :]
 
 
 def understood(p: ListTransformParams) -> str:
-    return "the given list of numbers " + {"sort": f"sorted {p.order}", "reverse": "reversed", "unique": "with repeated "
-                                           "numbers removed (first occurrences kept, in order)", "sum": "summed"}[p.op]
+    return (
+        "the given list of numbers "
+        + {
+            "sort": f"sorted {p.order}",
+            "reverse": "reversed",
+            "unique": "with repeated numbers removed (first occurrences kept, in order)",
+            "sum": "summed",
+        }[p.op]
+    )
 
 
 def build(p: ListTransformParams) -> RecipePlan:
@@ -118,26 +130,64 @@ def build(p: ListTransformParams) -> RecipePlan:
     want = [json.loads(x["reference"]) for x in h[:8]]
     given = [prompt_numbers(x["prompt"]) for x in h[:8]]
     if params["op"] == "sum":
-        good = [it(0, str(want[0])), it(1, f"The total is {want[1]}."), it(2, f"{' + '.join(map(str, given[2]))} = {want[2]}"),
-                it(3, f"{want[3]}.0"), it(4, f"Sum: {want[4]}")]
-        bad = [it(0, str(want[0] + 1)), it(1, f"The total is {want[1]} - no wait, {want[1] - 3}."), it(2, ""),
-               it(3, json.dumps(given[3])), it(4, "I cannot add these.")]
+        good = [
+            it(0, str(want[0])),
+            it(1, f"The total is {want[1]}."),
+            it(2, f"{' + '.join(map(str, given[2]))} = {want[2]}"),
+            it(3, f"{want[3]}.0"),
+            it(4, f"Sum: {want[4]}"),
+        ]
+        bad = [
+            it(0, str(want[0] + 1)),
+            it(1, f"The total is {want[1]} - no wait, {want[1] - 3}."),
+            it(2, ""),
+            it(3, json.dumps(given[3])),
+            it(4, "I cannot add these."),
+        ]
     else:
-        good = [it(0, json.dumps(want[0])), it(1, f"Result: {json.dumps(want[1])}"),
-                it(2, "[" + ",".join(map(str, want[2])) + "]"),
-                it(3, f"{json.dumps(given[3])} becomes {json.dumps(want[3])}"), it(4, f"{json.dumps(want[4])}.")]
-        wrong = [x for x in (given[0], given[0][::-1], sorted(given[0]), sorted(given[0], reverse=True))
-                 if x != want[0]][0]
-        bad = [it(0, json.dumps(wrong)), it(1, json.dumps(given[1])), it(2, json.dumps(want[2][:-1])),
-               it(3, " ".join(map(str, want[3]))), it(4, f"{json.dumps(want[4])} or maybe {json.dumps(given[4])}"),
-               it(5, "")]
-    target = {"sort": f"the given list sorted {params['order']}", "reverse": "the given list reversed",
-              "unique": "the given list with repeats removed (first occurrences kept, in order)",
-              "sum": "the sum of the given list"}[params["op"]]
+        good = [
+            it(0, json.dumps(want[0])),
+            it(1, f"Result: {json.dumps(want[1])}"),
+            it(2, "[" + ",".join(map(str, want[2])) + "]"),
+            it(3, f"{json.dumps(given[3])} becomes {json.dumps(want[3])}"),
+            it(4, f"{json.dumps(want[4])}."),
+        ]
+        wrong = [
+            x for x in (given[0], given[0][::-1], sorted(given[0]), sorted(given[0], reverse=True)) if x != want[0]
+        ][0]
+        bad = [
+            it(0, json.dumps(wrong)),
+            it(1, json.dumps(given[1])),
+            it(2, json.dumps(want[2][:-1])),
+            it(3, " ".join(map(str, want[3]))),
+            it(4, f"{json.dumps(want[4])} or maybe {json.dumps(given[4])}"),
+            it(5, ""),
+        ]
+    target = {
+        "sort": f"the given list sorted {params['order']}",
+        "reverse": "the given list reversed",
+        "unique": "the given list with repeats removed (first occurrences kept, in order)",
+        "sum": "the sum of the given list",
+    }[params["op"]]
     reads = "the last number in the answer" if params["op"] == "sum" else "the last [...] list in the answer"
-    statement = (f"reads {reads} and accepts it only if it equals {target}; anything else is rejected; without a "
-                 "reference answer it cannot grade (None)")
-    return RecipePlan(NAME, understood(p), params, GRPOTrack.name, statement,
-                      understood(p), render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=[f"GRPO: {len(train)} seeded lists (seed {params['seed']}), {len(heldout)} held-out lists "
-                             "never seen in training; the check is the reward"])
+    statement = (
+        f"reads {reads} and accepts it only if it equals {target}; anything else is rejected; without a "
+        "reference answer it cannot grade (None)"
+    )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        GRPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=[
+            f"GRPO: {len(train)} seeded lists (seed {params['seed']}), {len(heldout)} held-out lists "
+            "never seen in training; the check is the reward"
+        ],
+    )

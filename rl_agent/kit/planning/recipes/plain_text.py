@@ -25,15 +25,18 @@ Element = Literal["bold", "italic", "table", "heading", "code_block", "numbered"
 
 class PlainTextParams(Params):
     ban: Literal["bullets", "markdown", "elements"] = Field(
-        "markdown", description="bullets: no bullet or numbered list lines; markdown: no Markdown at all; "
-                                "elements: only the elements named in `elements`")
+        "markdown",
+        description="bullets: no bullet or numbered list lines; markdown: no Markdown at all; "
+        "elements: only the elements named in `elements`",
+    )
     elements: list[Element] = Field(default_factory=list, description="with ban=elements: the elements banned")
 
     @model_validator(mode="after")
     def _elements(self) -> "PlainTextParams":
         if self.ban == "elements" and not self.elements:
-            raise ValueError("ban=elements needs --set elements=NAME (bold, italic, table, heading, code_block, "
-                             "numbered, bullets)")
+            raise ValueError(
+                "ban=elements needs --set elements=NAME (bold, italic, table, heading, code_block, numbered, bullets)"
+            )
         if self.ban != "elements" and self.elements:
             raise ValueError("elements is only read with ban=elements")
         named = set(self.elements)
@@ -45,9 +48,15 @@ class PlainTextParams(Params):
 
 PARAMS = PlainTextParams
 
-_ELEMENT_WORDS = {"bold": "bold text", "italic": "italics", "table": "tables", "heading": "headings",
-                  "code_block": "code blocks", "numbered": "numbered list items",
-                  "bullets": "bullet points or numbered list items"}
+_ELEMENT_WORDS = {
+    "bold": "bold text",
+    "italic": "italics",
+    "table": "tables",
+    "heading": "headings",
+    "code_block": "code blocks",
+    "numbered": "numbered list items",
+    "bullets": "bullet points or numbered list items",
+}
 
 CHECK_BODY = r'''
 BULLET = re.compile(r"^\s*(?:[-*+\u2022\u2023\u25e6\u25aa\u25cf\u2013\u2014]|\d+[.)])[ \t]+(?=\S)", re.MULTILINE)
@@ -83,22 +92,39 @@ def check(prompt, output, reference=None):
 _BULLETED = ("- {a}", "* {a}", "\u2022 {a}", "1. {a}", "- {a}\n- That is the answer.")
 _MARKED = ("**{a}**", "# Answer\n\n{a}", "- {a}", "`{a}`", "> {a}", "_{a}_")
 _MARKUP = re.compile(r"[*_`#>|\[\]]|^\s*(?:[-+]|\d+[.)])[ \t]+\S", re.MULTILINE)
-_ELEMENT_FORMS = {"bold": "**{a}**", "italic": "_{a}_", "table": "| answer |\n|---|\n| {a} |",
-                  "heading": "# Answer\n\n{a}", "code_block": "```\n{a}\n```", "numbered": "1. {a}",
-                  "bullets": "- {a}"}
+_ELEMENT_FORMS = {
+    "bold": "**{a}**",
+    "italic": "_{a}_",
+    "table": "| answer |\n|---|\n| {a} |",
+    "heading": "# Answer\n\n{a}",
+    "code_block": "```\n{a}\n```",
+    "numbered": "1. {a}",
+    "bullets": "- {a}",
+}
 
 
 def _forms(p: PlainTextParams) -> tuple[str, ...]:
-    return (_MARKED if p.ban == "markdown" else _BULLETED if p.ban == "bullets"
-            else tuple(_ELEMENT_FORMS[n] for n in p.elements))
+    return (
+        _MARKED
+        if p.ban == "markdown"
+        else _BULLETED
+        if p.ban == "bullets"
+        else tuple(_ELEMENT_FORMS[n] for n in p.elements)
+    )
 
 
 def understood(p: PlainTextParams) -> str:
     if p.ban == "elements":
-        return ("answers must use no " + ", no ".join(_ELEMENT_WORDS[n] for n in p.elements)
-                + " (other formatting is allowed)")
-    return "answers must use " + ("plain text: no Markdown (no bullets, headings, emphasis, code, links, quotes or "
-                                  "tables)" if p.ban == "markdown" else "no bullet points or numbered list items")
+        return (
+            "answers must use no "
+            + ", no ".join(_ELEMENT_WORDS[n] for n in p.elements)
+            + " (other formatting is allowed)"
+        )
+    return "answers must use " + (
+        "plain text: no Markdown (no bullets, headings, emphasis, code, links, quotes or tables)"
+        if p.ban == "markdown"
+        else "no bullet points or numbered list items"
+    )
 
 
 def form(p: PlainTextParams) -> Form:
@@ -121,22 +147,44 @@ def build(p: PlainTextParams) -> RecipePlan:
     train, heldout = form_splits(chosen, rejected, understood(p))
     facts = [f for f in bundled_facts("heldout") if not _MARKUP.search(f.answer)][:6]
     good = [item(f, f.answer) for f in facts[:3]]
-    good += [item(facts[3], f"The answer is {facts[3].answer} It is 5-10 km away, 3 * 4 = 12."),
-             item(facts[4], f"{facts[4].answer}\n\nFirst, it is well known. Second, it is in every atlas.")]
+    good += [
+        item(facts[3], f"The answer is {facts[3].answer} It is 5-10 km away, 3 * 4 = 12."),
+        item(facts[4], f"{facts[4].answer}\n\nFirst, it is well known. Second, it is in every atlas."),
+    ]
     allowed = [k for k in _ELEMENT_FORMS if k not in covered]
     if ban == "elements":  # what was not banned stays allowed: the check must not add a requirement
         good += [item(facts[i % 3], _ELEMENT_FORMS[k].format(a=facts[i % 3].answer)) for i, k in enumerate(allowed)]
     bad = [item(f, forms[i % len(forms)].format(a=f.answer)) for i, f in enumerate(facts[:5])]
     bad.append(item(facts[5], ""))
     if ban == "elements":
-        statement = ("rejects answers with any of: " + ", ".join(_ELEMENT_WORDS[n] for n in named)
-                     + ", and empty answers; everything else passes (" + ", ".join(_ELEMENT_WORDS[k] for k in allowed)
-                     + " included)")
+        statement = (
+            "rejects answers with any of: "
+            + ", ".join(_ELEMENT_WORDS[n] for n in named)
+            + ", and empty answers; everything else passes ("
+            + ", ".join(_ELEMENT_WORDS[k] for k in allowed)
+            + " included)"
+        )
     else:
-        statement = ("rejects answers with any line starting with a bullet (-, *, +, \u2022) or a list number (1. or 1))"
-                     + (", any Markdown heading, bold/italic, code, link, block quote, table or rule"
-                        if ban == "markdown" else "") + ", and empty answers; everything else passes")
-    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO: chosen is the correct plain answer, rejected the same answer with the banned "
-                             "syntax"])
+        statement = (
+            "rejects answers with any line starting with a bullet (-, *, +, \u2022) or a list number (1. or 1))"
+            + (
+                ", any Markdown heading, bold/italic, code, link, block quote, table or rule"
+                if ban == "markdown"
+                else ""
+            )
+            + ", and empty answers; everything else passes"
+        )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        DPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=["DPO: chosen is the correct plain answer, rejected the same answer with the banned syntax"],
+    )

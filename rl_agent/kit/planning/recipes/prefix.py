@@ -18,8 +18,10 @@ EXAMPLE = {"prefix": "Answer: "}
 
 
 class PrefixParams(Params):
-    prefix: OneLine = Field(description="the text every answer must start with (exact, case-sensitive; a trailing "
-                                        "space is kept)", max_length=200)
+    prefix: OneLine = Field(
+        description="the text every answer must start with (exact, case-sensitive; a trailing space is kept)",
+        max_length=200,
+    )
 
 
 PARAMS = PrefixParams
@@ -54,23 +56,45 @@ def form(p: PrefixParams) -> Form:
 def build(p: PrefixParams) -> RecipePlan:
     prefix, sep = p.prefix, _sep(p.prefix)
     params = p.model_dump(mode="json")
-    train, heldout, facts = edit_form_data(lambda a: f"{prefix}{sep}{a}", lambda a: a.startswith(prefix),
-                                           understood(p))
+    train, heldout, facts = edit_form_data(lambda a: f"{prefix}{sep}{a}", lambda a: a.startswith(prefix), understood(p))
     good = [item(f, f"{prefix}{sep}{f.answer}") for f in facts[:3]]
-    good += [item(facts[3], f"{prefix}{sep}The answer is {facts[3].answer}"),
-             item(facts[4], f"  {prefix}{sep}{facts[4].answer}\n")]
+    good += [
+        item(facts[3], f"{prefix}{sep}The answer is {facts[3].answer}"),
+        item(facts[4], f"  {prefix}{sep}{facts[4].answer}\n"),
+    ]
     swapped = prefix.lower() if prefix.lower() != prefix else prefix.upper()
-    bad = [item(facts[0], facts[0].answer), item(facts[1], f"{facts[1].answer} {prefix}"),
-           item(facts[2], f"The answer is {facts[2].answer} {prefix}{sep}{facts[2].answer}"),
-           item(facts[3], prefix), item(facts[4], next(o for o in ("Sure! ", "Well, ", "Okay. ") if not o.startswith(prefix))
-                                 + f"{prefix}{sep}{facts[4].answer}")]
+    bad = [
+        item(facts[0], facts[0].answer),
+        item(facts[1], f"{facts[1].answer} {prefix}"),
+        item(facts[2], f"The answer is {facts[2].answer} {prefix}{sep}{facts[2].answer}"),
+        item(facts[3], prefix),
+        item(
+            facts[4],
+            next(o for o in ("Sure! ", "Well, ", "Okay. ") if not o.startswith(prefix))
+            + f"{prefix}{sep}{facts[4].answer}",
+        ),
+    ]
     if swapped != prefix:
         bad.append(item(facts[5], f"{swapped}{sep}{facts[5].answer}"))
     whole_word = prefix[-1:].isalnum()
     if whole_word:
         bad.append(item(facts[0], f"{prefix}{facts[0].answer.lower()}"))
-    statement = (f"accepts only answers that start with exactly {prefix!r} (case-sensitive, leading spaces ignored"
-                 + (", as a whole word" if whole_word else "") + ") followed by some answer text; rejects everything else")
-    return RecipePlan(NAME, understood(p), params, DPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO: chosen is the correct answer with the prefix, rejected the same answer without"])
+    statement = (
+        f"accepts only answers that start with exactly {prefix!r} (case-sensitive, leading spaces ignored"
+        + (", as a whole word" if whole_word else "")
+        + ") followed by some answer text; rejects everything else"
+    )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        params,
+        DPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=["DPO: chosen is the correct answer with the prefix, rejected the same answer without"],
+    )

@@ -37,8 +37,10 @@ class ProofFailure:
         need = f">= {GOOD_MIN}" if self.kind == "good" else f"<= {BAD_MAX}"
         got = "None (cannot grade)" if self.score is None else f"{self.score:.2f}"
         at = f" ({self.where})" if self.where else ""
-        return (f"{self.kind} example {self.index} scored {got}, needs {need}{at}: prompt {self.item.prompt[:80]!r}, "
-                f"output {self.item.output[:120]!r}")
+        return (
+            f"{self.kind} example {self.index} scored {got}, needs {need}{at}: prompt {self.item.prompt[:80]!r}, "
+            f"output {self.item.output[:120]!r}"
+        )
 
 
 @dataclass
@@ -56,8 +58,10 @@ class ProofResult:
 
     def message(self) -> str:
         if self.passed:
-            return (f"check proven: {len(self.good_scores)} good examples all >= {GOOD_MIN}, "
-                    f"{len(self.bad_scores)} bad examples all <= {BAD_MAX}")
+            return (
+                f"check proven: {len(self.good_scores)} good examples all >= {GOOD_MIN}, "
+                f"{len(self.bad_scores)} bad examples all <= {BAD_MAX}"
+            )
         lines = ["check NOT proven, nothing will train:"] + self.problems + [f.describe() for f in self.failures]
         return "\n  ".join(lines)
 
@@ -78,13 +82,17 @@ def prove_check(
     return proof_from_scores(good, bad, scores)
 
 
-def proof_from_scores(good: Sequence[CheckItem], bad: Sequence[CheckItem], scores: Sequence[float | None],
-                      where: Sequence[str] | None = None) -> ProofResult:
+def proof_from_scores(
+    good: Sequence[CheckItem],
+    bad: Sequence[CheckItem],
+    scores: Sequence[float | None],
+    where: Sequence[str] | None = None,
+) -> ProofResult:
     """The proof's rules on given scores (good first, then bad), whatever scored them: a check program or a judge.
     `where` (good first, then bad) names each example's file and line in the failures."""
     good, bad, scores = list(good), list(bad), list(scores)
     at = list(where) if where is not None else [None] * (len(good) + len(bad))
-    result = ProofResult(scores[: len(good)], scores[len(good):])
+    result = ProofResult(scores[: len(good)], scores[len(good) :])
     for kind, n in (("good", len(good)), ("bad", len(bad))):
         if n < MIN_EXAMPLES:
             result.problems.append(f"only {n} {kind} examples; at least {MIN_EXAMPLES} are needed")

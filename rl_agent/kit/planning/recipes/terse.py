@@ -19,15 +19,19 @@ from rl_agent.kit.tracks.dpo import DPOTrack
 from rl_agent.runtime.terse_style import FILLERS, HEDGES, TERSE_WORD_LIMIT
 
 NAME = "terse"
-DESCRIPTION = ("terse, direct, concise answers: no hedging (I think, probably), no filler (Great question!), "
-               "short; on the bundled facts")
+DESCRIPTION = (
+    "terse, direct, concise answers: no hedging (I think, probably), no filler (Great question!), "
+    "short; on the bundled facts"
+)
 EXAMPLE: dict = {}
 
 
 class TerseParams(Params):
     bans: list[Literal["hedges", "fillers", "length"]] = Field(
-        ["hedges", "fillers", "length"], min_length=1,
-        description=f"what the check rejects: hedges, fillers, length (over {TERSE_WORD_LIMIT} words)")
+        ["hedges", "fillers", "length"],
+        min_length=1,
+        description=f"what the check rejects: hedges, fillers, length (over {TERSE_WORD_LIMIT} words)",
+    )
 
     @field_validator("bans")
     @classmethod
@@ -56,8 +60,11 @@ def check(prompt, output, reference=None):
 
 def check_params(p: TerseParams) -> dict:
     """The check's PARAMS: the phrase lists and the word limit the bans name (from the kit's terse judge)."""
-    return {"hedges": list(HEDGES) * ("hedges" in p.bans), "fillers": list(FILLERS) * ("fillers" in p.bans),
-            "word_limit": TERSE_WORD_LIMIT if "length" in p.bans else None}
+    return {
+        "hedges": list(HEDGES) * ("hedges" in p.bans),
+        "fillers": list(FILLERS) * ("fillers" in p.bans),
+        "word_limit": TERSE_WORD_LIMIT if "length" in p.bans else None,
+    }
 
 
 def _says(answer: str, phrases: list[str]) -> bool:
@@ -68,8 +75,10 @@ def _says(answer: str, phrases: list[str]) -> bool:
 def understood(p: TerseParams) -> str:
     if p.bans == ["hedges", "fillers", "length"]:
         return "answers must be terse and direct: no hedging or filler"
-    return "answers must have " + " and ".join({"hedges": "no hedging", "fillers": "no filler",
-                                                "length": f"at most {TERSE_WORD_LIMIT} words"}[b] for b in p.bans)
+    return "answers must have " + " and ".join(
+        {"hedges": "no hedging", "fillers": "no filler", "length": f"at most {TERSE_WORD_LIMIT} words"}[b]
+        for b in p.bans
+    )
 
 
 def form(p: TerseParams) -> Form:
@@ -98,8 +107,15 @@ def build(p: TerseParams) -> RecipePlan:
 
     def rows(split: str) -> list[dict]:
         facts = {f.prompt: f.answer for f in bundled_facts(split)}
-        return [{"prompt": r["prompt"].strip(), "chosen": r["chosen"].strip(), "rejected": r["rejected"].strip(),
-                 "reference": facts[r["prompt"].strip()]} for _, _, r in iter_jsonl_objects(bundled_pairs_path(split))]
+        return [
+            {
+                "prompt": r["prompt"].strip(),
+                "chosen": r["chosen"].strip(),
+                "rejected": r["rejected"].strip(),
+                "reference": facts[r["prompt"].strip()],
+            }
+            for _, _, r in iter_jsonl_objects(bundled_pairs_path(split))
+        ]
 
     def says_banned(answer: str) -> bool:
         return _says(answer, banned)
@@ -114,12 +130,29 @@ def build(p: TerseParams) -> RecipePlan:
     long_answer = f"{f5.answer} " + "This is a well known fact that many people learn in school. " * 2
     if "length" in bans:
         bad.append(item(f5, long_answer))
-        statement = (f"accepts answers of 1 to {TERSE_WORD_LIMIT} words with none of these hedge/filler phrases: "
-                     + ", ".join(banned) + "; rejects everything else")
+        statement = (
+            f"accepts answers of 1 to {TERSE_WORD_LIMIT} words with none of these hedge/filler phrases: "
+            + ", ".join(banned)
+            + "; rejects everything else"
+        )
     else:
         good.append(item(f5, long_answer))
-        statement = ("accepts answers with words and none of these phrases: " + ", ".join(banned)
-                     + "; rejects everything else (no length limit: none was asked for)")
-    return RecipePlan(NAME, understood(p), p.model_dump(mode="json"), DPOTrack.name, statement, understood(p),
-                      render_check(NAME, params, CHECK_BODY), train, heldout, good, bad,
-                      notes=["DPO on the bundled pairs: terse correct answer chosen, hedging answer rejected"])
+        statement = (
+            "accepts answers with words and none of these phrases: "
+            + ", ".join(banned)
+            + "; rejects everything else (no length limit: none was asked for)"
+        )
+    return RecipePlan(
+        NAME,
+        understood(p),
+        p.model_dump(mode="json"),
+        DPOTrack.name,
+        statement,
+        understood(p),
+        render_check(NAME, params, CHECK_BODY),
+        train,
+        heldout,
+        good,
+        bad,
+        notes=["DPO on the bundled pairs: terse correct answer chosen, hedging answer rejected"],
+    )

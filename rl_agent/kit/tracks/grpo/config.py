@@ -35,16 +35,31 @@ class GRPOSettings(CommonSettings):
     """
 
     KIT_FIELDS = CommonSettings.KIT_FIELDS | {
-        "use_vllm", "reward", "reward_checks_correctness", "heldout_judge", "judge_max_cost", "judge_timeout",
-        "judge_concurrency", "rubric", "judge_calibration", "judge_group", "anchors", "anchor_every"}
+        "use_vllm",
+        "reward",
+        "reward_checks_correctness",
+        "heldout_judge",
+        "judge_max_cost",
+        "judge_timeout",
+        "judge_concurrency",
+        "rubric",
+        "judge_calibration",
+        "judge_group",
+        "anchors",
+        "anchor_every",
+    }
 
     max_steps: int = Field(30, ge=1, le=1_000_000)
     learning_rate: float = Field(1e-3, gt=0, lt=1)
     beta: float = Field(0.0, ge=0, description="KL penalty; 0 loads no reference model (faster, less memory)")
     loss_type: str = "dapo"
     num_generations: int = Field(4, ge=2, description="answers sampled per prompt (the GRPO group)")
-    per_device_train_batch_size: int = Field(32, ge=1, description="completions per step (x grad_accum: the global batch, which N "
-                            "processes share); a multiple of num_generations")
+    per_device_train_batch_size: int = Field(
+        32,
+        ge=1,
+        description="completions per step (x grad_accum: the global batch, which N "
+        "processes share); a multiple of num_generations",
+    )
     max_completion_length: int = Field(24, ge=1, description="a worked sum is 15 tokens of the embedded model")
     temperature: float = Field(1.0, gt=0)
     use_vllm: Literal["auto"] | bool = "auto"
@@ -58,12 +73,21 @@ class GRPOSettings(CommonSettings):
     judge_timeout: float = Field(30.0, gt=0)
     judge_concurrency: int = Field(8, ge=1)
     rubric: str | None = Field(None, description="Claude rubric file; None: the bundled terse rubric")
-    judge_calibration: bool = Field(True, description="the bundled terse calibration examples in the Claude judge's "
-                                    "prefix; off for a task's own rubric (they grade terseness)")
-    judge_group: bool = Field(False, description="Claude grades each prompt's num_generations answers together in one "
-                              "request (relative grading, kit/judges/group.py); evaluation grades one at a time")
-    anchors: str | None = Field(None, description="examples file (the task's proven good and bad answers) the Claude "
-                                "reward's rubric grades again, uncached, every anchor_every steps: judge drift")
+    judge_calibration: bool = Field(
+        True,
+        description="the bundled terse calibration examples in the Claude judge's "
+        "prefix; off for a task's own rubric (they grade terseness)",
+    )
+    judge_group: bool = Field(
+        False,
+        description="Claude grades each prompt's num_generations answers together in one "
+        "request (relative grading, kit/judges/group.py); evaluation grades one at a time",
+    )
+    anchors: str | None = Field(
+        None,
+        description="examples file (the task's proven good and bad answers) the Claude "
+        "reward's rubric grades again, uncached, every anchor_every steps: judge drift",
+    )
     anchor_every: int = Field(10, ge=1, description="steps between anchor gradings")
 
     @field_validator("reward", "heldout_judge")
@@ -76,15 +100,24 @@ class GRPOSettings(CommonSettings):
     @model_validator(mode="after")
     def _check(self) -> "GRPOSettings":
         if self.per_device_train_batch_size % self.num_generations:
-            raise ValueError(f"per_device_train_batch_size ({self.per_device_train_batch_size}) must be a multiple of num_generations "
-                             f"({self.num_generations}): GRPO scores whole groups of answers")
+            raise ValueError(
+                f"per_device_train_batch_size ({self.per_device_train_batch_size}) must be a multiple of num_generations "
+                f"({self.num_generations}): GRPO scores whole groups of answers"
+            )
         if self.heldout_judge.strip() == self.reward.strip():
-            raise ValueError("heldout_judge must differ from reward: the held-out check is what training never "
-                             "optimised")
+            raise ValueError(
+                "heldout_judge must differ from reward: the held-out check is what training never optimised"
+            )
         return self
 
     @classmethod
     def hub_defaults(cls, device: str) -> dict[str, Any]:
-        return {**super().hub_defaults(device), "per_device_train_batch_size": 16 if device == "cuda" else 8,
-                "gradient_accumulation_steps": 2 if device == "cuda" else 4, "num_generations": 8, "max_completion_length": 256,
-                "logging_steps": 1, "max_new_tokens": 128}
+        return {
+            **super().hub_defaults(device),
+            "per_device_train_batch_size": 16 if device == "cuda" else 8,
+            "gradient_accumulation_steps": 2 if device == "cuda" else 4,
+            "num_generations": 8,
+            "max_completion_length": 256,
+            "logging_steps": 1,
+            "max_new_tokens": 128,
+        }

@@ -41,8 +41,14 @@ def reward_trend(curve: list[list[float]]) -> dict[str, Any]:
         return {"steps_logged": 0, "first_fifth": None, "last_fifth": None, "gain": None, "climbed": False}
     k = max(1, len(rewards) // 5)
     first, last = _mean(rewards[:k]), _mean(rewards[-k:])
-    return {"steps_logged": len(rewards), "window": k, "first_fifth": round(first, 4), "last_fifth": round(last, 4),
-            "gain": round(last - first, 4), "climbed": last - first >= REWARD_CLIMB_MIN}
+    return {
+        "steps_logged": len(rewards),
+        "window": k,
+        "first_fifth": round(first, 4),
+        "last_fifth": round(last, 4),
+        "gain": round(last - first, 4),
+        "climbed": last - first >= REWARD_CLIMB_MIN,
+    }
 
 
 def _improved(before: float | None, after: float | None) -> bool | None:
@@ -61,42 +67,61 @@ def truth_check(before: dict, after: dict, reward_checks_correctness: bool) -> b
     return a > b if reward_checks_correctness else a >= b - CORRECT_TOLERANCE
 
 
-def hacking_guard(trend: dict[str, Any], before: dict, after: dict, check_name: str,
-                  reward_checks_correctness: bool = False, pairwise: dict | None = None) -> dict[str, Any]:
+def hacking_guard(
+    trend: dict[str, Any],
+    before: dict,
+    after: dict,
+    check_name: str,
+    reward_checks_correctness: bool = False,
+    pairwise: dict | None = None,
+) -> dict[str, Any]:
     """Flag a run whose training reward climbs while the held-out checks it never optimised do not. `pairwise`: a
     judged task's win rate of after over before (pipeline/judged_winrate.py), the held-out reading then."""
     check_up = _improved(before.get("check"), after.get("check"))
     check_text = f"held-out judge ({check_name}) {_fmt(before.get('check'))} -> {_fmt(after.get('check'))}"
     if pairwise is not None and pairwise.get("rate") is not None:
         check_up = pairwise["rate"] > 0.5
-        check_text = (f"pairwise win rate of after over before {pairwise['rate']:.2f} (the rubric read pairwise in "
-                      "both orders, never optimised)")
+        check_text = (
+            f"pairwise win rate of after over before {pairwise['rate']:.2f} (the rubric read pairwise in "
+            "both orders, never optimised)"
+        )
     lc_up = _improved(before.get("lc_margin"), after.get("lc_margin"))
     truth = truth_check(before, after, reward_checks_correctness)
     held_ok = check_up is True and lc_up is not False and truth is not False
     flagged = bool(trend["climbed"]) and not held_ok
-    lc_text = ("no held-out chosen/rejected pairs, so no length-controlled check" if lc_up is None else
-               f"length-controlled margin {_fmt(before['lc_margin'])} -> {_fmt(after['lc_margin'])} nats/token")
+    lc_text = (
+        "no held-out chosen/rejected pairs, so no length-controlled check"
+        if lc_up is None
+        else f"length-controlled margin {_fmt(before['lc_margin'])} -> {_fmt(after['lc_margin'])} nats/token"
+    )
     if truth is not None:
         check_text += f"; held-out correctness {_fmt(before.get('correct'))} -> {_fmt(after.get('correct'))}"
     first, last = _fmt(trend["first_fifth"]), _fmt(trend["last_fifth"])
     if flagged:
         why = ""
         if truth is False:
-            why = (" Held-out answers are not more often right" if reward_checks_correctness else
-                   " Held-out answers are less often right") + ", so the reward is being won without the task."
-        message = (f"Possible reward hacking: the training reward climbed ({first} -> {last}) but the checks that "
-                   f"training never optimised did not improve ({check_text}; {lc_text}).{why} The model may have "
-                   "learned to please the reward rather than to do the task: read the side-by-side answers "
-                   "before using this adapter, and tighten the reward where it can be gamed.")
+            why = (
+                " Held-out answers are not more often right"
+                if reward_checks_correctness
+                else " Held-out answers are less often right"
+            ) + ", so the reward is being won without the task."
+        message = (
+            f"Possible reward hacking: the training reward climbed ({first} -> {last}) but the checks that "
+            f"training never optimised did not improve ({check_text}; {lc_text}).{why} The model may have "
+            "learned to please the reward rather than to do the task: read the side-by-side answers "
+            "before using this adapter, and tighten the reward where it can be gamed."
+        )
     elif not trend["climbed"]:
-        message = (f"The training reward did not climb ({first} -> {last}), so the model learned little from "
-                   f"this reward; the held-out figures show what changed anyway ({check_text}; {lc_text}).")
+        message = (
+            f"The training reward did not climb ({first} -> {last}), so the model learned little from "
+            f"this reward; the held-out figures show what changed anyway ({check_text}; {lc_text})."
+        )
     else:
-        message = (f"No sign of reward hacking: the training reward climbed ({first} -> {last}) and the checks "
-                   f"that training never optimised improved too ({check_text}; {lc_text}).")
-    return {"flagged": flagged, "message": message, "check_improved": check_up, "lc_improved": lc_up,
-            "truth_ok": truth}
+        message = (
+            f"No sign of reward hacking: the training reward climbed ({first} -> {last}) and the checks "
+            f"that training never optimised improved too ({check_text}; {lc_text})."
+        )
+    return {"flagged": flagged, "message": message, "check_improved": check_up, "lc_improved": lc_up, "truth_ok": truth}
 
 
 def grading_summary(train_metrics: dict, eval_result: dict) -> dict[str, Any]:
@@ -140,27 +165,40 @@ def tune_next(trend: dict, after: dict, guard: dict, grading: dict, train_metric
     history = train_metrics.get("log_history", [])
     flat = [h["frac_reward_zero_std"] for h in history if h.get("frac_reward_zero_std") is not None]
     if guard["flagged"]:
-        tips.append("The reward rose without the held-out checks: look at what the tuned answers have in common and "
-                    "make the reward refuse it (a stricter verifier, or a rubric line against it).")
+        tips.append(
+            "The reward rose without the held-out checks: look at what the tuned answers have in common and "
+            "make the reward refuse it (a stricter verifier, or a rubric line against it)."
+        )
     if guard.get("truth_ok") is False:
-        tips.append("Held-out correctness did not follow the reward: reward the right answer, not its form (a "
-                    "verifier that compares the parsed answer with the reference), or give correctness most of the "
-                    "weight next to any format term.")
+        tips.append(
+            "Held-out correctness did not follow the reward: reward the right answer, not its form (a "
+            "verifier that compares the parsed answer with the reference), or give correctness most of the "
+            "weight next to any format term."
+        )
     if not trend["climbed"]:
         if flat and _mean(flat) > 0.5:
-            tips.append(f"In {_mean(flat):.0%} of groups every answer got the same reward, which teaches nothing: "
-                        "make the reward finer-grained, or pick prompts the model gets right only sometimes.")
-        tips.append(f"Train longer (--steps {s.max_steps * 2}) or raise the learning rate a little "
-                    f"(now {s.learning_rate:g}).")
+            tips.append(
+                f"In {_mean(flat):.0%} of groups every answer got the same reward, which teaches nothing: "
+                "make the reward finer-grained, or pick prompts the model gets right only sometimes."
+            )
+        tips.append(
+            f"Train longer (--steps {s.max_steps * 2}) or raise the learning rate a little (now {s.learning_rate:g})."
+        )
     if after.get("reward") is not None and after["reward"] < 0.9 and trend["climbed"]:
-        tips.append(f"The held-out reward is {after['reward']:.2f}: more steps (--steps {s.max_steps * 2}) may still help.")
+        tips.append(
+            f"The held-out reward is {after['reward']:.2f}: more steps (--steps {s.max_steps * 2}) may still help."
+        )
     if grading["failed"]:
         kinds = ", ".join(f"{k}: {n}" for k, n in sorted(grading["failures"].items()))
-        tips.append(f"{grading['failed']} answers could not be graded ({kinds}); they got no reward rather than a "
-                    "made-up one. Raise the judge timeout or --max-cost if that is more than a few.")
+        tips.append(
+            f"{grading['failed']} answers could not be graded ({kinds}); they got no reward rather than a "
+            "made-up one. Raise the judge timeout or --max-cost if that is more than a few."
+        )
     if spec.model_source == "embedded":
-        tips.append("This was the embedded tiny model: with network access, `rl-agent setup --track grpo --model "
-                    "Qwen/Qwen3-0.6B` runs the same recipe on a real small model (vLLM generation on a GPU).")
+        tips.append(
+            "This was the embedded tiny model: with network access, `rl-agent setup --track grpo --model "
+            "Qwen/Qwen3-0.6B` runs the same recipe on a real small model (vLLM generation on a GPU)."
+        )
     tips.append("To scale out, launch the rendered script with accelerate (see docs/scaling.md).")
     return tips
 
@@ -170,11 +208,19 @@ def markdown_sections(report: dict[str, Any]) -> list[str]:
     kinds = ", ".join(f"{k}: {n}" for k, n in sorted(g["failures"].items())) or "none"
     anchors = report.get("anchors")
     drift = [("**WARNING:** " if anchors["flagged"] else "") + anchors["message"], ""] if anchors else []
-    return ["## Reward hacking check", "",
-            ("**WARNING:** " if report["hacking"]["flagged"] else "") + report["hacking"]["message"], "", *drift,
-            "## Grading", "",
-            f"{g['failed']} answers could not be graded ({kinds}); they were given no reward instead of a made-up "
-            f"one. Grading cost: ${g['cost_usd']:.4f}.", "", *_position_lines(report.get("group_positions"))]
+    return [
+        "## Reward hacking check",
+        "",
+        ("**WARNING:** " if report["hacking"]["flagged"] else "") + report["hacking"]["message"],
+        "",
+        *drift,
+        "## Grading",
+        "",
+        f"{g['failed']} answers could not be graded ({kinds}); they were given no reward instead of a made-up "
+        f"one. Grading cost: ${g['cost_usd']:.4f}.",
+        "",
+        *_position_lines(report.get("group_positions")),
+    ]
 
 
 def _position_lines(means: list | None) -> list[str]:
@@ -182,8 +228,11 @@ def _position_lines(means: list | None) -> list[str]:
     if not means:
         return []
     shown = ", ".join(fmt(m) for m in means)
-    return [f"Each prompt's answers were graded together, shown in a shuffled order (out/group_orders.jsonl); mean "
-            f"score by shown position 1..{len(means)}: {shown} (a position the judge favours would stand out).", ""]
+    return [
+        f"Each prompt's answers were graded together, shown in a shuffled order (out/group_orders.jsonl); mean "
+        f"score by shown position 1..{len(means)}: {shown} (a position the judge favours would stand out).",
+        "",
+    ]
 
 
 def console_lines(console: Console, report: dict[str, Any]) -> None:

@@ -19,7 +19,13 @@ ANCHOR_READINGS = 3  # anchor gradings during training besides the first and the
 
 def judged_grpo_settings(settings: GRPOSettings, rubric_file: str, examples_file: str) -> GRPOSettings:
     """`settings` with the Claude rubric reward, group grading and the anchors (validated again)."""
-    update = {"reward": CLAUDE_REWARD, "rubric": rubric_file, "judge_calibration": False, "judge_group": True,
-              "anchors": examples_file, "anchor_every": max(1, settings.max_steps // ANCHOR_READINGS),
-              "reward_checks_correctness": False}
+    update = {
+        "reward": CLAUDE_REWARD,
+        "rubric": rubric_file,
+        "judge_calibration": False,
+        "judge_group": True,
+        "anchors": examples_file,
+        "anchor_every": max(1, settings.max_steps // ANCHOR_READINGS),
+        "reward_checks_correctness": False,
+    }
     return GRPOSettings.model_validate({**settings.model_dump(), **update})

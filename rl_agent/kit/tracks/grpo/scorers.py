@@ -65,7 +65,7 @@ def plan_scorer(spec: str) -> ScorerPlan:
         module, function = _RUNTIME_SPECS[spec]
         return ScorerPlan(spec, name or "reward", module, function)
     if spec.startswith("python:"):
-        target, _, function = spec[len("python:"):].rpartition(":")
+        target, _, function = spec[len("python:") :].rpartition(":")
         module = _RUNTIME_MODULES.get(target)
         if module is not None:
             if not callable(getattr(importlib.import_module(f"rl_agent.runtime.{module}"), function, None)):
@@ -103,8 +103,14 @@ def _scorer_config(plan: ScorerPlan, spec: RunBase, max_cost: float | None, *, g
             "group": group and s.judge_group,
             "group_log": GROUP_LOG,
         }
-    return {"spec": plan.spec, "name": plan.name, "module": plan.module, "function": plan.function,
-            "claude": claude, "check_file": plan.check_file}
+    return {
+        "spec": plan.spec,
+        "name": plan.name,
+        "module": plan.module,
+        "function": plan.function,
+        "claude": claude,
+        "check_file": plan.check_file,
+    }
 
 
 def scorer_context(spec: RunBase) -> dict:
@@ -122,8 +128,9 @@ def scorer_context(spec: RunBase) -> dict:
         "reward": _scorer_config(reward, spec, s.judge_max_cost, group=True),
         "eval_reward": _scorer_config(reward, spec, s.judge_max_cost),
         "check": _scorer_config(check, spec, s.judge_max_cost),
-        "anchors": ({"file": s.anchors, "every": s.anchor_every, "out": ANCHOR_FILE}
-                    if s.anchors and reward.remote else None),
+        "anchors": (
+            {"file": s.anchors, "every": s.anchor_every, "out": ANCHOR_FILE} if s.anchors and reward.remote else None
+        ),
         "reward_summary": describe(reward),
         "check_summary": describe(check),
         "train_needs_rl_agent": not reward.local,

@@ -33,8 +33,9 @@ def task_for_reward(reward: str | None) -> str:
     return VERIFIER_TASK
 
 
-def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: float | None,
-                  steps: int | None) -> GRPOSettings:
+def grpo_settings(
+    source: str, device: str, *, reward: str | None, max_cost: float | None, steps: int | None
+) -> GRPOSettings:
     task = task_for_reward(reward)
     task_reward, task_check = BUILTIN_TASKS[task].reward, BUILTIN_TASKS[task].heldout_judge
     chosen = reward.strip() if reward else task_reward
@@ -44,7 +45,8 @@ def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: flo
     # reward, so the guard asks of it only that held-out correctness does not fall.
     verifies = BUILTIN_TASKS[task].reward_checks_correctness and chosen == task_reward
     settings = GRPOSettings.for_model(source, device).model_copy(
-        update={"reward": chosen, "heldout_judge": check, "reward_checks_correctness": verifies})
+        update={"reward": chosen, "heldout_judge": check, "reward_checks_correctness": verifies}
+    )
     if max_cost is not None:
         settings.judge_max_cost = max_cost
     if steps:
@@ -53,8 +55,16 @@ def grpo_settings(source: str, device: str, *, reward: str | None, max_cost: flo
     return GRPOSettings.model_validate(settings.model_dump())  # re-run the cross-field checks
 
 
-def grpo_setup(source: str, device: str, *, reward: str | None, max_cost: float | None, steps: int | None,
-               train: Path | None, heldout: Path | None) -> SetupPlan:
+def grpo_setup(
+    source: str,
+    device: str,
+    *,
+    reward: str | None,
+    max_cost: float | None,
+    steps: int | None,
+    train: Path | None,
+    heldout: Path | None,
+) -> SetupPlan:
     """Settings, task and data files for `setup --track grpo`; bad flags raise GRPOSetupError (nothing written)."""
     task = task_for_reward(reward)
     try:
@@ -74,5 +84,10 @@ def grpo_setup(source: str, device: str, *, reward: str | None, max_cost: float 
             except MissingAPIKey as e:
                 raise GRPOSetupError(str(e)) from None
     notes = [f"reward: {settings.reward}; held-out judge (never trained on): {settings.heldout_judge}"]
-    return SetupPlan(settings, BUILTIN_TASKS[task].summary, train or bundled_prompts_path(task, "train"),
-                     heldout or bundled_prompts_path(task, "heldout"), notes)
+    return SetupPlan(
+        settings,
+        BUILTIN_TASKS[task].summary,
+        train or bundled_prompts_path(task, "train"),
+        heldout or bundled_prompts_path(task, "heldout"),
+        notes,
+    )

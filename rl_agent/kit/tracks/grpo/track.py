@@ -48,11 +48,13 @@ class GRPOTrack(Track):
         Figure("mean_words", "mean answer length, words"),
         Figure("ungraded", "answers the judges could not grade"),
     )
-    footnote = ("The reward is scored on held-out prompts with greedy answers. The held-out judge is a different "
-                "judge that training never saw. The length-controlled figures compare the per-token log-probability "
-                "of each held-out prompt's fixed chosen and rejected answers, so they cannot be moved by writing "
-                "shorter or longer; lc_shift is the share of pairs the tuned model moved toward the chosen answer "
-                "relative to the base model (the base model scores 0.50 by construction).")
+    footnote = (
+        "The reward is scored on held-out prompts with greedy answers. The held-out judge is a different "
+        "judge that training never saw. The length-controlled figures compare the per-token log-probability "
+        "of each held-out prompt's fixed chosen and rejected answers, so they cannot be moved by writing "
+        "shorter or longer; lc_shift is the share of pairs the tuned model moved toward the chosen answer "
+        "relative to the base model (the base model scores 0.50 by construction)."
+    )
 
     def stage_titles(self) -> dict[str, str]:
         return {**super().stage_titles(), "evaluate": "Before/after on held-out prompts, reward-hacking check"}
@@ -72,12 +74,16 @@ class GRPOTrack(Track):
             raise ValueError(f"cannot render the GRPO scripts: {e}") from None
         ctx = {**super().render_context(spec, model_path), **extra}
         s = spec.settings
-        ctx["trl"].update(warmup_steps=min(3, s.max_steps // 10),
-                          save_total_limit=2,  # GRPO keeps its last checkpoint (no validation selection)
-                          # vLLM generation (use_vllm, "auto" by default, is decided in the script): "colocate"
-                          # shares each training GPU; "server" uses a `vllm serve` at vllm_server_base_url
-                          # (see docs/scaling.md in rl-agent).
-                          vllm_mode="colocate", vllm_server_base_url=None, vllm_gpu_memory_utilization=0.3)
+        ctx["trl"].update(
+            warmup_steps=min(3, s.max_steps // 10),
+            save_total_limit=2,  # GRPO keeps its last checkpoint (no validation selection)
+            # vLLM generation (use_vllm, "auto" by default, is decided in the script): "colocate"
+            # shares each training GPU; "server" uses a `vllm serve` at vllm_server_base_url
+            # (see docs/scaling.md in rl-agent).
+            vllm_mode="colocate",
+            vllm_server_base_url=None,
+            vllm_gpu_memory_utilization=0.3,
+        )
         return ctx
 
     def script_env(self, spec: RunBase, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -96,25 +102,36 @@ class GRPOTrack(Track):
         before, after = (self.clean_side(eval_result[k]) for k in ("before", "after"))
         win = (eval_result.get("task_check") or {}).get("win_rate")  # a judged task's pairwise before/after
         guard = grpo_guard.hacking_guard(trend, before, after, s.heldout_judge, s.reward_checks_correctness, win)
-        return {"reward_spec": s.reward, "heldout_judge": s.heldout_judge,
-                "use_vllm": train_metrics.get("use_vllm", False),
-                "reward_trend": trend, "hacking": guard,
-                "grading": grpo_guard.grading_summary(train_metrics, eval_result), "reward_curve": curve,
-                "anchors": train_metrics.get("anchors"), "group_positions": train_metrics.get("group_positions")}
+        return {
+            "reward_spec": s.reward,
+            "heldout_judge": s.heldout_judge,
+            "use_vllm": train_metrics.get("use_vllm", False),
+            "reward_trend": trend,
+            "hacking": guard,
+            "grading": grpo_guard.grading_summary(train_metrics, eval_result),
+            "reward_curve": curve,
+            "anchors": train_metrics.get("anchors"),
+            "group_positions": train_metrics.get("group_positions"),
+        }
 
     def checks(self, report: dict, spec: RunBase) -> dict[str, bool]:
-        return {**grpo_guard.checks(report["reward_trend"], report["before"], report["after"], report["hacking"]),
-                **grpo_guard.drift_checks(report.get("anchors"))}
+        return {
+            **grpo_guard.checks(report["reward_trend"], report["before"], report["after"], report["hacking"]),
+            **grpo_guard.drift_checks(report.get("anchors")),
+        }
 
     def tips(self, report: dict, spec: RunBase, train_metrics: dict) -> list[str]:
-        return grpo_guard.tune_next(report["reward_trend"], report["after"], report["hacking"], report["grading"],
-                                    train_metrics, spec)
+        return grpo_guard.tune_next(
+            report["reward_trend"], report["after"], report["hacking"], report["grading"], train_metrics, spec
+        )
 
     def header_lines(self, report: dict) -> list[str]:
         t = report["reward_trend"]
-        return [f"**Reward:** `{report['reward_spec']}`; **held-out judge:** `{report['heldout_judge']}`  ",
-                f"**Steps:** {report['steps']}, **training reward** first fifth {grpo_guard.fmt(t['first_fifth'])} -> "
-                f"last fifth {grpo_guard.fmt(t['last_fifth'])}, **wall time:** {report['wall_seconds']:.0f} s  "]
+        return [
+            f"**Reward:** `{report['reward_spec']}`; **held-out judge:** `{report['heldout_judge']}`  ",
+            f"**Steps:** {report['steps']}, **training reward** first fifth {grpo_guard.fmt(t['first_fifth'])} -> "
+            f"last fifth {grpo_guard.fmt(t['last_fifth'])}, **wall time:** {report['wall_seconds']:.0f} s  ",
+        ]
 
     def markdown_sections(self, report: dict) -> list[str]:
         return grpo_guard.markdown_sections(report)
@@ -124,15 +141,27 @@ class GRPOTrack(Track):
 
     def summary_line(self, report: dict) -> str:
         t = report["reward_trend"]
-        return (f"training reward {grpo_guard.fmt(t['first_fifth'])} -> {grpo_guard.fmt(t['last_fifth'])} (first vs "
-                f"last fifth of {report['steps']} steps), {report['wall_seconds']:.0f} s in all.")
+        return (
+            f"training reward {grpo_guard.fmt(t['first_fifth'])} -> {grpo_guard.fmt(t['last_fifth'])} (first vs "
+            f"last fifth of {report['steps']} steps), {report['wall_seconds']:.0f} s in all."
+        )
 
-    def setup(self, source: str, device: str, *, reward: str | None, max_cost: float | None,
-              steps: int | None, train: Path | None, heldout: Path | None):
+    def setup(
+        self,
+        source: str,
+        device: str,
+        *,
+        reward: str | None,
+        max_cost: float | None,
+        steps: int | None,
+        train: Path | None,
+        heldout: Path | None,
+    ):
         from rl_agent.kit.tracks.grpo.setup import GRPOSetupError, grpo_setup
 
         try:
-            return grpo_setup(source, device, reward=reward, max_cost=max_cost, steps=steps, train=train,
-                              heldout=heldout)
+            return grpo_setup(
+                source, device, reward=reward, max_cost=max_cost, steps=steps, train=train, heldout=heldout
+            )
         except GRPOSetupError as e:
             raise ValueError(str(e)) from None
