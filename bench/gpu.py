@@ -199,7 +199,9 @@ def main() -> None:
     rows = []
 
     kit = run_wrapped(["train_dpo.py", "--fresh"], work / "dpo")
-    tokens = dpo_tokens(model, work / "dpo" / "train.jsonl", dpo_steps, DPO["batch_size"], DPO["max_length"])
+    tokens = dpo_tokens(
+        model, work / "dpo" / "train.jsonl", dpo_steps, DPO["per_device_train_batch_size"], DPO["max_length"]
+    )
     runtime = kit_runtime(work / "dpo") or kit["wall_s"]
     rows.append(("rl-agent DPO", dpo_steps, tokens / runtime, runtime, kit["wall_s"], kit["peak_gb"]))
 

@@ -76,11 +76,11 @@ def test_claude_repairs_a_broken_config_key_and_the_run_completes(claude, tiny_m
     tools = make_run(run_dir)
     for step in ("model", "data", "render"):
         assert tools.run_step(step).ok
-    # The injected fault: a misspelt CONFIG key in the rendered script. It really fails (KeyError) ...
+    # The injected fault: a misspelt CONFIG["trl"] key in the rendered script. It really fails (DPOConfig refuses it) ...
     script = run_dir / "train_dpo.py"
     script.write_text(script.read_text().replace('"learning_rate":', '"learning_rat":', 1))
     failed = tools.run_step("train")
-    assert not failed.ok and "KeyError: 'learning_rate'" in failed.text
+    assert not failed.ok and "unexpected keyword argument 'learning_rat'" in failed.text  # CONFIG["trl"] as is
     assert RunFolder(run_dir).load().status == "failed"
 
     # ... and the scripted Claude diagnoses it from the log, patches it, re-runs, compares.
@@ -111,7 +111,7 @@ def test_claude_repairs_a_broken_config_key_and_the_run_completes(claude, tiny_m
     results = claude.tool_results()
     assert [r["name"] for r in results] == [TOOL + n for n in ("read_log", "patch_file", "run_step", "compare")]
     assert not any(r["is_error"] for r in results)
-    assert "KeyError: 'learning_rate'" in results[0]["text"]
+    assert "unexpected keyword argument 'learning_rat'" in results[0]["text"]
     assert '"status": "complete"' in results[2]["text"]
     assert json.loads(results[3]["text"])["verdict"]["succeeded"] is True
 

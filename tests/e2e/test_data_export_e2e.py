@@ -123,7 +123,7 @@ def test_export_merge_equals_the_adapter_and_the_card_renders(trained_run, tmp_p
     card = (out / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: transformers")
     assert "## Before / after on held-out prompts" in card and "| pref_accuracy | 0.500 |" in card
-    assert "chat_feedback.jsonl" in card and "preference, conversational" in card and "| steps | 10 |" in card
+    assert "chat_feedback.jsonl" in card and "preference, conversational" in card and "| max_steps | 10 |" in card
 
 
 def test_export_failures_are_clear(trained_run, tmp_path, monkeypatch):

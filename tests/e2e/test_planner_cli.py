@@ -121,7 +121,7 @@ def test_a_checkable_task_is_planned_for_grpo_with_its_check_as_the_reward(tmp_p
 
 def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
     run_dir = tmp_path / "run"
-    proc = cli("new", "--recipe", "terse", "--offline", "--yes", "--steps", "80", "--run-dir", str(run_dir))
+    proc = cli("new", "--recipe", "terse", "--offline", "--yes", "--steps", "100", "--run-dir", str(run_dir))
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     spec = json.loads((run_dir / "spec.json").read_text())
     state = json.loads((run_dir / "run.json").read_text())
@@ -130,12 +130,12 @@ def test_new_plans_runs_and_run_reruns_an_edited_spec(tmp_path, cli):
     assert report["verdict"]["succeeded"] is True
     # spec.json follows the run: the steps asked for, or what a repair changed them to (and logged).
     assert spec["dpo"] == state["spec"]["dpo"]
-    if (run_dir / "repairs.jsonl").exists():  # 80 steps may be too few: then the loop trained longer
+    if (run_dir / "repairs.jsonl").exists():  # 100 steps may be too few: then the loop trained longer
         events = [json.loads(x) for x in (run_dir / "repairs.jsonl").read_text().splitlines()]
         assert [e for e in events if "outcome" in e][-1]["outcome"].startswith("fixed")
         assert "Repairs" in proc.stdout and any("spec.json updated" in c for e in events for c in e.get("changes", []))
     else:
-        assert spec["dpo"]["max_steps"] == 80
+        assert spec["dpo"]["max_steps"] == 100
 
     # Unchanged and complete: nothing runs.
     proc = cli("run", str(run_dir / "spec.json"), "--yes")

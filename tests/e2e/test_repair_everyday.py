@@ -94,8 +94,8 @@ def test_an_unrecognised_failure_from_a_changed_setting_is_reverted_by_trials(do
     symptoms = failure(run)
     assert diagnose(symptoms, CATALOGUE) is None
     culprit, trials, why = find_culprit(run, steps=1)
-    assert culprit is not None and culprit.fields == ["lora_targets"], why
-    assert not trials[0].ok and trials[-1].ok and trials[-1].reverted == ["lora_targets"]
+    assert culprit is not None and culprit.fields == ["lora_target_modules"], why
+    assert not trials[0].ok and trials[-1].ok and trials[-1].reverted == ["lora_target_modules"]
     log = [json.loads(x) for x in run.path(TRIAL_LOG).read_text().splitlines()]
     assert len(log) == len(trials) >= 2 and log[-1]["ok"] is True
     apply_patch(run, revert_patch(culprit, run.load().spec))
