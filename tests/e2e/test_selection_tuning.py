@@ -32,7 +32,7 @@ from rl_agent.kit.planning.recipes.library import plan_recipes
 from rl_agent.kit.planning.task_spec import SPEC_FILE, ModelPlan
 from rl_agent.kit.tracks.registry import get_track
 
-DATA = Path(__file__).resolve().parents[1] / "rl_agent" / "data"
+DATA = Path(__file__).resolve().parents[2] / "rl_agent" / "data"
 
 
 def prompts(path: Path) -> set[str]:
