@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from rl_agent.errors import RlAgentError
 from rl_agent.kit.pipeline.run_folder import STAGES, RunFolder, RunState
+from rl_agent.kit.pipeline.selection import SELECTION_FILE
 from rl_agent.kit.spec import RunSpec
 
 ASIDE_DIR = ".aside"  # where repairs move files they take out of the way (never deleted)
@@ -157,12 +158,16 @@ def apply_patch(folder: RunFolder, patch: Patch) -> list[str]:
 
 
 def invalidate(folder: RunFolder, state: RunState, stage: str) -> None:
-    """Forget `stage` and every later one; a stale report.json would claim the run completed."""
+    """Forget `stage` and every later one; a stale report.json would claim the run completed. Answers are made
+    again from the evaluate stage on, so the checkpoint choice made on validation answers goes too (the pipeline
+    scores the checkpoints again before its test: a fixed eos or generation setting changes those answers)."""
     idx = STAGES.index(stage)
     state.stages_done = [s for s in state.stages_done if STAGES.index(s) < idx]
     state.status = "running"
     state.error = None
     folder.path("report.json").unlink(missing_ok=True)
+    if idx <= STAGES.index("evaluate"):
+        folder.path(SELECTION_FILE).unlink(missing_ok=True)
 
 
 def _set_spec(spec: RunSpec, action: SetSpec, changes: list[str]) -> RunSpec:

@@ -213,6 +213,8 @@ class Pipeline:
             for stage in STAGES:
                 if stage in state.stages_done and stage != "report":
                     continue
+                if stage == "evaluate" and "train" in state.stages_done and read_selection(self.folder.root) is None:
+                    self.select_checkpoint(state)  # trained, but the choice was dropped (a repair changed the answers)
                 if stage == "evaluate" and self.halt_unselected:  # the test is read only after a passing choice
                     sel = read_selection(self.folder.root)
                     if sel is not None and not sel.passed:
