@@ -157,16 +157,15 @@ def test_selection_says_no_to_wrong_answers(short_run, tmp_path):
     )
     shutil.copyfile(folder.root / "out/checkpoint-4/adapter_config.json", root / "out/checkpoint-4/adapter_config.json")
     good = select(root, spec, track, scored)
-    steps = [c.step for c in good.candidates]
-    assert good.passed and good.kept_step == steps[-1] and good.reason.endswith("the latest of equals")
-    wrong = scored["checkpoints"][-1]["figures"]  # the last checkpoint answers wrong: validation leaves the end
+    assert good.passed and good.kept_step == 2  # the earliest of equals
+    wrong = scored["checkpoints"][0]["figures"]
     for s in wrong["samples"]:
         s["output"], s["correct"] = "Answer: Zanzibar.", False
     wrong["correct"] = 0.0
     sel = select(root, spec, track, scored)
-    last = sel.candidates[-1]
-    assert not last.passed and any(r.startswith("correct did not fall") for r in last.failed)
-    assert sel.passed and sel.kept_step == steps[-2] and "later checkpoints: worse" in sel.reason
+    first = sel.candidates[0]
+    assert not first.passed and any(r.startswith("correct did not fall") for r in first.failed)
+    assert sel.passed and sel.kept_step == 4
     for c in scored["checkpoints"]:  # no checkpoint writes the prefix: none passes
         for s in c["figures"]["samples"]:
             s["output"] = s["output"].removeprefix("Answer: ")

@@ -38,8 +38,10 @@ from rl_agent.kit.spec import RunSpec
 from rl_agent.kit.tracks.dpo import DPOSettings
 
 TASK = "Make the answers terse and direct: no hedging, no filler."
-# Settings that reach held-out preference accuracy 1.0 on the embedded model in 30 steps (measured).
-FAST_DPO = {"max_steps": 30, "learning_rate": 2e-3, "save_steps": 15}
+# Settings that reach held-out preference accuracy 1.0 on the embedded model in 30 steps (measured). One
+# checkpoint, at the end: the fault runs measure repairs, not checkpoint selection, and the half-way checkpoint
+# (equal to the last on validation, so kept) answered 10 of the 12 test prompts right where the last answers 12.
+FAST_DPO = {"max_steps": 30, "learning_rate": 2e-3, "save_steps": 30}
 # Fault runs measure repairs, not figures: 12 of the 31 held-out prompts keep each run's evaluation short.
 FAULT_HELDOUT_ROWS = 12
 HELDOUT_SUBSET = "heldout-subset.jsonl"
