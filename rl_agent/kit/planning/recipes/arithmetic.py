@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rl_agent.kit.planning.recipes.base import OneLine, Params, RecipeError, RecipePlan, render_check
+from rl_agent.kit.planning.recipes.base import OneLine, Params, RecipeError, RecipePlan
 from rl_agent.kit.tracks.grpo import GRPOTrack
 from rl_agent.runtime.check_runner import CheckItem
 
@@ -228,17 +228,6 @@ def build(p: ArithmeticParams) -> RecipePlan:
             f"these operands allow only {problem_count(params)} distinct problems: all are used, split into "
             f"{len(train)} for training and {len(heldout)} held out"
         )
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        GRPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=notes,
+    return RecipePlan.of(
+        NAME, understood(p), params, GRPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )

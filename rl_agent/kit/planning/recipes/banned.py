@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, bundled_facts, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, bundled_facts, item
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.tracks.dpo import DPOTrack
 
@@ -140,17 +140,7 @@ def build(p: BannedParams) -> RecipePlan:
     if phrases:
         parts.append("rejects answers that contain any of: " + ", ".join(map(repr, phrases)))
     statement = "; ".join(parts) + " (case-insensitive, whole words; everything else passes)"
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        DPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=["DPO: chosen is the correct answer, rejected the same answer opened with a banned text"],
+    notes = ["DPO: chosen is the correct answer, rejected the same answer opened with a banned text"]
+    return RecipePlan.of(
+        NAME, understood(p), params, DPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )

@@ -112,6 +112,25 @@ class RecipePlan:
     bad: list[CheckItem]
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls,
+        recipe: str,
+        understood: str,
+        params: dict[str, Any],
+        algorithm: TrackName,
+        statement: str,
+        check_body: str,
+        data: tuple[list[dict], list[dict]],
+        examples: tuple[list[CheckItem], list[CheckItem]],
+        notes: list[str],
+    ) -> RecipePlan:
+        """A recipe's plan as every recipe makes it: the requirement in words is both the task and the summary,
+        check.py is the recipe's fixed body under the header with `params` as data, `data` is (train, heldout)
+        and `examples` is (good, bad)."""
+        check = render_check(recipe, params, check_body)
+        return cls(recipe, understood, params, algorithm, statement, understood, check, *data, *examples, notes=notes)
+
     def write(self, run_dir: str | Path) -> dict[str, Path]:
         """Write the task folder (task.json, check.py, the data, the examples) into the run folder, never outside."""
         root = Path(run_dir).resolve()

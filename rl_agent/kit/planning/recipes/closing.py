@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
 from rl_agent.kit.tracks.dpo import DPOTrack
 
@@ -83,17 +83,15 @@ def build(p: ClosingParams) -> RecipePlan:
         else f"accepts only answers that end with exactly {closing!r} after some answer text"
         + (" (as a whole word)" if closing[:1].isalnum() else "")
     )
-    return RecipePlan(
+    notes = ["DPO: chosen is the correct answer with the closing, rejected the same answer without"]
+    return RecipePlan.of(
         NAME,
         understood(p),
         params,
         DPOTrack.name,
         statement + "; rejects everything else",
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=["DPO: chosen is the correct answer with the closing, rejected the same answer without"],
+        CHECK_BODY,
+        (train, heldout),
+        (good, bad),
+        notes,
     )

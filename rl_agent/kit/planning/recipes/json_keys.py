@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.tracks.dpo import DPOTrack
 
@@ -162,17 +162,6 @@ def build(p: JsonKeysParams) -> RecipePlan:
             "values of keys other than the answer are placeholders (the answer, or a typed default): "
             "the recipe teaches the shape"
         )
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        DPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=notes,
+    return RecipePlan.of(
+        NAME, understood(p), params, DPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )

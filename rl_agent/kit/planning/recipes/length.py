@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.tracks.dpo import DPOTrack
 
@@ -98,17 +98,7 @@ def build(p: LengthParams) -> RecipePlan:
         )
         + "); rejects longer or empty ones"
     )
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        DPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=["DPO: chosen is the correct answer, rejected the same answer padded past the limit"],
+    notes = ["DPO: chosen is the correct answer, rejected the same answer padded past the limit"]
+    return RecipePlan.of(
+        NAME, understood(p), params, DPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )

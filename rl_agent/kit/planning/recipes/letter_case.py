@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.tracks.dpo import DPOTrack
 
@@ -85,20 +85,9 @@ def build(p: LetterCaseParams) -> RecipePlan:
         if mode == "upper"
         else "accepts only answers with at least one letter and no capital letters"
     ) + "; rejects everything else"
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        DPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=[
-            "DPO: chosen is the correct answer in the required case, rejected the same answer as is "
-            "or in the other case"
-        ],
+    notes = [
+        "DPO: chosen is the correct answer in the required case, rejected the same answer as is or in the other case"
+    ]
+    return RecipePlan.of(
+        NAME, understood(p), params, DPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )

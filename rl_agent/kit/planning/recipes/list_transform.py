@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from rl_agent.kit.planning.recipes.base import Params, RecipeError, RecipePlan, render_check
+from rl_agent.kit.planning.recipes.base import Params, RecipeError, RecipePlan
 from rl_agent.kit.tracks.grpo import GRPOTrack
 from rl_agent.runtime.check_runner import CheckItem
 
@@ -174,20 +174,10 @@ def build(p: ListTransformParams) -> RecipePlan:
         f"reads {reads} and accepts it only if it equals {target}; anything else is rejected; without a "
         "reference answer it cannot grade (None)"
     )
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        GRPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=[
-            f"GRPO: {len(train)} seeded lists (seed {params['seed']}), {len(heldout)} held-out lists "
-            "never seen in training; the check is the reward"
-        ],
+    notes = [
+        f"GRPO: {len(train)} seeded lists (seed {params['seed']}), {len(heldout)} held-out lists "
+        "never seen in training; the check is the reward"
+    ]
+    return RecipePlan.of(
+        NAME, understood(p), params, GRPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, Params, RecipePlan, bundled_facts, item
 from rl_agent.kit.planning.recipes.dpo_data import form_splits
 from rl_agent.kit.tracks.dpo import DPOTrack
 
@@ -174,17 +174,7 @@ def build(p: PlainTextParams) -> RecipePlan:
             )
             + ", and empty answers; everything else passes"
         )
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        DPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=["DPO: chosen is the correct plain answer, rejected the same answer with the banned syntax"],
+    notes = ["DPO: chosen is the correct plain answer, rejected the same answer with the banned syntax"]
+    return RecipePlan.of(
+        NAME, understood(p), params, DPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )

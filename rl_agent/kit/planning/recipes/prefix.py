@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item, render_check
+from rl_agent.kit.planning.recipes.base import Form, OneLine, Params, RecipePlan, item
 from rl_agent.kit.planning.recipes.dpo_data import edit_form_data
 from rl_agent.kit.tracks.dpo import DPOTrack
 
@@ -84,17 +84,7 @@ def build(p: PrefixParams) -> RecipePlan:
         + (", as a whole word" if whole_word else "")
         + ") followed by some answer text; rejects everything else"
     )
-    return RecipePlan(
-        NAME,
-        understood(p),
-        params,
-        DPOTrack.name,
-        statement,
-        understood(p),
-        render_check(NAME, params, CHECK_BODY),
-        train,
-        heldout,
-        good,
-        bad,
-        notes=["DPO: chosen is the correct answer with the prefix, rejected the same answer without"],
+    notes = ["DPO: chosen is the correct answer with the prefix, rejected the same answer without"]
+    return RecipePlan.of(
+        NAME, understood(p), params, DPOTrack.name, statement, CHECK_BODY, (train, heldout), (good, bad), notes
     )
