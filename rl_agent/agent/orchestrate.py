@@ -563,9 +563,10 @@ def _finish(folder: RunFolder, console: Console, result: LoopResult) -> None:
             for k, v in extra.items():
                 console.print(f"plan check {k}: {'yes' if v else 'no'}")
     if not result.ok:
-        raise UserError(
-            f"{result.message}  (see {folder.path(REPAIRS_MD) if result.repairs else folder.path('train.log')}; "
-            f"fix it and run `rl-agent resume {folder.root}`)",
-            code=1,
-        )
+        see = folder.path(REPAIRS_MD) if result.repairs else folder.path("train.log")
+        if report_path.is_file() and folder.path(SPEC_FILE).is_file():  # it ran to its verdict: change the plan
+            then = f"edit {folder.path(SPEC_FILE)} and run `rl-agent run {folder.root}`"
+        else:
+            then = f"fix it and run `rl-agent resume {folder.root}`"
+        raise UserError(f"{result.message}  (see {see}; {then})", code=1)
     console.print(f"report: {folder.path('report.md')}")

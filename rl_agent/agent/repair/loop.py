@@ -153,7 +153,7 @@ def run_with_repairs(
                 continue
             log.note(attempt, symptoms.error, "not recognised: no catalogue entry matches")
             return LoopResult(
-                False, "unrecognised", repairs, report, outcome, f"not a known failure: {symptoms.error}", symptoms
+                False, "unrecognised", repairs, report, outcome, _unrecognised(folder, symptoms), symptoms
             )
         entry, match = found
         ctx = Context(folder, folder.load(), symptoms, match, task)
@@ -191,6 +191,23 @@ def run_with_repairs(
         log.add(record)
         repairs.append(record)
         say(f"repair {attempt}: {entry.title}: {patch.summary}")
+
+
+def _unrecognised(folder: RunFolder, symptoms: Symptoms) -> str:
+    """What to tell a person about a failure nothing here recognised. A verdict that fails on the held-out test
+    after the kept checkpoint passed every rule on validation is named as such: validation could not see it, so
+    no settings search ran (it reads validation only), and what helps is more (or more varied) data."""
+    from rl_agent.kit.pipeline.selection import read_selection
+
+    sel = read_selection(folder.root) if symptoms.stage is None else None
+    if sel is None or not sel.passed:
+        return f"not a known failure: {symptoms.error}"
+    return (
+        f"the run completed and checkpoint {sel.kept_step} passed every rule on validation "
+        f"({sel.validation_rows} prompts), but the held-out test says no: {symptoms.error.removeprefix('verdict: ')}. "
+        "Validation could not see this failure, so no settings search ran; a larger or more varied training file "
+        "(validation is carved from it) or other settings in spec.json (then `rl-agent run`) are the next step"
+    )
 
 
 NOT_SELECTED = "no checkpoint passes on validation"  # the error of a run halted before its test (NotSelected)
