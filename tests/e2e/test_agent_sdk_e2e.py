@@ -192,7 +192,7 @@ def test_a_rejected_api_key_is_reported_without_the_key(claude, tmp_path, monkey
 
 
 def test_a_complete_run_that_failed_its_checks_goes_to_claude(claude, tmp_path):
-    from tests.unit.test_agent_sdk_tools import complete
+    from tests.support.run_marks import complete
 
     run_dir = tmp_path / "run"
     make_run(run_dir, model_path=str(tmp_path / "model"))

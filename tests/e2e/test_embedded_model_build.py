@@ -3,12 +3,12 @@ weights' other properties are tests/unit/test_embedded_model.py."""
 
 from __future__ import annotations
 
-from tests.unit.test_embedded_model import _build_module
+from tests.support.tools import tool
 
 
 def test_the_build_is_deterministic(tmp_path):
     """Two builds (a few steps each) give byte-identical weights and tokenizers."""
-    build = _build_module()
+    build = tool("build_embedded_model")
     for name in ("a", "b"):
         build.build(tmp_path / name, steps=3)
     for file in ("model.safetensors", "tokenizer.json", "recipe.json"):

@@ -13,7 +13,7 @@ import pytest
 
 from rl_agent.kit.pipeline import estimate as estimating
 from tests.support.cli import run_cli
-from tests.unit.test_estimate import Stop, stopped_setup
+from tests.support.stopped import Stop, stopped_setup
 
 
 @pytest.mark.slow

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import REPO, run_cli
+from tests.support.tools import tool
 
-sys.path.insert(0, str(REPO / "tools"))
-from build_standins import build_standin  # noqa: E402
+build_standin = tool("build_standins").build_standin
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 from rl_agent.kit.pipeline.driver import render_context
 from rl_agent.kit.pipeline.render import render_template
 from rl_agent.kit.planning.task_spec import TaskSpec
-from tests.unit.test_injection_hostile import SCRIPTS, _config, _module_shape, payloads
+from tests.support.hostile import SCRIPTS, module_shape, payloads, script_config
 
 
 @pytest.mark.parametrize("kind", ["triple_quotes", "jinja_expr", "shell"])
@@ -59,6 +59,6 @@ def test_hostile_task_text_in_the_claude_authoring_path_is_data(kind, tmp_path, 
     ctx0 = render_context(harmless.to_run_spec(run_dir), "/models/tiny")
     for name in SCRIPTS:
         source = render_template(name, ctx)
-        assert _module_shape(source) == _module_shape(render_template(name, ctx0))
-        assert _config(source) == _config(render_template(name, ctx0))
+        assert module_shape(source) == module_shape(render_template(name, ctx0))
+        assert script_config(source) == script_config(render_template(name, ctx0))
     assert not marker.exists()

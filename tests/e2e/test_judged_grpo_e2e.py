@@ -12,8 +12,7 @@ import sys
 import pytest
 
 from tests.support.anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
-from tests.support.judged_task import write_judged_folder
-from tests.unit.test_judge_checks import lenient
+from tests.support.judged_task import lenient, write_judged_folder
 
 pytestmark = pytest.mark.slow
 

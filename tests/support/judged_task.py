@@ -5,9 +5,11 @@ receives (anthropic_server.default_score: short, plain answers score high), so t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from rl_agent.kit.dataio.prompts import bundled_prompts_path, load_prompts
+from tests.support.anthropic_server import Reply, default_responder, default_score
 
 STATEMENT = "answer like a patient teacher, in two sentences at most"
 RUBRIC = (
@@ -45,3 +47,30 @@ def write_judged_folder(root: Path, *, train_rows: int = 64, heldout_rows: int =
     (root / "data/train.jsonl").write_text(jsonl([{"prompt": r.prompt, "reference": r.reference} for r in train]))
     (root / "data/heldout.jsonl").write_text(jsonl([{"prompt": r.prompt, "reference": r.reference} for r in heldout]))
     return root
+
+
+# ---- scripted judges that a check must catch ----------------------------------------------------------------
+
+EXAMPLES = set(GOOD + BAD)
+SECOND_READING_MARK = "You are checking answers against a set of criteria"
+
+
+def _output(body: dict) -> str:
+    text = body["messages"][0]["content"]
+    m = re.search(r"<output>\n(.*?)\n</output>", text, re.DOTALL)
+    return m.group(1) if m else ""
+
+
+def lenient(body: dict) -> Reply:
+    """Right on the task's examples (so it passes the proof), 0.95 for every other answer: a lenient judge."""
+    second = SECOND_READING_MARK in body["system"][0]["text"]
+    if second or _output(body) in EXAMPLES:
+        return default_responder(body)
+    return Reply.text_reply(json.dumps({"score": 0.95, "reason": "fine"}))
+
+
+def inconsistent(body: dict) -> Reply:
+    """Right on the examples; on other answers the training rubric's reading ranks them backwards."""
+    if SECOND_READING_MARK in body["system"][0]["text"] or _output(body) in EXAMPLES:
+        return default_responder(body)
+    return Reply.text_reply(json.dumps({"score": round(1 - default_score(_output(body)), 4), "reason": "x"}))

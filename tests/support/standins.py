@@ -15,17 +15,14 @@ a test asks for it (well under a second each).
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-_TOOLS = str(REPO / "tools")
-if _TOOLS not in sys.path:
-    sys.path.insert(0, _TOOLS)
+from tests.support.tools import tool
 
-import build_standins  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+build_standins = tool("build_standins")
 
 FAMILIES = tuple(build_standins.FAMILIES)
 THINKING = build_standins.THINKING

@@ -17,6 +17,7 @@ from rl_agent.agent.claude.sdk_tools import RunTools, ToolRefused, inside, tool_
 from rl_agent.kit.dataio.pairs import bundled_pairs_path
 from rl_agent.kit.pipeline.run_folder import RunFolder
 from rl_agent.kit.spec import RunSpec
+from tests.support.run_marks import complete
 
 KEY = "sk-ant-test-secret-0123456789abcdef"
 
@@ -163,18 +164,6 @@ def test_steps_refuse_to_skip_ahead(run_dir):
         tools.run_step("evaluate")
     with pytest.raises(ToolRefused, match="step must be"):
         tools.run_step("rm -rf")
-
-
-def complete(run_dir: Path, succeeded: bool) -> None:
-    """Mark the run complete with a report.json whose verdict passed or failed."""
-    side = {"pref_accuracy": 0.5, "mean_words": 9.0, "hedge_count": 3, "judge_score": 0.4, "samples": []}
-    checks = {"pref_accuracy >= 0.9": succeeded, "judge_score improved": True}
-    (run_dir / "report.json").write_text(
-        json.dumps({"before": side, "after": side, "verdict": {"succeeded": succeeded, "checks": checks}})
-    )
-    state = RunFolder(run_dir).load()
-    state.status, state.stages_done = "complete", ["model", "data", "render", "train", "evaluate", "report"]
-    RunFolder(run_dir).save(state)
 
 
 def test_a_run_that_succeeded_needs_no_agent(run_dir):

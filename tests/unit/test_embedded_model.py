@@ -18,6 +18,7 @@ from rl_agent.kit.dataio.pairs import bundled_pairs_path
 from rl_agent.kit.dataio.prompts import bundled_prompts_path
 from rl_agent.kit.models import tiny
 from rl_agent.runtime.correctness import contains_reference
+from tests.support.tools import tool
 
 
 def _answers(model_dir: Path, prompts: list[str], max_new_tokens: int) -> list[str]:
@@ -92,19 +93,9 @@ def test_the_base_model_is_right_on_some_but_not_most_held_out_sums(tiny_model):
 # ---- the rebuild script: deterministic, and the shipped weights were built from the data shipped today ----
 
 
-def _build_module():
-    import importlib
-    import sys
-
-    tools = str(Path(__file__).resolve().parents[2] / "tools")
-    if tools not in sys.path:
-        sys.path.insert(0, tools)
-    return importlib.import_module("build_embedded_model")
-
-
 def test_the_shipped_weights_were_built_from_the_shipped_knowledge_and_sums():
     """Editing facts.tsv or the arithmetic generator without rebuilding the model is caught here."""
-    build = _build_module()
+    build = tool("build_embedded_model")
     recipe = json.loads((tiny.embedded_model_dir() / "recipe.json").read_text())
     assert recipe["data"] == build.data_fingerprint(build.warmup_documents())
     assert {k: recipe[k] for k in build.RECIPE} == build.RECIPE

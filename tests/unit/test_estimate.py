@@ -12,7 +12,7 @@ import sys
 import pytest
 from rich.console import Console
 
-from rl_agent.agent.start import UserError, setup_run
+from rl_agent.agent.start import setup_run
 from rl_agent.kit.models.hardware import SMALL_HUB_MODEL, SMALL_HUB_PARAMS, ModelChoice, probe_hardware
 from rl_agent.kit.pipeline.driver import Pipeline, StageError
 from rl_agent.kit.pipeline.estimate import (
@@ -25,6 +25,7 @@ from rl_agent.kit.pipeline.estimate import (
     save_steps_for,
 )
 from rl_agent.kit.pipeline.run_folder import RunFolder
+from tests.support.stopped import Stop, stopped_setup
 
 # Qwen3-0.6B on this 2-core CPU (plain TRL DPO, batch 8, length 128, LoRA r16): 12.5 s a step.
 QWEN = Estimate(
@@ -79,36 +80,6 @@ def test_what_yes_picks():
 
 
 # ---- at the pause: deciding and re-planning (synthetic timings, no training) ----------------------------------
-
-
-class Stop(Exception):
-    """Raised instead of a stage: these tests are about what happens before it."""
-
-
-def stopped_setup(tmp_path, monkeypatch, stage="train", **kwargs):
-    """setup_run with `stage` replaced by a Stop: the run folder is rendered, nothing trains."""
-
-    def stop(self, state):
-        raise Stop
-
-    monkeypatch.setattr(Pipeline, f"stage_{stage}", stop)
-    out = io.StringIO()
-    args = dict(
-        track="dpo",
-        offline=True,
-        model=None,
-        run_dir=tmp_path / "run",
-        steps=None,
-        train=None,
-        heldout=None,
-        reward=None,
-        max_cost=None,
-        yes=True,
-    )
-    args.update(kwargs)
-    with pytest.raises((Stop, UserError)) as raised:
-        setup_run(Console(file=out, width=200), **args)
-    return RunFolder(tmp_path / "run"), out.getvalue(), raised.value
 
 
 def paused(folder: RunFolder, step_seconds: float, launched: float = 1000.0) -> float:

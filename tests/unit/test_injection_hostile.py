@@ -15,43 +15,11 @@ import pytest
 
 from rl_agent.kit.pipeline.driver import render_context
 from rl_agent.kit.pipeline.render import install_runtime, render_template
-from rl_agent.kit.planning.task_spec import TASK_MAX_CHARS, TaskSpec
+from rl_agent.kit.planning.task_spec import TaskSpec
 from tests.support.faults import terse_spec
+from tests.support.hostile import SCRIPTS, module_shape, payloads, script_config
 
-SCRIPTS = ("train_dpo.py.j2", "evaluate.py.j2")
 PREFIX = "Be terse and direct. "
-
-
-def payloads(marker: Path) -> dict[str, str]:
-    m = str(marker)
-    return {
-        "triple_quotes": f'"""\nimport pathlib; pathlib.Path(r"{m}").touch()\n"""',
-        "single_triple": f"'''; __import__('pathlib').Path(r'{m}').touch(); '''",
-        "jinja_expr": f"{{{{ cycler.__init__.__globals__.os.system('touch {m}') }}}}",
-        "jinja_stmt": f"{{% set x = cycler.__init__.__globals__.os.system('touch {m}') %}}{{% endraw %}}{{# c #}}",
-        "shell": f"$(touch {m}); touch {m} && `touch {m}` | touch {m} > {m}",
-        "backslash_newline": f'\\"\n\nimport os\nos.system("touch {m}")\n# \\',
-        "braces_quotes": '}} {{ {% %} {"a": 1} \' " \\\' \\" \\n \\x00',
-        "control_chars": f"\x00\r\x1b[31m\u202e\u2028\u2029 os.system('touch {m}')",
-        "non_english": f"简洁地回答，不要含糊其辞。 Отвечай кратко. أجب باختصار. {{{{ '{m}' }}}}",
-        "very_long": "A" * (TASK_MAX_CHARS - 200) + f'"""; open(r"{m}", "w")',
-    }
-
-
-def _module_shape(source: str) -> str:
-    """The script's AST with its docstring blanked: what the script does, not what it says."""
-    tree = ast.parse(source)
-    first = tree.body[0]
-    assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-    first.value.value = ""
-    return ast.dump(tree)
-
-
-def _config(source: str) -> dict:
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "CONFIG":
-            return ast.literal_eval(node.value)
-    raise AssertionError("no CONFIG")
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +46,8 @@ def test_hostile_task_text_is_data_only(kind, tmp_path, baseline):
         source = render_template(name, ctx)
         compile(source, name, "exec")
         # Same program as with harmless text: only the docstring differs, and the CONFIG is plain data.
-        assert _module_shape(source) == _module_shape(baseline[name])
-        assert _config(source) == _config(baseline[name])
+        assert module_shape(source) == module_shape(baseline[name])
+        assert script_config(source) == script_config(baseline[name])
         docstring = ast.get_docstring(ast.parse(source))
         assert len(docstring.splitlines()[0]) < 300  # the text is flattened and cut to one short line
         script = tmp_path / name.removesuffix(".j2")
@@ -111,7 +79,7 @@ def test_a_hostile_format_prefix_lands_only_in_data_files(tmp_path):
     for name in SCRIPTS:
         source = render_template(name, ctx)
         assert "lipsum" not in source.split('"""', 2)[2]  # beyond the docstring, no trace of the text
-        assert _module_shape(source) == _module_shape(render_template(name, harmless))
+        assert module_shape(source) == module_shape(render_template(name, harmless))
     assert not marker.exists()
 
 
@@ -175,7 +143,7 @@ def test_hostile_recipe_parameter_is_data_in_check_spec_and_scripts(kind, tmp_pa
     ctx = render_context(spec.to_run_spec(hostile_dir), "/models/tiny")
     ctx0 = render_context(harmless.to_run_spec(harmless_dir), "/models/tiny")
     for name in SCRIPTS:
-        assert _module_shape(render_template(name, ctx)) == _module_shape(render_template(name, ctx0))
+        assert module_shape(render_template(name, ctx)) == module_shape(render_template(name, ctx0))
     from rl_agent.kit.planning.recipes import prove_check
 
     assert prove_check(hostile_dir, "check.py", plan.good, plan.bad).passed  # runs the check on the payload
@@ -193,8 +161,8 @@ def test_hostile_task_text_in_a_grpo_check_run_renders_as_data(kind, tmp_path):
     ctx0 = render_context(spec.to_run_spec(tmp_path), "/models/tiny")
     for name in ("train_grpo.py.j2", "evaluate_grpo.py.j2"):
         source = render_template(name, ctx)
-        assert _module_shape(source) == _module_shape(render_template(name, ctx0))
-        assert _config(source)["reward"]["check_file"] == "check.py"
+        assert module_shape(source) == module_shape(render_template(name, ctx0))
+        assert script_config(source)["reward"]["check_file"] == "check.py"
         imports = [ln.split()[1] for ln in source.splitlines() if ln.startswith(("import ", "from "))]
         assert not [m for m in imports if m.split(".")[0] == "rl_agent"]  # only the runtime copy, never rl_agent
         script = tmp_path / ("top_" + name.removesuffix(".j2"))

@@ -18,31 +18,7 @@ from rl_agent.kit.pipeline.judged_winrate import judged_win_rate, win_rate_lines
 from rl_agent.kit.pipeline.report import judge_lines
 from tests.support.anthropic_fixtures import anthropic_server, fake_key  # noqa: F401  (pytest fixtures)
 from tests.support.anthropic_server import Reply, default_responder, default_score
-from tests.support.judged_task import BAD, GOOD, RUBRIC
-
-SECOND_READING_MARK = "You are checking answers against a set of criteria"
-EXAMPLES = set(GOOD + BAD)
-
-
-def _output(body: dict) -> str:
-    text = body["messages"][0]["content"]
-    m = re.search(r"<output>\n(.*?)\n</output>", text, re.DOTALL)
-    return m.group(1) if m else ""
-
-
-def lenient(body: dict) -> Reply:
-    """Right on the task's examples (so it passes the proof), 0.95 for every other answer: a lenient judge."""
-    second = SECOND_READING_MARK in body["system"][0]["text"]
-    if second or _output(body) in EXAMPLES:
-        return default_responder(body)
-    return Reply.text_reply(json.dumps({"score": 0.95, "reason": "fine"}))
-
-
-def inconsistent(body: dict) -> Reply:
-    """Right on the examples; on other answers the training rubric's reading ranks them backwards."""
-    if SECOND_READING_MARK in body["system"][0]["text"] or _output(body) in EXAMPLES:
-        return default_responder(body)
-    return Reply.text_reply(json.dumps({"score": round(1 - default_score(_output(body)), 4), "reason": "x"}))
+from tests.support.judged_task import BAD, GOOD, RUBRIC, SECOND_READING_MARK, inconsistent
 
 
 def rubric_file(tmp_path):
