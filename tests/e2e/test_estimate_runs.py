@@ -5,7 +5,6 @@ measured time. The estimate's arithmetic and the pause's decisions: tests/unit/t
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -71,31 +70,31 @@ def test_setup_estimate_is_within_30_percent_of_the_measured_train_time(tmp_path
 
     heldout = tmp_path / "heldout.jsonl"  # a short evaluation: this test is about the training time
     heldout.write_text("".join(Path(bundled_pairs_path("heldout")).read_text().splitlines(keepends=True)[:3]))
-    run_dir = tmp_path / "run"
-    load = os.getloadavg()[0]
-    proc = run_cli(
-        "setup",
-        "--offline",
-        "--yes",
-        "--run-dir",
-        str(run_dir),
-        "--steps",
-        "80",
-        "--heldout",
-        str(heldout),
-        "--time-budget",
-        "0.05",
-    )
-    load = max(load, os.getloadavg()[0])
-    assert (run_dir / "report.json").is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = " ".join(proc.stdout.split())
-    assert "Estimated training time: about" in out and "s/step x 80 steps" in out
-    assert "exceeds the 0.05 min budget" in out and "--yes: training as planned" in out
-    report = json.loads((run_dir / "report.json").read_text())
-    est, actual = report["estimate"]["seconds"], report["train_seconds"]
-    assert report["steps"] == 80 and report["estimate"]["steps"] == 80
-    if abs(est - actual) > 0.3 * actual and load > (os.cpu_count() or 1):
-        # other work on a shared machine slows a run after its estimate was made: that says nothing here
-        pytest.skip(f"machine busy (load {load:.1f} on {os.cpu_count()} cores): estimate {est} s, actual {actual} s")
+    # A timing: other work on a shared machine during the run (the few steps the estimate is made from, or the
+    # rest) moves it by more than the estimate's error. A miss is measured once more; the second must hold.
+    for attempt in (1, 2):
+        run_dir = tmp_path / f"run{attempt}"
+        proc = run_cli(
+            "setup",
+            "--offline",
+            "--yes",
+            "--run-dir",
+            str(run_dir),
+            "--steps",
+            "80",
+            "--heldout",
+            str(heldout),
+            "--time-budget",
+            "0.05",
+        )
+        assert (run_dir / "report.json").is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
+        out = " ".join(proc.stdout.split())
+        assert "Estimated training time: about" in out and "s/step x 80 steps" in out
+        assert "exceeds the 0.05 min budget" in out and "--yes: training as planned" in out
+        report = json.loads((run_dir / "report.json").read_text())
+        est, actual = report["estimate"]["seconds"], report["train_seconds"]
+        assert report["steps"] == 80 and report["estimate"]["steps"] == 80
+        if abs(est - actual) <= 0.3 * actual:
+            break
     assert abs(est - actual) <= 0.3 * actual, (est, actual, report["estimate"])
     assert "estimate/actual" in (run_dir / "report.md").read_text()
