@@ -245,7 +245,7 @@ def test_a_run_no_checkpoint_of_which_passes_is_repaired_by_a_trial(tmp_path, ti
 
 def test_a_task_no_setting_satisfies_ends_with_the_trials_and_the_rule(tmp_path, tiny_model):
     """Lowercase answers: the embedded model cannot write the proper nouns it learnt capitalised in lower case.
-    The trials that fit a 1.5-minute budget run; the run ends with the table and the rule nothing satisfied, and the
+    The trials that fit a 1-minute budget run; the run ends with the table and the rule nothing satisfied, and the
     before/after on test is still reported."""
     folder = recipe_run(
         tmp_path / "run",
@@ -257,7 +257,7 @@ def test_a_task_no_setting_satisfies_ends_with_the_trials_and_the_rule(tmp_path,
         learning_rate=2e-3,
         logging_steps=1,
     )
-    result = run_with_repairs(folder, tune_budget=1.5, on_event=lambda s: None)
+    result = run_with_repairs(folder, tune_budget=1, on_event=lambda s: None)
     assert not result.ok and result.status == "unfixable"
     assert result.message.startswith("no setting satisfied") and "on validation" in result.message
     assert folder.path(TRIAL_LOG).read_text().strip(), "no trial ran within the budget"
