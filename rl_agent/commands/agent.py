@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 from rich.console import Console
@@ -13,7 +13,17 @@ from typer.core import TyperCommand
 
 from rl_agent.agent.orchestrate import new_run, rerun
 from rl_agent.agent.start import UserError
-from rl_agent.commands.setup import fail
+from rl_agent.commands.setup import YesOption, fail
+
+# `new` and `run` both take it: declared once (Typer's Annotated form).
+TuneBudgetOption = Annotated[
+    Optional[float],
+    typer.Option(
+        "--tune-budget",
+        min=0,
+        help="Minutes for the settings search when no checkpoint passes on validation (default 20; 0: none).",
+    ),
+]
 
 ORDER_KEY = "rl_agent.option_order"
 
@@ -67,19 +77,14 @@ def new(
         None, "--run-dir", help="Where the run writes everything (default runs/new-<time>)."
     ),
     offline: bool = typer.Option(False, "--offline", help="No hub, no Claude: the embedded model."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
+    yes: YesOption = False,
     steps: Optional[int] = typer.Option(None, "--steps", min=1, help="Training steps (default depends on the model)."),
     plan_only: bool = typer.Option(
         False,
         "--plan-only",
         help="Write the task folder and spec.json, prove the check, and stop; run it later with `rl-agent run`.",
     ),
-    tune_budget: Optional[float] = typer.Option(
-        None,
-        "--tune-budget",
-        min=0,
-        help="Minutes for the settings search when no checkpoint passes on validation (default 20; 0: none).",
-    ),
+    tune_budget: TuneBudgetOption = None,
 ) -> None:
     """Plan a task (recipes, a task folder, or words Claude reads), prove its check, and run it, repairing known
     failures."""
@@ -107,14 +112,9 @@ def run(
     spec_path: Path = typer.Argument(
         ..., metavar="SPEC", help="A spec.json written by `rl-agent new` (or its run folder)."
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
+    yes: YesOption = False,
     offline: bool = typer.Option(False, "--offline", help="No Claude, even if ANTHROPIC_API_KEY is set."),
-    tune_budget: Optional[float] = typer.Option(
-        None,
-        "--tune-budget",
-        min=0,
-        help="Minutes for the settings search when no checkpoint passes on validation (default 20; 0: none).",
-    ),
+    tune_budget: TuneBudgetOption = None,
 ) -> None:
     """(Re)run a spec: after an edit, the stages the edit affects run again; a complete, unchanged run is left as is."""
     try:

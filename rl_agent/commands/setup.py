@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -15,6 +15,10 @@ from rl_agent.kit.pipeline.report import print_report
 from rl_agent.kit.tracks.registry import DEFAULT_TRACK, TRACKS
 
 TRACK_HELP = "; ".join(f"{name}: {t.help}" for name, t in TRACKS.items())
+
+
+# An option several commands take, declared once (Typer's Annotated form).
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before creating the training environment.")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -47,7 +51,7 @@ def setup(
         "--heldout",
         help="Held-out rows never trained on; default the bundled set (with --data: a seeded split of it).",
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before creating the training environment."),
+    yes: YesOption = False,
     track: str = typer.Option(DEFAULT_TRACK, "--track", help=TRACK_HELP),
     reward: Optional[str] = typer.Option(
         None,
